@@ -1,0 +1,39 @@
+import type { RedisClient } from './client.js';
+
+type ScriptCommand = (...keysAndArgs: (string | number)[]) => Promise<unknown>;
+
+/**
+ * A Lua script registered on a client with ioredis' defineCommand: it runs with EVALSHA and falls
+ * back to EVAL when the server does not know it (a fresh node, a restart, a failover). The variable
+ * number of keys lets one definition serve every call; scripts still declare all their keys, as
+ * cluster mode requires.
+ */
+export class LuaScript {
+  constructor(
+    readonly name: string,
+    readonly source: string,
+  ) {}
+
+  private command(redis: RedisClient): ScriptCommand {
+    const commands = redis as unknown as Record<string, ScriptCommand | undefined>;
+    if (typeof commands[this.name] !== 'function') {
+      redis.defineCommand(this.name, { lua: this.source });
+    }
+    return (commands[this.name] as ScriptCommand).bind(redis);
+  }
+
+  run(redis: RedisClient, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
+    return this.command(redis)(keys.length, ...keys, ...args);
+  }
+
+  /** Runs the script and parses its JSON string reply. */
+  async runJson<Reply>(
+    redis: RedisClient,
+    keys: readonly string[],
+    args: readonly (string | number)[],
+  ): Promise<Reply> {
+    const raw = await this.run(redis, keys, args);
+    if (typeof raw !== 'string') throw new Error(`${this.name}: expected a JSON string reply`);
+    return JSON.parse(raw) as Reply;
+  }
+}

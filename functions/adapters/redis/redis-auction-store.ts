@@ -1,0 +1,84 @@
+import { type Bid, MAX_AUCTION_DURATION_MS } from '../../domain/auction.js';
+import { type BidRecord, parseBidRecord } from '../../domain/auction-record.js';
+import type { EventEnvelope } from '../../domain/events.js';
+import type {
+  AuctionStore,
+  BidCommand,
+  CreateAuctionOutcome,
+  NewAuction,
+  PlaceBidOutcome,
+} from '../../ports/auction-store.js';
+import { AUCTIONS_BY_END_KEY, auctionKeys } from './auction-keys.js';
+import type { RedisClient } from './client.js';
+import { runCreateAuction } from './scripts/create-auction.js';
+import { runPlaceBid } from './scripts/place-bid.js';
+import { runReadAuction } from './scripts/read-auction.js';
+
+export interface AuctionStoreLimits {
+  bidRateLimit: { max: number; windowMs: number };
+  eventLogLength: number;
+  idempotencyTtlSeconds: number;
+  recentBidsKept: number;
+}
+
+export const DEFAULT_AUCTION_STORE_LIMITS: AuctionStoreLimits = {
+  bidRateLimit: { max: 10, windowMs: 1_000 },
+  eventLogLength: 10_000,
+  idempotencyTtlSeconds: 24 * 60 * 60,
+  recentBidsKept: 100,
+};
+
+export class RedisAuctionStore implements AuctionStore {
+  constructor(
+    private readonly redis: RedisClient,
+    private readonly limits: AuctionStoreLimits = DEFAULT_AUCTION_STORE_LIMITS,
+  ) {}
+
+  async create(auction: NewAuction): Promise<CreateAuctionOutcome> {
+    // Intent first: the sweeper's index learns of the auction before it exists, so a crash in between
+    // leaves an index entry the sweeper drops, never an auction that nobody closes.
+    await this.redis.zadd(AUCTIONS_BY_END_KEY, auction.endsAt, auction.id);
+    return runCreateAuction(this.redis, {
+      ...auction,
+      maxDurationMs: MAX_AUCTION_DURATION_MS,
+      eventLogLength: this.limits.eventLogLength,
+    });
+  }
+
+  read(auctionId: string) {
+    return runReadAuction(this.redis, auctionId);
+  }
+
+  placeBid(command: BidCommand): Promise<PlaceBidOutcome> {
+    return runPlaceBid(this.redis, {
+      ...command,
+      rateLimit: this.limits.bidRateLimit,
+      eventLogLength: this.limits.eventLogLength,
+      idempotencyTtlSeconds: this.limits.idempotencyTtlSeconds,
+      recentBidsKept: this.limits.recentBidsKept,
+    });
+  }
+
+  async recentBids(auctionId: string, limit: number): Promise<Bid[]> {
+    const rows = await this.redis.lrange(auctionKeys(auctionId).bids, 0, limit - 1);
+    return rows.map((row) => parseBidRecord(JSON.parse(row) as BidRecord));
+  }
+
+  async events(auctionId: string, sinceSeq: number, limit: number): Promise<EventEnvelope[]> {
+    const rows = await this.redis.zrangebyscore(
+      auctionKeys(auctionId).events,
+      `(${sinceSeq}`,
+      '+inf',
+      'LIMIT',
+      0,
+      limit,
+    );
+    return rows.map((row) => JSON.parse(row) as EventEnvelope);
+  }
+
+  async acknowledge(events: readonly EventEnvelope[]): Promise<void> {
+    await Promise.all(
+      events.map((event) => this.redis.hdel(auctionKeys(event.entityId).outbox, event.eventId)),
+    );
+  }
+}

@@ -1,0 +1,81 @@
+import { type BidRecord, parseAuctionRecord, parseBidRecord } from '../../../domain/auction-record.js';
+import type { EventEnvelope } from '../../../domain/events.js';
+import type { BidCommand, BidRefusalCode, PlaceBidOutcome } from '../../../ports/auction-store.js';
+import { auctionKeys } from '../auction-keys.js';
+import type { RedisClient } from '../client.js';
+import { LuaScript } from '../lua-script.js';
+import source from './place-bid.lua';
+
+const script = new LuaScript('placeBid', source);
+
+export interface PlaceBidArgs extends BidCommand {
+  rateLimit: { max: number; windowMs: number };
+  eventLogLength: number;
+  idempotencyTtlSeconds: number;
+  recentBidsKept: number;
+}
+
+type RawReply = { now: number; replayed?: boolean } & (
+  | { ok: true; state: Record<string, string>; bid: BidRecord; event: EventEnvelope; extended: boolean }
+  | { ok: false; code: 'auction_not_found' | 'idempotency_key_reused' }
+  | { ok: false; code: 'rate_limited'; retryAfterMs: number }
+  | { ok: false; code: BidRefusalCode; state: Record<string, string> }
+  | { ok: false; code: 'bid_too_low'; minimumBid: string; state: Record<string, string> }
+);
+
+/** A never-written key of the same slot stands in for the idempotency key when the request has none. */
+const NO_IDEMPOTENCY_KEY = '-';
+
+export async function runPlaceBid(redis: RedisClient, args: PlaceBidArgs): Promise<PlaceBidOutcome> {
+  const keys = auctionKeys(args.auctionId);
+  const raw = await script.runJson<RawReply>(
+    redis,
+    [
+      keys.state,
+      keys.bids,
+      keys.events,
+      keys.outbox,
+      keys.rateLimit(args.bidderId),
+      keys.idempotency(args.bidderId, args.idempotency?.key ?? NO_IDEMPOTENCY_KEY),
+    ],
+    [
+      args.bidderId,
+      String(args.amount),
+      args.bidId,
+      args.idempotency?.fingerprint ?? '',
+      args.rateLimit.max,
+      args.rateLimit.windowMs,
+      args.eventLogLength,
+      args.idempotencyTtlSeconds,
+      args.recentBidsKept,
+    ],
+  );
+  const common = { now: raw.now, replayed: raw.replayed === true };
+  if (raw.ok) {
+    return {
+      ...common,
+      ok: true,
+      state: parseAuctionRecord(raw.state),
+      bid: parseBidRecord(raw.bid),
+      event: raw.event,
+      extended: raw.extended,
+    };
+  }
+  switch (raw.code) {
+    case 'auction_not_found':
+    case 'idempotency_key_reused':
+      return { ...common, ok: false, code: raw.code };
+    case 'rate_limited':
+      return { ...common, ok: false, code: raw.code, retryAfterMs: raw.retryAfterMs };
+    case 'bid_too_low':
+      return {
+        ...common,
+        ok: false,
+        code: raw.code,
+        minimumBid: Number(raw.minimumBid),
+        state: parseAuctionRecord(raw.state),
+      };
+    default:
+      return { ...common, ok: false, code: raw.code, state: parseAuctionRecord(raw.state) };
+  }
+}

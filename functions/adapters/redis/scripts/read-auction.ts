@@ -1,0 +1,22 @@
+import type { AuctionState } from '../../../domain/auction.js';
+import { parseAuctionRecord } from '../../../domain/auction-record.js';
+import { auctionKeys } from '../auction-keys.js';
+import type { RedisClient } from '../client.js';
+import { LuaScript } from '../lua-script.js';
+import source from './read-auction.lua';
+
+const script = new LuaScript('readAuction', source);
+
+export interface ReadAuctionReply {
+  now: number;
+  state: AuctionState | null;
+}
+
+export async function runReadAuction(redis: RedisClient, auctionId: string): Promise<ReadAuctionReply> {
+  const reply = await script.runJson<{ now: number; state?: Record<string, string> }>(
+    redis,
+    [auctionKeys(auctionId).state],
+    [],
+  );
+  return { now: reply.now, state: reply.state ? parseAuctionRecord(reply.state) : null };
+}

@@ -1,0 +1,61 @@
+import type { AuctionState, Bid } from './auction.js';
+
+/**
+ * The auction hash stores every field as a string: numbers as decimal integers, absent values as ''.
+ * This is the one place that knows that format (the event payloads carry the same record).
+ */
+export function parseAuctionRecord(record: Record<string, string>): AuctionState {
+  const text = (field: string): string => {
+    const value = record[field];
+    if (value === undefined) throw new Error(`auction record without ${field}`);
+    return value;
+  };
+  const integer = (field: string): number => Number(text(field));
+  const optionalInteger = (field: string): number | null => {
+    const value = record[field];
+    return value === undefined || value === '' ? null : Number(value);
+  };
+  const optionalText = (field: string): string | null => {
+    const value = record[field];
+    return value === undefined || value === '' ? null : value;
+  };
+  const antiWindow = optionalInteger('antiWindow');
+  return {
+    id: text('id'),
+    title: text('title'),
+    sellerId: text('sellerId'),
+    startingPrice: integer('startingPrice'),
+    minIncrement: integer('minIncrement'),
+    reservePrice: optionalInteger('reservePrice'),
+    startsAt: integer('startsAt'),
+    endsAt: integer('endsAt'),
+    antiSnipe:
+      antiWindow === null
+        ? null
+        : {
+            windowSeconds: antiWindow,
+            extendSeconds: integer('antiExtend'),
+            maxExtensions: integer('antiMax'),
+          },
+    extensions: integer('extensions'),
+    currentPrice: optionalInteger('currentPrice'),
+    leaderId: optionalText('leaderId'),
+    bidCount: integer('bidCount'),
+    seq: integer('seq'),
+    createdAt: integer('createdAt'),
+    closedAt: optionalInteger('closedAt'),
+  };
+}
+
+export interface BidRecord {
+  id: string;
+  auctionId: string;
+  bidderId: string;
+  amount: string;
+  seq: number;
+  placedAt: number;
+}
+
+export function parseBidRecord(record: BidRecord): Bid {
+  return { ...record, amount: Number(record.amount) };
+}

@@ -1,0 +1,70 @@
+/**
+ * Errors that carry their public meaning: an HTTP status, a snake_case code and extra details.
+ * The HTTP layer maps them once (app.onError); the domain never knows about HTTP otherwise.
+ */
+export class AppError extends Error {
+  constructor(
+    readonly status: 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 429 | 503,
+    readonly code: string,
+    message: string,
+    readonly details: Record<string, unknown> = {},
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+export class InvalidRequestError extends AppError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super(400, 'invalid_request', message, details);
+  }
+}
+
+export class UnauthorizedError extends AppError {
+  constructor(message = 'missing or invalid bearer token') {
+    super(401, 'unauthorized', message);
+  }
+}
+
+export class ForbiddenError extends AppError {
+  constructor(message = 'this route needs the admin role', code = 'forbidden') {
+    super(403, code, message);
+  }
+}
+
+export class NotFoundError extends AppError {
+  constructor(code: string, message: string) {
+    super(404, code, message);
+  }
+}
+
+export class ConflictError extends AppError {
+  constructor(code: string, message: string, details: Record<string, unknown> = {}) {
+    super(409, code, message, details);
+  }
+}
+
+export class RateLimitedError extends AppError {
+  constructor(retryAfterSeconds: number) {
+    super(
+      429,
+      'rate_limited',
+      `too many requests, retry in ${retryAfterSeconds}s`,
+      { retryAfterSeconds },
+      { 'Retry-After': String(retryAfterSeconds) },
+    );
+  }
+}
+
+export class IdempotencyKeyReusedError extends AppError {
+  constructor() {
+    super(422, 'idempotency_key_reused', 'this Idempotency-Key was already used with a different request');
+  }
+}
+
+export class UnavailableError extends AppError {
+  constructor(code: string, message: string, retryAfterSeconds: number) {
+    super(503, code, message, { retryAfterSeconds }, { 'Retry-After': String(retryAfterSeconds) });
+  }
+}

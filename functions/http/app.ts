@@ -1,0 +1,53 @@
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import type { LogSink } from '../ports/logger.js';
+import type { AuctionDeps } from '../use-cases/auction-use-cases.js';
+import { errorBody, mapError } from './errors.js';
+import { auctionRoutes } from './routes/auctions.js';
+import { type HealthCheck, healthRoutes } from './routes/health.js';
+
+export const MAX_BODY_BYTES = 16 * 1024;
+
+export interface HttpAppDeps {
+  auctions: AuctionDeps;
+  health: HealthCheck;
+  jwtSecret: string;
+  logger: LogSink;
+  /** Called once per request with its outcome, for metrics. */
+  observe?: (request: { method: string; route: string; status: number; durationMs: number }) => void;
+}
+
+/** The HTTP API of API.md. Handlers only translate; rules live in the use cases and the scripts. */
+export function createHttpApp(deps: HttpAppDeps) {
+  const app = new Hono();
+  const observe = deps.observe;
+  if (observe) {
+    app.use('*', async (c, next) => {
+      const started = performance.now();
+      await next();
+      observe({
+        method: c.req.method,
+        route: c.req.routePath,
+        status: c.res.status,
+        durationMs: performance.now() - started,
+      });
+    });
+  }
+  app.use(
+    '*',
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: (c) =>
+        c.json(errorBody('payload_too_large', `the body must be at most ${MAX_BODY_BYTES} bytes`), 413),
+    }),
+  );
+  app.route('/health', healthRoutes(deps.health));
+  app.route('/auctions', auctionRoutes(deps.auctions, deps.jwtSecret));
+  app.notFound((c) =>
+    c.json(errorBody('route_not_found', `no route for ${c.req.method} ${c.req.path}`), 404),
+  );
+  app.onError((error, c) => mapError(error, c, deps.logger));
+  return app;
+}
+
+export type HttpApp = ReturnType<typeof createHttpApp>;

@@ -1,0 +1,87 @@
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { ulid } from 'ulid';
+import { createRedisClient, type RedisClient } from '../adapters/redis/client.js';
+import { DEFAULT_AUCTION_STORE_LIMITS, RedisAuctionStore } from '../adapters/redis/redis-auction-store.js';
+import { RedisIdempotencyClaims } from '../adapters/redis/redis-idempotency-claims.js';
+import { SqsEventPublisher } from '../adapters/sqs/sqs-event-publisher.js';
+import { type Environment, readEnvironment, required, resolveSecret } from '../config.js';
+import type { LogSink } from '../ports/logger.js';
+import { createHttpApp, type HttpApp, type HttpAppDeps } from './app.js';
+
+/** Resolves within `ms`, or with `false`: a health check must answer even when Redis hangs. */
+async function within<T>(ms: number, work: Promise<T>, fallback: T): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<T>((resolve) => {
+    timer = setTimeout(() => resolve(fallback), ms);
+  });
+  try {
+    return await Promise.race([work.catch(() => fallback), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export function createSqsClient(env: Environment): SQSClient {
+  return new SQSClient({
+    region: env.AWS_REGION,
+    ...(env.SQS_ENDPOINT
+      ? { endpoint: env.SQS_ENDPOINT, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
+      : {}),
+  });
+}
+
+export interface ComposedHttpApp {
+  app: HttpApp;
+  redis: RedisClient;
+  close: () => Promise<void>;
+}
+
+/** The composition root of the HTTP function: adapters are made here, once per cold start. */
+export async function composeHttpApp(
+  logger: LogSink,
+  env: Environment = readEnvironment(),
+  observe?: HttpAppDeps['observe'],
+): Promise<ComposedHttpApp> {
+  const [jwtSecret, redisAuthToken] = await Promise.all([
+    resolveSecret(env, 'JWT_SECRET', 'JWT_SECRET_ARN'),
+    env.REDIS_AUTH_SECRET_ARN ? resolveSecret(env, 'REDIS_AUTH_TOKEN', 'REDIS_AUTH_SECRET_ARN') : undefined,
+  ]);
+  const redis = createRedisClient({
+    url: env.REDIS_URL,
+    cluster: env.REDIS_CLUSTER,
+    authToken: redisAuthToken ?? env.REDIS_AUTH_TOKEN,
+  });
+  const sqs = createSqsClient(env);
+  const publisher = new SqsEventPublisher(sqs, {
+    persistQueueUrl: required(env, 'PERSIST_QUEUE_URL'),
+    fanoutQueueUrl: required(env, 'FANOUT_QUEUE_URL'),
+  });
+  const auctions = new RedisAuctionStore(redis, {
+    ...DEFAULT_AUCTION_STORE_LIMITS,
+    bidRateLimit: { max: env.BID_RATE_LIMIT, windowMs: env.BID_RATE_WINDOW_MS },
+  });
+  const app = createHttpApp({
+    jwtSecret,
+    logger,
+    ...(observe ? { observe } : {}),
+    auctions: { auctions, publisher, claims: new RedisIdempotencyClaims(redis), logger, newId: ulid },
+    health: async () => [
+      {
+        dependency: 'redis',
+        ok: await within(
+          500,
+          redis.ping().then(() => true),
+          false,
+        ),
+      },
+    ],
+  });
+  return {
+    app,
+    redis,
+    close: async () => {
+      sqs.destroy();
+      await redis.quit().catch(() => undefined);
+    },
+  };
+}

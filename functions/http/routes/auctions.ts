@@ -1,0 +1,103 @@
+import { Hono } from 'hono';
+import { z } from 'zod';
+import type { AuctionDeps } from '../../use-cases/auction-use-cases.js';
+import { createAuction } from '../../use-cases/create-auction.js';
+import { placeBid } from '../../use-cases/place-bid.js';
+import { getAuction, listAuctionEvents, listBids } from '../../use-cases/read-auctions.js';
+import { type AuthEnv, requireAdmin, requireUser } from '../auth.js';
+import {
+  idempotencyOf,
+  idSchema,
+  isoTimeSchema,
+  moneySchema,
+  parseJsonBody,
+  parsePathId,
+  parseWith,
+} from '../validation.js';
+
+const seconds = (max: number) => z.number().int().min(1).max(max);
+
+const createAuctionBody = z
+  .object({
+    id: idSchema.optional(),
+    title: z.string().trim().min(1, 'must not be empty').max(200),
+    startingPrice: moneySchema,
+    minIncrement: moneySchema,
+    reservePrice: moneySchema.nullable().optional(),
+    startsAt: isoTimeSchema.optional(),
+    endsAt: isoTimeSchema,
+    antiSnipe: z
+      .object({
+        windowSeconds: seconds(86_400),
+        extendSeconds: seconds(86_400),
+        maxExtensions: z.number().int().min(0).max(10_000),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+const placeBidBody = z.object({ amount: moneySchema }).strict();
+
+const bidsQuery = z.object({ limit: z.coerce.number().int().min(1).max(100).default(20) });
+const eventsQuery = z.object({
+  since: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(0),
+});
+
+/** Query values as Hono gives them; repeated or blank parameters are input errors, not defaults. */
+function singleQuery(query: Record<string, string[]>, names: string[]): Record<string, string> {
+  const result: Record<string, string> = {};
+  for (const name of names) {
+    const values = query[name];
+    if (values === undefined) continue;
+    if (values.length !== 1 || values[0] === '') {
+      result[name] = 'invalid';
+      continue;
+    }
+    result[name] = values[0] as string;
+  }
+  return result;
+}
+
+export function auctionRoutes(deps: AuctionDeps, jwtSecret: string) {
+  return new Hono<AuthEnv>()
+    .post('/', requireAdmin(jwtSecret), async (c) => {
+      const body = await parseJsonBody(c, createAuctionBody);
+      const auction = await createAuction(deps, {
+        id: body.id,
+        title: body.title,
+        sellerId: c.var.user.id,
+        startingPrice: body.startingPrice,
+        minIncrement: body.minIncrement,
+        reservePrice: body.reservePrice ?? null,
+        startsAt: body.startsAt ?? null,
+        endsAt: body.endsAt,
+        antiSnipe: body.antiSnipe ?? null,
+      });
+      return c.json({ auction }, 201);
+    })
+    .get('/:id', async (c) => {
+      return c.json({ auction: await getAuction(deps, parsePathId(c, 'id')) });
+    })
+    .post('/:id/bids', requireUser(jwtSecret), async (c) => {
+      const auctionId = parsePathId(c, 'id');
+      const body = await parseJsonBody(c, placeBidBody);
+      const result = await placeBid(deps, {
+        auctionId,
+        bidderId: c.var.user.id,
+        amount: body.amount,
+        idempotency: idempotencyOf(c, body),
+      });
+      return c.json(result, 201);
+    })
+    .get('/:id/bids', async (c) => {
+      const auctionId = parsePathId(c, 'id');
+      const { limit } = parseWith(bidsQuery, singleQuery(c.req.queries(), ['limit']));
+      return c.json({ bids: await listBids(deps, auctionId, limit) });
+    })
+    .get('/:id/events', async (c) => {
+      const auctionId = parsePathId(c, 'id');
+      const { since } = parseWith(eventsQuery, singleQuery(c.req.queries(), ['since']));
+      return c.json(await listAuctionEvents(deps, auctionId, since));
+    });
+}

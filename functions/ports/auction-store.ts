@@ -1,0 +1,51 @@
+import type { AntiSnipe, AuctionState, Bid } from '../domain/auction.js';
+import type { EventEnvelope } from '../domain/events.js';
+
+export interface NewAuction {
+  id: string;
+  title: string;
+  sellerId: string;
+  startingPrice: number;
+  minIncrement: number;
+  reservePrice: number | null;
+  /** Epoch ms; null means "now" on the store's clock. */
+  startsAt: number | null;
+  endsAt: number;
+  antiSnipe: AntiSnipe | null;
+}
+
+export type CreateAuctionOutcome =
+  | { ok: true; now: number; state: AuctionState; event: EventEnvelope }
+  | { ok: false; now: number; code: 'auction_exists' }
+  | { ok: false; now: number; code: 'invalid_schedule'; field: string; message: string };
+
+export interface BidCommand {
+  auctionId: string;
+  bidderId: string;
+  amount: number;
+  bidId: string;
+  idempotency: { key: string; fingerprint: string } | null;
+}
+
+export type BidRefusalCode = 'seller_cannot_bid' | 'auction_not_open' | 'auction_closed' | 'already_leading';
+
+export type PlaceBidOutcome = { now: number; replayed: boolean } & (
+  | { ok: true; state: AuctionState; bid: Bid; event: EventEnvelope; extended: boolean }
+  | { ok: false; code: 'auction_not_found' | 'idempotency_key_reused' }
+  | { ok: false; code: 'rate_limited'; retryAfterMs: number }
+  | { ok: false; code: BidRefusalCode; state: AuctionState }
+  | { ok: false; code: 'bid_too_low'; minimumBid: number; state: AuctionState }
+);
+
+/** The deciding store of auctions (Redis): every method is one atomic step on one auction. */
+export interface AuctionStore {
+  create(auction: NewAuction): Promise<CreateAuctionOutcome>;
+  read(auctionId: string): Promise<{ now: number; state: AuctionState | null }>;
+  placeBid(command: BidCommand): Promise<PlaceBidOutcome>;
+  /** Newest first. */
+  recentBids(auctionId: string, limit: number): Promise<Bid[]>;
+  /** Oldest first, seq > sinceSeq. */
+  events(auctionId: string, sinceSeq: number, limit: number): Promise<EventEnvelope[]>;
+  /** Removes events from the entity's outbox once the persist queue has them. */
+  acknowledge(events: readonly EventEnvelope[]): Promise<void>;
+}

@@ -1,0 +1,64 @@
+import { type AuctionView, type BidView, toAuctionView, toBidView } from '../domain/auction.js';
+import {
+  ConflictError,
+  ForbiddenError,
+  IdempotencyKeyReusedError,
+  NotFoundError,
+  RateLimitedError,
+} from '../domain/errors.js';
+import type { AuctionDeps } from './auction-use-cases.js';
+import { publishEvents } from './publish-events.js';
+
+export interface PlaceBidInput {
+  auctionId: string;
+  bidderId: string;
+  amount: number;
+  idempotency: { key: string; fingerprint: string } | null;
+}
+
+export interface PlaceBidResult {
+  bid: BidView;
+  auction: AuctionView;
+}
+
+const refusalMessages = {
+  auction_not_open: 'the auction has not started yet',
+  auction_closed: 'the auction has ended',
+  already_leading: 'you are already the highest bidder',
+} as const;
+
+/**
+ * One bid: the deciding script applies every rule atomically; this use case only translates its
+ * decision. A replayed Idempotency-Key yields the stored decision, which renders to the same body.
+ */
+export async function placeBid(deps: AuctionDeps, input: PlaceBidInput): Promise<PlaceBidResult> {
+  if (input.idempotency) {
+    const claim = await deps.claims.claim(
+      input.bidderId,
+      input.idempotency.key,
+      input.idempotency.fingerprint,
+    );
+    if (claim === 'different') throw new IdempotencyKeyReusedError();
+  }
+  const outcome = await deps.auctions.placeBid({ ...input, bidId: deps.newId() });
+  if (outcome.ok) {
+    if (!outcome.replayed) await publishEvents({ ...deps, outbox: deps.auctions }, [outcome.event]);
+    return { bid: toBidView(outcome.bid), auction: toAuctionView(outcome.state, outcome.now) };
+  }
+  switch (outcome.code) {
+    case 'auction_not_found':
+      throw new NotFoundError('auction_not_found', `auction ${input.auctionId} does not exist`);
+    case 'idempotency_key_reused':
+      throw new IdempotencyKeyReusedError();
+    case 'rate_limited':
+      throw new RateLimitedError(Math.max(1, Math.ceil(outcome.retryAfterMs / 1000)));
+    case 'seller_cannot_bid':
+      throw new ForbiddenError('the seller cannot bid on their own auction', 'seller_cannot_bid');
+    case 'bid_too_low':
+      throw new ConflictError('bid_too_low', `the bid must be at least ${outcome.minimumBid}`, {
+        minimumBid: outcome.minimumBid,
+      });
+    default:
+      throw new ConflictError(outcome.code, refusalMessages[outcome.code]);
+  }
+}

@@ -1,0 +1,35 @@
+import type { EventEnvelope } from '../domain/events.js';
+import type { EventPublisher } from '../ports/event-publisher.js';
+import type { LogSink } from '../ports/logger.js';
+
+export interface OutboxAcknowledger {
+  acknowledge(events: readonly EventEnvelope[]): Promise<void>;
+}
+
+/**
+ * After the deciding script succeeded: the event is already in the entity's outbox, so the client
+ * may get its 2xx whatever happens here. Persist and fan-out are sent in parallel; the outbox entry
+ * is removed only once the persist queue has the event. A failure leaves it for the sweeper, which
+ * re-sends; fan-out is best effort (the next update carries the full state).
+ */
+export async function publishEvents(
+  deps: { publisher: EventPublisher; outbox: OutboxAcknowledger; logger: LogSink },
+  events: readonly EventEnvelope[],
+): Promise<void> {
+  const persisted = deps.publisher.persist(events).then(() => deps.outbox.acknowledge(events));
+  const fannedOut = deps.publisher.fanout(events);
+  const [persist, fanout] = await Promise.allSettled([persisted, fannedOut]);
+  const eventIds = events.map((event) => event.eventId);
+  if (persist.status === 'rejected') {
+    deps.logger.warn('persist send failed; the sweeper will re-send from the outbox', {
+      eventIds,
+      error: String(persist.reason),
+    });
+  }
+  if (fanout.status === 'rejected') {
+    deps.logger.warn('fanout send failed; watchers converge on the next update', {
+      eventIds,
+      error: String(fanout.reason),
+    });
+  }
+}

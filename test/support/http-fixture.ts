@@ -1,0 +1,101 @@
+import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { Redis } from 'ioredis';
+import { ulid } from 'ulid';
+import { readEnvironment } from '../../functions/config.js';
+import { composeHttpApp } from '../../functions/http/compose.js';
+import type { LogSink } from '../../functions/ports/logger.js';
+import { TEST_JWT_SECRET, tokenFor } from './tokens.js';
+
+export const quietLogger: LogSink & { warnings: string[]; errors: string[] } = {
+  warnings: [],
+  errors: [],
+  warn(message) {
+    this.warnings.push(message);
+  },
+  error(message) {
+    this.errors.push(message);
+  },
+};
+
+export interface HttpFixtureOptions {
+  redisUrl: string;
+  cluster?: boolean;
+  sqsEndpoint: string;
+  bidRateLimit?: number;
+}
+
+/**
+ * The real HTTP composition root (real Redis, real SQS protocol) with fresh queues per fixture, so
+ * tests can read exactly the events they caused.
+ */
+export async function createHttpFixture(options: HttpFixtureOptions) {
+  const sqs = new SQSClient({
+    region: 'us-east-1',
+    endpoint: options.sqsEndpoint,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  const suffix = ulid().toLowerCase();
+  const [persist, fanout] = await Promise.all(
+    ['persist', 'fanout'].map((name) => sqs.send(new CreateQueueCommand({ QueueName: `${name}-${suffix}` }))),
+  );
+  const env = readEnvironment({
+    REDIS_URL: options.redisUrl,
+    REDIS_CLUSTER: options.cluster ? 'true' : 'false',
+    PERSIST_QUEUE_URL: persist?.QueueUrl,
+    FANOUT_QUEUE_URL: fanout?.QueueUrl,
+    SQS_ENDPOINT: options.sqsEndpoint,
+    JWT_SECRET: TEST_JWT_SECRET,
+    BID_RATE_LIMIT: String(options.bidRateLimit ?? 1_000_000),
+    BID_RATE_WINDOW_MS: '1000',
+  });
+  const composed = await composeHttpApp(quietLogger, env);
+  const adminToken = await tokenFor('admin-1', { admin: true });
+  const request = (
+    path: string,
+    init: { method?: string; body?: unknown; token?: string; headers?: Record<string, string> } = {},
+  ) =>
+    composed.app.request(path, {
+      method: init.method ?? 'GET',
+      headers: {
+        ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...(init.token ? { authorization: `Bearer ${init.token}` } : {}),
+        ...init.headers,
+      },
+      ...(init.body !== undefined
+        ? { body: typeof init.body === 'string' ? init.body : JSON.stringify(init.body) }
+        : {}),
+    });
+  return {
+    ...composed,
+    redis: composed.redis as Redis,
+    sqs,
+    persistQueueUrl: persist?.QueueUrl as string,
+    fanoutQueueUrl: fanout?.QueueUrl as string,
+    adminToken,
+    request,
+    /** Creates an auction through the API and returns its view. */
+    async createAuction(body: Record<string, unknown> = {}) {
+      const response = await request('/auctions', {
+        method: 'POST',
+        token: adminToken,
+        body: {
+          title: 'Test lot',
+          startingPrice: 1_000,
+          minIncrement: 100,
+          endsAt: new Date(Date.now() + 3_600_000).toISOString(),
+          ...body,
+        },
+      });
+      const json = (await response.json()) as { auction: { id: string; seq: number } };
+      if (response.status !== 201)
+        throw new Error(`create auction failed: ${response.status} ${JSON.stringify(json)}`);
+      return json.auction;
+    },
+    async close() {
+      await composed.close();
+      sqs.destroy();
+    },
+  };
+}
+
+export type HttpFixture = Awaited<ReturnType<typeof createHttpFixture>>;
