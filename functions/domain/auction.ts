@@ -115,5 +115,13 @@ export function toAuctionView(state: AuctionState, nowMs: number): AuctionView {
 }
 
 export function toBidView(bid: Bid): BidView {
-  return { ...bid, placedAt: new Date(bid.placedAt).toISOString() };
+  // Field order is fixed here so that a replayed decision renders byte-for-byte the same body.
+  return {
+    id: bid.id,
+    auctionId: bid.auctionId,
+    bidderId: bid.bidderId,
+    amount: bid.amount,
+    seq: bid.seq,
+    placedAt: new Date(bid.placedAt).toISOString(),
+  };
 }
