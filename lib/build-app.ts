@@ -1,0 +1,47 @@
+import { type App, Tags } from 'aws-cdk-lib';
+import { type StageConfig, stageConfig, stages } from './config/stages.js';
+import { addNagChecks } from './nag.js';
+import { ApiStack } from './stacks/api-stack.js';
+import { DataStack } from './stacks/data-stack.js';
+
+export interface StageStacks {
+  readonly data: DataStack;
+  readonly api: ApiStack;
+}
+
+/** One stage: the stateful stack, then the stateless one that depends on it. */
+export function addStage(app: App, stage: StageConfig): StageStacks {
+  const base = `LiveSale-${stage.name}`;
+  const env = stage.env ? { env: stage.env } : {};
+  const data = new DataStack(app, `${base}-Data`, {
+    ...env,
+    stage,
+    description: `Live sale ${stage.name}: network, Redis, PostgreSQL, queues, secrets (stateful)`,
+    terminationProtection: stage.retainData,
+  });
+  const api = new ApiStack(app, `${base}-Api`, {
+    ...env,
+    stage,
+    data,
+    description: `Live sale ${stage.name}: functions, HTTP and WebSocket APIs, monitoring (stateless)`,
+  });
+  for (const stack of [data, api]) {
+    Tags.of(stack).add('app', 'live-sale');
+    Tags.of(stack).add('stage', stage.name);
+  }
+  return { data, api };
+}
+
+/**
+ * `-c stage=dev` synthesizes one stage; without it every stage is synthesized (so `npm run synth`
+ * checks them all). cdk-nag runs on whatever is synthesized and fails the synth on any finding
+ * that is not acknowledged with a reason.
+ */
+export function buildApp(app: App): Record<string, StageStacks> {
+  const requested = app.node.tryGetContext('stage') as string | undefined;
+  const names = requested ? [requested] : Object.keys(stages);
+  const result: Record<string, StageStacks> = {};
+  for (const name of names) result[name] = addStage(app, stageConfig(name));
+  addNagChecks(app);
+  return result;
+}

@@ -1,0 +1,106 @@
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import type { ICommandHooks } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type { Construct } from 'constructs';
+import type { StageConfig } from '../config/stages.js';
+
+export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** The Lambda entries fixed by docs/CONVENTIONS.md. */
+export type FunctionName = 'http' | 'ws' | 'writer' | 'fanout' | 'sweeper' | 'migrate';
+
+export function entryPath(name: FunctionName): string {
+  return path.join(PROJECT_ROOT, 'functions', name, 'lambda.ts');
+}
+
+/**
+ * ESM bundles need `require` for the CommonJS dependencies (ioredis, postgres) that call it for
+ * Node built-ins; esbuild's ESM output has none, so the banner provides one.
+ */
+const ESM_REQUIRE_BANNER =
+  "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);";
+
+export interface AppFunctionProps {
+  readonly name: FunctionName;
+  readonly description: string;
+  readonly stage: StageConfig;
+  readonly serviceName: string;
+  readonly vpc: ec2.IVpc;
+  readonly subnets: ec2.SubnetSelection;
+  readonly memorySize?: number;
+  readonly timeout?: Duration;
+  readonly commandHooks?: ICommandHooks;
+}
+
+/**
+ * A NodejsFunction with the project's defaults (ESM, ARM64, Node 22, minified with source maps,
+ * `.lua` as text, JSON logs in a log group with retention, placed in the VPC) and methods that
+ * bind an environment variable and its IAM grant in one call, so neither can be forgotten.
+ */
+export class AppFunction extends NodejsFunction {
+  readonly functionLogGroup: logs.LogGroup;
+
+  constructor(scope: Construct, id: string, props: AppFunctionProps) {
+    const logGroup = new logs.LogGroup(scope, `${id}Logs`, {
+      retention: props.stage.logRetentionDays as logs.RetentionDays,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    super(scope, id, {
+      entry: entryPath(props.name),
+      handler: 'handler',
+      description: props.description,
+      runtime: lambda.Runtime.NODEJS_22_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: props.memorySize ?? 512,
+      timeout: props.timeout ?? Duration.seconds(10),
+      vpc: props.vpc,
+      vpcSubnets: props.subnets,
+      // Egress is opened rule by rule by the bindings (Redis, proxy, endpoints, internet 443).
+      allowAllOutbound: false,
+      logGroup,
+      loggingFormat: lambda.LoggingFormat.JSON,
+      projectRoot: PROJECT_ROOT,
+      depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
+      environment: {
+        POWERTOOLS_SERVICE_NAME: `${props.serviceName}-${props.name}`,
+        POWERTOOLS_METRICS_NAMESPACE: props.serviceName,
+        LOG_LEVEL: props.stage.logLevel,
+      },
+      bundling: {
+        format: OutputFormat.ESM,
+        target: 'node22',
+        mainFields: ['module', 'main'],
+        banner: ESM_REQUIRE_BANNER,
+        minify: true,
+        sourceMap: true,
+        sourcesContent: false,
+        loader: { '.lua': 'text' },
+        // The SDK v3 in the Lambda runtime changes version under us; bundling the few clients we
+        // use pins the exact version the tests ran against, and tree-shaking keeps it small.
+        bundleAwsSDK: true,
+        externalModules: [],
+        ...(props.commandHooks ? { commandHooks: props.commandHooks } : {}),
+      },
+    });
+    this.functionLogGroup = logGroup;
+  }
+
+  /** Reads one secret at cold start: env var with its ARN + secretsmanager:GetSecretValue on it. */
+  readsSecret(secret: secretsmanager.ISecret, variable: string): this {
+    secret.grantRead(this);
+    this.addEnvironment(variable, secret.secretArn);
+    return this;
+  }
+
+  /** HTTPS to an interface endpoint (AWS API calls that stay inside the VPC). */
+  reaches(endpoint: ec2.IConnectable, why: string): this {
+    this.connections.allowTo(endpoint, ec2.Port.tcp(443), `${this.node.id}: ${why}`);
+    return this;
+  }
+}

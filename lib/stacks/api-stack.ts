@@ -1,0 +1,272 @@
+import * as path from 'node:path';
+import { type CfnElement, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpLambdaIntegration, WebSocketLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as triggers from 'aws-cdk-lib/triggers';
+import type { Construct } from 'constructs';
+import type { StageConfig } from '../config/stages.js';
+import { AppFunction, type FunctionName } from '../constructs/app-function.js';
+import { Monitoring } from '../constructs/monitoring.js';
+import { acknowledge } from '../nag.js';
+import { type DataStack, FANOUT_TIMEOUT, WRITER_TIMEOUT } from './data-stack.js';
+
+export const WEBSOCKET_STAGE = 'live';
+/** Migrations are copied next to the migrate bundle (see docs/DEPLOY.md, "Migrations"). */
+export const MIGRATIONS_SOURCE = path.join('functions', 'adapters', 'postgres', 'migrations');
+export const MIGRATIONS_DIR_IN_LAMBDA = '/var/task/migrations';
+
+export interface ApiStackProps extends StackProps {
+  readonly stage: StageConfig;
+  readonly data: DataStack;
+}
+
+/**
+ * Everything stateless: the six functions, both APIs, event sources, the schedule, the migration
+ * trigger and the monitoring. It can be destroyed and redeployed without losing data.
+ */
+export class ApiStack extends Stack {
+  readonly functions: Record<FunctionName, AppFunction>;
+  readonly httpApi: apigwv2.HttpApi;
+  readonly webSocketApi: apigwv2.WebSocketApi;
+  readonly webSocketStage: apigwv2.WebSocketStage;
+  readonly monitoring: Monitoring;
+
+  constructor(scope: Construct, id: string, props: ApiStackProps) {
+    super(scope, id, props);
+    const { stage, data } = props;
+    const prefix = `live-sale-${stage.name}`;
+    const common = { stage, serviceName: prefix, vpc: data.vpc };
+
+    const fn = (name: FunctionName, description: string, extra: Partial<ConstructorParameters<typeof AppFunction>[2]> = {}) =>
+      new AppFunction(this, `${name[0]?.toUpperCase()}${name.slice(1)}Function`, {
+        ...common,
+        name,
+        description,
+        subnets: data.isolatedSubnets,
+        ...extra,
+      });
+
+    const http = fn('http', 'HTTP API (Hono): validate, decide on Redis, enqueue, answer', {
+      memorySize: stage.functions.httpMemoryMb,
+    });
+    // ws and fanout call the management API, which no VPC endpoint serves: they need the NAT.
+    const ws = fn('ws', 'WebSocket $connect / $disconnect / $default', { subnets: data.egressSubnets });
+    const writer = fn('writer', 'SQS persist -> PostgreSQL, idempotent, partial batch failures', {
+      timeout: WRITER_TIMEOUT,
+    });
+    const fanout = fn('fanout', 'SQS fanout -> newest state per topic -> PostToConnection', {
+      subnets: data.egressSubnets,
+      memorySize: 1024,
+      timeout: FANOUT_TIMEOUT,
+    });
+    const sweeper = fn('sweeper', 'Every minute: close ended auctions, expire reservations, re-send outbox', {
+      timeout: Duration.seconds(55),
+    });
+    const migrate = fn('migrate', 'Runs the SQL migrations at deploy (CDK Trigger)', {
+      memorySize: 256,
+      timeout: Duration.minutes(5),
+      commandHooks: {
+        beforeBundling: () => [],
+        beforeInstall: () => [],
+        // Plain SQL files are not imports, so esbuild would not see them: copy them beside the
+        // bundle. Tolerates a missing folder so synth works before the first migration exists.
+        afterBundling: (inputDir: string, outputDir: string) => [
+          `mkdir -p "${outputDir}/migrations"`,
+          `if [ -d "${inputDir}/${MIGRATIONS_SOURCE}" ]; then find "${inputDir}/${MIGRATIONS_SOURCE}" -maxdepth 1 -name '*.sql' -exec cp {} "${outputDir}/migrations/" \\; ; fi`,
+        ],
+      },
+    });
+    migrate.addEnvironment('MIGRATIONS_DIR', MIGRATIONS_DIR_IN_LAMBDA);
+    this.functions = { http, ws, writer, fanout, sweeper, migrate };
+
+    // --- bindings: each call sets the env var(s) and the matching grant / network rule -----------
+    for (const f of [http, ws, fanout, sweeper]) data.redis.connect(f);
+    for (const f of [http, writer, sweeper, migrate]) data.database.connect(f);
+    for (const f of [http, sweeper]) {
+      data.persistQueue.sendFrom(f, 'PERSIST_QUEUE_URL');
+      data.fanoutQueue.sendFrom(f, 'FANOUT_QUEUE_URL');
+    }
+    // Every function reads at least one secret at cold start; only producers reach SQS.
+    for (const f of Object.values(this.functions)) f.reaches(data.secretsManagerEndpoint, 'Secrets Manager endpoint');
+    for (const f of [http, sweeper]) f.reaches(data.sqsEndpoint, 'SQS endpoint');
+    http.readsSecret(data.jwtSecret, 'JWT_SECRET_ARN').readsSecret(data.webhookSecret, 'WEBHOOK_SECRET_ARN');
+    ws.readsSecret(data.jwtSecret, 'JWT_SECRET_ARN');
+
+    data.persistQueue.consumeBy(writer, {
+      batchSize: 100,
+      maxBatchingWindow: Duration.seconds(1),
+      maxConcurrency: stage.functions.writerMaxConcurrency,
+    });
+    // Latency-sensitive: no batching window. SQS requires a window >= 1 s for batches above 10,
+    // so the batch stays at 10; conflation still works within each batch.
+    data.fanoutQueue.consumeBy(fanout, {
+      batchSize: 10,
+      maxBatchingWindow: Duration.seconds(0),
+      maxConcurrency: stage.functions.fanoutMaxConcurrency,
+    });
+
+    // --- HTTP API ------------------------------------------------------------------------------
+    this.httpApi = new apigwv2.HttpApi(this, 'HttpApi', {
+      apiName: `${prefix}-http`,
+      description: 'Live auctions and flash sales, public API v1',
+      createDefaultStage: false,
+      defaultIntegration: new HttpLambdaIntegration('HttpIntegration', http, {
+        payloadFormatVersion: apigwv2.PayloadFormatVersion.VERSION_2_0,
+      }),
+      corsPreflight: {
+        allowOrigins: stage.http.corsOrigins,
+        allowMethods: [apigwv2.CorsHttpMethod.GET, apigwv2.CorsHttpMethod.POST, apigwv2.CorsHttpMethod.OPTIONS],
+        allowHeaders: ['authorization', 'content-type', 'idempotency-key'],
+        exposeHeaders: ['retry-after'],
+        maxAge: Duration.hours(1),
+      },
+    });
+    new apigwv2.HttpStage(this, 'HttpStage', {
+      httpApi: this.httpApi,
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: { rateLimit: stage.http.rateLimit, burstLimit: stage.http.burstLimit },
+      accessLogSettings: {
+        destination: new apigwv2.LogGroupLogDestination(
+          new logs.LogGroup(this, 'HttpAccessLogs', {
+            retention: stage.logRetentionDays as logs.RetentionDays,
+            removalPolicy: RemovalPolicy.DESTROY,
+          }),
+        ),
+      },
+    });
+
+    // --- WebSocket API ---------------------------------------------------------------------------
+    const wsIntegration = (id: string) => new WebSocketLambdaIntegration(id, ws);
+    this.webSocketApi = new apigwv2.WebSocketApi(this, 'WebSocketApi', {
+      apiName: `${prefix}-ws`,
+      description: 'Live updates: subscribe to auction:ID / product:ID topics',
+      routeSelectionExpression: '$request.body.action',
+      connectRouteOptions: { integration: wsIntegration('ConnectIntegration') },
+      disconnectRouteOptions: { integration: wsIntegration('DisconnectIntegration') },
+      defaultRouteOptions: { integration: wsIntegration('DefaultIntegration') },
+    });
+    this.webSocketStage = new apigwv2.WebSocketStage(this, 'WebSocketStage', {
+      webSocketApi: this.webSocketApi,
+      stageName: WEBSOCKET_STAGE,
+      autoDeploy: true,
+      throttle: { rateLimit: stage.websocket.rateLimit, burstLimit: stage.websocket.burstLimit },
+    });
+    for (const f of [ws, fanout]) this.allowPostToConnection(f);
+
+    // --- schedule and migrations -----------------------------------------------------------------
+    // A missed or failed sweep is redone by the next one a minute later: no retries, no backlog.
+    sweeper.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: Duration.seconds(60) });
+    new events.Rule(this, 'SweeperSchedule', {
+      description: 'Runs the sweeper every minute',
+      schedule: events.Schedule.rate(Duration.minutes(1)),
+      targets: [new targets.LambdaFunction(sweeper, { retryAttempts: 0, maxEventAge: Duration.seconds(60) })],
+    });
+    // Runs on every deploy whose migrate bundle (code or SQL files) changed, after the data stack
+    // and before the functions that need the new schema are updated.
+    new triggers.Trigger(this, 'RunMigrations', {
+      handler: migrate,
+      executeOnHandlerChange: true,
+      executeBefore: [http, writer, sweeper],
+      invocationType: triggers.InvocationType.REQUEST_RESPONSE,
+      timeout: Duration.minutes(5),
+    });
+
+    // --- observability and outputs ---------------------------------------------------------------
+    this.monitoring = new Monitoring(this, 'Monitoring', {
+      prefix,
+      stage,
+      functions: this.functions,
+      httpApi: this.httpApi,
+      webSocketApi: this.webSocketApi,
+      webSocketStageName: WEBSOCKET_STAGE,
+      queues: { persist: data.persistQueue, fanout: data.fanoutQueue },
+      redis: data.redis,
+      databaseClusterIdentifier: prefix,
+    });
+
+    new CfnOutput(this, 'HttpApiUrl', { value: this.httpApi.apiEndpoint, description: 'HTTP API base URL' });
+    new CfnOutput(this, 'WebSocketUrl', { value: this.webSocketStage.url, description: 'WebSocket URL (wss://)' });
+    new CfnOutput(this, 'WebSocketManagementEndpoint', {
+      value: this.webSocketStage.callbackUrl,
+      description: 'API Gateway management API (WS_MANAGEMENT_ENDPOINT)',
+    });
+    new CfnOutput(this, 'PersistDeadLetterQueueArn', {
+      value: data.persistQueue.deadLetterQueue.queueArn,
+      description: 'Source ARN for aws sqs start-message-move-task (redrive)',
+    });
+    new CfnOutput(this, 'DashboardName', { value: this.monitoring.dashboard.dashboardName });
+    new CfnOutput(this, 'AlarmTopicArn', { value: this.monitoring.topic.topicArn });
+
+    this.acknowledgeFindings();
+  }
+
+  /**
+   * `execute-api:ManageConnections` for POST (PostToConnection) on this API's own stage only.
+   * WS_MANAGEMENT_ENDPOINT points at the same stage.
+   */
+  private allowPostToConnection(f: AppFunction): void {
+    // The management API is public (no VPC endpoint serves WebSocket APIs): HTTPS out via NAT.
+    f.connections.allowToAnyIpv4(ec2.Port.tcp(443), `${f.node.id}: API Gateway management API via NAT`);
+    f.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['execute-api:ManageConnections'],
+        resources: [
+          this.formatArn({
+            service: 'execute-api',
+            resource: this.webSocketApi.apiId,
+            resourceName: `${WEBSOCKET_STAGE}/POST/@connections/*`,
+          }),
+        ],
+      }),
+    );
+    f.addEnvironment('WS_MANAGEMENT_ENDPOINT', this.webSocketStage.callbackUrl);
+  }
+
+  private acknowledgeFindings(): void {
+    for (const [name, f] of Object.entries(this.functions)) {
+      acknowledge(
+        f,
+        'AwsSolutions-L1',
+        'Pinned to Node.js 22 (LTS), the line the bundles target (esbuild target node22) and the code is tested on; moving to Node.js 24 is a deliberate upgrade with its own test run, not something a synth should do silently.',
+      );
+      const role = f.role?.node.defaultChild ?? f;
+      for (const policy of ['AWSLambdaBasicExecutionRole', 'AWSLambdaVPCAccessExecutionRole']) {
+        acknowledge(
+          role,
+          `AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/${policy}]`,
+          `AWS-managed execution policy of the ${name} function: CloudWatch Logs writes and the VPC network-interface actions, which IAM cannot scope to a resource; every application permission is a separate least-privilege statement.`,
+        );
+      }
+    }
+    for (const f of [this.functions.ws, this.functions.fanout]) {
+      acknowledge(
+        f,
+        `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<${this.getLogicalId(this.webSocketApi.node.defaultChild as CfnElement)}>/${WEBSOCKET_STAGE}/POST/@connections/*]`,
+        'Connection ids are created at runtime by API Gateway; the grant is already scoped to this API, its one stage and the POST method (PostToConnection).',
+      );
+    }
+    acknowledge(
+      this.httpApi.node.findChild('DefaultRoute'),
+      'AwsSolutions-APIG4',
+      'Authorization happens in the function: routes mix public reads, HS256 JWT users/admins and an HMAC-signed webhook, and API Gateway JWT authorizers only verify asymmetric (JWKS) tokens, not HS256.',
+    );
+    for (const route of ['$connect', '$disconnect', '$default']) {
+      acknowledge(
+        this.webSocketApi.node.findChild(`${route}-Route`),
+        'AwsSolutions-APIG4',
+        'Watchers may connect anonymously (public auction updates); an optional ?token= JWT is verified by the ws function at $connect and an invalid one is refused there.',
+      );
+    }
+    acknowledge(
+      this.webSocketStage,
+      'AwsSolutions-APIG1',
+      'WebSocket access logs need the account-wide API Gateway CloudWatch role (AWS::ApiGateway::Account), a per-region singleton this app must not own; the ws function logs every connect, disconnect and message instead.',
+    );
+  }
+}

@@ -1,0 +1,162 @@
+import { Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type { Construct } from 'constructs';
+import type { StageConfig } from '../config/stages.js';
+import { Database } from '../constructs/database.js';
+import { DurableQueue } from '../constructs/durable-queue.js';
+import { RedisCluster } from '../constructs/redis-cluster.js';
+import { acknowledge } from '../nag.js';
+
+/** Consumer timeouts, shared with the API stack so queue visibility timeouts stay >= 6x them. */
+export const WRITER_TIMEOUT = Duration.seconds(30);
+export const FANOUT_TIMEOUT = Duration.seconds(10);
+
+export interface DataStackProps extends StackProps {
+  readonly stage: StageConfig;
+}
+
+/**
+ * Everything that holds state or identity and must survive a redeploy of the code: network, Redis,
+ * PostgreSQL, queues (with the events in flight) and the application secrets.
+ */
+export class DataStack extends Stack {
+  readonly vpc: ec2.Vpc;
+  /** Functions that must reach the internet: only for the API Gateway management API. */
+  readonly egressSubnets: ec2.SubnetSelection = { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS };
+  /** Functions and data stores that need no internet (AWS APIs through interface endpoints). */
+  readonly isolatedSubnets: ec2.SubnetSelection = { subnetType: ec2.SubnetType.PRIVATE_ISOLATED };
+  readonly sqsEndpoint: ec2.InterfaceVpcEndpoint;
+  readonly secretsManagerEndpoint: ec2.InterfaceVpcEndpoint;
+  readonly redis: RedisCluster;
+  readonly database: Database;
+  readonly persistQueue: DurableQueue;
+  readonly fanoutQueue: DurableQueue;
+  readonly jwtSecret: secretsmanager.Secret;
+  readonly webhookSecret: secretsmanager.Secret;
+
+  constructor(scope: Construct, id: string, props: DataStackProps) {
+    super(scope, id, props);
+    const { stage } = props;
+    const prefix = `live-sale-${stage.name}`;
+    const retention = stage.logRetentionDays as logs.RetentionDays;
+
+    this.vpc = new ec2.Vpc(this, 'Vpc', {
+      ...(stage.availabilityZones ? { availabilityZones: stage.availabilityZones } : { maxAzs: stage.network.maxAzs }),
+      natGateways: stage.network.natGateways,
+      subnetConfiguration: [
+        { name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 26 },
+        { name: 'functions', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 22 },
+        { name: 'data', subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: 22 },
+      ],
+      // The default security group is unused; leaving it as AWS creates it avoids a
+      // custom-resource Lambda. Nothing in this app is attached to it.
+      restrictDefaultSecurityGroup: false,
+      flowLogs: {
+        rejected: {
+          trafficType: ec2.FlowLogTrafficType.REJECT,
+          destination: ec2.FlowLogDestination.toCloudWatchLogs(
+            new logs.LogGroup(this, 'FlowLogs', { retention, removalPolicy: RemovalPolicy.DESTROY }),
+          ),
+        },
+      },
+    });
+    // Hot path (two SendMessage per accepted write) and cold-start secrets stay inside the VPC.
+    // Closed by default: each function is let in by the binding that needs the service.
+    const endpoint = (name: string, service: ec2.InterfaceVpcEndpointAwsService) =>
+      this.vpc.addInterfaceEndpoint(name, { service, subnets: this.isolatedSubnets, privateDnsEnabled: true, open: false });
+    this.sqsEndpoint = endpoint('Sqs', ec2.InterfaceVpcEndpointAwsService.SQS);
+    this.secretsManagerEndpoint = endpoint('SecretsManager', ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER);
+
+    this.redis = new RedisCluster(this, 'Redis', {
+      vpc: this.vpc,
+      subnets: this.isolatedSubnets,
+      replicationGroupId: prefix,
+      config: stage.redis,
+      retainData: stage.retainData,
+    });
+
+    this.database = new Database(this, 'Database', {
+      vpc: this.vpc,
+      subnets: this.isolatedSubnets,
+      config: stage.database,
+      retainData: stage.retainData,
+      clusterIdentifier: prefix,
+      logRetention: retention,
+    });
+
+    this.persistQueue = new DurableQueue(this, 'Persist', {
+      // A poison event gets 5 tries (PostgreSQL hiccups included) before the DLQ.
+      maxReceiveCount: 5,
+      visibilityTimeout: Duration.seconds(WRITER_TIMEOUT.toSeconds() * 6),
+      retainData: stage.retainData,
+    });
+    this.fanoutQueue = new DurableQueue(this, 'Fanout', {
+      // Stale pushes are worthless: the next state supersedes them, so give up sooner.
+      maxReceiveCount: 3,
+      visibilityTimeout: Duration.seconds(FANOUT_TIMEOUT.toSeconds() * 6),
+      retainData: stage.retainData,
+    });
+
+    // Plain-string secrets, read by functions/config.ts `resolveSecret` without a JSON field.
+    // Generated at creation; replace the value with the token issuer's / payment provider's one.
+    const secretRemoval = stage.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+    this.jwtSecret = new secretsmanager.Secret(this, 'JwtSecret', {
+      description: `${prefix}: HS256 secret that signs client JWTs`,
+      generateSecretString: { passwordLength: 64, excludePunctuation: true },
+      removalPolicy: secretRemoval,
+    });
+    this.webhookSecret = new secretsmanager.Secret(this, 'WebhookSecret', {
+      description: `${prefix}: HMAC secret of the payment provider webhook`,
+      generateSecretString: { passwordLength: 64, excludePunctuation: true },
+      removalPolicy: secretRemoval,
+    });
+
+    this.acknowledgeFindings(stage);
+  }
+
+  private acknowledgeFindings(stage: StageConfig): void {
+    for (const secret of [this.jwtSecret, this.webhookSecret]) {
+      acknowledge(
+        secret,
+        'AwsSolutions-SMG4',
+        'Shared with an external party (token issuer, payment provider): rotation has to be coordinated with them, so it is a manual runbook step, not a rotation Lambda.',
+      );
+    }
+    acknowledge(
+      this.redis.authToken,
+      'AwsSolutions-SMG4',
+      'ElastiCache AUTH tokens rotate through ModifyReplicationGroup (AuthTokenUpdateStrategy ROTATE then SET), which Secrets Manager rotation does not drive; documented as a manual step in docs/DEPLOY.md.',
+    );
+    acknowledge(
+      this.database.cluster.node.findChild('Secret'),
+      'AwsSolutions-SMG4',
+      'Functions read the credentials once per cold start; rotating under them would fail new proxy connections until every environment recycles. Enable addRotationSingleUser once the postgres adapter re-reads the secret on an authentication error.',
+    );
+    acknowledge(
+      this.redis.replicationGroup,
+      'AwsSolutions-AEC5',
+      'Port 6379 is the documented REDIS_URL contract; the security group admits only the functions that use Redis, and AUTH + TLS are required, so a non-default port adds nothing.',
+    );
+    acknowledge(
+      this.database.cluster,
+      'AwsSolutions-RDS11',
+      'Clients reach PostgreSQL only through RDS Proxy, which listens on 5432 whatever the cluster port; the security groups admit only the proxy.',
+    );
+    if (!stage.redis.multiAz) {
+      acknowledge(
+        this.redis.replicationGroup,
+        'AwsSolutions-AEC4',
+        `Stage ${stage.name} runs one node without replicas to save cost; prod runs Multi-AZ with automatic failover (lib/config/stages.ts).`,
+      );
+    }
+    if (!stage.database.deletionProtection) {
+      acknowledge(
+        this.database.cluster,
+        'AwsSolutions-RDS10',
+        `Stage ${stage.name} is disposable (cdk destroy must work); prod enables deletion protection (lib/config/stages.ts).`,
+      );
+    }
+  }
+}
