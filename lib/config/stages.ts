@@ -2,7 +2,8 @@ import type { Environment } from 'aws-cdk-lib';
 
 /**
  * Every difference between dev and prod lives here, typed. Stacks read a `StageConfig` and never
- * branch on the stage name themselves.
+ * branch on the stage name themselves. Queue and schedule settings, the same in every stage and
+ * shared with the local runtime, are in ./event-sources.ts.
  */
 export interface StageConfig {
   /** Short name used in stack names and physical names (`live-sale-<name>`). */
@@ -54,10 +55,6 @@ export interface StageConfig {
   };
   readonly functions: {
     readonly httpMemoryMb: number;
-    /** Concurrent writer invocations, bounded so PostgreSQL (via RDS Proxy) is not stampeded. */
-    readonly writerMaxConcurrency: number;
-    /** Concurrent fan-out invocations; bounds the PostToConnection rate this stage can create. */
-    readonly fanoutMaxConcurrency: number;
   };
   readonly alarms: {
     readonly httpP99LatencyMs: number;
@@ -96,7 +93,7 @@ export const stages = {
     logLevel: 'DEBUG',
     http: { rateLimit: 500, burstLimit: 1_000, corsOrigins: ['*'] },
     websocket: { rateLimit: 200, burstLimit: 400 },
-    functions: { httpMemoryMb: 1024, writerMaxConcurrency: 2, fanoutMaxConcurrency: 5 },
+    functions: { httpMemoryMb: 1024 },
     alarms: {
       httpP99LatencyMs: 500,
       lambdaErrorsPer5Min: 5,
@@ -130,7 +127,7 @@ export const stages = {
     logLevel: 'INFO',
     http: { rateLimit: 5_000, burstLimit: 5_000, corsOrigins: ['https://example.com'] },
     websocket: { rateLimit: 2_000, burstLimit: 2_000 },
-    functions: { httpMemoryMb: 1769, writerMaxConcurrency: 20, fanoutMaxConcurrency: 50 },
+    functions: { httpMemoryMb: 1769 },
     alarms: {
       httpP99LatencyMs: 250,
       lambdaErrorsPer5Min: 1,

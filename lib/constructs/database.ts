@@ -6,6 +6,7 @@ import * as rds from 'aws-cdk-lib/aws-rds';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { StageConfig } from '../config/stages.js';
+import { grantSecretValue } from './app-function.js';
 
 export const DATABASE_NAME = 'livesale';
 export const POSTGRES_PORT = 5432;
@@ -76,7 +77,7 @@ export class Database extends Construct {
       idleClientTimeout: Duration.minutes(5),
       maxConnectionsPercent: 90,
     });
-    this.cluster.connections.allowDefaultPortFrom(this.proxy, 'RDS Proxy to Aurora');
+    // addProxy has already admitted the proxy's security group to the cluster, and nothing else.
   }
 
   /**
@@ -85,7 +86,7 @@ export class Database extends Construct {
    */
   connect(fn: lambda.Function): void {
     fn.connections.allowTo(this.proxy, ec2.Port.tcp(POSTGRES_PORT), `${fn.node.id} to RDS Proxy`);
-    this.secret.grantRead(fn);
+    grantSecretValue(this.secret, fn);
     fn.addEnvironment('DATABASE_SECRET_ARN', this.secret.secretArn);
     fn.addEnvironment('DATABASE_HOST', this.proxy.endpoint);
   }

@@ -3,63 +3,87 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import type { QueueSettings } from '../config/event-sources.js';
 
 export interface DurableQueueProps {
-  /** Receives before a message moves to the dead-letter queue. */
-  readonly maxReceiveCount: number;
-  /** At least 6x the consumer's timeout (AWS guidance for Lambda event sources). */
-  readonly visibilityTimeout: Duration;
+  /** Shared with the local runtime (lib/config/event-sources.ts). */
+  readonly settings: QueueSettings;
+  /** Physical name prefix, `live-sale-<stage>`. */
+  readonly prefix: string;
   readonly retainData: boolean;
 }
 
-export interface ConsumerOptions {
-  readonly batchSize: number;
-  readonly maxBatchingWindow: Duration;
-  readonly maxConcurrency?: number;
+/**
+ * The event-source batching Lambda accepts. The local runtime can batch on a sub-second window,
+ * SQS event sources cannot: the window is whole seconds, and a batch above 10 needs a window of at
+ * least 1 s. A sub-second window therefore means "latency first": no window, at most 10 records.
+ */
+export function lambdaBatching(settings: QueueSettings): { batchSize: number; maxBatchingWindow: Duration } {
+  if (settings.maxBatchingWindowMs < 1_000) {
+    return { batchSize: Math.min(settings.batchSize, 10), maxBatchingWindow: Duration.seconds(0) };
+  }
+  return {
+    batchSize: settings.batchSize,
+    maxBatchingWindow: Duration.seconds(Math.round(settings.maxBatchingWindowMs / 1_000)),
+  };
+}
+
+/**
+ * The consumer's timeout: a sixth of the queue's visibility timeout (AWS guidance for Lambda event
+ * sources), so a message is never redelivered while an invocation may still be working on it.
+ */
+export function consumerTimeout(settings: QueueSettings): Duration {
+  return Duration.seconds(Math.floor(settings.visibilityTimeoutSeconds / 6));
 }
 
 /**
  * An SQS queue that cannot lose a message silently: a dead-letter queue kept 14 days, SQS-managed
- * encryption at rest, TLS enforced by the queue policy. Consumers and producers bind through
+ * encryption at rest, TLS enforced by the queue policy. Producers and the consumer bind through
  * `sendFrom` / `consumeBy`, which set the env var or event source together with the IAM grant.
  */
 export class DurableQueue extends Construct {
   readonly queue: sqs.Queue;
   readonly deadLetterQueue: sqs.Queue;
+  readonly settings: QueueSettings;
 
   constructor(scope: Construct, id: string, props: DurableQueueProps) {
     super(scope, id);
+    const { settings } = props;
+    this.settings = settings;
     const removalPolicy = props.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetter', {
+      queueName: `${props.prefix}-${settings.name}-dlq`,
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
       removalPolicy,
     });
     this.queue = new sqs.Queue(this, 'Queue', {
+      queueName: `${props.prefix}-${settings.name}`,
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
-      // Events wait here while PostgreSQL is down; 4 days is the default, 14 is the ceiling.
-      retentionPeriod: Duration.days(14),
-      visibilityTimeout: props.visibilityTimeout,
-      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: props.maxReceiveCount },
+      retentionPeriod: Duration.days(settings.retentionDays),
+      visibilityTimeout: Duration.seconds(settings.visibilityTimeoutSeconds),
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: settings.maxReceiveCount },
       removalPolicy,
     });
   }
 
-  /** Producer: `sqs:SendMessage` on this queue only, and its URL in `variable`. */
+  /**
+   * Producer: `sqs:SendMessage` (which also covers SendMessageBatch) on this queue only, and its URL
+   * in `variable`. Not grantSendMessages: producers need no GetQueueUrl / GetQueueAttributes.
+   */
   sendFrom(fn: lambda.Function, variable: string): void {
-    this.queue.grantSendMessages(fn);
+    this.queue.grant(fn, 'sqs:SendMessage');
     fn.addEnvironment(variable, this.queue.queueUrl);
   }
 
-  /** Consumer: an event source that reports partial batch failures (the grant comes with it). */
-  consumeBy(fn: lambda.Function, options: ConsumerOptions): SqsEventSource {
+  /** Consumer: an event source that reports partial batch failures (the consume grant comes with it). */
+  consumeBy(fn: lambda.Function): SqsEventSource {
     const source = new SqsEventSource(this.queue, {
-      batchSize: options.batchSize,
-      maxBatchingWindow: options.maxBatchingWindow,
+      ...lambdaBatching(this.settings),
       reportBatchItemFailures: true,
-      ...(options.maxConcurrency !== undefined ? { maxConcurrency: options.maxConcurrency } : {}),
+      maxConcurrency: this.settings.maxConcurrency,
     });
     fn.addEventSource(source);
     return source;

@@ -5,6 +5,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { StageConfig } from '../config/stages.js';
+import { grantSecretValue } from './app-function.js';
 
 export const REDIS_PORT = 6379;
 
@@ -95,7 +96,7 @@ export class RedisCluster extends Construct {
     fn.connections.allowTo(this.securityGroup, ec2.Port.tcp(REDIS_PORT), `${fn.node.id} to Redis`);
     fn.addEnvironment('REDIS_URL', this.url);
     fn.addEnvironment('REDIS_CLUSTER', 'true');
-    this.authToken.grantRead(fn);
+    grantSecretValue(this.authToken, fn);
     fn.addEnvironment('REDIS_AUTH_SECRET_ARN', this.authToken.secretArn);
   }
 }

@@ -10,10 +10,12 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as triggers from 'aws-cdk-lib/triggers';
 import type { Construct } from 'constructs';
 import type { StageConfig } from '../config/stages.js';
+import { schedules } from '../config/event-sources.js';
 import { AppFunction, type FunctionName } from '../constructs/app-function.js';
+import { consumerTimeout } from '../constructs/durable-queue.js';
 import { Monitoring } from '../constructs/monitoring.js';
 import { acknowledge } from '../nag.js';
-import { type DataStack, FANOUT_TIMEOUT, WRITER_TIMEOUT } from './data-stack.js';
+import type { DataStack } from './data-stack.js';
 
 export const WEBSOCKET_STAGE = 'live';
 /** Migrations are copied next to the migrate bundle (see docs/DEPLOY.md, "Migrations"). */
@@ -57,12 +59,12 @@ export class ApiStack extends Stack {
     // ws and fanout call the management API, which no VPC endpoint serves: they need the NAT.
     const ws = fn('ws', 'WebSocket $connect / $disconnect / $default', { subnets: data.egressSubnets });
     const writer = fn('writer', 'SQS persist -> PostgreSQL, idempotent, partial batch failures', {
-      timeout: WRITER_TIMEOUT,
+      timeout: consumerTimeout(data.persistQueue.settings),
     });
     const fanout = fn('fanout', 'SQS fanout -> newest state per topic -> PostToConnection', {
       subnets: data.egressSubnets,
       memorySize: 1024,
-      timeout: FANOUT_TIMEOUT,
+      timeout: consumerTimeout(data.fanoutQueue.settings),
     });
     const sweeper = fn('sweeper', 'Every minute: close ended auctions, expire reservations, re-send outbox', {
       timeout: Duration.seconds(55),
@@ -97,18 +99,10 @@ export class ApiStack extends Stack {
     http.readsSecret(data.jwtSecret, 'JWT_SECRET_ARN').readsSecret(data.webhookSecret, 'WEBHOOK_SECRET_ARN');
     ws.readsSecret(data.jwtSecret, 'JWT_SECRET_ARN');
 
-    data.persistQueue.consumeBy(writer, {
-      batchSize: 100,
-      maxBatchingWindow: Duration.seconds(1),
-      maxConcurrency: stage.functions.writerMaxConcurrency,
-    });
-    // Latency-sensitive: no batching window. SQS requires a window >= 1 s for batches above 10,
-    // so the batch stays at 10; conflation still works within each batch.
-    data.fanoutQueue.consumeBy(fanout, {
-      batchSize: 10,
-      maxBatchingWindow: Duration.seconds(0),
-      maxConcurrency: stage.functions.fanoutMaxConcurrency,
-    });
+    // Batch size, window and concurrency come from lib/config/event-sources.ts (shared with the
+    // local runtime); see lambdaBatching for how a sub-second window maps onto Lambda.
+    data.persistQueue.consumeBy(writer);
+    data.fanoutQueue.consumeBy(fanout);
 
     // --- HTTP API ------------------------------------------------------------------------------
     this.httpApi = new apigwv2.HttpApi(this, 'HttpApi', {
@@ -164,7 +158,7 @@ export class ApiStack extends Stack {
     sweeper.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: Duration.seconds(60) });
     new events.Rule(this, 'SweeperSchedule', {
       description: 'Runs the sweeper every minute',
-      schedule: events.Schedule.rate(Duration.minutes(1)),
+      schedule: events.Schedule.rate(Duration.minutes(schedules.sweeper.awsRateMinutes)),
       targets: [new targets.LambdaFunction(sweeper, { retryAttempts: 0, maxEventAge: Duration.seconds(60) })],
     });
     // Runs on every deploy whose migrate bundle (code or SQL files) changed, after the data stack

@@ -1,17 +1,14 @@
-import { Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
+import { type QueueSettings, queueSettings } from '../config/event-sources.js';
 import type { StageConfig } from '../config/stages.js';
 import { Database } from '../constructs/database.js';
 import { DurableQueue } from '../constructs/durable-queue.js';
 import { RedisCluster } from '../constructs/redis-cluster.js';
 import { acknowledge } from '../nag.js';
-
-/** Consumer timeouts, shared with the API stack so queue visibility timeouts stay >= 6x them. */
-export const WRITER_TIMEOUT = Duration.seconds(30);
-export const FANOUT_TIMEOUT = Duration.seconds(10);
 
 export interface DataStackProps extends StackProps {
   readonly stage: StageConfig;
@@ -86,18 +83,10 @@ export class DataStack extends Stack {
       logRetention: retention,
     });
 
-    this.persistQueue = new DurableQueue(this, 'Persist', {
-      // A poison event gets 5 tries (PostgreSQL hiccups included) before the DLQ.
-      maxReceiveCount: 5,
-      visibilityTimeout: Duration.seconds(WRITER_TIMEOUT.toSeconds() * 6),
-      retainData: stage.retainData,
-    });
-    this.fanoutQueue = new DurableQueue(this, 'Fanout', {
-      // Stale pushes are worthless: the next state supersedes them, so give up sooner.
-      maxReceiveCount: 3,
-      visibilityTimeout: Duration.seconds(FANOUT_TIMEOUT.toSeconds() * 6),
-      retainData: stage.retainData,
-    });
+    const queue = (id: string, settings: QueueSettings) =>
+      new DurableQueue(this, id, { settings, prefix, retainData: stage.retainData });
+    this.persistQueue = queue('Persist', queueSettings.persist);
+    this.fanoutQueue = queue('Fanout', queueSettings.fanout);
 
     // Plain-string secrets, read by functions/config.ts `resolveSecret` without a JSON field.
     // Generated at creation; replace the value with the token issuer's / payment provider's one.

@@ -1,0 +1,95 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
+import { buildApp, type StageStacks } from '../../lib/build-app.js';
+
+export interface SynthesizedStage {
+  readonly stacks: StageStacks;
+  readonly data: Template;
+  readonly api: Template;
+  readonly assembly: CloudAssembly;
+}
+
+/**
+ * Synthesizes one stage exactly like `cdk synth -c stage=<name>` (cdk-nag included: a finding
+ * without acknowledgement throws here), into a temporary directory. Call once per file.
+ */
+export function synthesizeStage(stage: string): SynthesizedStage {
+  const outdir = mkdtempSync(join(tmpdir(), `infra-${stage}-`));
+  // Asset metadata, as the CLI asks for it, lets tests find each function's bundle directory.
+  const app = new App({ outdir, context: { stage, 'aws:cdk:enable-asset-metadata': true } });
+  const stacks = buildApp(app)[stage];
+  if (!stacks) throw new Error(`stage ${stage} was not built`);
+  const assembly = app.synth();
+  return { stacks, data: Template.fromStack(stacks.data), api: Template.fromStack(stacks.api), assembly };
+}
+
+type Resources = Record<string, { Type: string; Properties?: Record<string, unknown>; DependsOn?: string[] }>;
+
+export function resources(template: Template, type: string): Resources {
+  return template.findResources(type) as Resources;
+}
+
+/** Logical id of the one resource of `type` whose id starts with `prefix`. */
+export function logicalId(template: Template, type: string, prefix: string): string {
+  const ids = Object.keys(resources(template, type)).filter((id) => id.startsWith(prefix));
+  if (ids.length !== 1) throw new Error(`expected one ${type} ${prefix}*, found ${ids.join(', ') || 'none'}`);
+  return ids[0] as string;
+}
+
+/**
+ * Cross-stack references appear as Fn::ImportValue of export names that embed the producer's
+ * logical ids; this names what a resource expression points at, by the first label it mentions.
+ */
+export function label(value: unknown, labels: Record<string, RegExp>): string {
+  const text = JSON.stringify(value);
+  for (const [name, pattern] of Object.entries(labels)) if (pattern.test(text)) return name;
+  return text;
+}
+
+export const RESOURCE_LABELS: Record<string, RegExp> = {
+  persistDlq: /PersistDeadLetter/,
+  fanoutDlq: /FanoutDeadLetter/,
+  persistQueue: /PersistQueue/,
+  fanoutQueue: /FanoutQueue/,
+  jwtSecret: /JwtSecret/,
+  webhookSecret: /WebhookSecret/,
+  redisAuthToken: /RedisAuthToken/,
+  databaseSecret: /DatabaseClusterSecret/,
+  webSocketPost: /WebSocketApi.*\/live\/POST\/@connections\/\*/,
+};
+
+export interface Permission {
+  readonly action: string;
+  readonly resource: string;
+}
+
+/** Every (action, resource) pair the inline policies give one function's role, labelled. */
+export function permissionsOf(template: Template, functionPrefix: string): Permission[] {
+  const fnId = logicalId(template, 'AWS::Lambda::Function', functionPrefix);
+  const fn = resources(template, 'AWS::Lambda::Function')[fnId];
+  const roleRef = JSON.stringify((fn?.Properties?.Role as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0]);
+  const out: Permission[] = [];
+  for (const policy of Object.values(resources(template, 'AWS::IAM::Policy'))) {
+    const roles = (policy.Properties?.Roles as Array<{ Ref: string }>).map((r) => JSON.stringify(r.Ref));
+    if (!roles.includes(roleRef)) continue;
+    const doc = policy.Properties?.PolicyDocument as { Statement: Array<Record<string, unknown>> };
+    for (const statement of doc.Statement) {
+      if (statement.Effect !== 'Allow') throw new Error(`unexpected ${String(statement.Effect)} statement`);
+      const actions = ([] as unknown[]).concat(statement.Action);
+      const targets = ([] as unknown[]).concat(statement.Resource);
+      for (const action of actions)
+        for (const target of targets) out.push({ action: String(action), resource: label(target, RESOURCE_LABELS) });
+    }
+  }
+  return out.sort((a, b) => `${a.action} ${a.resource}`.localeCompare(`${b.action} ${b.resource}`));
+}
+
+export function environmentOf(template: Template, functionPrefix: string): Record<string, unknown> {
+  const fnId = logicalId(template, 'AWS::Lambda::Function', functionPrefix);
+  const fn = resources(template, 'AWS::Lambda::Function')[fnId];
+  return (fn?.Properties?.Environment as { Variables: Record<string, unknown> }).Variables;
+}
