@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import type {} from 'vitest';
 import type { TestProject } from 'vitest/node';
+import { createTestDatabase } from './support/postgres-database.js';
 import { startRedisCluster } from './support/redis-servers.js';
 import { startLocalSqs } from './support/sqs-server.js';
 
@@ -9,6 +10,7 @@ declare module 'vitest' {
     redisUrl: string;
     redisClusterUrl: string;
     sqsEndpoint: string;
+    databaseUrl: string;
   }
 }
 
@@ -31,10 +33,13 @@ export default async function setup(project: TestProject) {
   }
   const cluster = await startRedisCluster();
   const sqs = await startLocalSqs([]);
+  const database = await createTestDatabase();
   project.provide('redisUrl', redisUrl);
   project.provide('redisClusterUrl', `redis://127.0.0.1:${cluster.ports[0]}`);
   project.provide('sqsEndpoint', sqs.endpoint);
+  project.provide('databaseUrl', database.url);
   return async () => {
+    await database.drop();
     await sqs.stop();
     await cluster.stop();
   };

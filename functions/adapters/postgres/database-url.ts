@@ -1,0 +1,63 @@
+import { z } from 'zod';
+import { ConfigurationError, type Environment, resolveSecret } from '../../config.js';
+
+/**
+ * The database part of the configuration. The writer and migrate functions use no Redis, so they read
+ * only this (functions/config.ts requires REDIS_URL).
+ */
+const databaseSchema = z.object({
+  DATABASE_URL: z.string().min(1).optional(),
+  DATABASE_SECRET_ARN: z.string().min(1).optional(),
+  DATABASE_HOST: z.string().min(1).optional(),
+  AWS_REGION: z.string().default('us-east-1'),
+});
+
+export type DatabaseEnvironment = z.infer<typeof databaseSchema>;
+
+export function readDatabaseEnvironment(env: NodeJS.ProcessEnv = process.env): DatabaseEnvironment {
+  const parsed = databaseSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    throw new ConfigurationError(`invalid configuration: ${problems.join('; ')}`);
+  }
+  return parsed.data;
+}
+
+/**
+ * The PostgreSQL URL: DATABASE_URL directly (local, tests), or built from the RDS-generated secret
+ * (DATABASE_SECRET_ARN: JSON with username, password, port, dbname) and DATABASE_HOST (the RDS Proxy
+ * endpoint), with TLS. Undefined when neither is configured.
+ */
+export async function resolveDatabaseUrl(env: DatabaseEnvironment): Promise<string | undefined> {
+  if (env.DATABASE_URL) return env.DATABASE_URL;
+  if (!env.DATABASE_SECRET_ARN) return undefined;
+  // resolveSecret reads only the two names it is given and AWS_REGION.
+  const raw = await resolveSecret(env as Environment, 'DATABASE_URL', 'DATABASE_SECRET_ARN');
+  const secret = JSON.parse(raw) as Record<string, unknown>;
+  const host = env.DATABASE_HOST ?? secret.host;
+  if (
+    typeof host !== 'string' ||
+    typeof secret.username !== 'string' ||
+    typeof secret.password !== 'string'
+  ) {
+    throw new ConfigurationError(
+      'the database secret needs username and password, and DATABASE_HOST or host',
+    );
+  }
+  const url = new URL('postgres://placeholder');
+  url.hostname = host;
+  url.port = String(secret.port ?? 5432);
+  url.username = encodeURIComponent(secret.username);
+  url.password = encodeURIComponent(secret.password);
+  url.pathname = `/${typeof secret.dbname === 'string' ? secret.dbname : 'postgres'}`;
+  url.searchParams.set('sslmode', 'require');
+  return url.toString();
+}
+
+/** As resolveDatabaseUrl, but a function that cannot work without a database fails loudly. */
+export async function requireDatabaseUrl(env: DatabaseEnvironment): Promise<string> {
+  const url = await resolveDatabaseUrl(env);
+  if (!url)
+    throw new ConfigurationError('missing configuration: DATABASE_URL or DATABASE_SECRET_ARN must be set');
+  return url;
+}
