@@ -35,7 +35,11 @@ export interface BundleOptions {
 }
 
 /** The esbuild options of one Lambda bundle (same as the CDK stack's `bundling`). */
-export function bundleOptions(name: FunctionName, outfile: string, options: BundleOptions = {}): BuildOptions {
+export function bundleOptions(
+  name: FunctionName,
+  outfile: string,
+  options: BundleOptions = {},
+): BuildOptions {
   return {
     entryPoints: [entryPath(name)],
     outfile,
@@ -91,12 +95,16 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   const requested = process.argv.slice(2);
   const unknown = requested.filter((name) => !(FUNCTION_NAMES as readonly string[]).includes(name));
   if (unknown.length > 0) {
-    console.error(`unknown function(s): ${unknown.join(', ')}; expected some of ${FUNCTION_NAMES.join(', ')}`);
+    console.error(
+      `unknown function(s): ${unknown.join(', ')}; expected some of ${FUNCTION_NAMES.join(', ')}`,
+    );
     process.exit(2);
   }
   const { built, missing } = await buildFunctions(
     requested.length > 0 ? (requested as FunctionName[]) : FUNCTION_NAMES,
   );
-  for (const fn of built) console.log(`built ${fn.name.padEnd(8)} ${relative(PROJECT_ROOT, fn.file)} (${fn.ms} ms)`);
-  for (const name of missing) console.log(`skipped ${name}: ${relative(PROJECT_ROOT, entryPath(name))} does not exist`);
+  for (const fn of built)
+    console.log(`built ${fn.name.padEnd(8)} ${relative(PROJECT_ROOT, fn.file)} (${fn.ms} ms)`);
+  for (const name of missing)
+    console.log(`skipped ${name}: ${relative(PROJECT_ROOT, entryPath(name))} does not exist`);
 }

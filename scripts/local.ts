@@ -1,0 +1,113 @@
+/**
+ * `npm run local`: the whole system on this machine, the real Lambda handlers behind local
+ * stand-ins for API Gateway, SQS, EventBridge; see docs/local-runtime.md.
+ *
+ * Flags: `--seed` creates demo data once ready (same as `npm run seed`).
+ * Environment: HTTP_PORT (3000), WS_PORT (3001), LOCAL_HOST (127.0.0.1), REDIS_URL, DATABASE_URL,
+ * SQS_ENDPOINT / AWS_ENDPOINT_URL (LocalStack), LOCAL_DATA_DIR (.local-data), SWEEPER_INTERVAL_MS,
+ * LOCAL_LOG_FORMAT=json; JWT_SECRET / WEBHOOK_SECRET (generated when unset).
+ */
+import { isAbsolute, join } from 'node:path';
+import { schedules } from '../lib/config/event-sources.js';
+import { PROJECT_ROOT } from './build-functions.js';
+import { describeError, LocalRuntimeError, log } from './local/log.js';
+import { portFromEnv } from './local/ports.js';
+import { type LocalRuntime, startLocalRuntime } from './local/runtime.js';
+
+const args = process.argv.slice(2);
+if (args.includes('--help') || args.includes('-h')) {
+  console.log(`usage: npm run local [-- --seed]
+
+Starts the HTTP API (HTTP_PORT, default 3000), the WebSocket API and its management API (WS_PORT,
+default 3001), SQS with the writer/fan-out pollers, the sweeper schedule, Redis and PostgreSQL.
+See docs/local-runtime.md for the environment variables.`);
+  process.exit(0);
+}
+const unknown = args.filter((arg) => arg !== '--seed');
+if (unknown.length > 0) {
+  console.error(`unknown argument(s): ${unknown.join(' ')} (see --help)`);
+  process.exit(2);
+}
+
+const env = process.env;
+// The SDK warns that its 2027 releases need Node 22 (the Lambda runtime); not news for a local run.
+env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+const dataDir = env.LOCAL_DATA_DIR
+  ? isAbsolute(env.LOCAL_DATA_DIR)
+    ? env.LOCAL_DATA_DIR
+    : join(process.cwd(), env.LOCAL_DATA_DIR)
+  : join(PROJECT_ROOT, '.local-data');
+
+let runtime: LocalRuntime | undefined;
+let shuttingDown = false;
+
+async function shutdown(signal: string): Promise<void> {
+  if (shuttingDown) {
+    log.warn('shutdown', `${signal} again: exiting now`);
+    process.exit(1);
+  }
+  shuttingDown = true;
+  if (!runtime) {
+    // Still starting: the exit hook stops the child servers that did start.
+    log.info('shutdown', `${signal} during start-up: exiting`);
+    process.exit(130);
+  }
+  log.info('shutdown', `${signal}: stopping (a second signal forces it)`);
+  const lines = await runtime.stop();
+  for (const line of lines) log.info('summary', line);
+  log.info('shutdown', 'stopped');
+  process.exit(0);
+}
+
+process.on('SIGINT', () => void shutdown('SIGINT'));
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+process.on('SIGHUP', () => void shutdown('SIGHUP'));
+// A handler's stray promise must not take the other functions down; Lambda would recycle that instance.
+process.on('unhandledRejection', (reason) => {
+  log.error(
+    'lambda',
+    `unhandled rejection: ${reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)}`,
+  );
+});
+
+try {
+  runtime = await startLocalRuntime({
+    host: env.LOCAL_HOST || '127.0.0.1',
+    httpPort: portFromEnv('HTTP_PORT', 3000),
+    wsPort: portFromEnv('WS_PORT', 3001),
+    redisUrl: env.REDIS_URL || undefined,
+    databaseUrl: env.DATABASE_URL || undefined,
+    sqsEndpoint: env.SQS_ENDPOINT || env.AWS_ENDPOINT_URL_SQS || env.AWS_ENDPOINT_URL || undefined,
+    dataDir,
+    region: env.AWS_REGION || 'us-east-1',
+    stage: 'local',
+    sweeperIntervalMs: Number(env.SWEEPER_INTERVAL_MS) || schedules.sweeper.localIntervalMs,
+  });
+} catch (error) {
+  if (error instanceof LocalRuntimeError) {
+    log.error('error', error.message);
+  } else {
+    log.error(
+      'error',
+      `could not start: ${error instanceof Error ? (error.stack ?? error.message) : describeError(error)}`,
+    );
+  }
+  process.exit(1);
+}
+
+const { urls } = runtime;
+log.info('try', `curl ${urls.http}/health    |    npm run seed    |    Ctrl-C stops everything`);
+log.info(
+  'ready',
+  `http=${urls.http} ws=${urls.ws} management=${urls.management} sqs=${urls.sqs} redis=${urls.redis} postgres=${urls.postgres}`,
+);
+
+if (args.includes('--seed')) {
+  const { seed } = await import('./seed.js');
+  await seed({
+    httpUrl: urls.http,
+    wsUrl: urls.ws,
+    jwtSecret: runtime.jwtSecret,
+    webhookSecret: process.env.WEBHOOK_SECRET,
+  }).catch((error: unknown) => log.error('seed', describeError(error)));
+}

@@ -1,0 +1,352 @@
+/**
+ * The whole system on one machine: the real Lambda handlers (bundled like the CDK stack bundles
+ * them) behind local stand-ins for API Gateway (HTTP API payload v2, WebSocket API + management
+ * API), SQS + event source mappings, and the EventBridge schedule; Redis and PostgreSQL from the
+ * environment or started privately. `scripts/local.ts` is the command line around it.
+ */
+import { relative } from 'node:path';
+import { queueSettings, schedules } from '../../lib/config/event-sources.js';
+import { buildFunctions, type FunctionName, PROJECT_ROOT } from '../build-functions.js';
+import { type SqsEventSourceMapping as Mapping, SqsEventSourceMapping } from './event-source-mapping.js';
+import { type HttpGateway, startHttpGateway } from './http-gateway.js';
+import { type LocalFunction, loadFunctions } from './lambda.js';
+import { describeError, LocalRuntimeError, log } from './log.js';
+import { ensurePortFree, freePort } from './ports.js';
+import { redactUrl, startPostgres } from './postgres.js';
+import { startRedis } from './redis.js';
+import { type Schedule, startSchedule } from './schedules.js';
+import { loadLocalSecrets } from './secrets.js';
+import { queueDepth, startSqs } from './sqs.js';
+import { startWebSocketGateway, type WebSocketGateway } from './websocket-gateway.js';
+
+export interface LocalRuntimeOptions {
+  host: string;
+  /** 0 picks a free port. */
+  httpPort: number;
+  wsPort: number;
+  redisUrl?: string | undefined;
+  databaseUrl?: string | undefined;
+  /** An SQS endpoint to use (LocalStack) instead of the in-process local-aws-sqs server. */
+  sqsEndpoint?: string | undefined;
+  dataDir: string;
+  region: string;
+  stage: string;
+  /** Milliseconds between sweeper runs. */
+  sweeperIntervalMs: number;
+}
+
+export interface LocalRuntimeUrls {
+  http: string;
+  ws: string;
+  management: string;
+  sqs: string;
+  redis: string;
+  postgres: string;
+}
+
+export interface LocalRuntime {
+  urls: LocalRuntimeUrls;
+  jwtSecret: string;
+  /** Stops everything in order (HTTP, schedules, queue drain, WebSocket, SQS, Redis, PostgreSQL) and returns the summary lines. */
+  stop: () => Promise<string[]>;
+}
+
+/** The handlers that run locally; `migrate` is replaced by calling the migration runner directly. */
+const LOCAL_FUNCTIONS: FunctionName[] = ['http', 'ws', 'writer', 'fanout', 'sweeper'];
+
+/** Function timeouts of lib/stacks/api-stack.ts: consumers get a sixth of their queue's visibility timeout. */
+const TIMEOUTS_MS: Partial<Record<FunctionName, number>> = {
+  http: 10_000,
+  ws: 10_000,
+  writer: (queueSettings.persist.visibilityTimeoutSeconds * 1000) / 6,
+  fanout: (queueSettings.fanout.visibilityTimeoutSeconds * 1000) / 6,
+  sweeper: 55_000,
+};
+
+interface MigrationRunner {
+  createPostgresClient: (options: { url: string; max?: number; name?: string }) => {
+    end: (options?: { timeout?: number }) => Promise<void>;
+  };
+  migrate: (sql: unknown) => Promise<{ applied: string[]; alreadyApplied: string[] }>;
+}
+
+/** The persistence adapter's migration runner (functions/adapters/postgres), applied at start. */
+async function applyMigrations(databaseUrl: string): Promise<string> {
+  // Variable specifiers: the runner is optional for this file's type check and import.
+  const clientModule = '../../functions/adapters/postgres/client.js';
+  const migrationsModule = '../../functions/adapters/postgres/migrations.js';
+  let runner: MigrationRunner;
+  try {
+    const [client, migrations] = await Promise.all([import(clientModule), import(migrationsModule)]);
+    runner = { createPostgresClient: client.createPostgresClient, migrate: migrations.migrate };
+  } catch (error) {
+    if ((error as { code?: string }).code === 'ERR_MODULE_NOT_FOUND') {
+      return 'skipped: functions/adapters/postgres/migrations.ts is not in this checkout';
+    }
+    throw error;
+  }
+  const sql = runner.createPostgresClient({ url: databaseUrl, max: 1, name: 'live-sale-local-migrate' });
+  try {
+    const report = await runner.migrate(sql);
+    return report.applied.length > 0
+      ? `applied ${report.applied.join(', ')} (${report.alreadyApplied.length} already applied)`
+      : `up to date (${report.alreadyApplied.length} migration(s) applied before)`;
+  } catch (error) {
+    throw new LocalRuntimeError(`migrations failed: ${describeError(error)}`);
+  } finally {
+    await sql.end({ timeout: 1 });
+  }
+}
+
+function timed<T>(work: Promise<T>): Promise<[T, number]> {
+  const started = performance.now();
+  return work.then((value) => [value, Math.round(performance.now() - started)]);
+}
+
+export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<LocalRuntime> {
+  const startedAt = Date.now();
+  const cleanups: { name: string; run: () => Promise<void> }[] = [];
+  const cleanup = async () => {
+    for (const step of cleanups.splice(0).reverse()) {
+      await step.run().catch((error) => log.warn('shutdown', `${step.name}: ${describeError(error)}`));
+    }
+  };
+
+  try {
+    process.setSourceMapsEnabled(true);
+    await ensurePortFree(options.httpPort, options.host, 'HTTP_PORT');
+    await ensurePortFree(options.wsPort, options.host, 'WS_PORT');
+    // The management endpoint is part of the handlers' environment: the port is fixed before they load.
+    const httpPort = options.httpPort || (await freePort());
+    const wsPort = options.wsPort || (await freePort());
+
+    const secrets = loadLocalSecrets(options.dataDir);
+    for (const [name, source] of Object.entries(secrets.sources)) {
+      log.info(
+        'secrets',
+        source === 'environment'
+          ? `${name} from the environment`
+          : `${name} ${source === 'generated' ? 'generated into' : 'read from'} ${relative(PROJECT_ROOT, secrets.file)} (set ${name} to use your own)`,
+      );
+    }
+
+    const prefix = `live-sale-${options.stage}`;
+    // Started side by side; whatever did start is stopped again if another part fails.
+    const redisStart = timed(startRedis(options.redisUrl));
+    const databaseStart = timed(
+      startPostgres(options.databaseUrl, options.dataDir, (message) => log.info('postgres', message)),
+    );
+    const sqsStart = timed(startSqs({ endpoint: options.sqsEndpoint, region: options.region, prefix }));
+    const buildStart = timed(buildFunctions(LOCAL_FUNCTIONS));
+    const register = <T extends { stop: () => Promise<void> }>(name: string, start: Promise<[T, number]>) =>
+      start.then((result) => {
+        cleanups.push({ name, run: result[0].stop });
+        return result;
+      });
+    const settled = await Promise.allSettled([
+      register('redis', redisStart),
+      register('postgres', databaseStart),
+      register('sqs', sqsStart),
+      buildStart,
+    ]);
+    const failure = settled.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+    if (failure) throw failure.reason;
+    const [redis, redisMs] = await redisStart;
+    const [database, databaseMs] = await databaseStart;
+    const [sqs, sqsMs] = await sqsStart;
+    const [build, buildMs] = await buildStart;
+    log.info('redis', `${redis.url} (${redis.description})`, { ms: redisMs });
+    log.info('postgres', `${redactUrl(database.url)} (${database.description})`, { ms: databaseMs });
+    log.info(
+      'sqs',
+      `${sqs.endpoint} (${sqs.description}); queues ${Object.values(sqs.queues)
+        .map((queue) => `${queue.name} (DLQ after ${queue.settings.maxReceiveCount} receives)`)
+        .join(', ')}`,
+      { ms: sqsMs },
+    );
+    log.info(
+      'build',
+      `bundled ${build.built.map((fn) => fn.name).join(', ')} into ${relative(PROJECT_ROOT, `${PROJECT_ROOT}/.local-build`)}/ with the CDK bundling options`,
+      { ms: buildMs },
+    );
+    for (const name of build.missing)
+      log.warn('build', `functions/${name}/lambda.ts does not exist yet: ${name} is not served`);
+
+    const [migration, migrationMs] = await timed(applyMigrations(database.url));
+    log.info('migrate', migration, { ms: migrationMs });
+
+    const connectHost = options.host === '0.0.0.0' || options.host === '::' ? '127.0.0.1' : options.host;
+    const managementEndpoint = `http://${connectHost}:${wsPort}`;
+    const env: Record<string, string> = {
+      AWS_REGION: options.region,
+      AWS_DEFAULT_REGION: options.region,
+      // Nothing here talks to AWS: every client points at a local endpoint, which ignores credentials.
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+      REDIS_URL: redis.url,
+      REDIS_CLUSTER: process.env.REDIS_CLUSTER ?? 'false',
+      DATABASE_URL: database.url,
+      PERSIST_QUEUE_URL: sqs.queues.persist.url,
+      FANOUT_QUEUE_URL: sqs.queues.fanout.url,
+      SQS_ENDPOINT: sqs.endpoint,
+      JWT_SECRET: secrets.values.JWT_SECRET,
+      WEBHOOK_SECRET: secrets.values.WEBHOOK_SECRET,
+      WS_MANAGEMENT_ENDPOINT: managementEndpoint,
+      POWERTOOLS_METRICS_NAMESPACE: 'LiveSale',
+      // EMF metrics would print a JSON document per invocation; POWERTOOLS_METRICS_DISABLED=false shows them.
+      POWERTOOLS_METRICS_DISABLED: process.env.POWERTOOLS_METRICS_DISABLED ?? 'true',
+      LOG_LEVEL: process.env.LOG_LEVEL ?? 'INFO',
+    };
+    Object.assign(process.env, env);
+    delete process.env.AWS_PROFILE;
+
+    const [functions, loadMs] = await timed(
+      loadFunctions(build.built, { prefix, region: options.region, timeoutsMs: TIMEOUTS_MS }),
+    );
+    log.info('lambda', `cold start of ${[...functions.keys()].join(', ')}`, { ms: loadMs });
+
+    const fn = (name: FunctionName): LocalFunction | undefined => functions.get(name);
+
+    let http: HttpGateway | undefined;
+    const httpFn = fn('http');
+    if (httpFn) {
+      http = await startHttpGateway(httpFn, httpPort, options.host).catch((error: NodeJS.ErrnoException) => {
+        throw new LocalRuntimeError(
+          error.code === 'EADDRINUSE'
+            ? `port ${httpPort} is already in use (HTTP_PORT): start with HTTP_PORT=<another port>`
+            : `the HTTP server could not start: ${error.message}`,
+        );
+      });
+      cleanups.push({ name: 'http', run: () => http?.stop() ?? Promise.resolve() });
+      log.info(
+        'http',
+        `http://${connectHost}:${httpPort} -> http function (API Gateway HTTP API, payload 2.0, route $default)`,
+      );
+    }
+
+    const wsStats = { connects: 0, messages: 0, disconnects: 0 };
+    let ws: WebSocketGateway | undefined;
+    const wsFn = fn('ws');
+    if (wsFn) {
+      ws = await startWebSocketGateway({
+        port: wsPort,
+        host: options.host,
+        stage: options.stage,
+        handler: (event) => {
+          const type = event.requestContext.eventType;
+          if (type === 'CONNECT') wsStats.connects++;
+          else if (type === 'DISCONNECT') wsStats.disconnects++;
+          else wsStats.messages++;
+          return wsFn.invoke(event);
+        },
+        onError: (message, error) => log.error('ws', `${message}: ${describeError(error)}`),
+      }).catch((error: NodeJS.ErrnoException) => {
+        throw new LocalRuntimeError(
+          error.code === 'EADDRINUSE'
+            ? `port ${wsPort} is already in use (WS_PORT): start with WS_PORT=<another port>`
+            : `the WebSocket gateway could not start: ${error.message}`,
+        );
+      });
+      cleanups.push({ name: 'ws', run: () => ws?.close() ?? Promise.resolve() });
+      log.info(
+        'ws',
+        `ws://${connectHost}:${wsPort} -> ws function ($connect, $disconnect, $default); management API ${managementEndpoint}/@connections/{id}`,
+      );
+    }
+
+    const mappings: Mapping[] = [];
+    for (const queue of Object.values(sqs.queues)) {
+      const consumer = fn(queue.settings.consumer);
+      if (!consumer) {
+        log.warn(
+          'poller',
+          `${queue.name}: no ${queue.settings.consumer} function, messages stay in the queue`,
+        );
+        continue;
+      }
+      const mapping = new SqsEventSourceMapping(sqs.client, queue, consumer, options.region);
+      mapping.start();
+      mappings.push(mapping);
+      const s = queue.settings;
+      log.info(
+        'poller',
+        `${queue.name} -> ${consumer.name} function (batch ${s.batchSize}, window ${s.maxBatchingWindowMs} ms, concurrency ${s.maxConcurrency}, visibility ${s.visibilityTimeoutSeconds} s, partial batch responses)`,
+      );
+    }
+
+    const scheduled: Schedule[] = [];
+    const sweeper = fn('sweeper');
+    if (sweeper) {
+      scheduled.push(startSchedule(sweeper, `${prefix}-sweeper`, options.sweeperIntervalMs, options.region));
+      log.info(
+        'schedule',
+        `sweeper every ${options.sweeperIntervalMs} ms (every ${schedules.sweeper.awsRateMinutes} min on AWS)`,
+      );
+    }
+
+    const urls: LocalRuntimeUrls = {
+      http: http ? `http://${connectHost}:${httpPort}` : '(no http function)',
+      ws: ws ? `ws://${connectHost}:${wsPort}` : '(no ws function)',
+      management: ws ? `${managementEndpoint}/@connections` : '(no ws function)',
+      sqs: sqs.endpoint,
+      redis: redis.url,
+      postgres: redactUrl(database.url),
+    };
+
+    let stopping: Promise<string[]> | undefined;
+    const stop = () => {
+      stopping ??= (async () => {
+        // No new work: HTTP first, then the schedule; the queues drain into the writer and fan-out.
+        await http?.stop();
+        await Promise.all(scheduled.map((schedule) => schedule.stop()));
+        const drainStarted = Date.now();
+        await Promise.all(mappings.map((mapping) => mapping.stop(5_000)));
+        log.info('shutdown', `queues drained`, { ms: Date.now() - drainStarted });
+        const dlq = await Promise.all(
+          Object.values(sqs.queues).map(async (queue) => {
+            const [main, dead] = await Promise.all([
+              queueDepth(sqs.client, queue.url).catch(() => ({ visible: Number.NaN, inFlight: Number.NaN })),
+              queueDepth(sqs.client, queue.dlqUrl).catch(() => ({
+                visible: Number.NaN,
+                inFlight: Number.NaN,
+              })),
+            ]);
+            return { queue, left: main.visible + main.inFlight, dead: dead.visible + dead.inFlight };
+          }),
+        );
+        const seconds = Math.round((Date.now() - startedAt) / 1000);
+        const lines = [`up ${Math.floor(seconds / 60)}m${String(seconds % 60).padStart(2, '0')}s`];
+        if (http) {
+          const byStatus = Object.entries(http.stats.byStatus)
+            .sort()
+            .map(([status, count]) => `${status} ${count}`)
+            .join(', ');
+          lines.push(`http: ${http.stats.requests} request(s)${byStatus ? ` (${byStatus})` : ''}`);
+        }
+        if (ws) {
+          lines.push(
+            `ws: ${wsStats.connects} connection(s), ${wsStats.messages} message(s), ${wsStats.disconnects} disconnect(s)`,
+          );
+        }
+        for (const mapping of mappings) {
+          const queue = dlq.find((entry) => entry.queue.arn === mapping.queue.arn);
+          const s = mapping.stats;
+          lines.push(
+            `${queue?.queue.name ?? 'queue'}: ${s.received} message(s) in ${s.batches} batch(es), ${s.deleted} processed, ${s.failed} failed (retried)${queue ? `, ${queue.left} left in the queue, ${queue.dead} in the DLQ` : ''}`,
+          );
+        }
+        for (const schedule of scheduled) {
+          lines.push(`sweeper: ${schedule.stats.runs} run(s), ${schedule.stats.failures} failed`);
+        }
+        await cleanup();
+        return lines;
+      })();
+      return stopping;
+    };
+
+    return { urls, jwtSecret: secrets.values.JWT_SECRET, stop };
+  } catch (error) {
+    await cleanup();
+    throw error;
+  }
+}
