@@ -29,6 +29,8 @@ const environmentSchema = z.object({
   WS_MANAGEMENT_ENDPOINT: z.string().url().optional(),
   BID_RATE_LIMIT: z.coerce.number().int().min(0).default(10),
   BID_RATE_WINDOW_MS: positiveInt(1_000),
+  ORDER_RATE_LIMIT: z.coerce.number().int().min(0).default(10),
+  ORDER_RATE_WINDOW_MS: positiveInt(1_000),
   AWS_REGION: z.string().default('us-east-1'),
 });
 

@@ -1,3 +1,5 @@
+import type { OrderRecord, PaymentRecord } from './product-record.js';
+
 /**
  * The envelope of every state change. The deciding Lua script builds it (so it is in the entity's
  * outbox in the same atomic step as the change), the HTTP handler sends it to SQS, the writer
@@ -31,4 +33,15 @@ export interface AuctionEventPayload {
   state: Record<string, string>;
   bid?: Record<string, string | number>;
   extended?: boolean;
+}
+
+/**
+ * Product events (product.created, order.*, payment.received): the product record after the change,
+ * the order it concerns (raw order record, see domain/product-record.ts) and, for webhook-driven
+ * changes, the payment that caused it.
+ */
+export interface ProductEventPayload {
+  product: Record<string, string>;
+  order?: OrderRecord;
+  payment?: PaymentRecord;
 }

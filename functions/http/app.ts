@@ -2,14 +2,21 @@ import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { LogSink } from '../ports/logger.js';
 import type { AuctionDeps } from '../use-cases/auction-use-cases.js';
+import type { FlashSaleDeps } from '../use-cases/flash-sale-use-cases.js';
 import { errorBody, mapError } from './errors.js';
 import { auctionRoutes } from './routes/auctions.js';
 import { type HealthCheck, healthRoutes } from './routes/health.js';
+import { orderRoutes } from './routes/orders.js';
+import { paymentRoutes } from './routes/payments.js';
+import { productRoutes } from './routes/products.js';
 
 export const MAX_BODY_BYTES = 16 * 1024;
 
 export interface HttpAppDeps {
   auctions: AuctionDeps;
+  flashSales: FlashSaleDeps & { newId: () => string };
+  /** HMAC secret of the payment provider's webhook signatures. */
+  webhookSecret: string;
   health: HealthCheck;
   jwtSecret: string;
   logger: LogSink;
@@ -43,6 +50,9 @@ export function createHttpApp(deps: HttpAppDeps) {
   );
   app.route('/health', healthRoutes(deps.health));
   app.route('/auctions', auctionRoutes(deps.auctions, deps.jwtSecret));
+  app.route('/products', productRoutes(deps.flashSales, deps.jwtSecret));
+  app.route('/orders', orderRoutes(deps.flashSales, deps.jwtSecret));
+  app.route('/payments', paymentRoutes(deps.flashSales, deps.webhookSecret));
   app.notFound((c) =>
     c.json(errorBody('route_not_found', `no route for ${c.req.method} ${c.req.path}`), 404),
   );

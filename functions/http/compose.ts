@@ -1,8 +1,10 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { ulid } from 'ulid';
+import { NoProductArchive } from '../adapters/no-product-archive.js';
 import { createRedisClient, type RedisClient } from '../adapters/redis/client.js';
 import { DEFAULT_AUCTION_STORE_LIMITS, RedisAuctionStore } from '../adapters/redis/redis-auction-store.js';
 import { RedisIdempotencyClaims } from '../adapters/redis/redis-idempotency-claims.js';
+import { DEFAULT_PRODUCT_STORE_LIMITS, RedisProductStore } from '../adapters/redis/redis-product-store.js';
 import { SqsEventPublisher } from '../adapters/sqs/sqs-event-publisher.js';
 import { type Environment, readEnvironment, required, resolveSecret } from '../config.js';
 import type { LogSink } from '../ports/logger.js';
@@ -42,8 +44,9 @@ export async function composeHttpApp(
   env: Environment = readEnvironment(),
   observe?: HttpAppDeps['observe'],
 ): Promise<ComposedHttpApp> {
-  const [jwtSecret, redisAuthToken] = await Promise.all([
+  const [jwtSecret, webhookSecret, redisAuthToken] = await Promise.all([
     resolveSecret(env, 'JWT_SECRET', 'JWT_SECRET_ARN'),
+    resolveSecret(env, 'WEBHOOK_SECRET', 'WEBHOOK_SECRET_ARN'),
     env.REDIS_AUTH_SECRET_ARN ? resolveSecret(env, 'REDIS_AUTH_TOKEN', 'REDIS_AUTH_SECRET_ARN') : undefined,
   ]);
   const redis = createRedisClient({
@@ -60,11 +63,19 @@ export async function composeHttpApp(
     ...DEFAULT_AUCTION_STORE_LIMITS,
     bidRateLimit: { max: env.BID_RATE_LIMIT, windowMs: env.BID_RATE_WINDOW_MS },
   });
+  const products = new RedisProductStore(redis, {
+    ...DEFAULT_PRODUCT_STORE_LIMITS,
+    orderRateLimit: { max: env.ORDER_RATE_LIMIT, windowMs: env.ORDER_RATE_WINDOW_MS },
+  });
+  const claims = new RedisIdempotencyClaims(redis);
   const app = createHttpApp({
     jwtSecret,
+    webhookSecret,
     logger,
     ...(observe ? { observe } : {}),
-    auctions: { auctions, publisher, claims: new RedisIdempotencyClaims(redis), logger, newId: ulid },
+    auctions: { auctions, publisher, claims, logger, newId: ulid },
+    // Until issue 4 the archive knows no product: a product Redis lost reads as not found.
+    flashSales: { products, archive: new NoProductArchive(), publisher, claims, logger, newId: ulid },
     health: async () => [
       {
         dependency: 'redis',

@@ -5,6 +5,7 @@ import { readEnvironment } from '../../functions/config.js';
 import { composeHttpApp } from '../../functions/http/compose.js';
 import type { LogSink } from '../../functions/ports/logger.js';
 import { TEST_JWT_SECRET, tokenFor } from './tokens.js';
+import { TEST_WEBHOOK_SECRET } from './webhooks.js';
 
 export const quietLogger: LogSink & { warnings: string[]; errors: string[] } = {
   warnings: [],
@@ -22,6 +23,7 @@ export interface HttpFixtureOptions {
   cluster?: boolean;
   sqsEndpoint: string;
   bidRateLimit?: number;
+  orderRateLimit?: number;
 }
 
 /**
@@ -45,6 +47,8 @@ export async function createHttpFixture(options: HttpFixtureOptions) {
     FANOUT_QUEUE_URL: fanout?.QueueUrl,
     SQS_ENDPOINT: options.sqsEndpoint,
     JWT_SECRET: TEST_JWT_SECRET,
+    WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
+    ORDER_RATE_LIMIT: String(options.orderRateLimit ?? 1_000_000),
     BID_RATE_LIMIT: String(options.bidRateLimit ?? 1_000_000),
     BID_RATE_WINDOW_MS: '1000',
   });

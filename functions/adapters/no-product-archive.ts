@@ -1,0 +1,15 @@
+import type { ProductArchive } from '../ports/product-archive.js';
+
+/**
+ * The archive until PostgreSQL serves products (issue 4): it knows no product, so a product Redis
+ * does not know is simply not found, and nothing is ever fenced or rebuilt.
+ */
+export class NoProductArchive implements ProductArchive {
+  async find(): Promise<null> {
+    return null;
+  }
+
+  async settled(): Promise<boolean> {
+    return false;
+  }
+}

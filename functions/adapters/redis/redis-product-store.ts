@@ -1,0 +1,148 @@
+import type { EventEnvelope } from '../../domain/events.js';
+import type {
+  ArchivedProduct,
+  NewProduct,
+  PaymentEvent,
+  ProductStore,
+  ReserveCommand,
+} from '../../ports/product-store.js';
+import type { RedisClient } from './client.js';
+import { newOrderId } from './order-ids.js';
+import { orderKeys, PENDING_PAYMENTS_KEY, PRODUCTS_BY_NEXT_EXPIRY_KEY, productKeys } from './product-keys.js';
+import { runApplyPayment } from './scripts/apply-payment.js';
+import { runCancelOrder } from './scripts/cancel-order.js';
+import { runCreateProduct } from './scripts/create-product.js';
+import { runExpireReservations } from './scripts/expire-reservations.js';
+import { runFenceProduct } from './scripts/fence-product.js';
+import { runParkPayment } from './scripts/park-payment.js';
+import { runReadProduct } from './scripts/read-product.js';
+import { runReserveOrder } from './scripts/reserve-order.js';
+import { runRestoreProduct } from './scripts/restore-product.js';
+
+export interface ProductStoreLimits {
+  orderRateLimit: { max: number; windowMs: number };
+  eventLogLength: number;
+  idempotencyTtlSeconds: number;
+  /** Most overdue reservations one script run expires (bounds the run's duration). */
+  expireBatch: number;
+  /** How long a webhook event for an order not visible yet is kept. */
+  parkedPaymentSeconds: number;
+}
+
+export const DEFAULT_PRODUCT_STORE_LIMITS: ProductStoreLimits = {
+  orderRateLimit: { max: 10, windowMs: 1_000 },
+  eventLogLength: 10_000,
+  idempotencyTtlSeconds: 24 * 60 * 60,
+  expireBatch: 200,
+  parkedPaymentSeconds: 7 * 24 * 60 * 60,
+};
+
+export class RedisProductStore implements ProductStore {
+  constructor(
+    private readonly redis: RedisClient,
+    private readonly limits: ProductStoreLimits = DEFAULT_PRODUCT_STORE_LIMITS,
+  ) {}
+
+  newOrderId(productId: string): string {
+    return newOrderId(productId);
+  }
+
+  async create(product: NewProduct) {
+    // Intent first: the sweeper's index learns of the product before it exists, so a crash in between
+    // leaves an index entry the sweeper drops, never a product whose reservations nobody expires.
+    await this.redis.zadd(PRODUCTS_BY_NEXT_EXPIRY_KEY, 'NX', Date.now(), product.id);
+    return runCreateProduct(this.redis, { ...product, eventLogLength: this.limits.eventLogLength });
+  }
+
+  read(productId: string, orderId?: string) {
+    return runReadProduct(this.redis, productId, orderId);
+  }
+
+  productOfOrder(orderId: string): Promise<string | null> {
+    return this.redis.get(orderKeys(orderId).pointer);
+  }
+
+  reserve(command: ReserveCommand) {
+    return runReserveOrder(this.redis, {
+      ...command,
+      rateLimit: this.limits.orderRateLimit,
+      eventLogLength: this.limits.eventLogLength,
+      idempotencyTtlSeconds: this.limits.idempotencyTtlSeconds,
+      expireBatch: this.limits.expireBatch,
+    });
+  }
+
+  cancel(productId: string, orderId: string, userId: string) {
+    return runCancelOrder(this.redis, {
+      productId,
+      orderId,
+      userId,
+      eventLogLength: this.limits.eventLogLength,
+    });
+  }
+
+  applyPayment(productId: string, event: PaymentEvent) {
+    return runApplyPayment(this.redis, { productId, event, eventLogLength: this.limits.eventLogLength });
+  }
+
+  async parkPayment(event: PaymentEvent) {
+    // Intent first: the sweeper retries parked orders from this index.
+    await this.redis.zadd(PENDING_PAYMENTS_KEY, 'NX', Date.now(), event.orderId);
+    const outcome = await runParkPayment(this.redis, {
+      event,
+      lifetimeSeconds: this.limits.parkedPaymentSeconds,
+    });
+    if (!outcome.parked) await this.forgetParkedOrder(event.orderId);
+    return outcome;
+  }
+
+  async parkedPayments(orderId: string): Promise<PaymentEvent[]> {
+    const rows = await this.redis.hvals(orderKeys(orderId).pending);
+    return rows.map((row) => JSON.parse(row) as PaymentEvent);
+  }
+
+  ordersWithParkedPayments(limit: number): Promise<string[]> {
+    return this.redis.zrange(PENDING_PAYMENTS_KEY, 0, limit - 1);
+  }
+
+  async forgetParkedOrder(orderId: string): Promise<void> {
+    await this.redis.zrem(PENDING_PAYMENTS_KEY, orderId);
+  }
+
+  expireOverdue(productId: string) {
+    return runExpireReservations(this.redis, {
+      productId,
+      max: this.limits.expireBatch,
+      eventLogLength: this.limits.eventLogLength,
+    });
+  }
+
+  productsDueForExpiry(nowMs: number, limit: number): Promise<string[]> {
+    return this.redis.zrangebyscore(PRODUCTS_BY_NEXT_EXPIRY_KEY, '-inf', nowMs, 'LIMIT', 0, limit);
+  }
+
+  async scheduleExpiryCheck(productId: string, atMs: number | null): Promise<void> {
+    if (atMs === null) await this.redis.zrem(PRODUCTS_BY_NEXT_EXPIRY_KEY, productId);
+    // XX: only a product still indexed is rescheduled; one whose sale is over stays removed.
+    else await this.redis.zadd(PRODUCTS_BY_NEXT_EXPIRY_KEY, 'XX', atMs, productId);
+  }
+
+  async acknowledge(events: readonly EventEnvelope[]): Promise<void> {
+    await Promise.all(
+      events.map((event) => this.redis.hdel(productKeys(event.entityId).outbox, event.eventId)),
+    );
+  }
+
+  fence(productId: string) {
+    return runFenceProduct(this.redis, productId);
+  }
+
+  async restore(snapshot: ArchivedProduct): Promise<boolean> {
+    const restored = await runRestoreProduct(this.redis, {
+      ...snapshot,
+      eventLogLength: this.limits.eventLogLength,
+    });
+    if (restored) await this.redis.zadd(PRODUCTS_BY_NEXT_EXPIRY_KEY, Date.now(), snapshot.product.id);
+    return restored;
+  }
+}

@@ -1,0 +1,73 @@
+--[[
+apply-payment.lua: apply one payment webhook event to its order, atomically, exactly once per event id.
+
+KEYS[1..6]  the product's core keys (see product-prelude.lua)
+KEYS[7]     {p:ID}:fence
+KEYS[8]     {p:ID}:payments        hash webhook event id -> payment record JSON (de-duplication)
+KEYS[9]     {o:ORDERID}:pending    parked events of this order; this event is removed from it
+ARGV[1]  webhook event id
+ARGV[2]  'payment.succeeded' | 'payment.failed'
+ARGV[3]  order id
+ARGV[4]  amount, decimal string
+ARGV[5]  event log length kept
+
+Rules: succeeded on a reserved order with its amount -> paid (order.paid); failed on a reserved
+order -> cancelled, units returned (order.cancelled); succeeded on an expired, cancelled or already
+paid order, or with another amount -> status unchanged, refundRequired (payment.received); failed
+on an order that is no longer reserved -> no effect, recorded (payment.received). An overdue
+reservation is expired first (order.expired): it can no longer be paid.
+
+Reply (JSON string), with `now` and the events of the run:
+  {"ok":true,"status":"applied","payment":{...},"order":{...},"product":{...},"events":[...]}
+  {"ok":true,"status":"duplicate","payment":{...},"events":[]}
+  {"ok":false,"code":"product_not_found"|"product_unavailable"|"order_not_found","events":[]}
+]]
+eventLogLength = tonumber(ARGV[5])
+local eventId = ARGV[1]
+
+if not loadProduct() then
+  if redis.call('EXISTS', KEYS[7]) == 1 then return respond({ ok = false, code = 'product_unavailable' }) end
+  return respond({ ok = false, code = 'product_not_found' })
+end
+
+local seen = redis.call('HGET', KEYS[8], eventId)
+if seen then
+  redis.call('HDEL', KEYS[9], eventId)
+  return respond({ ok = true, status = 'duplicate', payment = cjson.decode(seen) })
+end
+
+local order = readOrder(ARGV[3])
+if not order then return respond({ ok = false, code = 'order_not_found' }) end
+
+if isOverdue(order) then expireOrder(order) end
+
+local payment = {
+  eventId = eventId, type = ARGV[2], orderId = order.id, amount = ARGV[4], receivedAt = now,
+}
+if ARGV[2] == 'payment.succeeded' then
+  if order.status == 'reserved' and ARGV[4] == order.amount then
+    order.status = 'paid'
+    order.paidAt = now
+    redis.call('ZREM', KEYS[4], order.id)
+    writeOrder(order)
+    payment.outcome = 'paid'
+    emit('order.paid', order, payment)
+  else
+    order.refundRequired = true
+    writeOrder(order)
+    payment.outcome = 'refund'
+    emit('payment.received', order, payment)
+  end
+elseif order.status == 'reserved' then
+  releaseOrder(order, 'cancelled')
+  payment.outcome = 'cancelled'
+  emit('order.cancelled', order, payment)
+else
+  payment.outcome = 'ignored'
+  emit('payment.received', order, payment)
+end
+saveProduct()
+redis.call('HSET', KEYS[8], eventId, cjson.encode(payment))
+redis.call('HDEL', KEYS[9], eventId)
+
+return respond({ ok = true, status = 'applied', payment = payment, order = order, product = product })

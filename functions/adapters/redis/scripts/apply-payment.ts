@@ -1,0 +1,35 @@
+import {
+  type OrderRecord,
+  type PaymentRecord,
+  parseOrderRecord,
+  parseProductRecord,
+} from '../../../domain/product-record.js';
+import type { PaymentEvent, PaymentOutcome } from '../../../ports/product-store.js';
+import type { RedisClient } from '../client.js';
+import { orderKeys, productCoreKeys, productKeys } from '../product-keys.js';
+import source from './apply-payment.lua';
+import { productScript, type RawProduct, type RawStep } from './product-script.js';
+
+const script = productScript('applyPayment', source);
+
+type RawReply = RawStep<
+  | { ok: true; status: 'applied'; payment: PaymentRecord; order: OrderRecord; product: RawProduct }
+  | { ok: true; status: 'duplicate'; payment: PaymentRecord }
+  | { ok: false; code: 'product_not_found' | 'product_unavailable' | 'order_not_found' }
+>;
+
+export async function runApplyPayment(
+  redis: RedisClient,
+  args: { productId: string; event: PaymentEvent; eventLogLength: number },
+): Promise<PaymentOutcome> {
+  const keys = productKeys(args.productId);
+  const raw = await script.runJson<RawReply>(
+    redis,
+    [...productCoreKeys(args.productId), keys.fence, keys.payments, orderKeys(args.event.orderId).pending],
+    [args.event.id, args.event.type, args.event.orderId, String(args.event.amount), args.eventLogLength],
+  );
+  if (raw.ok && raw.status === 'applied') {
+    return { ...raw, order: parseOrderRecord(raw.order), product: parseProductRecord(raw.product) };
+  }
+  return raw;
+}

@@ -1,0 +1,18 @@
+import type { ExpireOutcome } from '../../../ports/product-store.js';
+import type { RedisClient } from '../client.js';
+import { productCoreKeys, productKeys } from '../product-keys.js';
+import source from './expire-reservations.lua';
+import { productScript } from './product-script.js';
+
+const script = productScript('expireReservations', source);
+
+export function runExpireReservations(
+  redis: RedisClient,
+  args: { productId: string; max: number; eventLogLength: number },
+): Promise<ExpireOutcome> {
+  return script.runJson<ExpireOutcome>(
+    redis,
+    [...productCoreKeys(args.productId), productKeys(args.productId).fence],
+    [args.max, args.eventLogLength],
+  );
+}

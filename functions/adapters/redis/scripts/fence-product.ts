@@ -1,0 +1,14 @@
+import type { RedisClient } from '../client.js';
+import { LuaScript } from '../lua-script.js';
+import { productKeys } from '../product-keys.js';
+import source from './fence-product.lua';
+
+const script = new LuaScript('fenceProduct', source);
+
+export function runFenceProduct(
+  redis: RedisClient,
+  productId: string,
+): Promise<{ exists: true } | { exists: false; since: number; now: number }> {
+  const keys = productKeys(productId);
+  return script.runJson(redis, [keys.state, keys.fence], []);
+}

@@ -1,0 +1,19 @@
+import type { ParkOutcome, PaymentEvent } from '../../../ports/product-store.js';
+import type { RedisClient } from '../client.js';
+import { LuaScript } from '../lua-script.js';
+import { orderKeys } from '../product-keys.js';
+import source from './park-payment.lua';
+
+const script = new LuaScript('parkPayment', source);
+
+export function runParkPayment(
+  redis: RedisClient,
+  args: { event: PaymentEvent; lifetimeSeconds: number },
+): Promise<ParkOutcome> {
+  const keys = orderKeys(args.event.orderId);
+  return script.runJson<ParkOutcome>(
+    redis,
+    [keys.pointer, keys.pending],
+    [args.event.id, JSON.stringify(args.event), args.lifetimeSeconds],
+  );
+}

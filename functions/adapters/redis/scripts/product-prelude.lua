@@ -1,0 +1,102 @@
+--[[
+product-prelude.lua: helpers shared by the product scripts. Not a script on its own: each product
+script's wrapper prepends it to the script's source, so every product script runs as one chunk.
+
+Every product script declares the same first six keys, in this order:
+KEYS[1]  {p:ID}            product hash (numbers as decimal strings, times epoch ms, '' = none)
+KEYS[2]  {p:ID}:orders     hash orderId -> order JSON {id,productId,userId,qty,amount (string),
+                           status,createdAt,expiresAt,paidAt (0 = not paid),refundRequired}
+KEYS[3]  {p:ID}:held       hash userId -> units held by the user's live (reserved + paid) orders
+KEYS[4]  {p:ID}:deadlines  zset orderId by expiresAt, reserved orders only
+KEYS[5]  {p:ID}:events     event log (zset, score = seq)
+KEYS[6]  {p:ID}:outbox     events not yet acknowledged by SQS (hash eventId -> envelope)
+
+Every change to the product bumps its seq and emits one event (log + outbox, same step). Replies
+are built with `respond`, which appends the events of this run as a JSON array `events`.
+]]
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local function int(n) return string.format('%.0f', n) end
+
+local product = nil
+local emitted = {}
+local eventLogLength = 10000
+
+local function loadProduct()
+  local flat = redis.call('HGETALL', KEYS[1])
+  if #flat == 0 then return nil end
+  local state = {}
+  for i = 1, #flat, 2 do state[flat[i]] = flat[i + 1] end
+  product = state
+  return state
+end
+
+local function saveProduct()
+  redis.call('HSET', KEYS[1], 'available', product.available, 'seq', product.seq)
+end
+
+local function readOrder(orderId)
+  local raw = redis.call('HGET', KEYS[2], orderId)
+  if not raw then return nil end
+  return cjson.decode(raw)
+end
+
+local function writeOrder(order)
+  redis.call('HSET', KEYS[2], order.id, cjson.encode(order))
+end
+
+-- The event is encoded at once: the tables it names may change later in the same run.
+local function emit(eventType, order, payment)
+  local seq = tonumber(product.seq) + 1
+  product.seq = int(seq)
+  local event = {
+    eventId = 'p:' .. product.id .. ':' .. product.seq, type = eventType, entityType = 'product',
+    entityId = product.id, seq = seq, occurredAt = now,
+    payload = { product = product, order = order, payment = payment },
+  }
+  local encoded = cjson.encode(event)
+  redis.call('ZADD', KEYS[5], seq, encoded)
+  redis.call('ZREMRANGEBYRANK', KEYS[5], 0, -(eventLogLength + 1))
+  redis.call('HSET', KEYS[6], event.eventId, encoded)
+  emitted[#emitted + 1] = encoded
+end
+
+-- A reserved order leaves the live set: its units return to stock and to the user's allowance,
+-- exactly once, since only a reserved order gets here and it leaves that status now.
+local function releaseOrder(order, status)
+  order.status = status
+  product.available = int(tonumber(product.available) + order.qty)
+  local left = redis.call('HINCRBY', KEYS[3], order.userId, -order.qty)
+  if left <= 0 then redis.call('HDEL', KEYS[3], order.userId) end
+  redis.call('ZREM', KEYS[4], order.id)
+  writeOrder(order)
+end
+
+local function expireOrder(order)
+  releaseOrder(order, 'expired')
+  emit('order.expired', order, nil)
+end
+
+local function isOverdue(order)
+  return order.status == 'reserved' and now >= tonumber(order.expiresAt)
+end
+
+-- Expires up to `max` overdue reservations; returns how many deadlines it looked at.
+local function expireOverdue(max)
+  local ids = redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', now, 'LIMIT', 0, max)
+  for _, orderId in ipairs(ids) do
+    local order = readOrder(orderId)
+    if order and order.status == 'reserved' then
+      expireOrder(order)
+    else
+      redis.call('ZREM', KEYS[4], orderId)
+    end
+  end
+  return #ids
+end
+
+local function respond(reply)
+  reply.now = reply.now or now
+  local body = cjson.encode(reply)
+  return string.sub(body, 1, -2) .. ',"events":[' .. table.concat(emitted, ',') .. ']}'
+end

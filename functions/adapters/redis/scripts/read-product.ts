@@ -1,0 +1,29 @@
+import { type OrderRecord, parseOrderRecord, parseProductRecord } from '../../../domain/product-record.js';
+import type { ReadProductOutcome } from '../../../ports/product-store.js';
+import type { RedisClient } from '../client.js';
+import { LuaScript } from '../lua-script.js';
+import { productKeys } from '../product-keys.js';
+import type { RawProduct } from './product-script.js';
+import source from './read-product.lua';
+
+const script = new LuaScript('readProduct', source);
+
+export async function runReadProduct(
+  redis: RedisClient,
+  productId: string,
+  orderId = '',
+): Promise<ReadProductOutcome> {
+  const keys = productKeys(productId);
+  const reply = await script.runJson<{
+    now: number;
+    product?: RawProduct;
+    order?: OrderRecord;
+    fenced?: boolean;
+  }>(redis, [keys.state, keys.orders, keys.fence], [orderId]);
+  return {
+    now: reply.now,
+    product: reply.product ? parseProductRecord(reply.product) : null,
+    fenced: reply.fenced === true,
+    order: reply.order ? parseOrderRecord(reply.order) : null,
+  };
+}

@@ -1,0 +1,93 @@
+import { type OrderRecord, parseOrderRecord, parseProductRecord } from '../../../domain/product-record.js';
+import type { ReserveCommand, ReserveOutcome } from '../../../ports/product-store.js';
+import type { RedisClient } from '../client.js';
+import { orderKeys, productCoreKeys, productKeys } from '../product-keys.js';
+import { productScript, type RawProduct, type RawStep } from './product-script.js';
+import source from './reserve-order.lua';
+
+const script = productScript('reserveOrder', source);
+
+export interface ReserveOrderArgs extends ReserveCommand {
+  rateLimit: { max: number; windowMs: number };
+  eventLogLength: number;
+  idempotencyTtlSeconds: number;
+  expireBatch: number;
+}
+
+type RawReply = RawStep<
+  { replayed?: boolean } & (
+    | { ok: true; product: RawProduct; order: OrderRecord; pendingPayments: boolean }
+    | { ok: false; code: 'product_not_found' | 'product_unavailable' | 'idempotency_key_reused' }
+    | { ok: false; code: 'rate_limited'; retryAfterMs: number }
+    | { ok: false; code: 'sale_not_active'; product: RawProduct }
+    | { ok: false; code: 'limit_exceeded'; limit: number; purchased: number; product: RawProduct }
+    | { ok: false; code: 'sold_out'; available: number; product: RawProduct }
+  )
+>;
+
+/** A never-written key of the same slot stands in for the idempotency key when the request has none. */
+const NO_IDEMPOTENCY_KEY = '-';
+
+export async function runReserveOrder(redis: RedisClient, args: ReserveOrderArgs): Promise<ReserveOutcome> {
+  const keys = productKeys(args.productId);
+  const order = orderKeys(args.orderId);
+  const raw = await script.runJson<RawReply>(
+    redis,
+    [
+      ...productCoreKeys(args.productId),
+      keys.rateLimit(args.userId),
+      keys.idempotency(args.userId, args.idempotency?.key ?? NO_IDEMPOTENCY_KEY),
+      keys.fence,
+      order.pointer,
+      order.pending,
+    ],
+    [
+      args.userId,
+      args.qty,
+      args.orderId,
+      args.idempotency?.fingerprint ?? '',
+      args.rateLimit.max,
+      args.rateLimit.windowMs,
+      args.eventLogLength,
+      args.idempotencyTtlSeconds,
+      args.expireBatch,
+    ],
+  );
+  const common = { now: raw.now, events: raw.events, replayed: raw.replayed === true };
+  if (raw.ok) {
+    return {
+      ...common,
+      ok: true,
+      product: parseProductRecord(raw.product),
+      order: parseOrderRecord(raw.order),
+      pendingPayments: raw.pendingPayments,
+    };
+  }
+  switch (raw.code) {
+    case 'product_not_found':
+    case 'product_unavailable':
+    case 'idempotency_key_reused':
+      return { ...common, ok: false, code: raw.code };
+    case 'rate_limited':
+      return { ...common, ok: false, code: raw.code, retryAfterMs: raw.retryAfterMs };
+    case 'sale_not_active':
+      return { ...common, ok: false, code: raw.code, product: parseProductRecord(raw.product) };
+    case 'limit_exceeded':
+      return {
+        ...common,
+        ok: false,
+        code: raw.code,
+        limit: raw.limit,
+        purchased: raw.purchased,
+        product: parseProductRecord(raw.product),
+      };
+    case 'sold_out':
+      return {
+        ...common,
+        ok: false,
+        code: raw.code,
+        available: raw.available,
+        product: parseProductRecord(raw.product),
+      };
+  }
+}

@@ -1,0 +1,40 @@
+--[[
+restore-product.lua: rebuild a fenced product from its archived state (PostgreSQL) and lower the
+fence, in one step. Only a fenced product without state is restored; anything else is left alone.
+
+KEYS[1..6]  the product's core keys (see product-prelude.lua)
+KEYS[7]     {p:ID}:fence
+KEYS[8..]   {o:ORDERID} pointer of each archived order, in the order of ARGV[2]
+ARGV[1]  product record JSON (the hash fields, strings; seq = last persisted seq)
+ARGV[2]  JSON array of the product's order records
+ARGV[3]  event log length kept
+
+Reply (JSON string): {"ok":true,"restored":true,"product":{...},"events":[]} or
+{"ok":true,"restored":false,"events":[]} (not fenced, or the state is there)
+No event: the product continues from the archived seq, so its next change is archived seq + 1.
+]]
+eventLogLength = tonumber(ARGV[3])
+if redis.call('EXISTS', KEYS[7]) == 0 or redis.call('EXISTS', KEYS[1]) == 1 then
+  return respond({ ok = true, restored = false })
+end
+product = cjson.decode(ARGV[1])
+local orders = cjson.decode(ARGV[2])
+local available = tonumber(product.stock)
+for index, order in ipairs(orders) do
+  writeOrder(order)
+  redis.call('SET', KEYS[7 + index], product.id)
+  if order.status == 'reserved' or order.status == 'paid' then
+    available = available - order.qty
+    redis.call('HINCRBY', KEYS[3], order.userId, order.qty)
+  end
+  if order.status == 'reserved' then redis.call('ZADD', KEYS[4], order.expiresAt, order.id) end
+end
+product.available = int(available)
+local flat = {}
+for k, v in pairs(product) do
+  flat[#flat + 1] = k
+  flat[#flat + 1] = v
+end
+redis.call('HSET', KEYS[1], unpack(flat))
+redis.call('DEL', KEYS[7])
+return respond({ ok = true, restored = true, product = product })

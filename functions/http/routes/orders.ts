@@ -1,0 +1,34 @@
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { cancelOrder } from '../../use-cases/cancel-order.js';
+import type { FlashSaleDeps } from '../../use-cases/flash-sale-use-cases.js';
+import { getOrder } from '../../use-cases/read-products.js';
+import { reserveOrder } from '../../use-cases/reserve-order.js';
+import { type AuthEnv, requireUser } from '../auth.js';
+import { idempotencyOf, idSchema, parseJsonBody, parsePathId } from '../validation.js';
+import { MAX_PER_USER_LIMIT } from './products.js';
+
+const reserveBody = z
+  .object({ productId: idSchema, qty: z.number().int('must be an integer').min(1).max(MAX_PER_USER_LIMIT) })
+  .strict();
+
+export function orderRoutes(deps: FlashSaleDeps, jwtSecret: string) {
+  return new Hono<AuthEnv>()
+    .use(requireUser(jwtSecret))
+    .post('/', async (c) => {
+      const body = await parseJsonBody(c, reserveBody);
+      const order = await reserveOrder(deps, {
+        productId: body.productId,
+        userId: c.var.user.id,
+        qty: body.qty,
+        idempotency: idempotencyOf(c, body),
+      });
+      return c.json({ order }, 201);
+    })
+    .get('/:id', async (c) => {
+      return c.json({ order: await getOrder(deps, parsePathId(c, 'id'), c.var.user) });
+    })
+    .post('/:id/cancel', async (c) => {
+      return c.json({ order: await cancelOrder(deps, parsePathId(c, 'id'), c.var.user.id) });
+    });
+}

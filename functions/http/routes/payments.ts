@@ -1,0 +1,41 @@
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { InvalidRequestError } from '../../domain/errors.js';
+import type { FlashSaleDeps } from '../../use-cases/flash-sale-use-cases.js';
+import { receivePayment } from '../../use-cases/receive-payment.js';
+import { idSchema, moneySchema, parseWith } from '../validation.js';
+import { verifyWebhookSignature } from '../webhook-signature.js';
+
+/** Providers add fields over time: unknown fields are ignored here (this is not a create route). */
+const webhookBody = z.object({
+  id: z.string().regex(/^[\x21-\x7e]{1,255}$/, 'must be 1-255 printable characters'),
+  type: z.enum(['payment.succeeded', 'payment.failed']),
+  orderId: idSchema,
+  amount: moneySchema,
+});
+
+export function paymentRoutes(
+  deps: FlashSaleDeps,
+  webhookSecret: string,
+  nowSeconds = () => Date.now() / 1000,
+) {
+  return new Hono().post('/webhook', async (c) => {
+    // The signature covers the raw bytes as sent: verify before parsing anything.
+    const raw = await c.req.text();
+    verifyWebhookSignature(c.req.header('x-webhook-signature'), raw, webhookSecret, Math.floor(nowSeconds()));
+    let body: unknown;
+    try {
+      body = JSON.parse(raw);
+    } catch {
+      throw new InvalidRequestError('the body is not valid JSON');
+    }
+    const event = parseWith(webhookBody, body);
+    const status = await receivePayment(deps, {
+      id: event.id,
+      type: event.type,
+      orderId: event.orderId,
+      amount: event.amount,
+    });
+    return c.json({ received: true, status });
+  });
+}

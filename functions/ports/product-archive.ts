@@ -1,0 +1,17 @@
+import type { ArchivedProduct } from './product-store.js';
+
+/**
+ * The persisted side of products (PostgreSQL, written by the writer from the persist queue). Used
+ * only for recovery (ARCHITECTURE.md guarantee 5): when Redis no longer knows a product that
+ * PostgreSQL knows, the product is fenced (503 + Retry-After) and rebuilt from here once nothing
+ * sent for it before the loss can still arrive.
+ */
+export interface ProductArchive {
+  /** The product and all its orders, or null when PostgreSQL never heard of it. */
+  find(productId: string): Promise<ArchivedProduct | null>;
+  /**
+   * True when every event of this product sent before `fencedSince` (epoch ms) is persisted: the
+   * persist queue holds none of them any more and its dead-letter queue has none either.
+   */
+  settled(productId: string, fencedSince: number): Promise<boolean>;
+}
