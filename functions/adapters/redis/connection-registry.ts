@@ -1,0 +1,124 @@
+import type { ActivateResult, ClaimWaveResult, ConnectionRegistry } from '../../ws/ports.js';
+import type { Topic } from '../../ws/realtime.js';
+import type { RedisClient } from './client.js';
+import {
+  runActivate,
+  runAddTopic,
+  runClaimWave,
+  runLeave,
+  runRegister,
+  runReleaseWave,
+  type TopicKeys,
+} from './scripts/registry-scripts.js';
+
+/**
+ * Keys. A topic's keys share the tag `{t:TOPIC}` and a connection's the tag `{c:CONNECTION_ID}`;
+ * they are different slots in cluster mode, so no script touches both:
+ *
+ * | key                    | type   | content                                                        |
+ * | ---------------------- | ------ | -------------------------------------------------------------- |
+ * | `{t:TOPIC}:conns`      | zset   | connectionId -> expiry (epoch ms); expired ones are dropped    |
+ * | `{t:TOPIC}:floors`     | hash   | connectionId -> seq the subscribe path sent, or -(deadline)    |
+ * |                        |        | while pending; dropped once a newer wave covered it            |
+ * | `{t:TOPIC}:pushed`     | string | seq of the newest fan-out wave (only newer ones may follow)    |
+ * | `{t:TOPIC}:lease`      | string | token of the wave sending now (PX = lease duration)            |
+ * | `{c:ID}:topics`        | set    | the connection's topics; PEXPIREAT = the connection's expiry   |
+ *
+ * Topic keys live `topicTtlMs` after the last subscribe or wave (longer than any connection).
+ */
+export const topicKeys = (topic: string): TopicKeys => {
+  const tag = `{t:${topic}}`;
+  return { conns: `${tag}:conns`, floors: `${tag}:floors`, pushed: `${tag}:pushed`, lease: `${tag}:lease` };
+};
+
+export const connectionTopicsKey = (connectionId: string) => `{c:${connectionId}}:topics`;
+
+export interface ConnectionRegistryOptions {
+  /** How long a wave holds a topic's lease at most (a crashed wave frees it after this). */
+  leaseMs: number;
+  topicTtlMs: number;
+}
+
+export const DEFAULT_REGISTRY_OPTIONS: ConnectionRegistryOptions = {
+  leaseMs: 15_000,
+  topicTtlMs: 3 * 60 * 60 * 1000,
+};
+
+export class RedisConnectionRegistry implements ConnectionRegistry {
+  constructor(
+    private readonly redis: RedisClient,
+    private readonly options: ConnectionRegistryOptions = DEFAULT_REGISTRY_OPTIONS,
+  ) {}
+
+  addTopic(connectionId: string, topic: Topic, maxTopics: number, expiresAt: number) {
+    return runAddTopic(this.redis, connectionTopicsKey(connectionId), {
+      topic: topic.name,
+      maxTopics,
+      expiresAt,
+    });
+  }
+
+  async removeTopic(connectionId: string, topic: Topic): Promise<void> {
+    await this.redis.srem(connectionTopicsKey(connectionId), topic.name);
+  }
+
+  register(topic: Topic, connectionId: string, expiresAt: number, pendingUntil: number) {
+    return runRegister(this.redis, topicKeys(topic.name), {
+      connectionId,
+      expiresAt,
+      pendingUntil,
+      topicTtlMs: this.options.topicTtlMs,
+    });
+  }
+
+  leaseHolder(topic: Topic): Promise<string | null> {
+    return this.redis.get(topicKeys(topic.name).lease);
+  }
+
+  activate(
+    topic: Topic,
+    connectionId: string,
+    seq: number,
+    pendingUntil: number,
+    force = false,
+  ): Promise<ActivateResult> {
+    return runActivate(this.redis, topicKeys(topic.name), { connectionId, seq, pendingUntil, force });
+  }
+
+  async leave(topic: Topic, connectionIds: readonly string[]): Promise<void> {
+    await runLeave(this.redis, topicKeys(topic.name), connectionIds);
+  }
+
+  async forget(connectionId: string): Promise<void> {
+    const key = connectionTopicsKey(connectionId);
+    const topics = await this.redis.smembers(key);
+    await Promise.all(topics.map((topic) => runLeave(this.redis, topicKeys(topic), [connectionId])));
+    await this.redis.del(key);
+  }
+
+  async touch(connectionId: string, expiresAt: number): Promise<void> {
+    const key = connectionTopicsKey(connectionId);
+    const topics = await this.redis.smembers(key);
+    if (topics.length === 0) return;
+    const at = Math.round(expiresAt);
+    // XX: never re-adds a connection that left a topic; GT: never shortens an expiry.
+    await Promise.all([
+      this.redis.pexpireat(key, at),
+      ...topics.map((topic) => this.redis.zadd(topicKeys(topic).conns, 'XX', 'GT', at, connectionId)),
+    ]);
+  }
+
+  claimWave(topic: Topic, seq: number, token: string, nowMs: number): Promise<ClaimWaveResult> {
+    return runClaimWave(this.redis, topicKeys(topic.name), {
+      seq,
+      token,
+      leaseMs: this.options.leaseMs,
+      now: nowMs,
+      topicTtlMs: this.options.topicTtlMs,
+    });
+  }
+
+  async releaseWave(topic: Topic, token: string): Promise<void> {
+    await runReleaseWave(this.redis, topicKeys(topic.name), token);
+  }
+}

@@ -1,0 +1,130 @@
+import type { RedisClient } from '../client.js';
+import activateSource from './registry-activate.lua';
+import addTopicSource from './registry-add-topic.lua';
+import claimWaveSource from './registry-claim-wave.lua';
+import leaveSource from './registry-leave.lua';
+import registerSource from './registry-register.lua';
+import releaseWaveSource from './registry-release-wave.lua';
+
+/** One typed wrapper per connection-registry script; keys are built by `connection-registry.ts`. */
+
+type ScriptCommand = (...keysAndArgs: (string | number)[]) => Promise<unknown>;
+
+/**
+ * Like `LuaScript` (defineCommand: EVALSHA, EVAL on NOSCRIPT), but defined with a fixed number of
+ * keys. ioredis' auto-pipelining in cluster mode routes a custom command by its first string
+ * argument; with a variable key count that argument is the key count itself, which groups scripts
+ * of different slots into one pipeline ("All keys in the pipeline should belong to the same slots
+ * allocation group") as soon as two run in the same tick. Here the first argument is the first key.
+ */
+class LuaScript {
+  constructor(
+    private readonly name: string,
+    private readonly source: string,
+  ) {}
+
+  run(redis: RedisClient, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
+    const name = `${this.name}${keys.length}`;
+    const commands = redis as unknown as Record<string, ScriptCommand | undefined>;
+    if (typeof commands[name] !== 'function') {
+      redis.defineCommand(name, { lua: this.source, numberOfKeys: keys.length });
+    }
+    return (commands[name] as ScriptCommand).call(redis, ...keys, ...args);
+  }
+}
+
+const addTopic = new LuaScript('registryAddTopic', addTopicSource);
+const register = new LuaScript('registryRegister', registerSource);
+const activate = new LuaScript('registryActivate', activateSource);
+const claimWave = new LuaScript('registryClaimWave', claimWaveSource);
+const releaseWave = new LuaScript('registryReleaseWave', releaseWaveSource);
+const leave = new LuaScript('registryLeave', leaveSource);
+
+export interface TopicKeys {
+  conns: string;
+  floors: string;
+  pushed: string;
+  lease: string;
+}
+
+export async function runAddTopic(
+  redis: RedisClient,
+  connectionTopicsKey: string,
+  args: { topic: string; maxTopics: number; expiresAt: number },
+): Promise<'added' | 'exists' | 'limit'> {
+  const reply = await addTopic.run(
+    redis,
+    [connectionTopicsKey],
+    [args.topic, args.maxTopics, Math.round(args.expiresAt)],
+  );
+  if (reply !== 'added' && reply !== 'exists' && reply !== 'limit') {
+    throw new Error(`registryAddTopic: unexpected reply ${String(reply)}`);
+  }
+  return reply;
+}
+
+/** Returns the token of the wave sending at this moment, or null. */
+export async function runRegister(
+  redis: RedisClient,
+  keys: TopicKeys,
+  args: { connectionId: string; expiresAt: number; pendingUntil: number; topicTtlMs: number },
+): Promise<string | null> {
+  const reply = await register.run(
+    redis,
+    [keys.conns, keys.floors, keys.lease],
+    [args.connectionId, Math.round(args.expiresAt), Math.round(args.pendingUntil), args.topicTtlMs],
+  );
+  return typeof reply === 'string' && reply !== '' ? reply : null;
+}
+
+export type ActivateReply = { status: 'active' | 'behind' | 'gone'; pushed: number };
+
+export async function runActivate(
+  redis: RedisClient,
+  keys: TopicKeys,
+  args: { connectionId: string; seq: number; pendingUntil: number; force: boolean },
+): Promise<ActivateReply> {
+  const reply = (await activate.run(
+    redis,
+    [keys.conns, keys.floors, keys.pushed],
+    [args.connectionId, args.seq, Math.round(args.pendingUntil), args.force ? '1' : '0'],
+  )) as [string, number];
+  const status = reply[0];
+  if (status !== 'active' && status !== 'behind' && status !== 'gone') {
+    throw new Error(`registryActivate: unexpected reply ${String(status)}`);
+  }
+  return { status, pushed: Number(reply[1]) };
+}
+
+export type ClaimWaveReply =
+  | { status: 'stale' | 'busy'; pushed: number }
+  | { status: 'claimed'; pushed: number; connectionIds: string[] };
+
+export async function runClaimWave(
+  redis: RedisClient,
+  keys: TopicKeys,
+  args: { seq: number; token: string; leaseMs: number; now: number; topicTtlMs: number },
+): Promise<ClaimWaveReply> {
+  const reply = (await claimWave.run(
+    redis,
+    [keys.conns, keys.floors, keys.pushed, keys.lease],
+    [args.seq, args.token, args.leaseMs, Math.round(args.now), args.topicTtlMs],
+  )) as [string, number, ...string[]];
+  const [status, pushed, ...connectionIds] = reply;
+  if (status === 'claimed') return { status, pushed: Number(pushed), connectionIds };
+  if (status === 'stale' || status === 'busy') return { status, pushed: Number(pushed) };
+  throw new Error(`registryClaimWave: unexpected reply ${String(status)}`);
+}
+
+export async function runReleaseWave(redis: RedisClient, keys: TopicKeys, token: string): Promise<boolean> {
+  return (await releaseWave.run(redis, [keys.lease], [token])) === 1;
+}
+
+export async function runLeave(
+  redis: RedisClient,
+  keys: TopicKeys,
+  connectionIds: readonly string[],
+): Promise<number> {
+  if (connectionIds.length === 0) return 0;
+  return Number(await leave.run(redis, [keys.conns, keys.floors], connectionIds));
+}
