@@ -21,16 +21,25 @@ const environmentSchema = z.object({
   DATABASE_HOST: z.string().min(1).optional(),
   PERSIST_QUEUE_URL: z.string().url().optional(),
   FANOUT_QUEUE_URL: z.string().url().optional(),
+  /** The persist queue's DLQ: the recovery fence waits for it to be empty too (http, sweeper). */
+  PERSIST_DLQ_URL: z.string().url().optional(),
+  /** Recovery fence: time after a loss before the persist queue's counts are trusted (ms). */
+  RECOVERY_SETTLE_MS: z.coerce.number().int().min(0).default(60_000),
   SQS_ENDPOINT: z.string().url().optional(),
   JWT_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
   JWT_SECRET_ARN: z.string().min(1).optional(),
   WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
   WEBHOOK_SECRET_ARN: z.string().min(1).optional(),
   WS_MANAGEMENT_ENDPOINT: z.string().url().optional(),
+  /** Fan-out: PostToConnection calls in flight per invocation, and the hard timeout of each. */
+  FANOUT_CONCURRENCY: positiveInt(200),
+  FANOUT_POST_TIMEOUT_MS: positiveInt(3_000),
   BID_RATE_LIMIT: z.coerce.number().int().min(0).default(10),
   BID_RATE_WINDOW_MS: positiveInt(1_000),
   ORDER_RATE_LIMIT: z.coerce.number().int().min(0).default(10),
   ORDER_RATE_WINDOW_MS: positiveInt(1_000),
+  /** Local runtime only: how long SQS sends wait to fill a batch (a Lambda serves one request at a time). */
+  SQS_COALESCE_MS: z.coerce.number().int().min(0).max(50).default(0),
   AWS_REGION: z.string().default('us-east-1'),
 });
 

@@ -31,3 +31,15 @@ describe('authenticate', () => {
     }
   });
 });
+
+describe('verified-token cache', () => {
+  it('still refuses a token once it expires, and a cached token under another secret', async () => {
+    const token = await sign({ sub: 'u-cache', exp: now() + 1 }, secret, 'HS256');
+    expect(await authenticate(`Bearer ${token}`, secret)).toEqual({ id: 'u-cache', isAdmin: false });
+    await expect(authenticate(`Bearer ${token}`, 'other-secret-0123456789')).rejects.toBeInstanceOf(
+      UnauthorizedError,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 2_100));
+    await expect(authenticate(`Bearer ${token}`, secret)).rejects.toBeInstanceOf(UnauthorizedError);
+  });
+});

@@ -1,0 +1,31 @@
+import { createServer } from 'node:net';
+import { createSqsServer } from 'local-aws-sqs';
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+/** An in-process SQS-protocol server with the given queues, for benchmarks. */
+export async function startBenchSqs(queues: string[]) {
+  const port = await freePort();
+  const server = await createSqsServer({
+    port,
+    hostname: '127.0.0.1',
+    accountId: '000000000000',
+    emulateQueueCreationLifecycle: false,
+    queues: queues.map((QueueName) => ({ QueueName })),
+  });
+  const endpoint = `http://127.0.0.1:${port}`;
+  return {
+    endpoint,
+    queueUrl: (name: string) => `${endpoint}/000000000000/${name}`,
+    stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
