@@ -11,6 +11,7 @@ import {
   type Permission,
   permissionsOf,
   RESOURCE_LABELS,
+  resource,
   resources,
   type SynthesizedStage,
   synthesizeStage,
@@ -22,12 +23,21 @@ beforeAll(() => {
 });
 
 const FUNCTIONS = ['Http', 'Ws', 'Writer', 'Fanout', 'Sweeper', 'Migrate'] as const;
-const CONSUME = ['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:ReceiveMessage'];
-const read = (...secrets: string[]): Permission[] => secrets.map((resource) => ({ action: 'secretsmanager:GetSecretValue', resource }));
-const send = (...queues: string[]): Permission[] => queues.map((resource) => ({ action: 'sqs:SendMessage', resource }));
+const CONSUME = [
+  'sqs:ChangeMessageVisibility',
+  'sqs:DeleteMessage',
+  'sqs:GetQueueAttributes',
+  'sqs:GetQueueUrl',
+  'sqs:ReceiveMessage',
+];
+const read = (...secrets: string[]): Permission[] =>
+  secrets.map((resource) => ({ action: 'secretsmanager:GetSecretValue', resource }));
+const send = (...queues: string[]): Permission[] =>
+  queues.map((resource) => ({ action: 'sqs:SendMessage', resource }));
 const consume = (queue: string): Permission[] => CONSUME.map((action) => ({ action, resource: queue }));
 const post: Permission[] = [{ action: 'execute-api:ManageConnections', resource: 'webSocketPost' }];
-const sorted = (ps: Permission[]) => [...ps].sort((a, b) => `${a.action} ${a.resource}`.localeCompare(`${b.action} ${b.resource}`));
+const sorted = (ps: Permission[]) =>
+  [...ps].sort((a, b) => `${a.action} ${a.resource}`.localeCompare(`${b.action} ${b.resource}`));
 
 describe('IAM: least privilege, exact actions on exact resources', () => {
   const expected: Record<(typeof FUNCTIONS)[number], Permission[]> = {
@@ -50,18 +60,24 @@ describe('IAM: least privilege, exact actions on exact resources', () => {
   it('ManageConnections is scoped to this API, its stage and POST only', () => {
     const policies = resources(s.api, 'AWS::IAM::Policy');
     const statements = Object.values(policies).flatMap(
-      (p) => (p.Properties?.PolicyDocument as { Statement: Array<{ Action: unknown; Resource: unknown }> }).Statement,
+      (p) =>
+        (p.Properties.PolicyDocument as { Statement: Array<{ Action: unknown; Resource: unknown }> })
+          .Statement,
     );
     const manage = statements.filter((st) => st.Action === 'execute-api:ManageConnections');
     expect(manage).toHaveLength(2);
     for (const st of manage) {
-      expect(JSON.stringify(st.Resource)).toContain(`{"Ref":"${logicalId(s.api, 'AWS::ApiGatewayV2::Api', 'WebSocketApi')}"},"/live/POST/@connections/*"`);
+      expect(JSON.stringify(st.Resource)).toContain(
+        `{"Ref":"${logicalId(s.api, 'AWS::ApiGatewayV2::Api', 'WebSocketApi')}"},"/live/POST/@connections/*"`,
+      );
     }
   });
 
   it('no inline statement grants a wildcard action or Resource "*"', () => {
     for (const policy of Object.values(resources(s.api, 'AWS::IAM::Policy'))) {
-      for (const st of (policy.Properties?.PolicyDocument as { Statement: Array<{ Action: unknown; Resource: unknown }> }).Statement) {
+      for (const st of (
+        policy.Properties.PolicyDocument as { Statement: Array<{ Action: unknown; Resource: unknown }> }
+      ).Statement) {
         expect(([] as unknown[]).concat(st.Action).some((a) => String(a).includes('*'))).toBe(false);
         expect(([] as unknown[]).concat(st.Resource)).not.toContain('*');
       }
@@ -81,15 +97,19 @@ describe('functions', () => {
         Handler: 'index.handler',
         LoggingConfig: { LogFormat: 'JSON' },
       });
-      expect(fn.Properties?.Environment).toMatchObject({ Variables: { NODE_OPTIONS: '--enable-source-maps' } });
+      expect(fn.Properties?.Environment).toMatchObject({
+        Variables: { NODE_OPTIONS: '--enable-source-maps' },
+      });
     }
   });
 
   it('log to their own log group with the stage retention', () => {
     for (const name of FUNCTIONS) {
-      const fn = resources(s.api, 'AWS::Lambda::Function')[logicalId(s.api, 'AWS::Lambda::Function', `${name}Function`)];
-      const group = (fn?.Properties?.LoggingConfig as { LogGroup: { Ref: string } }).LogGroup.Ref;
-      expect(resources(s.api, 'AWS::Logs::LogGroup')[group]?.Properties).toMatchObject({ RetentionInDays: 7 });
+      const fn = resource(s.api, 'AWS::Lambda::Function', `${name}Function`);
+      const group = (fn.Properties.LoggingConfig as { LogGroup: { Ref: string } }).LogGroup.Ref;
+      expect(resources(s.api, 'AWS::Logs::LogGroup')[group]?.Properties).toMatchObject({
+        RetentionInDays: 7,
+      });
     }
   });
 
@@ -114,20 +134,24 @@ describe('functions', () => {
   it('wire Redis as a TLS cluster URL, the proxy as database host, and the stage callback URL', () => {
     const http = environmentOf(s.api, 'HttpFunction');
     expect(http.REDIS_CLUSTER).toBe('true');
-    expect(JSON.stringify(http.REDIS_URL)).toMatch(/rediss:\/\/.*RedisReplicationGroup.*ConfigurationEndPoint.*:6379/);
+    expect(JSON.stringify(http.REDIS_URL)).toMatch(
+      /rediss:\/\/.*RedisReplicationGroup.*ConfigurationEndPoint.*:6379/,
+    );
     expect(JSON.stringify(http.DATABASE_HOST)).toMatch(/DatabaseClusterProxy.*Endpoint/);
     expect(label(http.PERSIST_QUEUE_URL, RESOURCE_LABELS)).toBe('persistQueue');
     expect(label(http.FANOUT_QUEUE_URL, RESOURCE_LABELS)).toBe('fanoutQueue');
     expect(http.POWERTOOLS_SERVICE_NAME).toBe('live-sale-dev-http');
     expect(http.POWERTOOLS_METRICS_NAMESPACE).toBe('live-sale-dev');
     const fanout = environmentOf(s.api, 'FanoutFunction');
-    expect(JSON.stringify(fanout.WS_MANAGEMENT_ENDPOINT)).toMatch(/https:\/\/.*WebSocketApi.*execute-api.*\/live"/);
+    expect(JSON.stringify(fanout.WS_MANAGEMENT_ENDPOINT)).toMatch(
+      /https:\/\/.*WebSocketApi.*execute-api.*\/live"/,
+    );
   });
 
   it('sit in the VPC: isolated subnets, except ws and fanout (management API through NAT)', () => {
     for (const name of FUNCTIONS) {
-      const fn = resources(s.api, 'AWS::Lambda::Function')[logicalId(s.api, 'AWS::Lambda::Function', `${name}Function`)];
-      const subnets = JSON.stringify((fn?.Properties?.VpcConfig as { SubnetIds: unknown }).SubnetIds);
+      const fn = resource(s.api, 'AWS::Lambda::Function', `${name}Function`);
+      const subnets = JSON.stringify((fn.Properties.VpcConfig as { SubnetIds: unknown }).SubnetIds);
       const kind = name === 'Ws' || name === 'Fanout' ? 'functions' : 'data';
       expect(subnets).toMatch(new RegExp(`Vpc${kind}Subnet1`));
       expect(subnets).toMatch(new RegExp(`Vpc${kind}Subnet2`));
@@ -139,15 +163,19 @@ describe('functions', () => {
     const groups = resources(s.api, 'AWS::EC2::SecurityGroup');
     for (const name of FUNCTIONS) {
       const sg = groups[logicalId(s.api, 'AWS::EC2::SecurityGroup', `${name}FunctionSecurityGroup`)];
-      const egress = (sg?.Properties?.SecurityGroupEgress as Array<{ CidrIp?: string; FromPort?: number }>) ?? [];
+      const egress =
+        (sg?.Properties?.SecurityGroupEgress as Array<{ CidrIp?: string; FromPort?: number }>) ?? [];
       const open = egress.filter((e) => e.CidrIp === '0.0.0.0/0');
-      if (name === 'Ws' || name === 'Fanout') expect(open).toEqual([expect.objectContaining({ FromPort: 443, ToPort: 443 })]);
+      if (name === 'Ws' || name === 'Fanout')
+        expect(open).toEqual([expect.objectContaining({ FromPort: 443, ToPort: 443 })]);
       else expect(open).toEqual([]);
     }
   });
 
   it('are the only clients Redis (6379) and the RDS Proxy (5432) admit', () => {
-    const ingress = Object.values(resources(s.api, 'AWS::EC2::SecurityGroupIngress')).map((r) => r.Properties ?? {});
+    const ingress = Object.values(resources(s.api, 'AWS::EC2::SecurityGroupIngress')).map(
+      (r) => r.Properties ?? {},
+    );
     const from = (port: number) =>
       ingress
         .filter((r) => r.FromPort === port)
@@ -187,9 +215,11 @@ describe('event sources', () => {
       ['WriterFunction', 'PersistQueue'],
       ['FanoutFunction', 'FanoutQueue'],
     ] as const) {
-      const fn = resources(s.api, 'AWS::Lambda::Function')[logicalId(s.api, 'AWS::Lambda::Function', fnName)];
+      const fn = resource(s.api, 'AWS::Lambda::Function', fnName);
       const queue = queues[logicalId(s.data, 'AWS::SQS::Queue', queuePrefix)];
-      expect(Number(queue?.Properties?.VisibilityTimeout)).toBeGreaterThanOrEqual(6 * Number(fn?.Properties?.Timeout));
+      expect(Number(queue?.Properties?.VisibilityTimeout)).toBeGreaterThanOrEqual(
+        6 * Number(fn?.Properties?.Timeout),
+      );
     }
   });
 
@@ -234,7 +264,9 @@ describe('APIs', () => {
       ProtocolType: 'WEBSOCKET',
       RouteSelectionExpression: '$request.body.action',
     });
-    const routes = Object.values(resources(s.api, 'AWS::ApiGatewayV2::Route')).map((r) => r.Properties?.RouteKey);
+    const routes = Object.values(resources(s.api, 'AWS::ApiGatewayV2::Route')).map(
+      (r) => r.Properties?.RouteKey,
+    );
     expect(routes.sort()).toEqual(['$connect', '$default', '$default', '$disconnect']);
     s.api.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
       StageName: 'live',
@@ -243,7 +275,9 @@ describe('APIs', () => {
     });
     const wsFn = logicalId(s.api, 'AWS::Lambda::Function', 'WsFunction');
     const permissions = Object.values(resources(s.api, 'AWS::Lambda::Permission')).filter(
-      (p) => JSON.stringify(p.Properties?.FunctionName).includes(wsFn) && p.Properties?.Principal === 'apigateway.amazonaws.com',
+      (p) =>
+        JSON.stringify(p.Properties?.FunctionName).includes(wsFn) &&
+        p.Properties?.Principal === 'apigateway.amazonaws.com',
     );
     expect(permissions).toHaveLength(3);
   });
@@ -251,7 +285,9 @@ describe('APIs', () => {
   it('outputs the HTTP URL, the WebSocket URL and the management endpoint', () => {
     s.api.hasOutput('HttpApiUrl', {});
     s.api.hasOutput('WebSocketUrl', { Value: { 'Fn::Join': ['', Match.arrayWith(['wss://'])] } });
-    s.api.hasOutput('WebSocketManagementEndpoint', { Value: { 'Fn::Join': ['', Match.arrayWith(['https://'])] } });
+    s.api.hasOutput('WebSocketManagementEndpoint', {
+      Value: { 'Fn::Join': ['', Match.arrayWith(['https://'])] },
+    });
     s.api.hasOutput('PersistDeadLetterQueueArn', {});
   });
 });
@@ -262,7 +298,7 @@ describe('migrations at deploy', () => {
     const trigger = resources(s.api, 'Custom::Trigger')[triggerId];
     expect(JSON.stringify(trigger?.Properties?.HandlerArn)).toContain('MigrateFunction');
     for (const name of ['Http', 'Writer', 'Sweeper']) {
-      const fn = resources(s.api, 'AWS::Lambda::Function')[logicalId(s.api, 'AWS::Lambda::Function', `${name}Function`)];
+      const fn = resource(s.api, 'AWS::Lambda::Function', `${name}Function`);
       expect(fn?.DependsOn ?? []).toContain(triggerId);
     }
   });
@@ -273,20 +309,28 @@ describe('migrations at deploy', () => {
     const bundle = join(s.assembly.directory, fn.Metadata['aws:asset:path'] as string);
     expect(readdirSync(bundle)).toEqual(expect.arrayContaining(['index.mjs', 'index.mjs.map', 'migrations']));
     const source = join(PROJECT_ROOT, MIGRATIONS_SOURCE);
-    const expected = existsSync(source) ? readdirSync(source).filter((f) => f.endsWith('.sql')).sort() : [];
+    const expected = existsSync(source)
+      ? readdirSync(source)
+          .filter((f) => f.endsWith('.sql'))
+          .sort()
+      : [];
     expect(readdirSync(join(bundle, 'migrations')).sort()).toEqual(expected);
   });
 
   it('bundles are ESM with the createRequire banner', () => {
     const fnId = logicalId(s.api, 'AWS::Lambda::Function', 'HttpFunction');
     const fn = s.api.toJSON().Resources[fnId] as { Metadata: Record<string, string> };
-    const code = readFileSync(join(s.assembly.directory, fn.Metadata['aws:asset:path'] as string, 'index.mjs'), 'utf8');
+    const code = readFileSync(
+      join(s.assembly.directory, fn.Metadata['aws:asset:path'] as string, 'index.mjs'),
+      'utf8',
+    );
     expect(code.startsWith("import { createRequire as __createRequire } from 'node:module';")).toBe(true);
   });
 });
 
 describe('alarms and dashboard', () => {
-  const alarms = () => Object.values(resources(s.api, 'AWS::CloudWatch::Alarm')).map((a) => a.Properties ?? {});
+  const alarms = () =>
+    Object.values(resources(s.api, 'AWS::CloudWatch::Alarm')).map((a) => a.Properties ?? {});
 
   it('every alarm notifies the alarm topic', () => {
     const topic = logicalId(s.api, 'AWS::SNS::Topic', 'MonitoringAlarmTopic');
@@ -312,10 +356,16 @@ describe('alarms and dashboard', () => {
     for (const name of FUNCTIONS) {
       const fnId = logicalId(s.api, 'AWS::Lambda::Function', `${name}Function`);
       for (const metric of ['Errors', 'Throttles']) {
-        expect(alarms().filter((a) => a.MetricName === metric && JSON.stringify(a.Dimensions).includes(fnId))).toHaveLength(1);
+        expect(
+          alarms().filter((a) => a.MetricName === metric && JSON.stringify(a.Dimensions).includes(fnId)),
+        ).toHaveLength(1);
       }
     }
-    expect(alarms().filter((a) => a.MetricName === 'Latency' && a.ExtendedStatistic === 'p99' && a.Threshold === 500)).toHaveLength(1);
+    expect(
+      alarms().filter(
+        (a) => a.MetricName === 'Latency' && a.ExtendedStatistic === 'p99' && a.Threshold === 500,
+      ),
+    ).toHaveLength(1);
     expect(alarms().filter((a) => a.MetricName === 'ApproximateAgeOfOldestMessage')).toHaveLength(1);
   });
 

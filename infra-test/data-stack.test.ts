@@ -18,13 +18,22 @@ describe('queues', () => {
     dev.data.hasResourceProperties('AWS::SQS::Queue', {
       QueueName: 'live-sale-dev-persist',
       MessageRetentionPeriod: 14 * 86_400,
-      RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('PersistDeadLetter'), 'Arn'] }, maxReceiveCount: 5 },
+      RedrivePolicy: {
+        deadLetterTargetArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('PersistDeadLetter'), 'Arn'] },
+        maxReceiveCount: 5,
+      },
     });
     dev.data.hasResourceProperties('AWS::SQS::Queue', {
       QueueName: 'live-sale-dev-fanout',
-      RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('FanoutDeadLetter'), 'Arn'] }, maxReceiveCount: 3 },
+      RedrivePolicy: {
+        deadLetterTargetArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('FanoutDeadLetter'), 'Arn'] },
+        maxReceiveCount: 3,
+      },
     });
-    dev.data.hasResourceProperties('AWS::SQS::Queue', { QueueName: 'live-sale-dev-persist-dlq', MessageRetentionPeriod: 14 * 86_400 });
+    dev.data.hasResourceProperties('AWS::SQS::Queue', {
+      QueueName: 'live-sale-dev-persist-dlq',
+      MessageRetentionPeriod: 14 * 86_400,
+    });
   });
 
   it('every queue policy denies requests without TLS', () => {
@@ -33,14 +42,20 @@ describe('queues', () => {
     for (const p of policies) {
       expect(p.Properties?.PolicyDocument).toMatchObject({
         Statement: expect.arrayContaining([
-          expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          expect.objectContaining({
+            Effect: 'Deny',
+            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+          }),
         ]),
       });
     }
   });
 
   it('prod keeps queues (and the events in them) when the stack is deleted', () => {
-    prod.data.hasResource('AWS::SQS::Queue', { Properties: { QueueName: 'live-sale-prod-persist' }, DeletionPolicy: 'Retain' });
+    prod.data.hasResource('AWS::SQS::Queue', {
+      Properties: { QueueName: 'live-sale-prod-persist' },
+      DeletionPolicy: 'Retain',
+    });
   });
 });
 
@@ -57,7 +72,10 @@ describe('Redis (ElastiCache)', () => {
       AutomaticFailoverEnabled: true,
       Port: 6379,
       AuthToken: {
-        'Fn::Join': ['', Match.arrayWith(['{{resolve:secretsmanager:', { Ref: Match.stringLikeRegexp('RedisAuthToken') }])],
+        'Fn::Join': [
+          '',
+          Match.arrayWith(['{{resolve:secretsmanager:', { Ref: Match.stringLikeRegexp('RedisAuthToken') }]),
+        ],
       },
     });
   });
@@ -79,9 +97,14 @@ describe('Redis (ElastiCache)', () => {
 
   it('lives in the isolated subnets, and its security group admits nothing by itself', () => {
     dev.data.hasResourceProperties('AWS::ElastiCache::SubnetGroup', {
-      SubnetIds: [{ Ref: Match.stringLikeRegexp('VpcdataSubnet1') }, { Ref: Match.stringLikeRegexp('VpcdataSubnet2') }],
+      SubnetIds: [
+        { Ref: Match.stringLikeRegexp('VpcdataSubnet1') },
+        { Ref: Match.stringLikeRegexp('VpcdataSubnet2') },
+      ],
     });
-    const sg = Object.entries(resources(dev.data, 'AWS::EC2::SecurityGroup')).find(([id]) => id.startsWith('RedisSecurityGroup'));
+    const sg = Object.entries(resources(dev.data, 'AWS::EC2::SecurityGroup')).find(([id]) =>
+      id.startsWith('RedisSecurityGroup'),
+    );
     expect(sg?.[1].Properties?.SecurityGroupIngress).toBeUndefined();
   });
 });
@@ -94,12 +117,20 @@ describe('PostgreSQL (Aurora Serverless v2 + RDS Proxy)', () => {
       DatabaseName: 'livesale',
       ServerlessV2ScalingConfiguration: { MinCapacity: 0.5, MaxCapacity: 4 },
       EnableCloudwatchLogsExports: ['postgresql'],
-      MasterUserPassword: Match.objectLike({ 'Fn::Join': ['', Match.arrayWith(['{{resolve:secretsmanager:'])] }),
+      MasterUserPassword: Match.objectLike({
+        'Fn::Join': ['', Match.arrayWith(['{{resolve:secretsmanager:'])],
+      }),
     });
     dev.data.resourceCountIs('AWS::RDS::DBInstance', 1);
-    dev.data.hasResourceProperties('AWS::RDS::DBInstance', { DBInstanceClass: 'db.serverless', PubliclyAccessible: false });
+    dev.data.hasResourceProperties('AWS::RDS::DBInstance', {
+      DBInstanceClass: 'db.serverless',
+      PubliclyAccessible: false,
+    });
     prod.data.resourceCountIs('AWS::RDS::DBInstance', 2);
-    prod.data.hasResourceProperties('AWS::RDS::DBCluster', { DeletionProtection: true, BackupRetentionPeriod: 14 });
+    prod.data.hasResourceProperties('AWS::RDS::DBCluster', {
+      DeletionProtection: true,
+      BackupRetentionPeriod: 14,
+    });
     prod.data.hasResource('AWS::RDS::DBCluster', { DeletionPolicy: 'Snapshot' });
   });
 
@@ -107,7 +138,9 @@ describe('PostgreSQL (Aurora Serverless v2 + RDS Proxy)', () => {
     dev.data.hasResourceProperties('AWS::RDS::DBProxy', {
       EngineFamily: 'POSTGRESQL',
       RequireTLS: true,
-      Auth: [Match.objectLike({ SecretArn: { Ref: Match.stringLikeRegexp('DatabaseClusterSecretAttachment') } })],
+      Auth: [
+        Match.objectLike({ SecretArn: { Ref: Match.stringLikeRegexp('DatabaseClusterSecretAttachment') } }),
+      ],
     });
   });
 
@@ -116,41 +149,58 @@ describe('PostgreSQL (Aurora Serverless v2 + RDS Proxy)', () => {
       JSON.stringify(r.Properties?.GroupId).includes('DatabaseClusterSecurityGroup'),
     );
     expect(ingress).toHaveLength(1);
-    expect(JSON.stringify(ingress[0]?.Properties?.SourceSecurityGroupId)).toMatch(/DatabaseClusterProxyProxySecurityGroup/);
-    const sg = Object.entries(resources(dev.data, 'AWS::EC2::SecurityGroup')).find(([id]) => id.startsWith('DatabaseClusterSecurityGroup'));
+    expect(JSON.stringify(ingress[0]?.Properties?.SourceSecurityGroupId)).toMatch(
+      /DatabaseClusterProxyProxySecurityGroup/,
+    );
+    const sg = Object.entries(resources(dev.data, 'AWS::EC2::SecurityGroup')).find(([id]) =>
+      id.startsWith('DatabaseClusterSecurityGroup'),
+    );
     expect(sg?.[1].Properties?.SecurityGroupIngress).toBeUndefined();
   });
 });
 
 describe('network', () => {
   it('has interface endpoints for SQS and Secrets Manager with private DNS, closed to the VPC at large', () => {
-    const endpoints = Object.values(resources(dev.data, 'AWS::EC2::VPCEndpoint')).map((e) => e.Properties ?? {});
+    const endpoints = Object.values(resources(dev.data, 'AWS::EC2::VPCEndpoint')).map(
+      (e) => e.Properties ?? {},
+    );
     const services = endpoints.map((e) => JSON.stringify(e.ServiceName));
     expect(services.some((s) => s.includes('.sqs'))).toBe(true);
     expect(services.some((s) => s.includes('.secretsmanager'))).toBe(true);
     for (const e of endpoints) expect(e.PrivateDnsEnabled).toBe(true);
     for (const [id, sg] of Object.entries(resources(dev.data, 'AWS::EC2::SecurityGroup'))) {
-      if (id.includes('Sqs') || id.includes('SecretsManager')) expect(sg.Properties?.SecurityGroupIngress).toBeUndefined();
+      if (id.includes('Sqs') || id.includes('SecretsManager'))
+        expect(sg.Properties?.SecurityGroupIngress).toBeUndefined();
     }
   });
 
   it('has no execute-api endpoint: with private DNS it would capture the public management API', () => {
-    const services = Object.values(resources(dev.data, 'AWS::EC2::VPCEndpoint')).map((e) => JSON.stringify(e.Properties?.ServiceName));
+    const services = Object.values(resources(dev.data, 'AWS::EC2::VPCEndpoint')).map((e) =>
+      JSON.stringify(e.Properties?.ServiceName),
+    );
     expect(services.some((s) => s.includes('execute-api'))).toBe(false);
   });
 
   it('NAT gateways per stage config (dev 1, prod one per AZ), flow logs of rejected traffic', () => {
     dev.data.resourceCountIs('AWS::EC2::NatGateway', 1);
     prod.data.resourceCountIs('AWS::EC2::NatGateway', 2);
-    dev.data.hasResourceProperties('AWS::EC2::FlowLog', { TrafficType: 'REJECT', LogDestinationType: 'cloud-watch-logs' });
+    dev.data.hasResourceProperties('AWS::EC2::FlowLog', {
+      TrafficType: 'REJECT',
+      LogDestinationType: 'cloud-watch-logs',
+    });
   });
 });
 
 describe('secrets', () => {
   it('JWT and webhook secrets are generated, plain strings (no JSON template)', () => {
     for (const prefix of ['JwtSecret', 'WebhookSecret']) {
-      const secret = Object.entries(resources(dev.data, 'AWS::SecretsManager::Secret')).find(([id]) => id.startsWith(prefix));
-      expect(secret?.[1].Properties?.GenerateSecretString).toEqual({ ExcludePunctuation: true, PasswordLength: 64 });
+      const secret = Object.entries(resources(dev.data, 'AWS::SecretsManager::Secret')).find(([id]) =>
+        id.startsWith(prefix),
+      );
+      expect(secret?.[1].Properties?.GenerateSecretString).toEqual({
+        ExcludePunctuation: true,
+        PasswordLength: 64,
+      });
     }
   });
 

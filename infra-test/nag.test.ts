@@ -8,7 +8,14 @@ import { buildApp } from '../lib/build-app.js';
 import { addNagChecks } from '../lib/nag.js';
 
 interface Report {
-  pluginReports: Array<{ pluginName: string; violations: Array<{ ruleName: string; severity: string; violatingConstructs: Array<{ constructPath: string }> }> }>;
+  pluginReports: Array<{
+    pluginName: string;
+    violations: Array<{
+      ruleName: string;
+      severity: string;
+      violatingConstructs: Array<{ constructPath: string }>;
+    }>;
+  }>;
 }
 
 function report(outdir: string): Report {
@@ -23,7 +30,9 @@ describe('cdk-nag AwsSolutions', () => {
     expect(Object.keys(stages).sort()).toEqual(['dev', 'prod']);
     app.synth(); // throws on an unacknowledged error
     const findings = report(outdir).pluginReports.flatMap((p) =>
-      p.violations.flatMap((v) => v.violatingConstructs.map((c) => `${v.severity} ${v.ruleName} ${c.constructPath}`)),
+      p.violations.flatMap((v) =>
+        v.violatingConstructs.map((c) => `${v.severity} ${v.ruleName} ${c.constructPath}`),
+      ),
     );
     expect(findings).toEqual([]);
   });

@@ -27,7 +27,12 @@ export function synthesizeStage(stage: string): SynthesizedStage {
   return { stacks, data: Template.fromStack(stacks.data), api: Template.fromStack(stacks.api), assembly };
 }
 
-type Resources = Record<string, { Type: string; Properties?: Record<string, unknown>; DependsOn?: string[] }>;
+export interface Resource {
+  Type: string;
+  Properties: Record<string, unknown>;
+  DependsOn?: string[];
+}
+type Resources = Record<string, Resource>;
 
 export function resources(template: Template, type: string): Resources {
   return template.findResources(type) as Resources;
@@ -38,6 +43,11 @@ export function logicalId(template: Template, type: string, prefix: string): str
   const ids = Object.keys(resources(template, type)).filter((id) => id.startsWith(prefix));
   if (ids.length !== 1) throw new Error(`expected one ${type} ${prefix}*, found ${ids.join(', ') || 'none'}`);
   return ids[0] as string;
+}
+
+/** The one resource of `type` whose logical id starts with `prefix`. */
+export function resource(template: Template, type: string, prefix: string): Resource {
+  return resources(template, type)[logicalId(template, type, prefix)] as Resource;
 }
 
 /**
@@ -69,27 +79,26 @@ export interface Permission {
 
 /** Every (action, resource) pair the inline policies give one function's role, labelled. */
 export function permissionsOf(template: Template, functionPrefix: string): Permission[] {
-  const fnId = logicalId(template, 'AWS::Lambda::Function', functionPrefix);
-  const fn = resources(template, 'AWS::Lambda::Function')[fnId];
-  const roleRef = JSON.stringify((fn?.Properties?.Role as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0]);
+  const fn = resource(template, 'AWS::Lambda::Function', functionPrefix);
+  const roleRef = JSON.stringify((fn.Properties.Role as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0]);
   const out: Permission[] = [];
   for (const policy of Object.values(resources(template, 'AWS::IAM::Policy'))) {
-    const roles = (policy.Properties?.Roles as Array<{ Ref: string }>).map((r) => JSON.stringify(r.Ref));
+    const roles = (policy.Properties.Roles as Array<{ Ref: string }>).map((r) => JSON.stringify(r.Ref));
     if (!roles.includes(roleRef)) continue;
-    const doc = policy.Properties?.PolicyDocument as { Statement: Array<Record<string, unknown>> };
+    const doc = policy.Properties.PolicyDocument as { Statement: Array<Record<string, unknown>> };
     for (const statement of doc.Statement) {
       if (statement.Effect !== 'Allow') throw new Error(`unexpected ${String(statement.Effect)} statement`);
       const actions = ([] as unknown[]).concat(statement.Action);
       const targets = ([] as unknown[]).concat(statement.Resource);
       for (const action of actions)
-        for (const target of targets) out.push({ action: String(action), resource: label(target, RESOURCE_LABELS) });
+        for (const target of targets)
+          out.push({ action: String(action), resource: label(target, RESOURCE_LABELS) });
     }
   }
   return out.sort((a, b) => `${a.action} ${a.resource}`.localeCompare(`${b.action} ${b.resource}`));
 }
 
 export function environmentOf(template: Template, functionPrefix: string): Record<string, unknown> {
-  const fnId = logicalId(template, 'AWS::Lambda::Function', functionPrefix);
-  const fn = resources(template, 'AWS::Lambda::Function')[fnId];
-  return (fn?.Properties?.Environment as { Variables: Record<string, unknown> }).Variables;
+  const fn = resource(template, 'AWS::Lambda::Function', functionPrefix);
+  return (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
 }

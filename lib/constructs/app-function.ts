@@ -32,7 +32,11 @@ const ESM_REQUIRE_BANNER =
  * functions never call). The secrets use the AWS-managed key, so no KMS grant is needed.
  */
 export function grantSecretValue(secret: secretsmanager.ISecret, grantee: iam.IGrantable): iam.Grant {
-  return iam.Grant.addToPrincipal({ grantee, actions: ['secretsmanager:GetSecretValue'], resourceArns: [secret.secretArn] });
+  return iam.Grant.addToPrincipal({
+    grantee,
+    actions: ['secretsmanager:GetSecretValue'],
+    resourceArns: [secret.secretArn],
+  });
 }
 
 export interface AppFunctionProps {

@@ -42,7 +42,10 @@ export class Monitoring extends Construct {
 
     for (const [name, q] of Object.entries(props.queues)) {
       this.alarm(`${name}DlqNotEmpty`, {
-        metric: q.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }),
+        metric: q.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+          period: Duration.minutes(1),
+          statistic: 'Maximum',
+        }),
         threshold: 0,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
         evaluationPeriods: 1,
@@ -52,11 +55,15 @@ export class Monitoring extends Construct {
     const persist = props.queues.persist;
     if (persist) {
       this.alarm('PersistBacklogAge', {
-        metric: persist.queue.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(1), statistic: 'Maximum' }),
+        metric: persist.queue.metricApproximateAgeOfOldestMessage({
+          period: Duration.minutes(1),
+          statistic: 'Maximum',
+        }),
         threshold: t.persistQueueOldestMessageSeconds,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
         evaluationPeriods: 3,
-        alarmDescription: 'Accepted events wait to reach PostgreSQL: is the writer failing or the database down?',
+        alarmDescription:
+          'Accepted events wait to reach PostgreSQL: is the writer failing or the database down?',
       });
     }
 
@@ -93,8 +100,18 @@ export class Monitoring extends Construct {
       alarmDescription: 'The HTTP API answered 5xx: no input should ever cause one.',
     });
 
-    const redisCpu = this.redisMax(props.redis, 'EngineCPUUtilization', 'cpu', 'Redis engine CPU % (max node)');
-    const redisMemory = this.redisMax(props.redis, 'DatabaseMemoryUsagePercentage', 'mem', 'Redis memory % (max node)');
+    const redisCpu = this.redisMax(
+      props.redis,
+      'EngineCPUUtilization',
+      'cpu',
+      'Redis engine CPU % (max node)',
+    );
+    const redisMemory = this.redisMax(
+      props.redis,
+      'DatabaseMemoryUsagePercentage',
+      'mem',
+      'Redis memory % (max node)',
+    );
     this.alarm('RedisCpu', {
       metric: redisCpu,
       threshold: t.redisCpuPercent,
@@ -115,7 +132,10 @@ export class Monitoring extends Construct {
   }
 
   private alarm(id: string, props: cloudwatch.AlarmProps): cloudwatch.Alarm {
-    const alarm = new cloudwatch.Alarm(this, id, { treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING, ...props });
+    const alarm = new cloudwatch.Alarm(this, id, {
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      ...props,
+    });
     alarm.addAlarmAction(new cwActions.SnsAction(this.topic));
     alarm.addOkAction(new cwActions.SnsAction(this.topic));
     this.alarms.push(alarm);
@@ -123,7 +143,12 @@ export class Monitoring extends Construct {
   }
 
   /** The worst node: one hot shard is the bottleneck, an average would hide it. */
-  private redisMax(redis: RedisCluster, metricName: string, idPrefix: string, label: string): cloudwatch.IMetric {
+  private redisMax(
+    redis: RedisCluster,
+    metricName: string,
+    idPrefix: string,
+    label: string,
+  ): cloudwatch.IMetric {
     const usingMetrics: Record<string, cloudwatch.IMetric> = {};
     redis.nodeIds().forEach((nodeId, i) => {
       usingMetrics[`${idPrefix}${i}`] = new cloudwatch.Metric({
@@ -142,7 +167,11 @@ export class Monitoring extends Construct {
     });
   }
 
-  private buildDashboard(props: MonitoringProps, redisCpu: cloudwatch.IMetric, redisMemory: cloudwatch.IMetric) {
+  private buildDashboard(
+    props: MonitoringProps,
+    redisCpu: cloudwatch.IMetric,
+    redisMemory: cloudwatch.IMetric,
+  ) {
     const fns = Object.entries(props.functions);
     const perFunction = (title: string, metric: (fn: lambda.Function) => cloudwatch.IMetric) =>
       new cloudwatch.GraphWidget({
@@ -188,11 +217,15 @@ export class Monitoring extends Construct {
     dashboard.addWidgets(
       perFunction('Invocations', (fn) => fn.metricInvocations({ period: Duration.minutes(1) })),
       perFunction('Errors', (fn) => fn.metricErrors({ period: Duration.minutes(1) })),
-      perFunction('Duration p99 (ms)', (fn) => fn.metricDuration({ statistic: 'p99', period: Duration.minutes(1) })),
+      perFunction('Duration p99 (ms)', (fn) =>
+        fn.metricDuration({ statistic: 'p99', period: Duration.minutes(1) }),
+      ),
     );
     dashboard.addWidgets(
       perFunction('Throttles', (fn) => fn.metricThrottles({ period: Duration.minutes(1) })),
-      perFunction('Concurrent executions', (fn) => fn.metric('ConcurrentExecutions', { statistic: 'Maximum', period: Duration.minutes(1) })),
+      perFunction('Concurrent executions', (fn) =>
+        fn.metric('ConcurrentExecutions', { statistic: 'Maximum', period: Duration.minutes(1) }),
+      ),
       new cloudwatch.GraphWidget({
         title: 'Redis (max node)',
         width: 8,
@@ -203,18 +236,25 @@ export class Monitoring extends Construct {
       new cloudwatch.GraphWidget({
         title: 'Queues: visible messages',
         width: 8,
-        left: queues.map(([name, q]) => q.queue.metricApproximateNumberOfMessagesVisible({ label: name, period: Duration.minutes(1) })),
+        left: queues.map(([name, q]) =>
+          q.queue.metricApproximateNumberOfMessagesVisible({ label: name, period: Duration.minutes(1) }),
+        ),
       }),
       new cloudwatch.GraphWidget({
         title: 'Queues: age of oldest message (s)',
         width: 8,
-        left: queues.map(([name, q]) => q.queue.metricApproximateAgeOfOldestMessage({ label: name, period: Duration.minutes(1) })),
+        left: queues.map(([name, q]) =>
+          q.queue.metricApproximateAgeOfOldestMessage({ label: name, period: Duration.minutes(1) }),
+        ),
       }),
       new cloudwatch.GraphWidget({
         title: 'Dead-letter queues (must stay 0)',
         width: 8,
         left: queues.map(([name, q]) =>
-          q.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ label: `${name} DLQ`, period: Duration.minutes(1) }),
+          q.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+            label: `${name} DLQ`,
+            period: Duration.minutes(1),
+          }),
         ),
       }),
     );

@@ -85,7 +85,9 @@ export class RedisCluster extends Construct {
     const ids: string[] = [];
     for (let shard = 1; shard <= this.config.shards; shard++) {
       for (let node = 1; node <= this.config.replicasPerShard + 1; node++) {
-        ids.push(`${this.replicationGroup.replicationGroupId}-${String(shard).padStart(4, '0')}-${String(node).padStart(3, '0')}`);
+        ids.push(
+          `${this.replicationGroup.replicationGroupId}-${String(shard).padStart(4, '0')}-${String(node).padStart(3, '0')}`,
+        );
       }
     }
     return ids;

@@ -9,8 +9,8 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as triggers from 'aws-cdk-lib/triggers';
 import type { Construct } from 'constructs';
-import type { StageConfig } from '../config/stages.js';
 import { schedules } from '../config/event-sources.js';
+import type { StageConfig } from '../config/stages.js';
 import { AppFunction, type FunctionName } from '../constructs/app-function.js';
 import { consumerTimeout } from '../constructs/durable-queue.js';
 import { Monitoring } from '../constructs/monitoring.js';
@@ -44,7 +44,11 @@ export class ApiStack extends Stack {
     const prefix = `live-sale-${stage.name}`;
     const common = { stage, serviceName: prefix, vpc: data.vpc };
 
-    const fn = (name: FunctionName, description: string, extra: Partial<ConstructorParameters<typeof AppFunction>[2]> = {}) =>
+    const fn = (
+      name: FunctionName,
+      description: string,
+      extra: Partial<ConstructorParameters<typeof AppFunction>[2]> = {},
+    ) =>
       new AppFunction(this, `${name[0]?.toUpperCase()}${name.slice(1)}Function`, {
         ...common,
         name,
@@ -94,7 +98,8 @@ export class ApiStack extends Stack {
       data.fanoutQueue.sendFrom(f, 'FANOUT_QUEUE_URL');
     }
     // Every function reads at least one secret at cold start; only producers reach SQS.
-    for (const f of Object.values(this.functions)) f.reaches(data.secretsManagerEndpoint, 'Secrets Manager endpoint');
+    for (const f of Object.values(this.functions))
+      f.reaches(data.secretsManagerEndpoint, 'Secrets Manager endpoint');
     for (const f of [http, sweeper]) f.reaches(data.sqsEndpoint, 'SQS endpoint');
     http.readsSecret(data.jwtSecret, 'JWT_SECRET_ARN').readsSecret(data.webhookSecret, 'WEBHOOK_SECRET_ARN');
     ws.readsSecret(data.jwtSecret, 'JWT_SECRET_ARN');
@@ -114,7 +119,11 @@ export class ApiStack extends Stack {
       }),
       corsPreflight: {
         allowOrigins: stage.http.corsOrigins,
-        allowMethods: [apigwv2.CorsHttpMethod.GET, apigwv2.CorsHttpMethod.POST, apigwv2.CorsHttpMethod.OPTIONS],
+        allowMethods: [
+          apigwv2.CorsHttpMethod.GET,
+          apigwv2.CorsHttpMethod.POST,
+          apigwv2.CorsHttpMethod.OPTIONS,
+        ],
         allowHeaders: ['authorization', 'content-type', 'idempotency-key'],
         exposeHeaders: ['retry-after'],
         maxAge: Duration.hours(1),
@@ -185,7 +194,10 @@ export class ApiStack extends Stack {
     });
 
     new CfnOutput(this, 'HttpApiUrl', { value: this.httpApi.apiEndpoint, description: 'HTTP API base URL' });
-    new CfnOutput(this, 'WebSocketUrl', { value: this.webSocketStage.url, description: 'WebSocket URL (wss://)' });
+    new CfnOutput(this, 'WebSocketUrl', {
+      value: this.webSocketStage.url,
+      description: 'WebSocket URL (wss://)',
+    });
     new CfnOutput(this, 'WebSocketManagementEndpoint', {
       value: this.webSocketStage.callbackUrl,
       description: 'API Gateway management API (WS_MANAGEMENT_ENDPOINT)',

@@ -1,4 +1,4 @@
-import { RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -40,7 +40,9 @@ export class DataStack extends Stack {
     const retention = stage.logRetentionDays as logs.RetentionDays;
 
     this.vpc = new ec2.Vpc(this, 'Vpc', {
-      ...(stage.availabilityZones ? { availabilityZones: stage.availabilityZones } : { maxAzs: stage.network.maxAzs }),
+      ...(stage.availabilityZones
+        ? { availabilityZones: stage.availabilityZones }
+        : { maxAzs: stage.network.maxAzs }),
       natGateways: stage.network.natGateways,
       subnetConfiguration: [
         { name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 26 },
@@ -62,9 +64,17 @@ export class DataStack extends Stack {
     // Hot path (two SendMessage per accepted write) and cold-start secrets stay inside the VPC.
     // Closed by default: each function is let in by the binding that needs the service.
     const endpoint = (name: string, service: ec2.InterfaceVpcEndpointAwsService) =>
-      this.vpc.addInterfaceEndpoint(name, { service, subnets: this.isolatedSubnets, privateDnsEnabled: true, open: false });
+      this.vpc.addInterfaceEndpoint(name, {
+        service,
+        subnets: this.isolatedSubnets,
+        privateDnsEnabled: true,
+        open: false,
+      });
     this.sqsEndpoint = endpoint('Sqs', ec2.InterfaceVpcEndpointAwsService.SQS);
-    this.secretsManagerEndpoint = endpoint('SecretsManager', ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER);
+    this.secretsManagerEndpoint = endpoint(
+      'SecretsManager',
+      ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER,
+    );
 
     this.redis = new RedisCluster(this, 'Redis', {
       vpc: this.vpc,
@@ -100,6 +110,16 @@ export class DataStack extends Stack {
       description: `${prefix}: HMAC secret of the payment provider webhook`,
       generateSecretString: { passwordLength: 64, excludePunctuation: true },
       removalPolicy: secretRemoval,
+    });
+
+    // Where to put the real values after the first deploy (docs/DEPLOY.md).
+    new CfnOutput(this, 'JwtSecretArn', {
+      value: this.jwtSecret.secretArn,
+      description: 'HS256 secret for client JWTs',
+    });
+    new CfnOutput(this, 'WebhookSecretArn', {
+      value: this.webhookSecret.secretArn,
+      description: 'Payment webhook HMAC secret',
     });
 
     this.acknowledgeFindings(stage);
