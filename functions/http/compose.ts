@@ -1,6 +1,7 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { monotonicFactory } from 'ulid';
 import { NoProductArchive } from '../adapters/no-product-archive.js';
+import { composeArchives } from '../adapters/postgres/compose-archives.js';
 import { createRedisClient, type RedisClient } from '../adapters/redis/client.js';
 import { DEFAULT_AUCTION_STORE_LIMITS, RedisAuctionStore } from '../adapters/redis/redis-auction-store.js';
 import { RedisIdempotencyClaims } from '../adapters/redis/redis-idempotency-claims.js';
@@ -66,6 +67,7 @@ export async function composeHttpApp(
     },
     env.SQS_COALESCE_MS,
   );
+  const archives = await composeArchives(env, sqs, redis);
   const auctions = new RedisAuctionStore(redis, {
     ...DEFAULT_AUCTION_STORE_LIMITS,
     bidRateLimit: { max: env.BID_RATE_LIMIT, windowMs: env.BID_RATE_WINDOW_MS },
@@ -82,9 +84,16 @@ export async function composeHttpApp(
     webhookSecret,
     logger,
     ...(observe ? { observe } : {}),
-    auctions: { auctions, publisher, claims, logger, newId },
-    // Until issue 4 the archive knows no product: a product Redis lost reads as not found.
-    flashSales: { products, archive: new NoProductArchive(), publisher, claims, logger, newId },
+    auctions: { auctions, publisher, claims, logger, newId, ...archives.auctions },
+    // Without a database the archive knows no product: a product Redis lost reads as not found.
+    flashSales: {
+      products,
+      archive: archives.products ?? new NoProductArchive(),
+      publisher,
+      claims,
+      logger,
+      newId,
+    },
     health: async () => [
       {
         dependency: 'redis',
@@ -101,6 +110,7 @@ export async function composeHttpApp(
     redis,
     close: async () => {
       sqs.destroy();
+      await archives.close();
       await redis.quit().catch(() => undefined);
     },
   };

@@ -8,6 +8,7 @@ import {
 } from '../domain/errors.js';
 import type { AuctionDeps } from './auction-use-cases.js';
 import { publishEvents } from './publish-events.js';
+import { auctionUnavailable, recoverAuction } from './recover-auction.js';
 
 export interface PlaceBidInput {
   auctionId: string;
@@ -31,7 +32,11 @@ const refusalMessages = {
  * One bid: the deciding script applies every rule atomically; this use case only translates its
  * decision. A replayed Idempotency-Key yields the stored decision, which renders to the same body.
  */
-export async function placeBid(deps: AuctionDeps, input: PlaceBidInput): Promise<PlaceBidResult> {
+export async function placeBid(
+  deps: AuctionDeps,
+  input: PlaceBidInput,
+  afterRecovery = false,
+): Promise<PlaceBidResult> {
   if (input.idempotency) {
     const claim = await deps.claims.claim(
       input.bidderId,
@@ -46,8 +51,17 @@ export async function placeBid(deps: AuctionDeps, input: PlaceBidInput): Promise
     return { bid: toBidView(outcome.bid), auction: toAuctionView(outcome.state, outcome.now) };
   }
   switch (outcome.code) {
-    case 'auction_not_found':
+    case 'auction_not_found': {
+      // Redis lost it or evicted it: a closed auction takes no bid, a lost one is rebuilt first
+      // (or answers 503 while fenced), so that a bid never lands on a state missing accepted bids.
+      const recovery =
+        deps.recovery && !afterRecovery ? await recoverAuction(deps.recovery, input.auctionId) : null;
+      if (recovery?.kind === 'archived')
+        throw new ConflictError('auction_closed', refusalMessages.auction_closed);
+      if (recovery?.kind === 'fenced') throw auctionUnavailable(input.auctionId);
+      if (recovery?.kind === 'restored' || recovery?.kind === 'present') return placeBid(deps, input, true);
       throw new NotFoundError('auction_not_found', `auction ${input.auctionId} does not exist`);
+    }
     case 'idempotency_key_reused':
       throw new IdempotencyKeyReusedError();
     case 'rate_limited':

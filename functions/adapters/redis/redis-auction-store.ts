@@ -10,6 +10,7 @@ import type {
 } from '../../ports/auction-store.js';
 import { AUCTIONS_BY_END_KEY, auctionKeys } from './auction-keys.js';
 import type { RedisClient } from './client.js';
+import { OutboxIndex } from './outbox-index.js';
 import { runCreateAuction } from './scripts/create-auction.js';
 import { runPlaceBid } from './scripts/place-bid.js';
 import { runReadAuction } from './scripts/read-auction.js';
@@ -32,12 +33,16 @@ export class RedisAuctionStore implements AuctionStore {
   constructor(
     private readonly redis: RedisClient,
     private readonly limits: AuctionStoreLimits = DEFAULT_AUCTION_STORE_LIMITS,
+    private readonly outboxIndex: OutboxIndex = new OutboxIndex(redis),
   ) {}
 
   async create(auction: NewAuction): Promise<CreateAuctionOutcome> {
     // Intent first: the sweeper's index learns of the auction before it exists, so a crash in between
     // leaves an index entry the sweeper drops, never an auction that nobody closes.
-    await this.redis.zadd(AUCTIONS_BY_END_KEY, auction.endsAt, auction.id);
+    await Promise.all([
+      this.redis.zadd(AUCTIONS_BY_END_KEY, auction.endsAt, auction.id),
+      this.outboxIndex.intent(`a:${auction.id}`),
+    ]);
     return runCreateAuction(this.redis, {
       ...auction,
       maxDurationMs: MAX_AUCTION_DURATION_MS,
@@ -49,7 +54,10 @@ export class RedisAuctionStore implements AuctionStore {
     return runReadAuction(this.redis, auctionId);
   }
 
-  placeBid(command: BidCommand): Promise<PlaceBidOutcome> {
+  async placeBid(command: BidCommand): Promise<PlaceBidOutcome> {
+    // Intent first (see outbox-index.ts): the sweeper can find this auction's outbox if the process
+    // dies between the script and SQS.
+    await this.outboxIndex.intent(`a:${command.auctionId}`);
     return runPlaceBid(this.redis, {
       ...command,
       rateLimit: this.limits.bidRateLimit,

@@ -1,0 +1,51 @@
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { Environment } from '../../config.js';
+import type { ProductArchive } from '../../ports/product-archive.js';
+import type { AuctionRecoveryDeps } from '../../use-cases/recover-auction.js';
+import type { RedisClient } from '../redis/client.js';
+import { OutboxIndex } from '../redis/outbox-index.js';
+import { RedisAuctionLifecycle } from '../redis/redis-auction-lifecycle.js';
+import { PersistQueueProbe } from '../sqs/persist-queue-probe.js';
+import { createPostgresClient } from './client.js';
+import { resolveDatabaseUrl } from './database-url.js';
+import { NEVER_SETTLED, PostgresAuctionArchive, PostgresProductArchive } from './postgres-archives.js';
+
+export interface ComposedArchives {
+  /** Read-back and rebuild of auctions; absent without a database. */
+  auctions?: { recovery: AuctionRecoveryDeps };
+  /** The flash-sale side's archive; absent without a database. */
+  products?: ProductArchive;
+  close: () => Promise<void>;
+}
+
+/**
+ * The PostgreSQL side of the HTTP function, optional: without DATABASE_URL / DATABASE_SECRET_ARN the
+ * API runs on Redis alone (a missing entity is a 404). With it, evicted closed auctions are read
+ * back and lost entities are fenced and rebuilt once the persist queue (and its DLQ) is drained.
+ */
+export async function composeArchives(
+  env: Environment,
+  sqs: SQSClient,
+  redis: RedisClient,
+): Promise<ComposedArchives> {
+  const url = await resolveDatabaseUrl(env);
+  if (!url) return { close: async () => undefined };
+  const sql = createPostgresClient({ url, max: 2, name: 'live-sale-http' });
+  const settled = env.PERSIST_QUEUE_URL
+    ? new PersistQueueProbe(sqs, {
+        persistQueueUrl: env.PERSIST_QUEUE_URL,
+        persistDlqUrl: env.PERSIST_DLQ_URL,
+        settleMs: env.RECOVERY_SETTLE_MS,
+      })
+    : NEVER_SETTLED;
+  return {
+    auctions: {
+      recovery: {
+        archive: new PostgresAuctionArchive(sql, settled),
+        recovery: new RedisAuctionLifecycle(redis, new OutboxIndex(redis)),
+      },
+    },
+    products: new PostgresProductArchive(sql, settled),
+    close: () => sql.end({ timeout: 5 }),
+  };
+}

@@ -1,0 +1,107 @@
+import type { Bid } from '../../domain/auction.js';
+import { parseAuctionRecord } from '../../domain/auction-record.js';
+import type { EventEnvelope, EventType } from '../../domain/events.js';
+import { type OrderRecord, parseOrderRecord, parseProductRecord } from '../../domain/product-record.js';
+import type { ArchivedAuction, AuctionArchive } from '../../ports/auction-archive.js';
+import type { ProductArchive } from '../../ports/product-archive.js';
+import type { ArchivedProduct } from '../../ports/product-store.js';
+import type { Sql } from './client.js';
+
+/** Whether everything sent for an entity before `fencedSince` is persisted (see PersistQueueProbe). */
+export interface SettledCheck {
+  settled(fencedSince: number): Promise<boolean>;
+}
+
+/** Never settled: without a way to look at the queue, a lost entity is never rebuilt (503 stays). */
+export const NEVER_SETTLED: SettledCheck = { settled: async () => false };
+
+interface EventRow {
+  event_id: string;
+  type: EventType;
+  entity_type: 'auction' | 'product';
+  entity_id: string;
+  seq: number;
+  occurred_at: Date;
+  payload: Record<string, unknown>;
+}
+
+const toEnvelope = (row: EventRow): EventEnvelope => ({
+  eventId: row.event_id,
+  type: row.type,
+  entityType: row.entity_type,
+  entityId: row.entity_id,
+  seq: row.seq,
+  occurredAt: row.occurred_at.getTime(),
+  payload: row.payload,
+});
+
+export class PostgresAuctionArchive implements AuctionArchive {
+  constructor(
+    private readonly sql: Sql,
+    private readonly settledCheck: SettledCheck = NEVER_SETTLED,
+  ) {}
+
+  async find(auctionId: string): Promise<ArchivedAuction | null> {
+    const [row] = await this.sql<{ state: Record<string, string> }[]>`
+      SELECT state FROM auctions WHERE id = ${auctionId}`;
+    return row ? { state: parseAuctionRecord(row.state), record: row.state } : null;
+  }
+
+  async recentBids(auctionId: string, limit: number): Promise<Bid[]> {
+    const rows = await this.sql<
+      { id: string; bidder_id: string; amount: number; seq: number; placed_at: Date }[]
+    >`
+      SELECT id, bidder_id, amount, seq, placed_at FROM bids
+      WHERE auction_id = ${auctionId} ORDER BY seq DESC LIMIT ${limit}`;
+    return rows.map((row) => ({
+      id: row.id,
+      auctionId,
+      bidderId: row.bidder_id,
+      amount: row.amount,
+      seq: row.seq,
+      placedAt: row.placed_at.getTime(),
+    }));
+  }
+
+  async events(auctionId: string, sinceSeq: number, limit: number): Promise<EventEnvelope[]> {
+    const rows = await this.sql<EventRow[]>`
+      SELECT event_id, type, entity_type, entity_id, seq, occurred_at, payload FROM events
+      WHERE entity_type = 'auction' AND entity_id = ${auctionId} AND seq > ${sinceSeq}
+      ORDER BY seq LIMIT ${limit}`;
+    return rows.map(toEnvelope);
+  }
+
+  settled(_auctionId: string, fencedSince: number): Promise<boolean> {
+    return this.settledCheck.settled(fencedSince);
+  }
+}
+
+/** The ProductArchive port of the flash-sale side, on the tables the writer fills. */
+export class PostgresProductArchive implements ProductArchive {
+  constructor(
+    private readonly sql: Sql,
+    private readonly settledCheck: SettledCheck = NEVER_SETTLED,
+  ) {}
+
+  async find(productId: string): Promise<ArchivedProduct | null> {
+    const [product] = await this.sql<{ state: Record<string, string> }[]>`
+      SELECT state FROM products WHERE id = ${productId}`;
+    if (!product) return null;
+    const orders = await this.sql<{ record: OrderRecord }[]>`
+      SELECT record FROM orders WHERE product_id = ${productId} ORDER BY id`;
+    return {
+      product: parseProductRecord(product.state),
+      orders: orders.map((row) => parseOrderRecord(row.record)),
+    };
+  }
+
+  settled(_productId: string, fencedSince: number): Promise<boolean> {
+    return this.settledCheck.settled(fencedSince);
+  }
+}
+
+/** Orders read back once Redis evicted their product (settled orders stay readable). */
+export async function findArchivedOrder(sql: Sql, orderId: string) {
+  const [row] = await sql<{ record: OrderRecord }[]>`SELECT record FROM orders WHERE id = ${orderId}`;
+  return row ? parseOrderRecord(row.record) : null;
+}

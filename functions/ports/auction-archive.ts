@@ -1,0 +1,26 @@
+import type { AuctionState, Bid } from '../domain/auction.js';
+import type { EventEnvelope } from '../domain/events.js';
+
+/** An auction as PostgreSQL has it: the newest persisted state (`record` = the raw Redis record). */
+export interface ArchivedAuction {
+  state: AuctionState;
+  record: Record<string, string>;
+}
+
+/**
+ * The persisted side of auctions (PostgreSQL, written by the writer from the persist queue): read
+ * back once Redis no longer has an auction (a closed auction evicted, or state lost), and the source
+ * of a rebuild (ARCHITECTURE.md guarantee 5).
+ */
+export interface AuctionArchive {
+  find(auctionId: string): Promise<ArchivedAuction | null>;
+  /** Newest first. */
+  recentBids(auctionId: string, limit: number): Promise<Bid[]>;
+  /** Oldest first, seq > sinceSeq. */
+  events(auctionId: string, sinceSeq: number, limit: number): Promise<EventEnvelope[]>;
+  /**
+   * True when every event of this auction sent before `fencedSince` (epoch ms) is persisted: the
+   * persist queue holds none of them any more and its dead-letter queue has none either.
+   */
+  settled(auctionId: string, fencedSince: number): Promise<boolean>;
+}
