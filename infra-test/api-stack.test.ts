@@ -35,6 +35,11 @@ const read = (...secrets: string[]): Permission[] =>
 const send = (...queues: string[]): Permission[] =>
   queues.map((resource) => ({ action: 'sqs:SendMessage', resource }));
 const consume = (queue: string): Permission[] => CONSUME.map((action) => ({ action, resource: queue }));
+// The recovery fence reads the depth of the persist queue and its DLQ (persist-queue-probe.ts).
+const probe: Permission[] = [
+  { action: 'sqs:GetQueueAttributes', resource: 'persistQueue' },
+  { action: 'sqs:GetQueueAttributes', resource: 'persistDlq' },
+];
 const post: Permission[] = [{ action: 'execute-api:ManageConnections', resource: 'webSocketPost' }];
 const sorted = (ps: Permission[]) =>
   [...ps].sort((a, b) => `${a.action} ${a.resource}`.localeCompare(`${b.action} ${b.resource}`));
@@ -43,12 +48,13 @@ describe('IAM: least privilege, exact actions on exact resources', () => {
   const expected: Record<(typeof FUNCTIONS)[number], Permission[]> = {
     Http: [
       ...send('persistQueue', 'fanoutQueue'),
+      ...probe,
       ...read('jwtSecret', 'webhookSecret', 'redisAuthToken', 'databaseSecret'),
     ],
     Ws: [...read('jwtSecret', 'redisAuthToken'), ...post],
     Writer: [...consume('persistQueue'), ...read('databaseSecret')],
     Fanout: [...consume('fanoutQueue'), ...read('redisAuthToken'), ...post],
-    Sweeper: [...send('persistQueue', 'fanoutQueue'), ...read('redisAuthToken', 'databaseSecret')],
+    Sweeper: [...send('persistQueue', 'fanoutQueue'), ...probe, ...read('redisAuthToken', 'databaseSecret')],
     Migrate: read('databaseSecret'),
   };
   for (const name of FUNCTIONS) {
@@ -116,7 +122,7 @@ describe('functions', () => {
   const common = ['LOG_LEVEL', 'NODE_OPTIONS', 'POWERTOOLS_METRICS_NAMESPACE', 'POWERTOOLS_SERVICE_NAME'];
   const redis = ['REDIS_AUTH_SECRET_ARN', 'REDIS_CLUSTER', 'REDIS_URL'];
   const db = ['DATABASE_HOST', 'DATABASE_SECRET_ARN'];
-  const queues = ['FANOUT_QUEUE_URL', 'PERSIST_QUEUE_URL'];
+  const queues = ['FANOUT_QUEUE_URL', 'PERSIST_QUEUE_URL', 'PERSIST_DLQ_URL'];
   const env: Record<(typeof FUNCTIONS)[number], string[]> = {
     Http: [...common, ...redis, ...db, ...queues, 'JWT_SECRET_ARN', 'WEBHOOK_SECRET_ARN'],
     Ws: [...common, ...redis, 'JWT_SECRET_ARN', 'WS_MANAGEMENT_ENDPOINT'],

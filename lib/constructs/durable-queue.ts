@@ -78,6 +78,17 @@ export class DurableQueue extends Construct {
     fn.addEnvironment(variable, this.queue.queueUrl);
   }
 
+  /**
+   * Drain probe for the recovery fence (functions/adapters/sqs/persist-queue-probe.ts): a lost
+   * entity is rebuilt from PostgreSQL only once this queue and its DLQ hold nothing. Read-only
+   * `sqs:GetQueueAttributes` on both, and the DLQ URL in `dlqVariable`.
+   */
+  probedBy(fn: lambda.Function, dlqVariable: string): void {
+    this.queue.grant(fn, 'sqs:GetQueueAttributes');
+    this.deadLetterQueue.grant(fn, 'sqs:GetQueueAttributes');
+    fn.addEnvironment(dlqVariable, this.deadLetterQueue.queueUrl);
+  }
+
   /** Consumer: an event source that reports partial batch failures (the consume grant comes with it). */
   consumeBy(fn: lambda.Function): SqsEventSource {
     const source = new SqsEventSource(this.queue, {

@@ -96,6 +96,8 @@ export class ApiStack extends Stack {
     for (const f of [http, sweeper]) {
       data.persistQueue.sendFrom(f, 'PERSIST_QUEUE_URL');
       data.fanoutQueue.sendFrom(f, 'FANOUT_QUEUE_URL');
+      // Both rebuild entities Redis lost, fenced until the persist queue and its DLQ are drained.
+      data.persistQueue.probedBy(f, 'PERSIST_DLQ_URL');
     }
     // Every function reads at least one secret at cold start; only producers reach SQS.
     for (const f of Object.values(this.functions))
