@@ -1,4 +1,14 @@
+import { DeleteMessageBatchCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { WebSocket } from 'ws';
+import { readEnvironment } from '../functions/config.js';
+import { composeFanOut } from '../functions/fanout/compose.js';
+import { type FanOutRecord, fanOut } from '../functions/fanout/fan-out.js';
+import { composeWs } from '../functions/ws/compose.js';
+import { handleWsEvent, type WsDeps, type WsEvent } from '../functions/ws/handle-event.js';
+import type { Counter } from '../functions/ws/ports.js';
+import { startWebSocketGateway, type WebSocketGateway } from '../scripts/local/websocket-gateway.js';
+import { createHttpFixture, type HttpFixture, quietLogger } from './support/http-fixture.js';
+import { TEST_JWT_SECRET } from './support/tokens.js';
 
 export interface TestClient {
   socket: WebSocket;
@@ -56,3 +66,125 @@ export async function waitFor(
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
+
+export interface RealtimeStackOptions {
+  redisUrl: string;
+  cluster?: boolean;
+  sqsEndpoint: string;
+  gateway?: { idleTimeoutMs?: number };
+  /** Records per fan-out invocation (Lambda's batch size) and how long to gather them. */
+  batchSize?: number;
+  batchWindowMs?: number;
+}
+
+/**
+ * The real pieces wired as on AWS: the HTTP app (real Redis, real SQS protocol), the local
+ * WebSocket gateway invoking the ws handler, and a poller that feeds the fanout queue to the
+ * fan-out handler the way Lambda's event source mapping does (batches, partial failures).
+ */
+export async function startRealtimeStack(options: RealtimeStackOptions) {
+  const http: HttpFixture = await createHttpFixture({
+    redisUrl: options.redisUrl,
+    cluster: options.cluster ?? false,
+    sqsEndpoint: options.sqsEndpoint,
+  });
+  let wsDeps: WsDeps | undefined;
+  const gateway: WebSocketGateway = await startWebSocketGateway({
+    handler: (event) => {
+      if (!wsDeps) throw new Error('ws function not ready');
+      return handleWsEvent(wsDeps, event as unknown as WsEvent);
+    },
+    ...options.gateway,
+  });
+  const env = readEnvironment({
+    REDIS_URL: options.redisUrl,
+    REDIS_CLUSTER: options.cluster ? 'true' : 'false',
+    JWT_SECRET: TEST_JWT_SECRET,
+    WS_MANAGEMENT_ENDPOINT: gateway.managementEndpoint,
+    FANOUT_CONCURRENCY: '64',
+  });
+  const ws = await composeWs(quietLogger, env);
+  wsDeps = ws.deps;
+  const counts: Record<string, number> = {};
+  const metrics: Counter = { count: (name, value) => (counts[name] = (counts[name] ?? 0) + value) };
+  const fan = await composeFanOut(quietLogger, metrics, env);
+
+  const batchSize = options.batchSize ?? 100;
+  const batchWindowMs = options.batchWindowMs ?? 20;
+  let paused = false;
+  let stopped = false;
+  const failures: string[] = [];
+  const poll = async () => {
+    while (!stopped) {
+      if (paused) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+        continue;
+      }
+      const records: (FanOutRecord & { receipt: string })[] = [];
+      const windowEnd = Date.now() + batchWindowMs;
+      while (records.length < batchSize && !stopped) {
+        const received = await http.sqs.send(
+          new ReceiveMessageCommand({
+            QueueUrl: http.fanoutQueueUrl,
+            MaxNumberOfMessages: Math.min(10, batchSize - records.length),
+            // local-aws-sqs answers a long poll only when the wait is over, even if messages came
+            // in meanwhile; an empty short poll takes ~45 ms there, which paces this loop.
+            WaitTimeSeconds: 0,
+            VisibilityTimeout: 5,
+          }),
+        );
+        for (const message of received.Messages ?? []) {
+          records.push({
+            messageId: message.MessageId as string,
+            body: message.Body as string,
+            receipt: message.ReceiptHandle as string,
+          });
+        }
+        if ((received.Messages ?? []).length === 0 && (records.length > 0 || Date.now() > windowEnd)) break;
+        if (Date.now() > windowEnd && records.length > 0) break;
+      }
+      if (records.length === 0) continue;
+      const result = await fanOut(fan.deps, records);
+      const failed = new Set(result.batchItemFailures.map((failure) => failure.itemIdentifier));
+      failures.push(...failed);
+      const done = records.filter((record) => !failed.has(record.messageId));
+      for (let start = 0; start < done.length; start += 10) {
+        await http.sqs.send(
+          new DeleteMessageBatchCommand({
+            QueueUrl: http.fanoutQueueUrl,
+            Entries: done.slice(start, start + 10).map((record, index) => ({
+              Id: String(index),
+              ReceiptHandle: record.receipt,
+            })),
+          }),
+        );
+      }
+    }
+  };
+  const polling = poll();
+
+  return {
+    http,
+    gateway,
+    wsDeps: ws.deps,
+    fanOutDeps: fan.deps,
+    counts,
+    failures,
+    pause: () => {
+      paused = true;
+    },
+    resume: () => {
+      paused = false;
+    },
+    async stop() {
+      stopped = true;
+      await polling;
+      await gateway.close();
+      await ws.close();
+      await fan.close();
+      await http.close();
+    },
+  };
+}
+
+export type RealtimeStack = Awaited<ReturnType<typeof startRealtimeStack>>;

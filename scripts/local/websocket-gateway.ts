@@ -202,8 +202,16 @@ export async function startWebSocketGateway(options: WebSocketGatewayOptions): P
     };
   };
 
-  const invoke = (event: WebSocketEvent) =>
-    options.handler(event, { awsRequestId: event.requestContext.requestId, functionName: 'ws' });
+  const inFlight = new Set<Promise<unknown>>();
+  const invoke = (event: WebSocketEvent): Promise<unknown> => {
+    const invocation = Promise.resolve().then(() =>
+      options.handler(event, { awsRequestId: event.requestContext.requestId, functionName: 'ws' }),
+    );
+    inFlight.add(invocation);
+    const forget = () => inFlight.delete(invocation);
+    invocation.then(forget, forget);
+    return invocation;
+  };
 
   /** Every path that ends a connection goes through here, so `$disconnect` is invoked exactly once. */
   const disconnect = (connection: Connection, statusCode: number, reason: string) => {
@@ -441,6 +449,9 @@ export async function startWebSocketGateway(options: WebSocketGatewayOptions): P
       for (const connection of [...connections.values()]) {
         disconnect(connection, 1001, 'Going away: gateway shutting down');
       }
+      // Handlers still running (the $disconnects just sent among them) finish before close resolves,
+      // so a caller may close the handlers' clients afterwards.
+      await Promise.allSettled([...inFlight]);
       await new Promise<void>((resolve) => {
         wss.close(() => resolve());
       });

@@ -1,0 +1,25 @@
+import { type Environment, readEnvironment } from '../config.js';
+import type { LogSink } from '../ports/logger.js';
+import { composeRealtime } from '../ws/compose.js';
+import type { Counter } from '../ws/ports.js';
+import type { FanOutDeps } from './fan-out.js';
+
+/** The composition root of the fan-out function: adapters are made here, once per cold start. */
+export async function composeFanOut(
+  logger: LogSink,
+  metrics: Counter,
+  env: Environment = readEnvironment(),
+): Promise<{ deps: FanOutDeps; close: () => Promise<void> }> {
+  const realtime = await composeRealtime(logger, env, { maxSockets: env.FANOUT_CONCURRENCY });
+  return {
+    deps: {
+      registry: realtime.registry,
+      messenger: realtime.messenger,
+      metrics,
+      logger,
+      concurrency: env.FANOUT_CONCURRENCY,
+      leaseWaitMs: 12_000,
+    },
+    close: realtime.close,
+  };
+}

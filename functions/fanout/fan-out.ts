@@ -1,0 +1,182 @@
+/**
+ * The fan-out use case: a batch of events from the SQS "fanout" queue becomes at most one push
+ * ("wave") per topic, carrying the newest state in the batch (conflation by max seq), serialised
+ * once and posted to every watcher with bounded concurrency.
+ *
+ * Per topic, one wave at a time (a lease in Redis) and only a seq newer than every earlier wave, so
+ * duplicate or reordered SQS deliveries and concurrent invocations never push an older or equal
+ * state after a newer one: each connection sees strictly increasing seqs. A wave that finds the
+ * lease taken waits for it; if a newer wave ran meanwhile, it has nothing left to do.
+ *
+ * A connection that answers 410 Gone is removed from the registry; a failed post is counted, not
+ * retried by redelivery (the next update carries the full state, and repeating a wave would send a
+ * seq the other watchers already have). Records fail (batchItemFailures, then the DLQ) only when
+ * they cannot be parsed or their topic's wave could not run (Redis down, lease never freed).
+ */
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import type { EventEnvelope } from '../domain/events.js';
+import type { LogSink } from '../ports/logger.js';
+import type { ConnectionMessenger, ConnectionRegistry, Counter, PostOutcome } from '../ws/ports.js';
+import { encodeMessage, messageForEvent, type Topic, topicOfEvent } from '../ws/realtime.js';
+
+export interface FanOutDeps {
+  registry: ConnectionRegistry;
+  messenger: ConnectionMessenger;
+  metrics: Counter;
+  logger: LogSink;
+  /** PostToConnection calls in flight at most, across all topics of an invocation. */
+  concurrency: number;
+  /** How long a wave waits for another wave of the same topic to end. */
+  leaseWaitMs: number;
+  now?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export interface FanOutRecord {
+  messageId: string;
+  body: string;
+}
+
+export interface FanOutResult {
+  batchItemFailures: { itemIdentifier: string }[];
+}
+
+const envelopeSchema = z.object({
+  eventId: z.string().min(1),
+  type: z.string().min(1),
+  entityType: z.enum(['auction', 'product']),
+  entityId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/),
+  seq: z.number().int().positive(),
+  occurredAt: z.number().int(),
+  payload: z.record(z.string(), z.unknown()),
+});
+
+interface TopicBatch {
+  topic: Topic;
+  newest: EventEnvelope;
+  messageIds: string[];
+}
+
+export async function fanOut(deps: FanOutDeps, records: readonly FanOutRecord[]): Promise<FanOutResult> {
+  const failures: string[] = [];
+  const batches = new Map<string, TopicBatch>();
+  for (const record of records) {
+    const event = parseEnvelope(record.body);
+    if (!event) {
+      deps.logger.error('fanout: unreadable event, leaving it to the dead-letter queue', {
+        messageId: record.messageId,
+      });
+      failures.push(record.messageId);
+      continue;
+    }
+    const topic = topicOfEvent(event);
+    const batch = batches.get(topic.name);
+    if (!batch) {
+      batches.set(topic.name, { topic, newest: event, messageIds: [record.messageId] });
+    } else {
+      batch.messageIds.push(record.messageId);
+      if (event.seq > batch.newest.seq) batch.newest = event;
+    }
+  }
+  const parsed = records.length - failures.length;
+  deps.metrics.count('conflated', parsed - batches.size);
+
+  const limit = semaphore(deps.concurrency);
+  await Promise.all(
+    [...batches.values()].map(async (batch) => {
+      try {
+        await wave(deps, batch.topic, batch.newest, limit);
+      } catch (error) {
+        deps.logger.error('fanout: wave failed; its records will be retried', {
+          topic: batch.topic.name,
+          seq: batch.newest.seq,
+          error: String(error),
+        });
+        failures.push(...batch.messageIds);
+      }
+    }),
+  );
+  return { batchItemFailures: failures.map((itemIdentifier) => ({ itemIdentifier })) };
+}
+
+function parseEnvelope(body: string): EventEnvelope | null {
+  try {
+    const parsed = envelopeSchema.safeParse(JSON.parse(body));
+    if (!parsed.success) return null;
+    const event = parsed.data as EventEnvelope;
+    messageForEvent(event); // renders, or throws on a payload that does not carry a full state
+    return event;
+  } catch {
+    return null;
+  }
+}
+
+export class LeaseTimeoutError extends Error {
+  override name = 'LeaseTimeoutError';
+}
+
+async function wave(deps: FanOutDeps, topic: Topic, event: EventEnvelope, limit: Limiter): Promise<void> {
+  const now = deps.now ?? Date.now;
+  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const token = randomUUID();
+  const deadline = now() + deps.leaseWaitMs;
+  let claim = await deps.registry.claimWave(topic, event.seq, token, now());
+  while (claim.status === 'busy') {
+    if (now() > deadline) throw new LeaseTimeoutError(`${topic.name}: another wave held the lease too long`);
+    await sleep(10);
+    claim = await deps.registry.claimWave(topic, event.seq, token, now());
+  }
+  if (claim.status !== 'claimed') {
+    deps.metrics.count('stale', 1);
+    return;
+  }
+  deps.metrics.count('waves', 1);
+  const data = encodeMessage(messageForEvent(event));
+  const gone: string[] = [];
+  const counts: Record<PostOutcome, number> = { delivered: 0, gone: 0, failed: 0 };
+  try {
+    await Promise.all(
+      claim.connectionIds.map((connectionId) =>
+        limit(async () => {
+          const outcome = await deps.messenger.post(connectionId, data);
+          counts[outcome]++;
+          if (outcome === 'gone') gone.push(connectionId);
+        }),
+      ),
+    );
+  } finally {
+    await deps.registry.releaseWave(topic, token);
+  }
+  deps.metrics.count('delivered', counts.delivered);
+  deps.metrics.count('gone', counts.gone);
+  deps.metrics.count('failed', counts.failed);
+  if (gone.length > 0) {
+    // The topic entry goes at once; the rest of each stale connection's registrations follow.
+    await deps.registry.leave(topic, gone);
+    await Promise.all(gone.map((connectionId) => deps.registry.forget(connectionId)));
+  }
+}
+
+type Limiter = <T>(task: () => Promise<T>) => Promise<T>;
+
+/** At most `max` tasks at once; the rest queue in order. */
+export function semaphore(max: number): Limiter {
+  let active = 0;
+  const queue: (() => void)[] = [];
+  const release = () => {
+    const next = queue.shift();
+    if (next) next();
+    else active--;
+  };
+  return async (task) => {
+    // A finishing task hands its slot straight to the next waiter, so `active` never exceeds max.
+    if (active >= max) await new Promise<void>((resolve) => queue.push(resolve));
+    else active++;
+    try {
+      return await task();
+    } finally {
+      release();
+    }
+  };
+}

@@ -1,0 +1,81 @@
+import {
+  createManagementApiClient,
+  ManagementApiMessenger,
+} from '../adapters/apigw/management-api-messenger.js';
+import { createRedisClient, type RedisClient } from '../adapters/redis/client.js';
+import { RedisConnectionRegistry } from '../adapters/redis/connection-registry.js';
+import { RedisTopicReader } from '../adapters/redis/redis-topic-reader.js';
+import { type Environment, readEnvironment, required, resolveSecret } from '../config.js';
+import { authenticate } from '../http/auth.js';
+import type { LogSink } from '../ports/logger.js';
+import type { WsDeps } from './handle-event.js';
+
+export interface ComposedRealtime {
+  redis: RedisClient;
+  registry: RedisConnectionRegistry;
+  messenger: ManagementApiMessenger;
+  close: () => Promise<void>;
+}
+
+/** Redis, the registry and the management API client: what the ws and fan-out functions share. */
+export async function composeRealtime(
+  logger: LogSink,
+  env: Environment,
+  options: { maxSockets: number },
+): Promise<ComposedRealtime> {
+  const redisAuthToken = env.REDIS_AUTH_SECRET_ARN
+    ? await resolveSecret(env, 'REDIS_AUTH_TOKEN', 'REDIS_AUTH_SECRET_ARN')
+    : env.REDIS_AUTH_TOKEN;
+  const redis = createRedisClient({
+    url: env.REDIS_URL,
+    cluster: env.REDIS_CLUSTER,
+    authToken: redisAuthToken,
+  });
+  const client = createManagementApiClient({
+    endpoint: required(env, 'WS_MANAGEMENT_ENDPOINT'),
+    region: env.AWS_REGION,
+    maxSockets: options.maxSockets,
+  });
+  const messenger = new ManagementApiMessenger(
+    client,
+    {
+      timeoutMs: env.FANOUT_POST_TIMEOUT_MS,
+      throttleRetries: 4,
+      backoffBaseMs: 50,
+      backoffMaxMs: 1_000,
+    },
+    (connectionId, error) =>
+      logger.warn('PostToConnection failed', {
+        connectionId,
+        error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+      }),
+  );
+  return {
+    redis,
+    registry: new RedisConnectionRegistry(redis),
+    messenger,
+    close: async () => {
+      client.destroy();
+      await redis.quit().catch(() => undefined);
+    },
+  };
+}
+
+/** The composition root of the ws function: adapters are made here, once per cold start. */
+export async function composeWs(
+  logger: LogSink,
+  env: Environment = readEnvironment(),
+): Promise<{ deps: WsDeps; close: () => Promise<void> }> {
+  const jwtSecret = await resolveSecret(env, 'JWT_SECRET', 'JWT_SECRET_ARN');
+  const realtime = await composeRealtime(logger, env, { maxSockets: 16 });
+  return {
+    deps: {
+      registry: realtime.registry,
+      messenger: realtime.messenger,
+      topics: new RedisTopicReader(realtime.redis),
+      authenticate: (token) => authenticate(`Bearer ${token}`, jwtSecret),
+      logger,
+    },
+    close: realtime.close,
+  };
+}
