@@ -32,9 +32,11 @@ export const queueSettings: Record<'persist' | 'fanout', QueueSettings> = {
     name: 'fanout',
     visibilityTimeoutSeconds: 30,
     maxReceiveCount: 3,
-    batchSize: 100,
-    // Latency-sensitive: a short window still lets bursts conflate into one batch.
-    maxBatchingWindowMs: 50,
+    // Latency-sensitive: no batching window. Lambda takes windows in whole seconds and needs one
+    // (>= 1 s) for batches over 10, so the fan-out reads up to 10 per batch; the HTTP side already
+    // conflates per entity before sending, and the fan-out conflates again per batch.
+    batchSize: 10,
+    maxBatchingWindowMs: 0,
     maxConcurrency: 10,
     retentionDays: 1,
     consumer: 'fanout',
