@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type BuildOptions, build } from 'esbuild';
+import { type BuildOptions, build, stop } from 'esbuild';
 
 export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const LOCAL_BUILD_DIR = join(PROJECT_ROOT, '.local-build');
@@ -64,6 +64,9 @@ export interface BuiltFunction {
   file: string;
   ms: number;
 }
+
+/** Ends esbuild's helper process once no more builds are coming (a long-running process keeps it otherwise). */
+export const stopBundler = (): void | Promise<void> => stop();
 
 export interface BuildResult {
   built: BuiltFunction[];

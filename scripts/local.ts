@@ -39,20 +39,25 @@ const dataDir = env.LOCAL_DATA_DIR
   : join(PROJECT_ROOT, '.local-data');
 
 let runtime: LocalRuntime | undefined;
-let shuttingDown = false;
+let firstSignalAt = 0;
 
+/**
+ * Ctrl-C signals the whole process group, and npm forwards the signal to its child as well, so one
+ * keypress can arrive twice: repeats within 2 s are the same request; a later one forces the exit.
+ */
 async function shutdown(signal: string): Promise<void> {
-  if (shuttingDown) {
+  if (firstSignalAt > 0) {
+    if (Date.now() - firstSignalAt < 2_000) return;
     log.warn('shutdown', `${signal} again: exiting now`);
     process.exit(1);
   }
-  shuttingDown = true;
+  firstSignalAt = Date.now();
   if (!runtime) {
     // Still starting: the exit hook stops the child servers that did start.
     log.info('shutdown', `${signal} during start-up: exiting`);
     process.exit(130);
   }
-  log.info('shutdown', `${signal}: stopping (a second signal forces it)`);
+  log.info('shutdown', `${signal}: stopping (another signal after 2 s forces it)`);
   const lines = await runtime.stop();
   for (const line of lines) log.info('summary', line);
   log.info('shutdown', 'stopped');
@@ -99,7 +104,7 @@ const { urls } = runtime;
 log.info('try', `curl ${urls.http}/health    |    npm run seed    |    Ctrl-C stops everything`);
 log.info(
   'ready',
-  `http=${urls.http} ws=${urls.ws} management=${urls.management} sqs=${urls.sqs} redis=${urls.redis} postgres=${urls.postgres}`,
+  `http=${urls.http} ws=${urls.ws} management=${urls.management} sqs=${urls.sqs} redis=${urls.redis} postgres=${urls.postgres} startup=${process.uptime().toFixed(1)}s`,
 );
 
 if (args.includes('--seed')) {

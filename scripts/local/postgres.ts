@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import postgres from 'postgres';
 import { describeError, LocalRuntimeError } from './log.js';
 import { freePort } from './ports.js';
-import { stopChild, track } from './processes.js';
+import { stopChild, stopLeftover, track } from './processes.js';
 
 export interface LocalPostgres {
   url: string;
@@ -122,6 +122,10 @@ export async function startPostgres(
       );
     }
   }
+
+  // postmaster.pid names the server of a run that was killed; it still holds the data folder.
+  const leftover = await stopLeftover(join(databaseDir, 'postmaster.pid'), () => databaseDir, 'SIGINT');
+  if (leftover) onProgress(`stopped PostgreSQL pid ${leftover} left running by an earlier run`);
 
   const { postgres: postgresBin } = await binaries();
   const port = await freePort();

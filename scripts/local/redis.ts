@@ -1,11 +1,11 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalRuntimeError } from './log.js';
 import { freePort } from './ports.js';
-import { stopChild, track } from './processes.js';
+import { stopChild, stopLeftover, track } from './processes.js';
 
 export interface LocalRedis {
   url: string;
@@ -35,7 +35,11 @@ function ping(host: string, port: number, timeoutMs = 1_000): Promise<boolean> {
 }
 
 /** REDIS_URL if set (checked to answer), else a private redis-server from PATH on a free port. */
-export async function startRedis(redisUrl: string | undefined): Promise<LocalRedis> {
+export async function startRedis(
+  redisUrl: string | undefined,
+  dataDir: string,
+  onProgress: (message: string) => void,
+): Promise<LocalRedis> {
   if (redisUrl) {
     let url: URL;
     try {
@@ -52,6 +56,10 @@ export async function startRedis(redisUrl: string | undefined): Promise<LocalRed
     return { url: redisUrl, description: 'REDIS_URL', stop: async () => undefined };
   }
 
+  // The private server of a run that was killed (its pid is recorded in the data folder).
+  const pidFile = join(dataDir, `redis-server.pid`);
+  const leftover = await stopLeftover(pidFile, (lines) => `redis-server 127.0.0.1:${lines[1]}`, 'SIGTERM');
+  if (leftover) onProgress(`stopped redis-server pid ${leftover} left running by an earlier run`);
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'live-sale-redis-'));
   const child = spawn(
@@ -94,12 +102,15 @@ export async function startRedis(redisUrl: string | undefined): Promise<LocalRed
     throw error;
   }
   failed.catch(() => undefined);
+  mkdirSync(dataDir, { recursive: true });
+  writeFileSync(pidFile, `${child.pid}\n${port}\n`);
   return {
     url: `redis://127.0.0.1:${port}`,
     description: `private redis-server (pid ${child.pid}, no persistence)`,
     stop: async () => {
       await stopChild(child, 'SIGTERM', 5_000);
       rmSync(dir, { recursive: true, force: true });
+      rmSync(pidFile, { force: true });
     },
   };
 }

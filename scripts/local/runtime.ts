@@ -4,9 +4,16 @@
  * API), SQS + event source mappings, and the EventBridge schedule; Redis and PostgreSQL from the
  * environment or started privately. `scripts/local.ts` is the command line around it.
  */
-import { relative } from 'node:path';
+import { readdirSync, rmSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { queueSettings, schedules } from '../../lib/config/event-sources.js';
-import { buildFunctions, type FunctionName, PROJECT_ROOT } from '../build-functions.js';
+import {
+  buildFunctions,
+  type FunctionName,
+  LOCAL_BUILD_DIR,
+  PROJECT_ROOT,
+  stopBundler,
+} from '../build-functions.js';
 import { type SqsEventSourceMapping as Mapping, SqsEventSourceMapping } from './event-source-mapping.js';
 import { type HttpGateway, startHttpGateway } from './http-gateway.js';
 import { type LocalFunction, loadFunctions } from './lambda.js';
@@ -98,6 +105,28 @@ async function applyMigrations(databaseUrl: string): Promise<string> {
   }
 }
 
+/**
+ * Each runtime bundles into its own `.local-build/runtime-<pid>/`, so that two runs in one work
+ * tree (a dev server and the end-to-end test) never import each other's half-written bundles.
+ * Folders of runs that are gone are removed.
+ */
+function runtimeBuildDir(): string {
+  try {
+    for (const entry of readdirSync(LOCAL_BUILD_DIR)) {
+      const pid = Number(/^runtime-(\d+)$/.exec(entry)?.[1]);
+      if (!pid || pid === process.pid) continue;
+      try {
+        process.kill(pid, 0);
+      } catch {
+        rmSync(join(LOCAL_BUILD_DIR, entry), { recursive: true, force: true });
+      }
+    }
+  } catch {
+    // no .local-build yet
+  }
+  return join(LOCAL_BUILD_DIR, `runtime-${process.pid}`);
+}
+
 function timed<T>(work: Promise<T>): Promise<[T, number]> {
   const started = performance.now();
   return work.then((value) => [value, Math.round(performance.now() - started)]);
@@ -132,12 +161,16 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
 
     const prefix = `live-sale-${options.stage}`;
     // Started side by side; whatever did start is stopped again if another part fails.
-    const redisStart = timed(startRedis(options.redisUrl));
+    const redisStart = timed(
+      startRedis(options.redisUrl, options.dataDir, (message) => log.info('redis', message)),
+    );
     const databaseStart = timed(
       startPostgres(options.databaseUrl, options.dataDir, (message) => log.info('postgres', message)),
     );
     const sqsStart = timed(startSqs({ endpoint: options.sqsEndpoint, region: options.region, prefix }));
-    const buildStart = timed(buildFunctions(LOCAL_FUNCTIONS));
+    const buildDir = runtimeBuildDir();
+    cleanups.push({ name: 'build', run: async () => rmSync(buildDir, { recursive: true, force: true }) });
+    const buildStart = timed(buildFunctions(LOCAL_FUNCTIONS, buildDir).finally(stopBundler));
     const register = <T extends { stop: () => Promise<void> }>(name: string, start: Promise<[T, number]>) =>
       start.then((result) => {
         cleanups.push({ name, run: result[0].stop });
@@ -166,7 +199,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     );
     log.info(
       'build',
-      `bundled ${build.built.map((fn) => fn.name).join(', ')} into ${relative(PROJECT_ROOT, `${PROJECT_ROOT}/.local-build`)}/ with the CDK bundling options`,
+      `bundled ${build.built.map((fn) => fn.name).join(', ')} into ${relative(PROJECT_ROOT, buildDir)}/ with the CDK bundling options`,
       { ms: buildMs },
     );
     for (const name of build.missing)
