@@ -24,6 +24,16 @@ async function within<T>(ms: number, work: Promise<T>, fallback: T): Promise<T> 
   }
 }
 
+/** At most one call per interval: a dead Redis reports every reconnect attempt. */
+function throttled(intervalMs: number, report: (error: Error) => void): (error: Error) => void {
+  let last = 0;
+  return (error) => {
+    if (Date.now() - last < intervalMs) return;
+    last = Date.now();
+    report(error);
+  };
+}
+
 export function createSqsClient(env: Environment): SQSClient {
   return new SQSClient({
     region: env.AWS_REGION,
@@ -57,6 +67,7 @@ export async function composeHttpApp(
     url: env.REDIS_URL,
     cluster: env.REDIS_CLUSTER,
     authToken: redisAuthToken ?? env.REDIS_AUTH_TOKEN,
+    onError: throttled(5_000, (error) => logger.warn('redis connection error', { error: error.message })),
   });
   const sqs = createSqsClient(env);
   const publisher = new SqsEventPublisher(

@@ -61,19 +61,32 @@ async function stopAll(children: ChildProcess[], dir: string): Promise<void> {
   rmSync(dir, { recursive: true, force: true });
 }
 
-/** A private single Redis, for tests that restart or kill it. */
-export async function startPrivateRedis(): Promise<RedisProcessGroup & { restart: () => Promise<void> }> {
+/** A private single Redis, for tests that stop, kill or restart it (it keeps nothing on disk). */
+export async function startPrivateRedis(): Promise<
+  RedisProcessGroup & { restart: () => Promise<void>; kill: () => Promise<void>; start: () => Promise<void> }
+> {
   const dir = mkdtempSync(join(tmpdir(), 'redis-'));
   const port = await freePort();
   let child = startRedisProcess(port, dir);
   await waitForPing(port);
+  const kill = () =>
+    new Promise<void>((resolve) => {
+      if (child.exitCode !== null) return resolve();
+      child.once('exit', () => resolve());
+      child.kill('SIGKILL');
+    });
+  const start = async () => {
+    child = startRedisProcess(port, dir);
+    await waitForPing(port);
+  };
   return {
     ports: [port],
     stop: () => stopAll([child], dir),
+    kill,
+    start,
     restart: async () => {
-      await stopAll([child], mkdtempSync(join(tmpdir(), 'redis-restart-')));
-      child = startRedisProcess(port, dir);
-      await waitForPing(port);
+      await kill();
+      await start();
     },
   };
 }

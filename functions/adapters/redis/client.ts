@@ -6,6 +6,8 @@ export interface RedisConnectionOptions {
   url: string;
   cluster: boolean;
   authToken?: string | undefined;
+  /** Connection-level errors (each failed command also rejects on its own); default: ignored. */
+  onError?: (error: Error) => void;
 }
 
 /**
@@ -29,7 +31,14 @@ export function createRedisClient(options: RedisConnectionOptions): RedisClient 
     ...(tls ? { tls } : {}),
   };
   const port = Number(url.port || 6379);
-  if (options.cluster) {
+  const client = options.cluster
+    ? createCluster()
+    : new Redis({ ...common, host: url.hostname, port, db: Number(url.pathname.slice(1) || 0) });
+  // Without a listener ioredis prints every failed reconnect attempt as an unhandled error event.
+  client.on('error', (error: Error) => options.onError?.(error));
+  return client;
+
+  function createCluster(): Cluster {
     return new Cluster([{ host: url.hostname, port }], {
       redisOptions: common,
       dnsLookup: (address, callback) => callback(null, address),
@@ -38,5 +47,4 @@ export function createRedisClient(options: RedisConnectionOptions): RedisClient 
       clusterRetryStrategy: (attempt) => Math.min(attempt * 100, 1_000),
     });
   }
-  return new Redis({ ...common, host: url.hostname, port, db: Number(url.pathname.slice(1) || 0) });
 }
