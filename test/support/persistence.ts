@@ -2,7 +2,10 @@ import type { SQSEvent } from 'aws-lambda';
 import { ulid } from 'ulid';
 import { createPostgresClient, type Sql } from '../../functions/adapters/postgres/client.js';
 import type { RedisClient } from '../../functions/adapters/redis/client.js';
-import { RedisAuctionStore } from '../../functions/adapters/redis/redis-auction-store.js';
+import {
+  DEFAULT_AUCTION_STORE_LIMITS,
+  RedisAuctionStore,
+} from '../../functions/adapters/redis/redis-auction-store.js';
 import type { EventEnvelope } from '../../functions/domain/events.js';
 import type { LogSink } from '../../functions/ports/logger.js';
 
@@ -51,7 +54,10 @@ export async function auctionWithBids(
   bids: number,
   overrides: { endsAt?: number; reservePrice?: number | null; id?: string } = {},
 ): Promise<{ id: string; events: EventEnvelope[]; store: RedisAuctionStore }> {
-  const store = new RedisAuctionStore(redis);
+  const store = new RedisAuctionStore(redis, {
+    ...DEFAULT_AUCTION_STORE_LIMITS,
+    bidRateLimit: { max: 0, windowMs: 1_000 },
+  });
   const id = overrides.id ?? `p4-${ulid()}`;
   const created = await store.create({
     id,

@@ -48,7 +48,17 @@ export async function createPipeline(
   });
   const logger = recordingLogger();
   const sink = new SwitchableSink(new PostgresEventSink(sql));
-  const handler = createWriterHandler({ sink, logger });
+  const writer = createWriterHandler({ sink, logger });
+  /** Message body -> the ApproximateReceiveCount of each delivery the writer got. */
+  const receiveCounts = new Map<string, number[]>();
+  const handler: typeof writer = (event) => {
+    for (const record of event.Records) {
+      const counts = receiveCounts.get(record.body) ?? [];
+      counts.push(Number(record.attributes.ApproximateReceiveCount));
+      receiveCounts.set(record.body, counts);
+    }
+    return writer(event);
+  };
   const source = new SqsEventSource(sqs, handler, {
     queueUrl: persist.queueUrl,
     batchSize: options.batchSize ?? 100,
@@ -62,6 +72,7 @@ export async function createPipeline(
     sink,
     logger,
     handler,
+    receiveCounts,
     source,
     env: (extra: Record<string, string> = {}) =>
       readEnvironment({
