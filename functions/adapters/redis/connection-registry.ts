@@ -108,14 +108,38 @@ export class RedisConnectionRegistry implements ConnectionRegistry {
     ]);
   }
 
-  claimWave(topic: Topic, seq: number, token: string, nowMs: number): Promise<ClaimWaveResult> {
-    return runClaimWave(this.redis, topicKeys(topic.name), {
+  /**
+   * The claim (a script), then the receivers: members and floors read together in one MULTI, so a
+   * subscription registered after the claim is seen with its pending mark and skipped.
+   */
+  async claimWave(topic: Topic, seq: number, token: string, nowMs: number): Promise<ClaimWaveResult> {
+    const keys = topicKeys(topic.name);
+    const claim = await runClaimWave(this.redis, keys, {
       seq,
       token,
       leaseMs: this.options.leaseMs,
       now: nowMs,
       topicTtlMs: this.options.topicTtlMs,
+      pruneLimit: 1_000,
     });
+    if (claim.status !== 'claimed') return { status: claim.status, pushed: claim.pushed };
+    const replies = await this.redis
+      .multi()
+      .zrangebyscore(keys.conns, `(${Math.round(nowMs)}`, '+inf')
+      .hgetall(keys.floors)
+      .exec();
+    const [members, floors] = (replies ?? []).map(([error, value]) => {
+      if (error) throw error;
+      return value;
+    }) as [string[], Record<string, string>];
+    const skip = new Set<string>();
+    for (const [connectionId, value] of Object.entries(floors)) {
+      const floor = Number(value);
+      const pending = floor < 0 && -floor > nowMs;
+      if (pending || floor >= seq) skip.add(connectionId);
+    }
+    const connectionIds = skip.size === 0 ? members : members.filter((id) => !skip.has(id));
+    return { status: 'claimed', pushed: claim.pushed, connectionIds };
   }
 
   async releaseWave(topic: Topic, token: string): Promise<void> {

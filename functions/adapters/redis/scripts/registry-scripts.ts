@@ -96,23 +96,21 @@ export async function runActivate(
   return { status, pushed: Number(reply[1]) };
 }
 
-export type ClaimWaveReply =
-  | { status: 'stale' | 'busy'; pushed: number }
-  | { status: 'claimed'; pushed: number; connectionIds: string[] };
+export type ClaimWaveReply = { status: 'stale' | 'busy' | 'claimed'; pushed: number };
 
 export async function runClaimWave(
   redis: RedisClient,
   keys: TopicKeys,
-  args: { seq: number; token: string; leaseMs: number; now: number; topicTtlMs: number },
+  args: { seq: number; token: string; leaseMs: number; now: number; topicTtlMs: number; pruneLimit: number },
 ): Promise<ClaimWaveReply> {
   const reply = (await claimWave.run(
     redis,
     [keys.conns, keys.floors, keys.pushed, keys.lease],
-    [args.seq, args.token, args.leaseMs, Math.round(args.now), args.topicTtlMs],
-  )) as [string, number, ...string[]];
-  const [status, pushed, ...connectionIds] = reply;
-  if (status === 'claimed') return { status, pushed: Number(pushed), connectionIds };
-  if (status === 'stale' || status === 'busy') return { status, pushed: Number(pushed) };
+    [args.seq, args.token, args.leaseMs, Math.round(args.now), args.topicTtlMs, args.pruneLimit],
+  )) as [string, number];
+  const [status, pushed] = reply;
+  if (status === 'claimed' || status === 'stale' || status === 'busy')
+    return { status, pushed: Number(pushed) };
   throw new Error(`registryClaimWave: unexpected reply ${String(status)}`);
 }
 
