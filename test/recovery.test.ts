@@ -1,0 +1,191 @@
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { Sql } from '../functions/adapters/postgres/client.js';
+import { auctionKeys } from '../functions/adapters/redis/auction-keys.js';
+import { createRedisClient, type RedisClient } from '../functions/adapters/redis/client.js';
+import { PersistQueueProbe } from '../functions/adapters/sqs/persist-queue-probe.js';
+import { composeHttpApp } from '../functions/http/compose.js';
+import { composeSweeper } from '../functions/sweeper/compose.js';
+import { closeAuctionsJob } from '../functions/sweeper/jobs/close-auctions.js';
+import { recordingLogger, testSql } from './support/persistence.js';
+import { createPipeline } from './support/pipeline.js';
+import { queueDepth, SqsEventSource, waitFor } from './support/sqs-event-source.js';
+import { TEST_JWT_SECRET, tokenFor } from './support/tokens.js';
+import { TEST_WEBHOOK_SECRET } from './support/webhooks.js';
+
+// biome-ignore lint/suspicious/noExplicitAny: response bodies are checked by the assertions
+type Json = Record<string, any>;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Guarantee 5 and the read fallback, through the real HTTP composition root. */
+describe('read-back and fenced rebuild of auctions from PostgreSQL', () => {
+  let sql: Sql;
+  let redis: RedisClient;
+  let pipeline: Awaited<ReturnType<typeof createPipeline>>;
+  let http: Awaited<ReturnType<typeof composeHttpApp>>;
+  let sweeper: Awaited<ReturnType<typeof composeSweeper>>;
+  let admin: string;
+  let alice: string;
+  let bob: string;
+
+  beforeAll(async () => {
+    const redisUrl = `${inject('redisUrl')}/4`;
+    sql = testSql(inject('databaseUrl'));
+    redis = createRedisClient({ url: redisUrl, cluster: false });
+    pipeline = await createPipeline(inject('sqsEndpoint'), sql);
+    const env = pipeline.env({
+      REDIS_URL: redisUrl,
+      DATABASE_URL: inject('databaseUrl'),
+      RECOVERY_SETTLE_MS: '0',
+      JWT_SECRET: TEST_JWT_SECRET,
+      WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
+      BID_RATE_LIMIT: '0',
+    });
+    http = await composeHttpApp(recordingLogger(), env);
+    sweeper = await composeSweeper(recordingLogger(), env);
+    [admin, alice, bob] = await Promise.all([
+      tokenFor('admin-1', { admin: true }),
+      tokenFor('alice'),
+      tokenFor('bob'),
+    ]);
+  });
+  afterAll(async () => {
+    await pipeline.close();
+    await http.close();
+    await sweeper.close();
+    await sql.end();
+    await redis.quit();
+  });
+
+  const call = async (path: string, init: { method?: string; token?: string; body?: unknown } = {}) => {
+    const response = await http.app.request(path, {
+      method: init.method ?? 'GET',
+      headers: {
+        'content-type': 'application/json',
+        ...(init.token ? { authorization: `Bearer ${init.token}` } : {}),
+      },
+      ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}),
+    });
+    return {
+      status: response.status,
+      headers: response.headers,
+      json: (await response.json()) as Json,
+    };
+  };
+  const create = async (endsInMs: number) => {
+    const created = await call('/auctions', {
+      method: 'POST',
+      token: admin,
+      body: {
+        title: 'Lot',
+        startingPrice: 1_000,
+        minIncrement: 100,
+        endsAt: new Date(Date.now() + endsInMs).toISOString(),
+      },
+    });
+    expect(created.status).toBe(201);
+    return created.json.auction.id as string;
+  };
+  const bid = (id: string, token: string, amount: number) =>
+    call(`/auctions/${id}/bids`, { method: 'POST', token, body: { amount } });
+  const loseFromRedis = async (id: string) => {
+    const keys = auctionKeys(id);
+    await redis.del(keys.state, keys.bids, keys.events);
+  };
+  const drain = async () => {
+    const source = new SqsEventSource(pipeline.sqs, pipeline.handler, {
+      queueUrl: pipeline.persist.queueUrl,
+      batchSize: 100,
+      maxBatchingWindowMs: 20,
+    });
+    await source.start();
+    await waitFor(
+      () => queueDepth(pipeline.sqs, pipeline.persist.queueUrl),
+      (depth) => depth === 0,
+    );
+    await source.stop();
+  };
+
+  it('reads a closed auction back from PostgreSQL once Redis evicted it', async () => {
+    const id = await create(700);
+    expect((await bid(id, alice, 1_000)).status).toBe(201);
+    expect((await bid(id, bob, 1_500)).status).toBe(201);
+    await sleep(800);
+    expect(await closeAuctionsJob.run(sweeper.deps)).toMatchObject({ closed: expect.any(Number) });
+    await drain();
+    await loseFromRedis(id);
+    const read = await call(`/auctions/${id}`);
+    expect(read.status).toBe(200);
+    expect(read.json.auction).toMatchObject({
+      id,
+      status: 'closed',
+      winnerId: 'bob',
+      finalPrice: 1_500,
+      seq: 4,
+    });
+    const bids = await call(`/auctions/${id}/bids`);
+    expect(bids.json.bids.map((b: { amount: number }) => b.amount)).toEqual([1_500, 1_000]);
+    const events = await call(`/auctions/${id}/events?since=0`);
+    expect(events.json.events.map((e: { type: string }) => e.type)).toEqual([
+      'auction.created',
+      'bid.accepted',
+      'bid.accepted',
+      'auction.closed',
+    ]);
+    expect((await bid(id, alice, 2_000)).json.error.code).toBe('auction_closed');
+    // Served from the archive, not rebuilt: a closed auction never changes again.
+    expect(await redis.exists(auctionKeys(id).state)).toBe(0);
+  });
+
+  it('answers 503 with Retry-After for a lost auction while an event for it is in flight, then rebuilds it', async () => {
+    const id = await create(3_600_000);
+    expect((await bid(id, alice, 1_000)).status).toBe(201);
+    await drain();
+    expect((await bid(id, bob, 1_200)).status).toBe(201); // seq 3: in the persist queue, not persisted
+    await loseFromRedis(id);
+    const fenced = await call(`/auctions/${id}`);
+    expect(fenced.status).toBe(503);
+    expect(fenced.json.error.code).toBe('auction_unavailable');
+    expect(fenced.headers.get('retry-after')).toBe('5');
+    const refused = await bid(id, alice, 5_000);
+    expect(refused.status).toBe(503);
+    await drain();
+    const rebuilt = await call(`/auctions/${id}`);
+    expect(rebuilt.status).toBe(200);
+    // The rebuilt state includes the bid that was in flight when Redis lost the auction.
+    expect(rebuilt.json.auction).toMatchObject({
+      seq: 3,
+      currentPrice: 1_200,
+      leaderId: 'bob',
+      minimumNextBid: 1_300,
+    });
+    const next = await bid(id, alice, 1_300);
+    expect(next.status).toBe(201);
+    expect(next.json.bid.seq).toBe(4);
+    expect((await call(`/auctions/${id}/bids`)).json.bids.map((b: { amount: number }) => b.amount)).toEqual([
+      1_300, 1_200, 1_000,
+    ]);
+  });
+
+  it('an id PostgreSQL never heard of stays a 404', async () => {
+    expect((await call('/auctions/never-existed')).status).toBe(404);
+    expect((await bid('never-existed', alice, 1_000)).status).toBe(404);
+  });
+
+  it('the probe trusts the queue only after the settle time', async () => {
+    await drain();
+    let now = 1_000_000;
+    const probe = new PersistQueueProbe(
+      pipeline.sqs,
+      {
+        persistQueueUrl: pipeline.persist.queueUrl,
+        persistDlqUrl: pipeline.persist.dlqUrl,
+        settleMs: 60_000,
+      },
+      () => now,
+    );
+    expect(await probe.settled(now - 1_000)).toBe(false);
+    now += 60_000;
+    expect(await probe.settled(now - 61_000)).toBe(true);
+  });
+});
