@@ -1,5 +1,5 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { chmodSync, createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { arch, platform, userInfo } from 'node:os';
 import { join } from 'node:path';
 import postgres from 'postgres';
@@ -97,6 +97,8 @@ export async function startPostgres(
   if (!existsSync(join(databaseDir, 'PG_VERSION'))) {
     onProgress(`initialising a new cluster in ${databaseDir} (first run only)`);
     mkdirSync(dataDir, { recursive: true });
+    // As root the server runs as `postgres`, which must be able to enter the data folder.
+    if (isRoot) chmodSync(dataDir, 0o755);
     const EmbeddedPostgres = await importEmbeddedPostgres();
     let initLog = '';
     const cluster = new EmbeddedPostgres({

@@ -358,7 +358,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         }
         if (ws) {
           lines.push(
-            `ws: ${wsStats.connects} connection(s), ${wsStats.messages} message(s), ${wsStats.disconnects} disconnect(s)`,
+            `ws: ${wsStats.connects} $connect, ${wsStats.messages} message(s), ${wsStats.disconnects} $disconnect`,
           );
         }
         for (const mapping of mappings) {

@@ -1,0 +1,360 @@
+/**
+ * End to end: `npm run local` as a child process on free ports, used only through its public
+ * interfaces (HTTP API, WebSocket API, the database the writer fills), then stopped with SIGTERM
+ * to its process group, as a terminal or a process manager does, leaving no process behind.
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { sign } from 'hono/jwt';
+import postgres from 'postgres';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const ADMIN_DATABASE_URL =
+  process.env.TEST_DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const JWT_SECRET = 'local-runtime-test-secret-0123456789';
+const START_TIMEOUT_MS = 120_000;
+
+interface ReadyUrls {
+  http: string;
+  ws: string;
+  management: string;
+  postgres: string;
+}
+
+interface LocalProcess {
+  child: ChildProcess;
+  output: () => string;
+  ready: Promise<ReadyUrls>;
+  exited: Promise<number | null>;
+  /** SIGTERM to the process group; resolves once every pipe is closed. */
+  stop: () => Promise<void>;
+}
+
+function startLocal(env: Record<string, string | undefined>): LocalProcess {
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, HTTP_PORT: '0', WS_PORT: '0', ...env };
+  for (const [name, value] of Object.entries(childEnv)) if (value === undefined) delete childEnv[name];
+  const child = spawn('npm', ['run', '--silent', 'local'], {
+    cwd: ROOT,
+    env: childEnv,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  const exited = new Promise<number | null>((done) => child.once('close', (code) => done(code)));
+  const ready = new Promise<ReadyUrls>((done, fail) => {
+    const timer = setTimeout(
+      () => fail(new Error(`no ready line within ${START_TIMEOUT_MS} ms:\n${output}`)),
+      START_TIMEOUT_MS,
+    );
+    const check = () => {
+      const line = /\[local\] ready +(.*)/.exec(output)?.[1];
+      if (!line) return;
+      clearTimeout(timer);
+      child.stdout?.off('data', check);
+      const field = (name: string) => new RegExp(`${name}=(\\S+)`).exec(line)?.[1] ?? '';
+      done({
+        http: field('http'),
+        ws: field('ws'),
+        management: field('management'),
+        postgres: field('postgres'),
+      });
+    };
+    child.stdout?.on('data', check);
+    exited.then((code) => {
+      clearTimeout(timer);
+      fail(new Error(`npm run local exited (${code}) before ready:\n${output}`));
+    });
+  });
+  ready.catch(() => undefined);
+  return {
+    child,
+    output: () => output,
+    ready,
+    exited,
+    stop: async () => {
+      if (child.exitCode === null && child.pid) process.kill(-child.pid, 'SIGTERM');
+      await exited;
+    },
+  };
+}
+
+/**
+ * Live processes still in the process group (npm, sh, node) after the run. Zombies are dead: when
+ * npm dies first, node is reparented to a pid 1 that may not reap it (as in this container).
+ */
+function groupMembers(pgid: number): string[] {
+  try {
+    return execFileSync('ps', ['-o', 'pid=,stat=,args=', '-g', String(pgid)], { encoding: 'utf8' })
+      .split('\n')
+      .filter((line) => line.trim() !== '' && !/^\s*\d+\s+Z/.test(line));
+  } catch {
+    return []; // ps exits 1 when nothing matches
+  }
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((done) => setTimeout(done, 100));
+  }
+}
+
+const token = (sub: string, admin = false) =>
+  sign(
+    { sub, ...(admin ? { role: 'admin' } : {}), exp: Math.floor(Date.now() / 1000) + 600 },
+    JWT_SECRET,
+    'HS256',
+  );
+
+async function api(
+  base: string,
+  path: string,
+  init: { method?: string; token?: string; body?: unknown } = {},
+) {
+  const response = await fetch(`${base}${path}`, {
+    method: init.method ?? 'GET',
+    headers: {
+      ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}),
+      ...(init.token ? { authorization: `Bearer ${init.token}` } : {}),
+    },
+    ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}),
+  });
+  return {
+    status: response.status,
+    headers: response.headers,
+    json: (await response.json()) as Record<string, unknown>,
+  };
+}
+
+async function createAuction(base: string) {
+  const created = await api(base, '/auctions', {
+    method: 'POST',
+    token: await token('seller-1', true),
+    body: {
+      title: 'Local runtime lot',
+      startingPrice: 1_000,
+      minIncrement: 100,
+      endsAt: new Date(Date.now() + 600_000).toISOString(),
+    },
+  });
+  expect(created.status).toBe(201);
+  return (created.json.auction as { id: string }).id;
+}
+
+/** A WebSocket client that keeps every message it receives. */
+async function connect(url: string) {
+  const socket = new WebSocket(url);
+  const messages: Record<string, unknown>[] = [];
+  socket.on('message', (data) => messages.push(JSON.parse(String(data)) as Record<string, unknown>));
+  await new Promise<void>((done, fail) => {
+    socket.once('open', () => done());
+    socket.once('error', fail);
+    socket.once('unexpected-response', (_request, response) =>
+      fail(new Error(`handshake refused: ${response.statusCode}`)),
+    );
+  });
+  const next = (predicate: (message: Record<string, unknown>) => boolean) =>
+    eventually(async () => messages.find(predicate), 15_000);
+  return { socket, messages, next };
+}
+
+describe('npm run local', () => {
+  let dataDir: string;
+  let databaseName: string;
+  let databaseUrl: string;
+  const admin = postgres(ADMIN_DATABASE_URL, { max: 1, onnotice: () => undefined });
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'local-runtime-test-'));
+    databaseName = `live_sale_local_${Math.random().toString(36).slice(2, 10)}`;
+    await admin.unsafe(`CREATE DATABASE ${databaseName}`);
+    const url = new URL(ADMIN_DATABASE_URL);
+    url.pathname = `/${databaseName}`;
+    databaseUrl = url.toString();
+  });
+
+  afterAll(async () => {
+    await admin.unsafe(`DROP DATABASE IF EXISTS ${databaseName} WITH (FORCE)`).catch(() => undefined);
+    await admin.end();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it(
+    'serves the HTTP and WebSocket APIs with the real handlers, writes bids to PostgreSQL through the queue, and stops cleanly on SIGTERM',
+    async () => {
+      const local = startLocal({
+        REDIS_URL,
+        DATABASE_URL: databaseUrl,
+        JWT_SECRET,
+        LOCAL_DATA_DIR: dataDir,
+        SQS_ENDPOINT: undefined,
+        AWS_ENDPOINT_URL: undefined,
+      });
+      try {
+        const urls = await local.ready;
+        expect(local.output()).toContain('JWT_SECRET from the environment');
+        expect(local.output()).toMatch(/\[local\] migrate +applied 0001_initial\.sql/);
+
+        const health = await api(urls.http, '/health');
+        expect(health.status).toBe(200);
+        expect(health.json).toEqual({ status: 'ok' });
+        expect(health.headers.get('apigw-requestid')).toBeTruthy();
+
+        const auctionId = await createAuction(urls.http);
+
+        // A watcher subscribes; a bid then reaches it through the fanout queue and the management API.
+        const watcher = await connect(`${urls.ws}?token=${await token('watcher-1')}`);
+        watcher.socket.send(JSON.stringify({ action: 'subscribe', topic: `auction:${auctionId}` }));
+        const subscribed = await watcher.next((message) => message.type === 'subscribed');
+        expect(subscribed).toMatchObject({ topic: `auction:${auctionId}`, snapshot: { id: auctionId } });
+
+        const bid = await api(urls.http, `/auctions/${auctionId}/bids`, {
+          method: 'POST',
+          token: await token('bidder-1'),
+          body: { amount: 1_000 },
+        });
+        expect(bid.status).toBe(201);
+        const bidId = (bid.json.bid as { id: string }).id;
+
+        const update = await watcher.next((message) => message.type === 'auction.updated');
+        expect(update).toMatchObject({
+          topic: `auction:${auctionId}`,
+          auction: { id: auctionId, currentPrice: 1_000, leaderId: 'bidder-1' },
+        });
+
+        // The persist queue's poller hands the events to the writer, which records the bid.
+        const sql = postgres(databaseUrl, { max: 1, onnotice: () => undefined });
+        try {
+          const row = await eventually(async () => {
+            const [found] =
+              await sql`select auction_id, bidder_id, amount::int as amount from bids where id = ${bidId}`;
+            return found;
+          });
+          expect(row).toEqual({ auction_id: auctionId, bidder_id: 'bidder-1', amount: 1_000 });
+        } finally {
+          await sql.end();
+        }
+
+        // An invalid token is refused at the handshake, as API Gateway does on a non-2xx $connect.
+        await expect(connect(`${urls.ws}?token=not-a-jwt`)).rejects.toThrow(/handshake refused: 401/);
+
+        watcher.socket.close();
+        const pgid = local.child.pid as number;
+        // npm itself dies of the group's SIGTERM; the runtime's own exit is its last lines.
+        await local.stop();
+        const output = local.output();
+        expect(output).toMatch(/\[local\] summary +http: \d+ request\(s\)/);
+        expect(output).toMatch(
+          /\[local\] summary +live-sale-local-persist: [1-9]\d* message\(s\) in \d+ batch\(es\), [1-9]\d* processed, 0 failed/,
+        );
+        expect(output).toMatch(/\[local\] summary +ws: [1-9]\d* \$connect/);
+        expect(output).toContain('[local] shutdown  stopped');
+        expect(groupMembers(pgid)).toEqual([]);
+      } finally {
+        if (local.child.exitCode === null) await local.stop();
+      }
+    },
+    START_TIMEOUT_MS + 60_000,
+  );
+
+  it(
+    'without REDIS_URL and DATABASE_URL starts a private redis-server and embedded PostgreSQL, and leaves none behind',
+    async () => {
+      const local = startLocal({
+        REDIS_URL: undefined,
+        DATABASE_URL: undefined,
+        JWT_SECRET,
+        LOCAL_DATA_DIR: dataDir,
+        SQS_ENDPOINT: undefined,
+        AWS_ENDPOINT_URL: undefined,
+      });
+      try {
+        const urls = await local.ready;
+        const output = local.output();
+        const redisPid = Number(/private redis-server \(pid (\d+)/.exec(output)?.[1]);
+        const postgresPid = Number(/embedded PostgreSQL \d+ \(pid (\d+)/.exec(output)?.[1]);
+        expect(isRunning(redisPid)).toBe(true);
+        expect(isRunning(postgresPid)).toBe(true);
+        const nodePid = Number(/runtime-(\d+)/.exec(output)?.[1]);
+        expect(existsSync(join(ROOT, '.local-build', `runtime-${nodePid}`))).toBe(true);
+
+        expect((await api(urls.http, '/health')).status).toBe(200);
+        const auctionId = await createAuction(urls.http);
+        const bid = await api(urls.http, `/auctions/${auctionId}/bids`, {
+          method: 'POST',
+          token: await token('bidder-2'),
+          body: { amount: 1_000 },
+        });
+        expect(bid.status).toBe(201);
+        const sql = postgres(urls.postgres.replace(':***@', ':postgres@'), {
+          max: 1,
+          onnotice: () => undefined,
+        });
+        try {
+          const row = await eventually(async () => {
+            const [found] = await sql`select bidder_id from bids where auction_id = ${auctionId}`;
+            return found;
+          });
+          expect(row).toEqual({ bidder_id: 'bidder-2' });
+        } finally {
+          await sql.end();
+        }
+
+        const pgid = local.child.pid as number;
+        await local.stop();
+        expect(local.output()).toContain('[local] shutdown  stopped');
+        expect(isRunning(redisPid)).toBe(false);
+        expect(isRunning(postgresPid)).toBe(false);
+        expect(groupMembers(pgid)).toEqual([]);
+        expect(existsSync(join(ROOT, '.local-build', `runtime-${nodePid}`))).toBe(false);
+      } finally {
+        if (local.child.exitCode === null) await local.stop();
+      }
+    },
+    START_TIMEOUT_MS + 60_000,
+  );
+
+  it('fails with one clear message when its HTTP port is taken', async () => {
+    const blocker = createServer();
+    await new Promise<void>((done) => blocker.listen(0, '127.0.0.1', () => done()));
+    const port = (blocker.address() as { port: number }).port;
+    try {
+      const local = startLocal({
+        HTTP_PORT: String(port),
+        REDIS_URL,
+        DATABASE_URL: databaseUrl,
+        LOCAL_DATA_DIR: dataDir,
+      });
+      expect(await local.exited).toBe(1);
+      expect(local.output()).toContain(`[local] error     port ${port} is already in use (HTTP_PORT)`);
+      expect(local.output()).not.toContain('[local] ready');
+    } finally {
+      blocker.close();
+    }
+  });
+});
