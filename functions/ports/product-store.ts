@@ -112,6 +112,8 @@ export interface ProductStore {
   /** Recovery fence: see ProductArchive. */
   fence(productId: string): Promise<{ exists: true } | { exists: false; since: number; now: number }>;
   restore(snapshot: ArchivedProduct): Promise<boolean>;
+  /** At most one recovery attempt per product per `ms` (they cost PostgreSQL queries). */
+  claimRecoveryAttempt(productId: string, ms: number): Promise<boolean>;
 }
 
 /** A product as PostgreSQL has it: the product record (seq = last persisted) and its orders. */

@@ -2,7 +2,7 @@ import { ConflictError } from '../domain/errors.js';
 import { type OrderView, orderStatus, toOrderView } from '../domain/product.js';
 import { type FlashSaleDeps, publishProductEvents } from './flash-sale-use-cases.js';
 import { orderNotFound } from './read-products.js';
-import { missingProductError, productUnavailable } from './recover-product.js';
+import { missingProductError } from './recover-product.js';
 
 /** The owner cancels a reserved order; the units return to stock in the same atomic step. */
 export async function cancelOrder(deps: FlashSaleDeps, orderId: string, userId: string): Promise<OrderView> {
@@ -21,7 +21,6 @@ export async function cancelOrder(deps: FlashSaleDeps, orderId: string, userId: 
       });
     }
     case 'product_unavailable':
-      throw productUnavailable(productId);
     case 'product_not_found':
       throw await missingProductError(deps, productId);
   }

@@ -1,7 +1,7 @@
 import { NotFoundError } from '../domain/errors.js';
 import { type OrderView, type ProductView, toOrderView, toProductView } from '../domain/product.js';
 import type { FlashSaleDeps } from './flash-sale-use-cases.js';
-import { missingProductError, productUnavailable } from './recover-product.js';
+import { missingProductError } from './recover-product.js';
 
 export const orderNotFound = (orderId: string) =>
   new NotFoundError('order_not_found', `order ${orderId} does not exist`);
@@ -10,9 +10,8 @@ export async function getProduct(
   deps: Pick<FlashSaleDeps, 'products' | 'archive'>,
   productId: string,
 ): Promise<ProductView> {
-  const { product, fenced } = await deps.products.read(productId);
+  const { product } = await deps.products.read(productId);
   if (product) return toProductView(product);
-  if (fenced) throw productUnavailable(productId);
   throw await missingProductError(deps, productId);
 }
 
@@ -24,11 +23,8 @@ export async function getOrder(
 ): Promise<OrderView> {
   const productId = await deps.products.productOfOrder(orderId);
   if (productId === null) throw orderNotFound(orderId);
-  const { now, product, fenced, order } = await deps.products.read(productId, orderId);
-  if (!product) {
-    if (fenced) throw productUnavailable(productId);
-    throw await missingProductError(deps, productId);
-  }
+  const { now, product, order } = await deps.products.read(productId, orderId);
+  if (!product) throw await missingProductError(deps, productId);
   if (!order || (order.userId !== viewer.id && !viewer.isAdmin)) throw orderNotFound(orderId);
   return toOrderView(order, now);
 }

@@ -1,6 +1,6 @@
 import type { PaymentEvent } from '../ports/product-store.js';
 import { type FlashSaleDeps, publishProductEvents } from './flash-sale-use-cases.js';
-import { missingProductError, productUnavailable } from './recover-product.js';
+import { missingProductError } from './recover-product.js';
 
 export type WebhookStatus = 'applied' | 'duplicate' | 'pending';
 
@@ -27,7 +27,6 @@ export async function receivePayment(deps: FlashSaleDeps, event: PaymentEvent): 
       return parked.parked && parked.duplicate ? 'duplicate' : 'pending';
     }
     case 'product_unavailable':
-      throw productUnavailable(productId);
     case 'product_not_found':
       throw await missingProductError(deps, productId);
   }

@@ -4,6 +4,9 @@ import type { FlashSaleDeps } from './flash-sale-use-cases.js';
 /** Seconds a client waits before retrying a product that is being rebuilt. */
 export const RECOVERY_RETRY_AFTER_SECONDS = 5;
 
+/** Recovery attempts per product are at least this far apart (each costs PostgreSQL queries). */
+export const RECOVERY_ATTEMPT_INTERVAL_MS = 1_000;
+
 export type RecoveryState = 'unknown' | 'present' | 'fenced' | 'restored';
 
 /**
@@ -20,6 +23,7 @@ export async function recoverProduct(
   if ((await deps.archive.find(productId)) === null) return 'unknown';
   const fence = await deps.products.fence(productId);
   if (fence.exists) return 'present';
+  if (!(await deps.products.claimRecoveryAttempt(productId, RECOVERY_ATTEMPT_INTERVAL_MS))) return 'fenced';
   if (!(await deps.archive.settled(productId, fence.since))) return 'fenced';
   const snapshot = await deps.archive.find(productId);
   if (snapshot === null) return 'fenced';

@@ -2,7 +2,7 @@ import { ConflictError, IdempotencyKeyReusedError, RateLimitedError } from '../d
 import { type OrderView, toOrderView } from '../domain/product.js';
 import { type FlashSaleDeps, publishProductEvents } from './flash-sale-use-cases.js';
 import { applyParkedPayments } from './receive-payment.js';
-import { missingProductError, productUnavailable } from './recover-product.js';
+import { missingProductError } from './recover-product.js';
 
 export interface ReserveOrderInput {
   productId: string;
@@ -33,9 +33,8 @@ export async function reserveOrder(deps: FlashSaleDeps, input: ReserveOrderInput
   }
   switch (outcome.code) {
     case 'product_not_found':
-      throw await missingProductError(deps, input.productId);
     case 'product_unavailable':
-      throw productUnavailable(input.productId);
+      throw await missingProductError(deps, input.productId);
     case 'idempotency_key_reused':
       throw new IdempotencyKeyReusedError();
     case 'rate_limited':

@@ -54,7 +54,7 @@ export function postOrder(
   token: string,
   body: unknown,
   headers: Record<string, string> = {},
-): Promise<Response> {
+): Promise<Response> | Response {
   return fx.request('/orders', { method: 'POST', token, body, headers });
 }
 
@@ -79,7 +79,7 @@ export function postWebhook(
   fx: HttpFixture,
   body: unknown,
   options: { headers?: Record<string, string>; timestampSeconds?: number; secret?: string } = {},
-): Promise<Response> {
+): Promise<Response> | Response {
   const raw = typeof body === 'string' ? body : JSON.stringify(body);
   return fx.request('/payments/webhook', {
     method: 'POST',

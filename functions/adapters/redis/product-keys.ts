@@ -14,6 +14,7 @@ export const productKeys = (productId: string) => {
     outbox: `${tag}:outbox`,
     payments: `${tag}:payments`,
     fence: `${tag}:fence`,
+    recovering: `${tag}:recovering`,
     rateLimit: (userId: string) => `${tag}:rl:${userId}`,
     idempotency: (userId: string, key: string) => `${tag}:idem:${userId}:${key}`,
   };

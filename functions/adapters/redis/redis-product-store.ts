@@ -9,15 +9,16 @@ import type {
 import type { RedisClient } from './client.js';
 import { newOrderId } from './order-ids.js';
 import { orderKeys, PENDING_PAYMENTS_KEY, PRODUCTS_BY_NEXT_EXPIRY_KEY, productKeys } from './product-keys.js';
-import { runApplyPayment } from './scripts/apply-payment.js';
-import { runCancelOrder } from './scripts/cancel-order.js';
-import { runCreateProduct } from './scripts/create-product.js';
-import { runExpireReservations } from './scripts/expire-reservations.js';
-import { runFenceProduct } from './scripts/fence-product.js';
-import { runParkPayment } from './scripts/park-payment.js';
-import { runReadProduct } from './scripts/read-product.js';
-import { runReserveOrder } from './scripts/reserve-order.js';
-import { runRestoreProduct } from './scripts/restore-product.js';
+import { applyPaymentScript, runApplyPayment } from './scripts/apply-payment.js';
+import { cancelOrderScript, runCancelOrder } from './scripts/cancel-order.js';
+import { createProductScript, runCreateProduct } from './scripts/create-product.js';
+import { expireReservationsScript, runExpireReservations } from './scripts/expire-reservations.js';
+import { fenceProductScript, runFenceProduct } from './scripts/fence-product.js';
+import { parkPaymentScript, runParkPayment } from './scripts/park-payment.js';
+import { defineScripts } from './scripts/product-script.js';
+import { readProductScript, runReadProduct } from './scripts/read-product.js';
+import { reserveOrderScript, runReserveOrder } from './scripts/reserve-order.js';
+import { restoreProductScript, runRestoreProduct } from './scripts/restore-product.js';
 
 export interface ProductStoreLimits {
   orderRateLimit: { max: number; windowMs: number };
@@ -41,7 +42,19 @@ export class RedisProductStore implements ProductStore {
   constructor(
     private readonly redis: RedisClient,
     private readonly limits: ProductStoreLimits = DEFAULT_PRODUCT_STORE_LIMITS,
-  ) {}
+  ) {
+    defineScripts(redis, [
+      createProductScript,
+      reserveOrderScript,
+      readProductScript,
+      cancelOrderScript,
+      applyPaymentScript,
+      parkPaymentScript,
+      expireReservationsScript,
+      fenceProductScript,
+      restoreProductScript,
+    ]);
+  }
 
   newOrderId(productId: string): string {
     return newOrderId(productId);
@@ -135,6 +148,10 @@ export class RedisProductStore implements ProductStore {
 
   fence(productId: string) {
     return runFenceProduct(this.redis, productId);
+  }
+
+  async claimRecoveryAttempt(productId: string, ms: number): Promise<boolean> {
+    return (await this.redis.set(productKeys(productId).recovering, '1', 'PX', ms, 'NX')) === 'OK';
   }
 
   async restore(snapshot: ArchivedProduct): Promise<boolean> {

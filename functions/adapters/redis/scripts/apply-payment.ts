@@ -10,7 +10,7 @@ import { orderKeys, productCoreKeys, productKeys } from '../product-keys.js';
 import source from './apply-payment.lua';
 import { productScript, type RawProduct, type RawStep } from './product-script.js';
 
-const script = productScript('applyPayment', source);
+export const applyPaymentScript = productScript('applyPayment', source);
 
 type RawReply = RawStep<
   | { ok: true; status: 'applied'; payment: PaymentRecord; order: OrderRecord; product: RawProduct }
@@ -23,7 +23,7 @@ export async function runApplyPayment(
   args: { productId: string; event: PaymentEvent; eventLogLength: number },
 ): Promise<PaymentOutcome> {
   const keys = productKeys(args.productId);
-  const raw = await script.runJson<RawReply>(
+  const raw = await applyPaymentScript.runJson<RawReply>(
     redis,
     [...productCoreKeys(args.productId), keys.fence, keys.payments, orderKeys(args.event.orderId).pending],
     [args.event.id, args.event.type, args.event.orderId, String(args.event.amount), args.eventLogLength],

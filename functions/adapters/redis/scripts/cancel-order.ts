@@ -5,7 +5,7 @@ import { productCoreKeys, productKeys } from '../product-keys.js';
 import source from './cancel-order.lua';
 import { productScript, type RawProduct, type RawStep } from './product-script.js';
 
-const script = productScript('cancelOrder', source);
+export const cancelOrderScript = productScript('cancelOrder', source);
 
 type RawReply = RawStep<
   | { ok: true; product: RawProduct; order: OrderRecord }
@@ -17,7 +17,7 @@ export async function runCancelOrder(
   redis: RedisClient,
   args: { productId: string; orderId: string; userId: string; eventLogLength: number },
 ): Promise<CancelOutcome> {
-  const raw = await script.runJson<RawReply>(
+  const raw = await cancelOrderScript.runJson<RawReply>(
     redis,
     [...productCoreKeys(args.productId), productKeys(args.productId).fence],
     [args.orderId, args.userId, args.eventLogLength],

@@ -5,7 +5,7 @@ import { productCoreKeys, productKeys } from '../product-keys.js';
 import source from './create-product.lua';
 import { productScript, type RawProduct, type RawStep } from './product-script.js';
 
-const script = productScript('createProduct', source);
+export const createProductScript = productScript('createProduct', source);
 
 type RawReply = RawStep<
   | { ok: true; product: RawProduct }
@@ -28,7 +28,7 @@ export async function runCreateProduct(
     saleEndsAt: optional(args.saleEndsAt),
     reservationTtlSeconds: String(args.reservationTtlSeconds),
   };
-  const reply = await script.runJson<RawReply>(
+  const reply = await createProductScript.runJson<RawReply>(
     redis,
     [...productCoreKeys(args.id), productKeys(args.id).fence],
     [JSON.stringify(input), args.eventLogLength],

@@ -4,13 +4,13 @@ import { productCoreKeys, productKeys } from '../product-keys.js';
 import source from './expire-reservations.lua';
 import { productScript } from './product-script.js';
 
-const script = productScript('expireReservations', source);
+export const expireReservationsScript = productScript('expireReservations', source);
 
 export function runExpireReservations(
   redis: RedisClient,
   args: { productId: string; max: number; eventLogLength: number },
 ): Promise<ExpireOutcome> {
-  return script.runJson<ExpireOutcome>(
+  return expireReservationsScript.runJson<ExpireOutcome>(
     redis,
     [...productCoreKeys(args.productId), productKeys(args.productId).fence],
     [args.max, args.eventLogLength],

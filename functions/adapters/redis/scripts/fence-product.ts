@@ -3,12 +3,12 @@ import { LuaScript } from '../lua-script.js';
 import { productKeys } from '../product-keys.js';
 import source from './fence-product.lua';
 
-const script = new LuaScript('fenceProduct', source);
+export const fenceProductScript = new LuaScript('fenceProduct', source);
 
 export function runFenceProduct(
   redis: RedisClient,
   productId: string,
 ): Promise<{ exists: true } | { exists: false; since: number; now: number }> {
   const keys = productKeys(productId);
-  return script.runJson(redis, [keys.state, keys.fence], []);
+  return fenceProductScript.runJson(redis, [keys.state, keys.fence], []);
 }

@@ -4,14 +4,14 @@ import { LuaScript } from '../lua-script.js';
 import { orderKeys } from '../product-keys.js';
 import source from './park-payment.lua';
 
-const script = new LuaScript('parkPayment', source);
+export const parkPaymentScript = new LuaScript('parkPayment', source);
 
 export function runParkPayment(
   redis: RedisClient,
   args: { event: PaymentEvent; lifetimeSeconds: number },
 ): Promise<ParkOutcome> {
   const keys = orderKeys(args.event.orderId);
-  return script.runJson<ParkOutcome>(
+  return parkPaymentScript.runJson<ParkOutcome>(
     redis,
     [keys.pointer, keys.pending],
     [args.event.id, JSON.stringify(args.event), args.lifetimeSeconds],

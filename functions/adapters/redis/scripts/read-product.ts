@@ -6,7 +6,7 @@ import { productKeys } from '../product-keys.js';
 import type { RawProduct } from './product-script.js';
 import source from './read-product.lua';
 
-const script = new LuaScript('readProduct', source);
+export const readProductScript = new LuaScript('readProduct', source);
 
 export async function runReadProduct(
   redis: RedisClient,
@@ -14,7 +14,7 @@ export async function runReadProduct(
   orderId = '',
 ): Promise<ReadProductOutcome> {
   const keys = productKeys(productId);
-  const reply = await script.runJson<{
+  const reply = await readProductScript.runJson<{
     now: number;
     product?: RawProduct;
     order?: OrderRecord;

@@ -5,7 +5,7 @@ import { orderKeys, productCoreKeys, productKeys } from '../product-keys.js';
 import { productScript, type RawProduct, type RawStep } from './product-script.js';
 import source from './reserve-order.lua';
 
-const script = productScript('reserveOrder', source);
+export const reserveOrderScript = productScript('reserveOrder', source);
 
 export interface ReserveOrderArgs extends ReserveCommand {
   rateLimit: { max: number; windowMs: number };
@@ -31,7 +31,7 @@ const NO_IDEMPOTENCY_KEY = '-';
 export async function runReserveOrder(redis: RedisClient, args: ReserveOrderArgs): Promise<ReserveOutcome> {
   const keys = productKeys(args.productId);
   const order = orderKeys(args.orderId);
-  const raw = await script.runJson<RawReply>(
+  const raw = await reserveOrderScript.runJson<RawReply>(
     redis,
     [
       ...productCoreKeys(args.productId),

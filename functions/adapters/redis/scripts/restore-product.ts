@@ -5,7 +5,7 @@ import { orderKeys, productCoreKeys, productKeys } from '../product-keys.js';
 import { productScript } from './product-script.js';
 import source from './restore-product.lua';
 
-const script = productScript('restoreProduct', source);
+export const restoreProductScript = productScript('restoreProduct', source);
 
 const int = (value: number | null) => (value === null ? '' : String(value));
 
@@ -39,7 +39,7 @@ export async function runRestoreProduct(
     paidAt: order.paidAt ?? 0,
     refundRequired: order.refundRequired,
   }));
-  const reply = await script.runJson<{ restored: boolean }>(
+  const reply = await restoreProductScript.runJson<{ restored: boolean }>(
     redis,
     [
       ...productCoreKeys(product.id),
