@@ -296,8 +296,8 @@ describe('npm run local', () => {
       try {
         const urls = await local.ready;
         const output = local.output();
-        const redisPid = Number(/private redis-server \(pid (\d+)/.exec(output)?.[1]);
-        const postgresPid = Number(/embedded PostgreSQL \d+ \(pid (\d+)/.exec(output)?.[1]);
+        const redisPid = Number(/private redis-server, no persistence, pid (\d+)/.exec(output)?.[1]);
+        const postgresPid = Number(/embedded PostgreSQL \d+, .*, pid (\d+)/.exec(output)?.[1]);
         expect(isRunning(redisPid)).toBe(true);
         expect(isRunning(postgresPid)).toBe(true);
         const nodePid = Number(/runtime-(\d+)/.exec(output)?.[1]);

