@@ -13,7 +13,6 @@ import { pathToFileURL } from 'node:url';
 import { Cluster } from 'ioredis';
 import { createPostgresClient, type Sql } from '../functions/adapters/postgres/client.js';
 import { createRedisClient, type RedisClient } from '../functions/adapters/redis/client.js';
-import { outboxKeyOf } from '../functions/adapters/redis/outbox-index.js';
 
 export interface AuditReport {
   auctions: { redis: number; postgres: number; archivedOnly: number };
@@ -37,6 +36,8 @@ async function scanStateKeys(redis: RedisClient, tag: 'a' | 'p'): Promise<string
 }
 
 const idOf = (key: string) => key.slice(3, -1);
+/** As outbox-index.ts names them (not imported: it loads a .lua file, which tsx cannot). */
+const outboxKeyOf = (member: string) => `{${member}}:outbox`;
 
 function compareRecords(
   label: string,
