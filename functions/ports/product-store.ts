@@ -41,9 +41,9 @@ export type ReserveOutcome = Step<
     | { ok: false; code: 'product_not_found' | 'idempotency_key_reused' }
     | Unavailable
     | { ok: false; code: 'rate_limited'; retryAfterMs: number }
-    | { ok: false; code: 'sale_not_active'; product: ProductState }
-    | { ok: false; code: 'limit_exceeded'; limit: number; purchased: number; product: ProductState }
-    | { ok: false; code: 'sold_out'; available: number; product: ProductState }
+    | { ok: false; code: 'sale_not_active' }
+    | { ok: false; code: 'limit_exceeded'; limit: number; purchased: number }
+    | { ok: false; code: 'sold_out'; available: number }
   )
 >;
 

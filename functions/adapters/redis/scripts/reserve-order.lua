@@ -21,12 +21,13 @@ ARGV[8]  idempotency record lifetime, seconds
 ARGV[9]  most overdue reservations expired in this run
 
 Reply (JSON string), every reply carries the server time `now` and the events of the run:
-  {"ok":true,"product":{...},"order":{...},"pendingPayments":bool,"events":[...]}
+  {"ok":true,"pendingPayments":bool,"events":[...,order.reserved]}   the product and the order
+      after the change are the last event's payload (not repeated: this is the hot path)
   {"ok":false,"code":"product_not_found"|"product_unavailable"|"idempotency_key_reused","events":[]}
   {"ok":false,"code":"rate_limited","retryAfterMs":N,"events":[]}
-  {"ok":false,"code":"sale_not_active","product":{...},"events":[...]}
-  {"ok":false,"code":"limit_exceeded","limit":N,"purchased":N,"product":{...},"events":[...]}
-  {"ok":false,"code":"sold_out","available":N,"product":{...},"events":[...]}
+  {"ok":false,"code":"sale_not_active","events":[...]}
+  {"ok":false,"code":"limit_exceeded","limit":N,"purchased":N,"events":[...]}
+  {"ok":false,"code":"sold_out","available":N,"events":[...]}
   a stored reply with "replayed":true when the key was seen with the same fingerprint
 Decisions are stored under the Idempotency-Key; rate limiting and an unavailable product are not,
 since retrying after them is the point.
@@ -79,7 +80,6 @@ local before = product.seq
 expireOverdue(tonumber(ARGV[9]))
 local function refuse(reply)
   if product.seq ~= before then saveProduct() end
-  reply.product = product
   return decide(reply)
 end
 
@@ -111,6 +111,4 @@ redis.call('SET', KEYS[10], product.id)
 emit('order.reserved', order, nil)
 saveProduct()
 
-return decide({
-  ok = true, product = product, order = order, pendingPayments = redis.call('EXISTS', KEYS[11]) == 1,
-})
+return decide({ ok = true, pendingPayments = redis.call('EXISTS', KEYS[11]) == 1 })

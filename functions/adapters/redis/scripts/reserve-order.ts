@@ -1,8 +1,9 @@
-import { type OrderRecord, parseOrderRecord, parseProductRecord } from '../../../domain/product-record.js';
+import type { ProductEventPayload } from '../../../domain/events.js';
+import { parseOrderRecord, parseProductRecord } from '../../../domain/product-record.js';
 import type { ReserveCommand, ReserveOutcome } from '../../../ports/product-store.js';
 import type { RedisClient } from '../client.js';
 import { orderKeys, productCoreKeys, productKeys } from '../product-keys.js';
-import { productScript, type RawProduct, type RawStep } from './product-script.js';
+import { productScript, type RawStep } from './product-script.js';
 import source from './reserve-order.lua';
 
 export const reserveOrderScript = productScript('reserveOrder', source);
@@ -16,12 +17,12 @@ export interface ReserveOrderArgs extends ReserveCommand {
 
 type RawReply = RawStep<
   { replayed?: boolean } & (
-    | { ok: true; product: RawProduct; order: OrderRecord; pendingPayments: boolean }
+    | { ok: true; pendingPayments: boolean }
     | { ok: false; code: 'product_not_found' | 'product_unavailable' | 'idempotency_key_reused' }
     | { ok: false; code: 'rate_limited'; retryAfterMs: number }
-    | { ok: false; code: 'sale_not_active'; product: RawProduct }
-    | { ok: false; code: 'limit_exceeded'; limit: number; purchased: number; product: RawProduct }
-    | { ok: false; code: 'sold_out'; available: number; product: RawProduct }
+    | { ok: false; code: 'sale_not_active' }
+    | { ok: false; code: 'limit_exceeded'; limit: number; purchased: number }
+    | { ok: false; code: 'sold_out'; available: number }
   )
 >;
 
@@ -55,39 +56,16 @@ export async function runReserveOrder(redis: RedisClient, args: ReserveOrderArgs
   );
   const common = { now: raw.now, events: raw.events, replayed: raw.replayed === true };
   if (raw.ok) {
+    const payload = raw.events.at(-1)?.payload as ProductEventPayload | undefined;
+    if (!payload?.order) throw new Error('reserveOrder: accepted without an order.reserved event');
     return {
       ...common,
       ok: true,
-      product: parseProductRecord(raw.product),
-      order: parseOrderRecord(raw.order),
+      product: parseProductRecord(payload.product),
+      order: parseOrderRecord(payload.order),
       pendingPayments: raw.pendingPayments,
     };
   }
-  switch (raw.code) {
-    case 'product_not_found':
-    case 'product_unavailable':
-    case 'idempotency_key_reused':
-      return { ...common, ok: false, code: raw.code };
-    case 'rate_limited':
-      return { ...common, ok: false, code: raw.code, retryAfterMs: raw.retryAfterMs };
-    case 'sale_not_active':
-      return { ...common, ok: false, code: raw.code, product: parseProductRecord(raw.product) };
-    case 'limit_exceeded':
-      return {
-        ...common,
-        ok: false,
-        code: raw.code,
-        limit: raw.limit,
-        purchased: raw.purchased,
-        product: parseProductRecord(raw.product),
-      };
-    case 'sold_out':
-      return {
-        ...common,
-        ok: false,
-        code: raw.code,
-        available: raw.available,
-        product: parseProductRecord(raw.product),
-      };
-  }
+  const { replayed: _, ...refusal } = raw;
+  return { ...refusal, replayed: common.replayed };
 }
