@@ -18,6 +18,11 @@ import { startWebSocketGateway } from '../scripts/local/websocket-gateway.js';
 const role = process.env.BENCH_ROLE;
 const send = (message: Record<string, unknown>) => process.send?.(message);
 const silent = { warn: () => undefined, error: (message: string) => console.error(message) };
+/** CPU time used by this process so far, ms (robust to a noisy shared machine, unlike wall time). */
+const cpuMs = () => {
+  const usage = process.cpuUsage();
+  return (usage.user + usage.system) / 1000;
+};
 const onMessage = (handler: (message: Record<string, unknown>) => void | Promise<void>) =>
   process.on('message', (message) => void handler(message as Record<string, unknown>));
 
@@ -31,7 +36,8 @@ if (role === 'gateway') {
   deps = (await composeWs(silent, env)).deps;
   send({ type: 'ready', url: gateway.url, managementEndpoint: gateway.managementEndpoint });
   onMessage((message) => {
-    if (message.type === 'count') send({ type: 'count', connections: gateway.connectionCount() });
+    if (message.type === 'report')
+      send({ type: 'report', connections: gateway.connectionCount(), cpuMs: cpuMs() });
   });
 }
 
@@ -56,8 +62,9 @@ if (role === 'fanout') {
   let longestMs = 0;
   send({ type: 'ready' });
   onMessage((message) => {
-    if (message.type === 'report')
-      send({ type: 'report', counts: { ...counts }, invocations, busyMs, longestMs });
+    if (message.type === 'report') {
+      send({ type: 'report', counts: { ...counts }, invocations, busyMs, longestMs, cpuMs: cpuMs() });
+    }
   });
   // Like Lambda's event source mapping: gather up to batchSize records for at most windowMs, invoke,
   // delete what did not fail. local-aws-sqs only answers long polls at their end: short polls here.
@@ -192,7 +199,7 @@ if (role === 'watchers') {
       histogram = new Uint32Array(60_001);
       received = 0;
       outOfOrder = 0;
-      send({ type: 'reset' });
+      send({ type: 'reset', cpuMs: cpuMs() });
     }
     if (message.type === 'report') {
       let count = 0;
@@ -203,6 +210,7 @@ if (role === 'watchers') {
       }
       send({
         type: 'report',
+        cpuMs: cpuMs(),
         received,
         outOfOrder,
         open: sockets.filter((socket) => socket.readyState === WebSocket.OPEN).length,

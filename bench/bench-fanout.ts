@@ -234,7 +234,8 @@ log(
 );
 const fanoutBeforeReport = await fanout.request({ type: 'report' }, 'report');
 const fanoutBefore = fanoutBeforeReport.counts as Record<string, number>;
-await watcherProcess.request({ type: 'reset' }, 'reset');
+const gatewayBefore = await gateway.request({ type: 'report' }, 'report');
+const watchersBefore = await watcherProcess.request({ type: 'reset' }, 'reset');
 log(`phase 2: bids with ${watchers} watchers`);
 const phaseStart = Date.now();
 const loaded = await bidPhase(auctionId, `${watchers} watchers`);
@@ -243,6 +244,9 @@ const phaseSeconds = (Date.now() - phaseStart) / 1000;
 const report = await watcherProcess.request({ type: 'report' }, 'report');
 const fanoutAfterReport = await fanout.request({ type: 'report' }, 'report');
 const fanoutAfter = fanoutAfterReport.counts as Record<string, number>;
+const gatewayAfter = await gateway.request({ type: 'report' }, 'report');
+const cpuPer1000 = (before: Message, after: Message, deliveries: number) =>
+  deliveries > 0 ? ms((((after.cpuMs as number) - (before.cpuMs as number)) / deliveries) * 1_000) : '-';
 const invocations = (fanoutAfterReport.invocations as number) - (fanoutBeforeReport.invocations as number);
 const busyMs = (fanoutAfterReport.busyMs as number) - (fanoutBeforeReport.busyMs as number);
 const delta = (name: string) => (fanoutAfter[name] ?? 0) - (fanoutBefore[name] ?? 0);
@@ -283,6 +287,9 @@ console.log(
     ['update-to-watcher latency p99', `${report.p99} ms`],
     ['update-to-watcher latency max', `${report.max} ms`],
     ['seq out of order at a watcher', String(report.outOfOrder)],
+    ['CPU per 1000 deliveries: fan-out process', cpuPer1000(fanoutBeforeReport, fanoutAfterReport, received)],
+    ['CPU per 1000 deliveries: gateway process', cpuPer1000(gatewayBefore, gatewayAfter, received)],
+    ['CPU per 1000 deliveries: watchers process', cpuPer1000(watchersBefore, report, received)],
     ['watchers still connected', `${report.open}/${watchers}`],
   ]),
 );

@@ -21,24 +21,39 @@ class LuaScript {
   constructor(
     private readonly name: string,
     private readonly source: string,
+    private readonly numberOfKeys: number,
   ) {}
 
-  run(redis: RedisClient, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
-    const name = `${this.name}${keys.length}`;
+  /**
+   * Must run before the client's first command: an auto-pipeline created earlier does not know
+   * commands defined later ("pipeline[functionName] is not a function").
+   */
+  define(redis: RedisClient): void {
     const commands = redis as unknown as Record<string, ScriptCommand | undefined>;
-    if (typeof commands[name] !== 'function') {
-      redis.defineCommand(name, { lua: this.source, numberOfKeys: keys.length });
+    if (typeof commands[this.name] !== 'function') {
+      redis.defineCommand(this.name, { lua: this.source, numberOfKeys: this.numberOfKeys });
     }
-    return (commands[name] as ScriptCommand).call(redis, ...keys, ...args);
+  }
+
+  run(redis: RedisClient, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
+    if (keys.length !== this.numberOfKeys) throw new Error(`${this.name}: expects ${this.numberOfKeys} keys`);
+    this.define(redis);
+    const command = (redis as unknown as Record<string, ScriptCommand>)[this.name] as ScriptCommand;
+    return command.call(redis, ...keys, ...args);
   }
 }
 
-const addTopic = new LuaScript('registryAddTopic', addTopicSource);
-const register = new LuaScript('registryRegister', registerSource);
-const activate = new LuaScript('registryActivate', activateSource);
-const claimWave = new LuaScript('registryClaimWave', claimWaveSource);
-const releaseWave = new LuaScript('registryReleaseWave', releaseWaveSource);
-const leave = new LuaScript('registryLeave', leaveSource);
+const addTopic = new LuaScript('registryAddTopic', addTopicSource, 1);
+const register = new LuaScript('registryRegister', registerSource, 3);
+const activate = new LuaScript('registryActivate', activateSource, 3);
+const claimWave = new LuaScript('registryClaimWave', claimWaveSource, 4);
+const releaseWave = new LuaScript('registryReleaseWave', releaseWaveSource, 1);
+const leave = new LuaScript('registryLeave', leaveSource, 2);
+
+/** Defines every registry script on a client; call it before the client's first command. */
+export function defineRegistryScripts(redis: RedisClient): void {
+  for (const script of [addTopic, register, activate, claimWave, releaseWave, leave]) script.define(redis);
+}
 
 export interface TopicKeys {
   conns: string;
