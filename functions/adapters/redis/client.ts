@@ -1,4 +1,5 @@
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import { LuaScript } from './lua-script.js';
 
 export type RedisClient = Redis | Cluster;
 
@@ -36,6 +37,7 @@ export function createRedisClient(options: RedisConnectionOptions): RedisClient 
     : new Redis({ ...common, host: url.hostname, port, db: Number(url.pathname.slice(1) || 0) });
   // Without a listener ioredis prints every failed reconnect attempt as an unhandled error event.
   client.on('error', (error: Error) => options.onError?.(error));
+  LuaScript.defineAll(client);
   return client;
 
   function createCluster(): Cluster {

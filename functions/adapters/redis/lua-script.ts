@@ -2,6 +2,9 @@ import type { RedisClient } from './client.js';
 
 type ScriptCommand = (...keysAndArgs: (string | number)[]) => Promise<unknown>;
 
+/** Every script of the bundle, so that a new client can define them all before its first command. */
+const everyScript = new Set<LuaScript>();
+
 /**
  * A Lua script registered on a client with ioredis' defineCommand: it runs with EVALSHA and falls
  * back to EVAL when the server does not know it (a fresh node, a restart, a failover). The variable
@@ -12,14 +15,28 @@ export class LuaScript {
   constructor(
     readonly name: string,
     readonly source: string,
-  ) {}
+  ) {
+    everyScript.add(this);
+  }
+
+  /**
+   * Defines every script known so far on a fresh client. ioredis' auto-pipelining copies a client's
+   * commands into each pipeline when the pipeline is created: a command defined while a pipeline is
+   * pending is missing from it and the pipeline's replies go out of step. Defining everything before
+   * the first command avoids that; `command` still defines late-loaded scripts on first use.
+   */
+  static defineAll(redis: RedisClient): void {
+    for (const script of everyScript) script.define(redis);
+  }
+
+  define(redis: RedisClient): void {
+    const commands = redis as unknown as Record<string, ScriptCommand | undefined>;
+    if (typeof commands[this.name] !== 'function') redis.defineCommand(this.name, { lua: this.source });
+  }
 
   private command(redis: RedisClient): ScriptCommand {
-    const commands = redis as unknown as Record<string, ScriptCommand | undefined>;
-    if (typeof commands[this.name] !== 'function') {
-      redis.defineCommand(this.name, { lua: this.source });
-    }
-    return (commands[this.name] as ScriptCommand).bind(redis);
+    this.define(redis);
+    return ((redis as unknown as Record<string, ScriptCommand>)[this.name] as ScriptCommand).bind(redis);
   }
 
   run(redis: RedisClient, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
