@@ -37,6 +37,29 @@ function lambdaContext(functionName: string, region: string, timeoutMs: number):
   };
 }
 
+const EMPTY_METRICS_WARNING = 'No application metrics to publish.';
+
+/**
+ * Locally one module instance of each function serves concurrent invocations (on Lambda an
+ * instance serves one at a time), so the Powertools Metrics buffer is shared: one invocation's
+ * `publishStoredMetrics()` clears another's metrics, and the second one warns that it has none.
+ * That warning is an artifact of the sharing; with metrics disabled (the local default) it is
+ * dropped from the output instead of printing a line per request under load.
+ */
+export function dropSharedInstanceMetricsWarnings(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    const write = stream.write.bind(stream) as (...args: unknown[]) => boolean;
+    stream.write = ((chunk: unknown, ...rest: unknown[]) => {
+      if (typeof chunk === 'string' && chunk.startsWith(EMPTY_METRICS_WARNING)) {
+        const callback = rest.find((arg) => typeof arg === 'function') as (() => void) | undefined;
+        callback?.();
+        return true;
+      }
+      return write(chunk, ...rest);
+    }) as typeof stream.write;
+  }
+}
+
 /** A callback-style handler (event, context, callback) is adapted to a promise, as Lambda does. */
 function asAsync(handler: (...args: unknown[]) => unknown): LambdaHandler {
   if (handler.length < 3) return handler as LambdaHandler;

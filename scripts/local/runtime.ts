@@ -16,7 +16,7 @@ import {
 } from '../build-functions.js';
 import { type SqsEventSourceMapping as Mapping, SqsEventSourceMapping } from './event-source-mapping.js';
 import { type HttpGateway, startHttpGateway } from './http-gateway.js';
-import { type LocalFunction, loadFunctions } from './lambda.js';
+import { dropSharedInstanceMetricsWarnings, type LocalFunction, loadFunctions } from './lambda.js';
 import { describeError, LocalRuntimeError, log } from './log.js';
 import { ensurePortFree, freePort } from './ports.js';
 import { redactUrl, startPostgres } from './postgres.js';
@@ -127,6 +127,15 @@ function runtimeBuildDir(): string {
   return join(LOCAL_BUILD_DIR, `runtime-${process.pid}`);
 }
 
+/** A stop function that runs once, however often it is called. */
+function once(stop: () => Promise<void>): () => Promise<void> {
+  let running: Promise<void> | undefined;
+  return () => {
+    running ??= stop();
+    return running;
+  };
+}
+
 function timed<T>(work: Promise<T>): Promise<[T, number]> {
   const started = performance.now();
   return work.then((value) => [value, Math.round(performance.now() - started)]);
@@ -232,6 +241,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     };
     Object.assign(process.env, env);
     delete process.env.AWS_PROFILE;
+    if (env.POWERTOOLS_METRICS_DISABLED === 'true') dropSharedInstanceMetricsWarnings();
 
     const [functions, loadMs] = await timed(
       loadFunctions(build.built, { prefix, region: options.region, timeoutsMs: TIMEOUTS_MS }),
@@ -245,6 +255,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const fn = (name: FunctionName): LocalFunction | undefined => functions.get(name);
 
     let http: HttpGateway | undefined;
+    let stopHttp: () => Promise<void> = async () => undefined;
     const httpFn = fn('http');
     if (httpFn) {
       http = await startHttpGateway(httpFn, httpPort, options.host).catch((error: NodeJS.ErrnoException) => {
@@ -254,7 +265,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
             : `the HTTP server could not start: ${error.message}`,
         );
       });
-      cleanups.push({ name: 'http', run: () => http?.stop() ?? Promise.resolve() });
+      const gateway = http;
+      stopHttp = once(() => gateway.stop());
+      cleanups.push({ name: 'http', run: stopHttp });
       log.info(
         'http',
         `http://${connectHost}:${httpPort} -> http function (API Gateway HTTP API, payload 2.0, route $default)`,
@@ -262,7 +275,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     }
 
     const wsStats = { connects: 0, messages: 0, disconnects: 0 };
+    const wsInFlight = new Set<Promise<unknown>>();
     let ws: WebSocketGateway | undefined;
+    let closeWs: () => Promise<void> = async () => undefined;
     const wsFn = fn('ws');
     if (wsFn) {
       ws = await startWebSocketGateway({
@@ -274,7 +289,11 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
           if (type === 'CONNECT') wsStats.connects++;
           else if (type === 'DISCONNECT') wsStats.disconnects++;
           else wsStats.messages++;
-          return wsFn.invoke(event);
+          const invocation = wsFn.invoke(event);
+          wsInFlight.add(invocation);
+          const forget = () => wsInFlight.delete(invocation);
+          invocation.then(forget, forget);
+          return invocation;
         },
         onError: (message, error) => log.error('ws', `${message}: ${describeError(error)}`),
       }).catch((error: NodeJS.ErrnoException) => {
@@ -284,7 +303,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
             : `the WebSocket gateway could not start: ${error.message}`,
         );
       });
-      cleanups.push({ name: 'ws', run: () => ws?.close() ?? Promise.resolve() });
+      const gateway = ws;
+      closeWs = once(() => gateway.close());
+      cleanups.push({ name: 'ws', run: closeWs });
       log.info(
         'ws',
         `ws://${connectHost}:${wsPort} -> ws function ($connect, $disconnect, $default); management API ${managementEndpoint}/@connections/{id}`,
@@ -334,11 +355,17 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const stop = () => {
       stopping ??= (async () => {
         // No new work: HTTP first, then the schedule; the queues drain into the writer and fan-out.
-        await http?.stop();
+        await stopHttp();
         await Promise.all(scheduled.map((schedule) => schedule.stop()));
         const drainStarted = Date.now();
         await Promise.all(mappings.map((mapping) => mapping.stop(5_000)));
         log.info('shutdown', `queues drained`, { ms: Date.now() - drainStarted });
+        // Clients are disconnected while Redis is still up, so the ws function's $disconnect can clean up.
+        await closeWs();
+        await Promise.race([
+          Promise.allSettled([...wsInFlight]),
+          new Promise((done) => setTimeout(done, 3_000)),
+        ]);
         const dlq = await Promise.all(
           Object.values(sqs.queues).map(async (queue) => {
             const [main, dead] = await Promise.all([
