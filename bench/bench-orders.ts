@@ -9,11 +9,37 @@
  *
  * Env: REDIS_URL (default redis://127.0.0.1:6379), BENCH_SECONDS (default 8), BENCH_CONNECTIONS (100).
  */
+import { spawn } from 'node:child_process';
 import { sign } from 'hono/jwt';
 import { Redis } from 'ioredis';
 import { orderKeys, productKeys } from '../functions/adapters/redis/product-keys.js';
 import { formatTable, type LoadResult, runLoad, startBenchServer } from './support/load.js';
 import { startBenchSqs } from './support/local-sqs.js';
+
+async function startSqsProcess(names: string[]) {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/support/sqs-server-process.ts'], {
+    env: { ...process.env, QUEUES: names.join(',') },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const endpoint = await new Promise<string>((resolve, reject) => {
+    let output = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /sqs (http\S+)/.exec(output);
+      if (match?.[1]) resolve(match[1]);
+    });
+    child.once('exit', (code) => reject(new Error(`SQS server exited with ${code}`)));
+  });
+  return {
+    endpoint,
+    queueUrl: (name: string) => `${endpoint}/000000000000/${name}`,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 8);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 100);
@@ -23,7 +49,10 @@ const BUYERS = 2_000;
 const STOCK = 1_000_000_000;
 
 console.log(`bench:orders — ${seconds}s per phase, ${connections} connections, Redis ${redisUrl}`);
-const sqs = await startBenchSqs(['bench-orders-persist', 'bench-orders-fanout']);
+const queues = ['bench-orders-persist', 'bench-orders-fanout'];
+// The SQS-protocol server runs in its own process (BENCH_SQS=inline keeps it in this one): in the
+// load generator's process it competes with autocannon, and every reservation waits for it.
+const sqs = process.env.BENCH_SQS === 'inline' ? await startBenchSqs(queues) : await startSqsProcess(queues);
 const server = await startBenchServer({
   REDIS_URL: redisUrl,
   JWT_SECRET: jwtSecret,

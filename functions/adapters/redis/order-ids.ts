@@ -1,4 +1,4 @@
-import { ulid } from 'ulid';
+import { monotonicFactory } from 'ulid';
 
 /**
  * Order ids that live in their product's Redis Cluster hash slot.
@@ -80,8 +80,12 @@ function suffixTable(): string[] {
 
 export const productSlot = (productId: string) => crc16(`p:${productId}`) % SLOTS;
 
+/** Monotonic: within one millisecond the random part is incremented, not redrawn (redrawing costs a
+ * crypto call per character, ~10% of a reservation's CPU). */
+const nextUlid = monotonicFactory();
+
 /** A new order id (29 characters, time-sortable) whose tag `{o:ID}` shares the product's slot. */
-export function newOrderId(productId: string, base: string = ulid()): string {
+export function newOrderId(productId: string, base: string = nextUlid()): string {
   const prefixCrc = crc16(`o:${base}\0\0\0`);
   const wanted = (prefixCrc ^ productSlot(productId)) % SLOTS;
   return base + (suffixTable()[wanted] as string);
