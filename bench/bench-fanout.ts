@@ -239,9 +239,20 @@ const watchersBefore = await watcherProcess.request({ type: 'reset' }, 'reset');
 log(`phase 2: bids with ${watchers} watchers`);
 const phaseStart = Date.now();
 const loaded = await bidPhase(auctionId, `${watchers} watchers`);
-await new Promise((resolve) => setTimeout(resolve, 2_000)); // the last waves land
-const phaseSeconds = (Date.now() - phaseStart) / 1000;
-const report = await watcherProcess.request({ type: 'report' }, 'report');
+const bidsEnd = Date.now();
+// Drain: wait until deliveries stop (no new message for 2 s, at most 120 s), so waves still running
+// when the bids end are counted whole.
+let report = await watcherProcess.request({ type: 'report' }, 'report');
+for (let quietSince = Date.now(); Date.now() - quietSince < 2_000 && Date.now() - bidsEnd < 120_000; ) {
+  await new Promise((resolve) => setTimeout(resolve, 250));
+  const now = await watcherProcess.request({ type: 'report' }, 'report');
+  if (now.received !== report.received) {
+    quietSince = Date.now();
+    log(`  draining: ${now.received} messages received`);
+  }
+  report = now;
+}
+const phaseSeconds = (Date.now() - phaseStart - 2_000) / 1000;
 const fanoutAfterReport = await fanout.request({ type: 'report' }, 'report');
 const fanoutAfter = fanoutAfterReport.counts as Record<string, number>;
 const gatewayAfter = await gateway.request({ type: 'report' }, 'report');
