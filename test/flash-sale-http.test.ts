@@ -1,7 +1,10 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { productKeys } from '../functions/adapters/redis/product-keys.js';
+import { readEnvironment } from '../functions/config.js';
 import type { OrderView, ProductView } from '../functions/domain/product.js';
-import { expireReservationsJob } from '../functions/sweeper/jobs/expire-reservations.js';
+import { composeSweeper } from '../functions/sweeper/compose.js';
+import { jobs } from '../functions/sweeper/jobs/index.js';
+import { expireReservations } from '../functions/use-cases/expire-reservations.js';
 import {
   createProduct,
   drainQueue,
@@ -13,7 +16,7 @@ import {
   reserved,
   sleep,
 } from './support/flash-sale.js';
-import { createHttpFixture, type HttpFixture } from './support/http-fixture.js';
+import { createHttpFixture, type HttpFixture, quietLogger } from './support/http-fixture.js';
 import { tokenFor } from './support/tokens.js';
 
 describe('flash sales over the HTTP API', () => {
@@ -255,14 +258,37 @@ describe('flash sales over the HTTP API', () => {
     await sleep(1_100);
     expect((await readOrder(fx, alice, order.id)).status).toBe('expired');
     const deps = flashSaleDeps(fx);
-    const summary = await expireReservationsJob(deps);
+    const summary = await expireReservations(deps);
     expect(summary.expired).toBeGreaterThanOrEqual(1);
     expect(await readProduct(fx, product.id)).toMatchObject({ available: 3, seq: 3 });
-    await expireReservationsJob(deps);
+    await expireReservations(deps);
     expect(await readProduct(fx, product.id)).toMatchObject({ available: 3, seq: 3 });
     const cancel = await fx.request(`/orders/${order.id}/cancel`, { method: 'POST', token: alice });
     expect(cancel.status).toBe(409);
     expect(await fx.redis.zscore('products:by-next-expiry', product.id)).not.toBeNull();
+  });
+
+  it('runs as the sweeper job expire-reservations on the sweeper composition root', async () => {
+    const job = jobs.find((candidate) => candidate.name === 'expire-reservations');
+    if (!job) throw new Error('expire-reservations is not registered');
+    const sweeper = await composeSweeper(
+      quietLogger,
+      readEnvironment({
+        REDIS_URL: inject('redisUrl'),
+        PERSIST_QUEUE_URL: fx.persistQueueUrl,
+        FANOUT_QUEUE_URL: fx.fanoutQueueUrl,
+        SQS_ENDPOINT: inject('sqsEndpoint'),
+      }),
+    );
+    try {
+      const product = await createProduct(fx, { stock: 2, reservationTtlSeconds: 1 });
+      await reserved(fx, alice, product.id);
+      await sleep(1_100);
+      expect(await job.run(sweeper.deps)).toMatchObject({ expired: expect.any(Number) });
+      expect(await readProduct(fx, product.id)).toMatchObject({ available: 2 });
+    } finally {
+      await sweeper.close();
+    }
   });
 
   it('sends every product event to the persist and fan-out queues and empties the outbox', async () => {

@@ -8,7 +8,7 @@ import type { Order, ProductState } from '../functions/domain/product.js';
 import { createHttpApp } from '../functions/http/app.js';
 import type { ProductArchive } from '../functions/ports/product-archive.js';
 import type { ArchivedProduct } from '../functions/ports/product-store.js';
-import { expireReservationsJob } from '../functions/sweeper/jobs/expire-reservations.js';
+import { expireReservations } from '../functions/use-cases/expire-reservations.js';
 import {
   createProduct,
   type ErrorBody,
@@ -158,7 +158,7 @@ describe('flash sales under hostile input and races', () => {
           pay('payment.succeeded'),
           pay('payment.failed'),
           fx.request(`/orders/${order.id}/cancel`, { method: 'POST', token }),
-          expireReservationsJob(deps).then(() => new Response(null, { status: 204 })),
+          expireReservations(deps).then(() => new Response(null, { status: 204 })),
           sleep(100).then(() => pay('payment.succeeded')),
           sleep(100).then(() => fx.request(`/orders/${order.id}/cancel`, { method: 'POST', token })),
         ];
@@ -169,7 +169,7 @@ describe('flash sales under hostile input and races', () => {
     );
     expect(failures, JSON.stringify(quietLogger.errors.slice(-5))).toEqual([]);
     await sleep(200);
-    await expireReservationsJob(deps);
+    await expireReservations(deps);
     const final = await Promise.all(
       orders.map((order, index) => readOrder(fx, tokens[index] as string, order.id)),
     );

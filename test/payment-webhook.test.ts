@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { newOrderId } from '../functions/adapters/redis/order-ids.js';
 import { orderKeys } from '../functions/adapters/redis/product-keys.js';
 import { RedisProductStore } from '../functions/adapters/redis/redis-product-store.js';
-import { expireReservationsJob } from '../functions/sweeper/jobs/expire-reservations.js';
+import { expireReservations } from '../functions/use-cases/expire-reservations.js';
 import { reserveOrder } from '../functions/use-cases/reserve-order.js';
 import {
   createProduct,
@@ -138,7 +138,7 @@ describe('payment webhook', () => {
     expect(await send(event)).toEqual({ received: true, status: 'pending' });
     expect(await send(event)).toEqual({ received: true, status: 'duplicate' });
     await fx.redis.set(pointer, product.id);
-    expect(await expireReservationsJob(flashSaleDeps(fx))).toMatchObject({ parkedApplied: 1 });
+    expect(await expireReservations(flashSaleDeps(fx))).toMatchObject({ parkedApplied: 1 });
     expect((await readOrder(fx, alice, order.id)).status).toBe('paid');
     expect(await send(event)).toEqual({ received: true, status: 'duplicate' });
   });

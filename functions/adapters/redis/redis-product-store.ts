@@ -8,6 +8,7 @@ import type {
 } from '../../ports/product-store.js';
 import type { RedisClient } from './client.js';
 import { newOrderId } from './order-ids.js';
+import { OutboxIndex } from './outbox-index.js';
 import { orderKeys, PENDING_PAYMENTS_KEY, PRODUCTS_BY_NEXT_EXPIRY_KEY, productKeys } from './product-keys.js';
 import { applyPaymentScript, runApplyPayment } from './scripts/apply-payment.js';
 import { cancelOrderScript, runCancelOrder } from './scripts/cancel-order.js';
@@ -42,6 +43,7 @@ export class RedisProductStore implements ProductStore {
   constructor(
     private readonly redis: RedisClient,
     private readonly limits: ProductStoreLimits = DEFAULT_PRODUCT_STORE_LIMITS,
+    private readonly outboxIndex: OutboxIndex = new OutboxIndex(redis),
   ) {
     defineScripts(redis, [
       createProductScript,
@@ -63,7 +65,10 @@ export class RedisProductStore implements ProductStore {
   async create(product: NewProduct) {
     // Intent first: the sweeper's index learns of the product before it exists, so a crash in between
     // leaves an index entry the sweeper drops, never a product whose reservations nobody expires.
-    await this.redis.zadd(PRODUCTS_BY_NEXT_EXPIRY_KEY, 'NX', Date.now(), product.id);
+    await Promise.all([
+      this.redis.zadd(PRODUCTS_BY_NEXT_EXPIRY_KEY, 'NX', Date.now(), product.id),
+      this.outboxIndex.intent(`p:${product.id}`),
+    ]);
     return runCreateProduct(this.redis, { ...product, eventLogLength: this.limits.eventLogLength });
   }
 
@@ -75,7 +80,9 @@ export class RedisProductStore implements ProductStore {
     return this.redis.get(orderKeys(orderId).pointer);
   }
 
-  reserve(command: ReserveCommand) {
+  async reserve(command: ReserveCommand) {
+    // Intent first (see outbox-index.ts): the sweeper finds this product's outbox if the process dies.
+    await this.outboxIndex.intent(`p:${command.productId}`);
     return runReserveOrder(this.redis, {
       ...command,
       rateLimit: this.limits.orderRateLimit,
@@ -85,7 +92,8 @@ export class RedisProductStore implements ProductStore {
     });
   }
 
-  cancel(productId: string, orderId: string, userId: string) {
+  async cancel(productId: string, orderId: string, userId: string) {
+    await this.outboxIndex.intent(`p:${productId}`);
     return runCancelOrder(this.redis, {
       productId,
       orderId,
@@ -94,7 +102,8 @@ export class RedisProductStore implements ProductStore {
     });
   }
 
-  applyPayment(productId: string, event: PaymentEvent) {
+  async applyPayment(productId: string, event: PaymentEvent) {
+    await this.outboxIndex.intent(`p:${productId}`);
     return runApplyPayment(this.redis, { productId, event, eventLogLength: this.limits.eventLogLength });
   }
 
@@ -122,7 +131,8 @@ export class RedisProductStore implements ProductStore {
     await this.redis.zrem(PENDING_PAYMENTS_KEY, orderId);
   }
 
-  expireOverdue(productId: string) {
+  async expireOverdue(productId: string) {
+    await this.outboxIndex.intent(`p:${productId}`);
     return runExpireReservations(this.redis, {
       productId,
       max: this.limits.expireBatch,

@@ -1,13 +1,33 @@
-import { type ExpiryRunSummary, expireReservations } from '../../use-cases/expire-reservations.js';
+import { NoProductArchive } from '../../adapters/no-product-archive.js';
+import { RedisIdempotencyClaims } from '../../adapters/redis/redis-idempotency-claims.js';
+import { RedisProductStore } from '../../adapters/redis/redis-product-store.js';
+import { expireReservations } from '../../use-cases/expire-reservations.js';
 import type { FlashSaleDeps } from '../../use-cases/flash-sale-use-cases.js';
+import type { SweeperDeps, SweeperJob } from '../job.js';
+
+/** The flash-sale dependencies on the sweeper's clients. Issue 4: pass the PostgreSQL product archive. */
+export function flashSaleDepsOf(deps: SweeperDeps): FlashSaleDeps {
+  return {
+    products: new RedisProductStore(deps.redis),
+    archive: new NoProductArchive(),
+    publisher: deps.publisher,
+    claims: new RedisIdempotencyClaims(deps.redis),
+    logger: deps.logger,
+  };
+}
+
+let composed: { from: SweeperDeps; flashSales: FlashSaleDeps } | undefined;
 
 /**
- * Sweeper job: expire unpaid reservations whose TTL passed (their stock returns exactly once) and
- * apply payment webhook events parked for orders that have appeared since. Needs the product store,
- * the archive, the event publisher (SQS persist + fan-out), idempotency claims (unused here) and a
- * logger: the same FlashSaleDeps the HTTP function composes.
+ * Expires unpaid reservations whose TTL passed (their stock returns exactly once) and applies payment
+ * webhook events parked for orders that have appeared since. What its publishing could not send
+ * stays in the product's outbox (indexed in outbox:index) for the outbox re-send job.
  */
-export async function expireReservationsJob(deps: FlashSaleDeps): Promise<ExpiryRunSummary> {
-  const summary = await expireReservations(deps);
-  return summary;
-}
+export const expireReservationsJob: SweeperJob = {
+  name: 'expire-reservations',
+  run: async (deps) => {
+    if (composed?.from !== deps) composed = { from: deps, flashSales: flashSaleDepsOf(deps) };
+    const summary = await expireReservations(composed.flashSales);
+    return { ...summary };
+  },
+};

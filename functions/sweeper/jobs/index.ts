@@ -1,5 +1,6 @@
 import type { SweeperJob } from '../job.js';
 import { closeAuctionsJob } from './close-auctions.js';
+import { expireReservationsJob } from './expire-reservations.js';
 import { resendOutboxJob } from './resend-outbox.js';
 
 /**
@@ -7,4 +8,4 @@ import { resendOutboxJob } from './resend-outbox.js';
  * State-changing jobs come first; the outbox re-send runs last so it also picks up whatever their
  * publishing could not send.
  */
-export const jobs: SweeperJob[] = [closeAuctionsJob, resendOutboxJob];
+export const jobs: SweeperJob[] = [closeAuctionsJob, resendOutboxJob, expireReservationsJob];
