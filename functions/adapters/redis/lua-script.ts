@@ -12,10 +12,22 @@ const everyScript = new Set<LuaScript>();
  * cluster mode requires.
  */
 export class LuaScript {
+  /**
+   * Fixed per script, so that ioredis knows the first key: with auto-pipelining in cluster mode it
+   * groups commands by that key's slot (with a variable count it would route by the count itself,
+   * and scripts of different slots could share a pipeline). Read off the highest `KEYS[n]` the
+   * source uses unless given. 'variable' (a script taking a list of keys) routes by the count and
+   * must not be mixed with other slots in one tick on a cluster: keep such scripts rare.
+   */
+  readonly numberOfKeys: number | 'variable';
+
   constructor(
     readonly name: string,
     readonly source: string,
+    numberOfKeys?: number | 'variable',
   ) {
+    this.numberOfKeys =
+      numberOfKeys ?? Math.max(0, ...[...source.matchAll(/KEYS\[(\d+)\]/g)].map((match) => Number(match[1])));
     everyScript.add(this);
   }
 
@@ -31,7 +43,12 @@ export class LuaScript {
 
   define(redis: RedisClient): void {
     const commands = redis as unknown as Record<string, ScriptCommand | undefined>;
-    if (typeof commands[this.name] !== 'function') redis.defineCommand(this.name, { lua: this.source });
+    if (typeof commands[this.name] !== 'function') {
+      redis.defineCommand(this.name, {
+        lua: this.source,
+        ...(this.numberOfKeys === 'variable' ? {} : { numberOfKeys: this.numberOfKeys }),
+      });
+    }
   }
 
   private command(redis: RedisClient): ScriptCommand {
@@ -40,7 +57,11 @@ export class LuaScript {
   }
 
   run(redis: RedisClient, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
-    return this.command(redis)(keys.length, ...keys, ...args);
+    if (this.numberOfKeys === 'variable') return this.command(redis)(keys.length, ...keys, ...args);
+    if (keys.length !== this.numberOfKeys) {
+      throw new Error(`${this.name} takes ${this.numberOfKeys} keys, got ${keys.length}`);
+    }
+    return this.command(redis)(...keys, ...args);
   }
 
   /** Runs the script and parses its JSON string reply. */

@@ -5,7 +5,8 @@ import { orderKeys, productCoreKeys, productKeys } from '../product-keys.js';
 import { productScript } from './product-script.js';
 import source from './restore-product.lua';
 
-export const restoreProductScript = productScript('restoreProduct', source);
+// Takes one pointer key per archived order after the core keys: a variable number of keys.
+export const restoreProductScript = productScript('restoreProduct', source, 'variable');
 
 const int = (value: number | null) => (value === null ? '' : String(value));
 
