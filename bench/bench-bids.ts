@@ -20,6 +20,7 @@ const sqs = await startBenchSqs(['bench-persist', 'bench-fanout']);
 const server = await startBenchServer({
   REDIS_URL: redisUrl,
   JWT_SECRET: jwtSecret,
+  WEBHOOK_SECRET: 'bench-webhook-secret-0123456789',
   PERSIST_QUEUE_URL: sqs.queueUrl('bench-persist'),
   FANOUT_QUEUE_URL: sqs.queueUrl('bench-fanout'),
   SQS_ENDPOINT: sqs.endpoint,

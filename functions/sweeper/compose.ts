@@ -1,7 +1,7 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { createPostgresClient, type Sql } from '../adapters/postgres/client.js';
 import { resolveDatabaseUrl } from '../adapters/postgres/database-url.js';
-import { PostgresAuctionArchive } from '../adapters/postgres/postgres-archives.js';
+import { PostgresAuctionArchive, PostgresProductArchive } from '../adapters/postgres/postgres-archives.js';
 import { createRedisClient } from '../adapters/redis/client.js';
 import { OutboxIndex } from '../adapters/redis/outbox-index.js';
 import { RedisAuctionLifecycle } from '../adapters/redis/redis-auction-lifecycle.js';
@@ -48,6 +48,7 @@ export async function composeSweeper(
   const databaseUrl = await resolveDatabaseUrl(env);
   let sql: Sql | undefined;
   let recovery: SweeperDeps['auctions']['recovery'];
+  let productArchive: PostgresProductArchive | undefined;
   if (databaseUrl) {
     sql = createPostgresClient({ url: databaseUrl, max: 2, name: 'live-sale-sweeper' });
     const probe = new PersistQueueProbe(sqs, {
@@ -56,6 +57,7 @@ export async function composeSweeper(
       settleMs: env.RECOVERY_SETTLE_MS,
     });
     recovery = { archive: new PostgresAuctionArchive(sql, probe), recovery: lifecycle };
+    productArchive = new PostgresProductArchive(sql, probe);
   }
   const deps: SweeperDeps = {
     redis,
@@ -64,6 +66,7 @@ export async function composeSweeper(
     outboxes: new RedisOutboxes(redis, outboxIndex),
     auctions: { closer: lifecycle, ...(recovery ? { recovery } : {}) },
     resend: overrides.resend ?? DEFAULT_RESEND_SETTINGS,
+    ...(productArchive ? { productArchive } : {}),
   };
   return {
     deps,

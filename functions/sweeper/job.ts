@@ -2,6 +2,7 @@ import type { RedisClient } from '../adapters/redis/client.js';
 import type { EventPublisher } from '../ports/event-publisher.js';
 import type { LogSink } from '../ports/logger.js';
 import type { Outboxes } from '../ports/outbox.js';
+import type { ProductArchive } from '../ports/product-archive.js';
 import type { CloseEndedAuctionsDeps } from '../use-cases/close-ended-auctions.js';
 import type { ResendOutboxSettings } from '../use-cases/resend-outbox.js';
 
@@ -13,6 +14,8 @@ export interface SweeperDeps {
   outboxes: Outboxes;
   auctions: Pick<CloseEndedAuctionsDeps, 'closer' | 'recovery'>;
   resend: ResendOutboxSettings;
+  /** PostgreSQL's products, when the sweeper has a database: lets expiry rebuild a lost product. */
+  productArchive?: ProductArchive;
 }
 
 /** One unit of scheduled work. A job returns counts for the run's summary; a throw fails only it. */

@@ -5,11 +5,11 @@ import { expireReservations } from '../../use-cases/expire-reservations.js';
 import type { FlashSaleDeps } from '../../use-cases/flash-sale-use-cases.js';
 import type { SweeperDeps, SweeperJob } from '../job.js';
 
-/** The flash-sale dependencies on the sweeper's clients. Issue 4: pass the PostgreSQL product archive. */
+/** The flash-sale dependencies on the sweeper's clients; without a database no product can be rebuilt. */
 export function flashSaleDepsOf(deps: SweeperDeps): FlashSaleDeps {
   return {
     products: new RedisProductStore(deps.redis),
-    archive: new NoProductArchive(),
+    archive: deps.productArchive ?? new NoProductArchive(),
     publisher: deps.publisher,
     claims: new RedisIdempotencyClaims(deps.redis),
     logger: deps.logger,
