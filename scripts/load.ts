@@ -172,10 +172,10 @@ async function startRuntime(): Promise<Runtime> {
   const log: string[] = [];
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return new Promise<Runtime>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error('npm run local did not print `ready` within 180 s')),
-      180_000,
-    );
+    const timer = setTimeout(() => {
+      child.kill('SIGTERM');
+      reject(new Error('npm run local did not print `ready` within 180 s'));
+    }, 180_000);
     let buffer = '';
     const onData = (chunk: Buffer) => {
       logFile.write(chunk);
