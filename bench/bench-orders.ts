@@ -9,37 +9,18 @@
  *
  * Env: REDIS_URL (default redis://127.0.0.1:6379), BENCH_SECONDS (default 8), BENCH_CONNECTIONS (100).
  */
-import { spawn } from 'node:child_process';
-import { sign } from 'hono/jwt';
 import { Redis } from 'ioredis';
 import { orderKeys, productKeys } from '../functions/adapters/redis/product-keys.js';
-import { formatTable, type LoadResult, runLoad, startBenchServer } from './support/load.js';
-import { startBenchSqs } from './support/local-sqs.js';
-
-async function startSqsProcess(names: string[]) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/support/sqs-server-process.ts'], {
-    env: { ...process.env, QUEUES: names.join(',') },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const endpoint = await new Promise<string>((resolve, reject) => {
-    let output = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /sqs (http\S+)/.exec(output);
-      if (match?.[1]) resolve(match[1]);
-    });
-    child.once('exit', (code) => reject(new Error(`SQS server exited with ${code}`)));
-  });
-  return {
-    endpoint,
-    queueUrl: (name: string) => `${endpoint}/000000000000/${name}`,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
-  };
-}
+import { startBenchServer } from './support/load.js';
+import { startBenchSqs, startSqsProcess } from './support/local-sqs.js';
+import {
+  measureAgainstTrivial,
+  printSummary,
+  type RequestSetup,
+  serverErrors,
+  signAdminToken,
+  signTokens,
+} from './support/phases.js';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 8);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 100);
@@ -67,11 +48,8 @@ const server = await startBenchServer({
 const base = `http://127.0.0.1:${server.port}`;
 console.log(`server on ${base} (pid ${server.child.pid})`);
 
-const exp = Math.floor(Date.now() / 1000) + 3_600;
-const adminToken = await sign({ sub: 'bench-admin', role: 'admin', exp }, jwtSecret, 'HS256');
-const buyerTokens = await Promise.all(
-  Array.from({ length: BUYERS }, (_, index) => sign({ sub: `buyer-${index}`, exp }, jwtSecret, 'HS256')),
-);
+const adminToken = await signAdminToken(jwtSecret);
+const buyerTokens = await signTokens(jwtSecret, 'buyer', BUYERS);
 
 const created: string[] = [];
 async function createProduct(): Promise<string> {
@@ -86,10 +64,12 @@ async function createProduct(): Promise<string> {
   return id;
 }
 
-function orderRequests(productId: string) {
+/** Every reservation hits the same product: the flash-sale case, one Redis slot. */
+async function hotProduct(): Promise<RequestSetup> {
+  const productId = await createProduct();
   let counter = 0;
   const body = JSON.stringify({ productId, qty: 1 });
-  return (request: { body?: string; headers?: Record<string, string>; path?: string }) => {
+  return (request) => {
     counter += 1;
     request.path = '/orders';
     request.headers = {
@@ -101,69 +81,18 @@ function orderRequests(productId: string) {
   };
 }
 
-const echo = (request: { body?: string; headers?: Record<string, string> }) => {
-  request.body = JSON.stringify({ productId: 'p', qty: 1 });
-  return request;
-};
-
-console.log('warm-up');
-await runLoad({
-  label: 'warm-up orders',
-  url: `${base}/`,
-  method: 'POST',
-  durationSeconds: 2,
+const results = await measureAgainstTrivial({
+  base,
+  seconds,
   connections,
-  setupRequest: orderRequests(await createProduct()),
+  label: 'reservations',
+  newTarget: hotProduct,
 });
-await runLoad({
-  label: 'warm-up trivial',
-  url: `${base}/bench/echo`,
-  method: 'POST',
-  durationSeconds: 2,
-  connections,
-  setupRequest: echo,
-});
-
-console.log('measure');
-const trivialMax = await runLoad({
-  label: 'trivial POST, max',
-  url: `${base}/bench/echo`,
-  method: 'POST',
-  durationSeconds: seconds,
-  connections,
-  setupRequest: echo,
-});
-const hotProduct = await createProduct();
-const ordersMax = await runLoad({
-  label: 'reservations, max',
-  url: `${base}/`,
-  method: 'POST',
-  durationSeconds: seconds,
-  connections,
-  setupRequest: orderRequests(hotProduct),
-});
-const trivialPaced = await runLoad({
-  label: 'trivial POST @1000/s',
-  url: `${base}/bench/echo`,
-  method: 'POST',
-  durationSeconds: seconds,
-  connections: 50,
-  rate: 1_000,
-  setupRequest: echo,
-});
-const pacedProduct = await createProduct();
-const ordersPaced = await runLoad({
-  label: 'reservations @1000/s',
-  url: `${base}/`,
-  method: 'POST',
-  durationSeconds: seconds,
-  connections: 50,
-  rate: 1_000,
-  setupRequest: orderRequests(pacedProduct),
-});
+const ordersMax = results.targetMax;
+const hotProductId = created[1] as string;
 
 // Consistency check on the hot product: the stock taken equals the 201s the load saw.
-const finalResponse = await fetch(`${base}/products/${hotProduct}`);
+const finalResponse = await fetch(`${base}/products/${hotProductId}`);
 const finalState = (await finalResponse.json()) as { product: { available: number; seq: number } };
 const accepted = ordersMax.statusCounts['201'] ?? 0;
 const taken = STOCK - finalState.product.available;
@@ -187,42 +116,11 @@ for (const productId of created) {
 }
 redis.disconnect();
 
-const row = (result: LoadResult) => [
-  result.label,
-  String(Math.round(result.requestsPerSecond)),
-  result.p50.toFixed(1),
-  result.p99.toFixed(1),
-  Object.entries(result.statusCounts)
-    .map(([code, count]) => `${code}:${count}`)
-    .join(' '),
-  String(result.errors),
-];
-console.log('\nsummary');
-console.log(
-  formatTable([
-    ['phase', 'req/s', 'p50 ms', 'p99 ms', 'statuses', 'errors'],
-    row(trivialMax),
-    row(ordersMax),
-    row(trivialPaced),
-    row(ordersPaced),
-  ]),
-);
-const ratio = ordersMax.requestsPerSecond / trivialMax.requestsPerSecond;
-console.log(`\nreservations/s vs trivial route: ${ratio.toFixed(2)}`);
-console.log(`reservations/s at max: ${Math.round(ordersMax.requestsPerSecond)} (target >= 5000)`);
-console.log(`reservation p99 at 1000/s offered: ${ordersPaced.p99} ms`);
+printSummary(results, 'reservations', 5_000);
 // Requests still in flight when the load generator stops are served but not counted: at most one
 // per connection.
 const consistent = taken >= accepted && taken - accepted <= connections;
 console.log(
   `hot product units taken ${taken}, 201 answers counted ${accepted} (+ at most ${connections} in flight at the end): ${consistent ? 'ok' : 'MISMATCH'}`,
 );
-const fiveXX = [ordersMax, ordersPaced].reduce(
-  (sum, result) =>
-    sum +
-    Object.entries(result.statusCounts)
-      .filter(([code]) => code.startsWith('5'))
-      .reduce((subtotal, [, count]) => subtotal + count, 0),
-  0,
-);
-if (fiveXX > 0 || !consistent) process.exitCode = 1;
+if (serverErrors(results.targetMax, results.targetPaced) > 0 || !consistent) process.exitCode = 1;

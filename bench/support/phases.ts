@@ -1,0 +1,124 @@
+import { sign } from 'hono/jwt';
+import { formatTable, type LoadResult, runLoad } from './load.js';
+
+export type RequestSetup = (request: { body?: string; headers?: Record<string, string>; path?: string }) => {
+  body?: string;
+  headers?: Record<string, string>;
+  path?: string;
+};
+
+export interface PhaseResults {
+  trivialMax: LoadResult;
+  targetMax: LoadResult;
+  trivialPaced: LoadResult;
+  targetPaced: LoadResult;
+}
+
+export interface PhaseOptions {
+  base: string;
+  seconds: number;
+  connections: number;
+  /** Name of the measured route in the output ("bids", "reservations"). */
+  label: string;
+  /** A fresh target (auction, product) and the request setup that hits it. */
+  newTarget: () => Promise<RequestSetup>;
+  /** Offered rate of the paced phases. */
+  pacedRate?: number;
+}
+
+/** The trivial reference: a POST with a JSON body parsed and echoed by the same server. */
+const echo: RequestSetup = (request) => {
+  request.body = '{"amount":1234}';
+  return request;
+};
+
+/**
+ * The four phases every HTTP benchmark runs, after a warm-up: the trivial route and the measured
+ * route as fast as the server answers, then both at a fixed offered rate (latency under a known load).
+ */
+export async function measureAgainstTrivial(options: PhaseOptions): Promise<PhaseResults> {
+  const { base, seconds, connections, label } = options;
+  const pacedRate = options.pacedRate ?? 1_000;
+  const trivial = { url: `${base}/bench/echo`, method: 'POST' as const, setupRequest: echo };
+  const target = async () => ({
+    url: `${base}/`,
+    method: 'POST' as const,
+    setupRequest: await options.newTarget(),
+  });
+  console.log('warm-up');
+  await runLoad({ label: `warm-up ${label}`, durationSeconds: 2, connections, ...(await target()) });
+  await runLoad({ label: 'warm-up trivial', durationSeconds: 2, connections, ...trivial });
+  console.log('measure');
+  const trivialMax = await runLoad({
+    label: 'trivial POST, max',
+    durationSeconds: seconds,
+    connections,
+    ...trivial,
+  });
+  const targetMax = await runLoad({
+    label: `${label}, max`,
+    durationSeconds: seconds,
+    connections,
+    ...(await target()),
+  });
+  const paced = { durationSeconds: seconds, connections: Math.min(connections, 50), rate: pacedRate };
+  const trivialPaced = await runLoad({ label: `trivial POST @${pacedRate}/s`, ...paced, ...trivial });
+  const targetPaced = await runLoad({ label: `${label} @${pacedRate}/s`, ...paced, ...(await target()) });
+  return { trivialMax, targetMax, trivialPaced, targetPaced };
+}
+
+export function serverErrors(...results: LoadResult[]): number {
+  return results.reduce(
+    (sum, result) =>
+      sum +
+      Object.entries(result.statusCounts)
+        .filter(([code]) => code.startsWith('5'))
+        .reduce((subtotal, [, count]) => subtotal + count, 0),
+    0,
+  );
+}
+
+/** The summary table and the figures the issue targets name. */
+export function printSummary(results: PhaseResults, label: string, targetPerSecond: number): void {
+  const row = (result: LoadResult) => [
+    result.label,
+    String(Math.round(result.requestsPerSecond)),
+    result.p50.toFixed(1),
+    result.p99.toFixed(1),
+    Object.entries(result.statusCounts)
+      .map(([code, count]) => `${code}:${count}`)
+      .join(' '),
+    String(result.errors),
+  ];
+  const { trivialMax, targetMax, trivialPaced, targetPaced } = results;
+  console.log('\nsummary');
+  console.log(
+    formatTable([
+      ['phase', 'req/s', 'p50 ms', 'p99 ms', 'statuses', 'errors'],
+      row(trivialMax),
+      row(targetMax),
+      row(trivialPaced),
+      row(targetPaced),
+    ]),
+  );
+  const ratio = targetMax.requestsPerSecond / trivialMax.requestsPerSecond;
+  console.log(`\n${label}/s vs trivial route: ${ratio.toFixed(2)} (target >= 0.30)`);
+  console.log(`${label}/s at max: ${Math.round(targetMax.requestsPerSecond)} (target >= ${targetPerSecond})`);
+  console.log(`${label} p99 at the paced rate: ${targetPaced.p99} ms (trivial: ${trivialPaced.p99} ms)`);
+}
+
+/** HS256 tokens for `count` users named `<prefix>-<n>`, valid for an hour. */
+export function signTokens(secret: string, prefix: string, count: number): Promise<string[]> {
+  const exp = Math.floor(Date.now() / 1000) + 3_600;
+  return Promise.all(
+    Array.from({ length: count }, (_, index) => sign({ sub: `${prefix}-${index}`, exp }, secret, 'HS256')),
+  );
+}
+
+export async function signAdminToken(secret: string): Promise<string> {
+  return sign(
+    { sub: 'bench-admin', role: 'admin', exp: Math.floor(Date.now() / 1000) + 3_600 },
+    secret,
+    'HS256',
+  );
+}
