@@ -59,3 +59,15 @@ export interface BidRecord {
 export function parseBidRecord(record: BidRecord): Bid {
   return { ...record, amount: Number(record.amount) };
 }
+
+/** The bid record an event payload carries (as the deciding script wrote it). */
+export function parseEventBid(record: Record<string, string | number>): Bid {
+  return {
+    id: String(record.id),
+    auctionId: String(record.auctionId),
+    bidderId: String(record.bidderId),
+    amount: Number(record.amount),
+    seq: Number(record.seq),
+    placedAt: Number(record.placedAt),
+  };
+}

@@ -1,11 +1,12 @@
-import { SQSClient } from '@aws-sdk/client-sqs';
 import { monotonicFactory } from 'ulid';
 import { NoProductArchive } from '../adapters/no-product-archive.js';
 import { composeArchives } from '../adapters/postgres/compose-archives.js';
-import { createRedisClient, type RedisClient } from '../adapters/redis/client.js';
+import type { RedisClient } from '../adapters/redis/client.js';
 import { DEFAULT_AUCTION_STORE_LIMITS, RedisAuctionStore } from '../adapters/redis/redis-auction-store.js';
+import { createRedisFromEnvironment } from '../adapters/redis/redis-from-environment.js';
 import { RedisIdempotencyClaims } from '../adapters/redis/redis-idempotency-claims.js';
 import { DEFAULT_PRODUCT_STORE_LIMITS, RedisProductStore } from '../adapters/redis/redis-product-store.js';
+import { createSqsClient } from '../adapters/sqs/sqs-client.js';
 import { SqsEventPublisher } from '../adapters/sqs/sqs-event-publisher.js';
 import { type Environment, readEnvironment, required, resolveSecret } from '../config.js';
 import type { LogSink } from '../ports/logger.js';
@@ -34,18 +35,6 @@ function throttled(intervalMs: number, report: (error: Error) => void): (error: 
   };
 }
 
-export function createSqsClient(env: Environment): SQSClient {
-  return new SQSClient({
-    region: env.AWS_REGION,
-    // SQS checks the MD5 of what it stored against what was sent over TLS already; skipping the
-    // client-side recomputation saves CPU on the bid path.
-    md5: false,
-    ...(env.SQS_ENDPOINT
-      ? { endpoint: env.SQS_ENDPOINT, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
-      : {}),
-  });
-}
-
 export interface ComposedHttpApp {
   app: HttpApp;
   redis: RedisClient;
@@ -58,17 +47,14 @@ export async function composeHttpApp(
   env: Environment = readEnvironment(),
   observe?: HttpAppDeps['observe'],
 ): Promise<ComposedHttpApp> {
-  const [jwtSecret, webhookSecret, redisAuthToken] = await Promise.all([
+  const [jwtSecret, webhookSecret, redis] = await Promise.all([
     resolveSecret(env, 'JWT_SECRET', 'JWT_SECRET_ARN'),
     resolveSecret(env, 'WEBHOOK_SECRET', 'WEBHOOK_SECRET_ARN'),
-    env.REDIS_AUTH_SECRET_ARN ? resolveSecret(env, 'REDIS_AUTH_TOKEN', 'REDIS_AUTH_SECRET_ARN') : undefined,
+    createRedisFromEnvironment(
+      env,
+      throttled(5_000, (error) => logger.warn('redis connection error', { error: error.message })),
+    ),
   ]);
-  const redis = createRedisClient({
-    url: env.REDIS_URL,
-    cluster: env.REDIS_CLUSTER,
-    authToken: redisAuthToken ?? env.REDIS_AUTH_TOKEN,
-    onError: throttled(5_000, (error) => logger.warn('redis connection error', { error: error.message })),
-  });
   const sqs = createSqsClient(env);
   const publisher = new SqsEventPublisher(
     sqs,

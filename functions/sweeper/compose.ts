@@ -1,14 +1,14 @@
-import { SQSClient } from '@aws-sdk/client-sqs';
 import { createPostgresClient, type Sql } from '../adapters/postgres/client.js';
 import { resolveDatabaseUrl } from '../adapters/postgres/database-url.js';
 import { PostgresAuctionArchive, PostgresProductArchive } from '../adapters/postgres/postgres-archives.js';
-import { createRedisClient } from '../adapters/redis/client.js';
 import { OutboxIndex } from '../adapters/redis/outbox-index.js';
 import { RedisAuctionLifecycle } from '../adapters/redis/redis-auction-lifecycle.js';
+import { createRedisFromEnvironment } from '../adapters/redis/redis-from-environment.js';
 import { RedisOutboxes } from '../adapters/redis/redis-outboxes.js';
 import { PersistQueueProbe } from '../adapters/sqs/persist-queue-probe.js';
+import { createSqsClient } from '../adapters/sqs/sqs-client.js';
 import { SqsEventPublisher } from '../adapters/sqs/sqs-event-publisher.js';
-import { type Environment, readEnvironment, required, resolveSecret } from '../config.js';
+import { type Environment, readEnvironment, required } from '../config.js';
 import type { LogSink } from '../ports/logger.js';
 import { DEFAULT_RESEND_SETTINGS } from '../use-cases/resend-outbox.js';
 import type { SweeperDeps } from './job.js';
@@ -24,20 +24,8 @@ export async function composeSweeper(
   env: Environment = readEnvironment(),
   overrides: Partial<Pick<SweeperDeps, 'resend'>> = {},
 ): Promise<ComposedSweeper> {
-  const redisAuthToken = env.REDIS_AUTH_SECRET_ARN
-    ? await resolveSecret(env, 'REDIS_AUTH_TOKEN', 'REDIS_AUTH_SECRET_ARN')
-    : env.REDIS_AUTH_TOKEN;
-  const redis = createRedisClient({
-    url: env.REDIS_URL,
-    cluster: env.REDIS_CLUSTER,
-    authToken: redisAuthToken,
-  });
-  const sqs = new SQSClient({
-    region: env.AWS_REGION,
-    ...(env.SQS_ENDPOINT
-      ? { endpoint: env.SQS_ENDPOINT, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
-      : {}),
-  });
+  const redis = await createRedisFromEnvironment(env);
+  const sqs = createSqsClient(env);
   const persistQueueUrl = required(env, 'PERSIST_QUEUE_URL');
   const publisher = new SqsEventPublisher(sqs, {
     persistQueueUrl,

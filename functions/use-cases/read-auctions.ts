@@ -5,7 +5,7 @@ import {
   toAuctionView,
   toBidView,
 } from '../domain/auction.js';
-import { parseAuctionRecord } from '../domain/auction-record.js';
+import { parseAuctionRecord, parseEventBid } from '../domain/auction-record.js';
 import { NotFoundError } from '../domain/errors.js';
 import type { AuctionEventPayload, EventEnvelope } from '../domain/events.js';
 import type { AuctionStore } from '../ports/auction-store.js';
@@ -106,14 +106,7 @@ function renderEvent(event: EventEnvelope<AuctionEventPayload>): PublicAuctionEv
   };
   const bid = event.payload.bid;
   if (bid) {
-    rendered.bid = toBidView({
-      id: String(bid.id),
-      auctionId: String(bid.auctionId),
-      bidderId: String(bid.bidderId),
-      amount: Number(bid.amount),
-      seq: Number(bid.seq),
-      placedAt: Number(bid.placedAt),
-    });
+    rendered.bid = toBidView(parseEventBid(bid));
   }
   return rendered;
 }

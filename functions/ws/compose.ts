@@ -2,8 +2,9 @@ import {
   createManagementApiClient,
   ManagementApiMessenger,
 } from '../adapters/apigw/management-api-messenger.js';
-import { createRedisClient, type RedisClient } from '../adapters/redis/client.js';
+import type { RedisClient } from '../adapters/redis/client.js';
 import { RedisConnectionRegistry } from '../adapters/redis/connection-registry.js';
+import { createRedisFromEnvironment } from '../adapters/redis/redis-from-environment.js';
 import { RedisTopicReader } from '../adapters/redis/redis-topic-reader.js';
 import { type Environment, readEnvironment, required, resolveSecret } from '../config.js';
 import { authenticate } from '../http/auth.js';
@@ -23,14 +24,7 @@ export async function composeRealtime(
   env: Environment,
   options: { maxSockets: number },
 ): Promise<ComposedRealtime> {
-  const redisAuthToken = env.REDIS_AUTH_SECRET_ARN
-    ? await resolveSecret(env, 'REDIS_AUTH_TOKEN', 'REDIS_AUTH_SECRET_ARN')
-    : env.REDIS_AUTH_TOKEN;
-  const redis = createRedisClient({
-    url: env.REDIS_URL,
-    cluster: env.REDIS_CLUSTER,
-    authToken: redisAuthToken,
-  });
+  const redis = await createRedisFromEnvironment(env);
   const client = createManagementApiClient({
     endpoint: required(env, 'WS_MANAGEMENT_ENDPOINT'),
     region: env.AWS_REGION,

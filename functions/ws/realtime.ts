@@ -4,7 +4,7 @@
  * the ws function (snapshots, catch-up) and the fan-out function (pushes).
  */
 import { type AuctionView, type BidView, toAuctionView, toBidView } from '../domain/auction.js';
-import { parseAuctionRecord } from '../domain/auction-record.js';
+import { parseAuctionRecord, parseEventBid } from '../domain/auction-record.js';
 import type { AuctionEventPayload, EventEnvelope, ProductEventPayload } from '../domain/events.js';
 import { type ProductView, toProductView } from '../domain/product.js';
 import { parseProductRecord } from '../domain/product-record.js';
@@ -83,14 +83,7 @@ export function productMessage(event: EventEnvelope<ProductEventPayload>): Serve
 
 function bidView(bid: AuctionEventPayload['bid']): BidView | null {
   if (!bid) return null;
-  return toBidView({
-    id: String(bid.id),
-    auctionId: String(bid.auctionId),
-    bidderId: String(bid.bidderId),
-    amount: Number(bid.amount),
-    seq: Number(bid.seq),
-    placedAt: Number(bid.placedAt),
-  });
+  return toBidView(parseEventBid(bid));
 }
 
 /** Serialised once per wave and shared by every receiver. */
