@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { EventEnvelope } from '../functions/domain/events.js';
+import type { Topic } from '../functions/domain/realtime.js';
 import { type FanOutDeps, fanOut, semaphore } from '../functions/fanout/fan-out.js';
 import type {
   ClaimWaveResult,
   ConnectionMessenger,
   ConnectionRegistry,
   PostOutcome,
-} from '../functions/ws/ports.js';
-import type { Topic } from '../functions/ws/realtime.js';
+} from '../functions/ports/realtime.js';
 
 function auctionEvent(id: string, seq: number, type = 'bid.accepted'): EventEnvelope {
   const now = Date.now();

@@ -6,7 +6,7 @@ import {
   RedisConnectionRegistry,
   topicKeys,
 } from '../functions/adapters/redis/connection-registry.js';
-import { parseTopic, type Topic } from '../functions/ws/realtime.js';
+import { parseTopic, type Topic } from '../functions/domain/realtime.js';
 
 const modes = [
   { name: 'single Redis', url: () => inject('redisUrl'), cluster: false },

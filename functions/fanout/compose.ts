@@ -1,7 +1,7 @@
 import { type Environment, readEnvironment } from '../config.js';
 import type { LogSink } from '../ports/logger.js';
+import type { Counter } from '../ports/realtime.js';
 import { composeRealtime } from '../ws/compose.js';
-import type { Counter } from '../ws/ports.js';
 import type { FanOutDeps } from './fan-out.js';
 
 /** The composition root of the fan-out function: adapters are made here, once per cold start. */

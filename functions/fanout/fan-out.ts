@@ -16,9 +16,9 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { EventEnvelope } from '../domain/events.js';
+import { encodeMessage, messageForEvent, type Topic, topicOfEvent } from '../domain/realtime.js';
 import type { LogSink } from '../ports/logger.js';
-import type { ConnectionMessenger, ConnectionRegistry, Counter, PostOutcome } from '../ws/ports.js';
-import { encodeMessage, messageForEvent, type Topic, topicOfEvent } from '../ws/realtime.js';
+import type { ConnectionMessenger, ConnectionRegistry, Counter, PostOutcome } from '../ports/realtime.js';
 
 export interface FanOutDeps {
   registry: ConnectionRegistry;

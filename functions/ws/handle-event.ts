@@ -12,10 +12,6 @@
  * connection if it was subscribed before) is waited for before the snapshot is read.
  */
 import { z } from 'zod';
-import type { AuthenticatedUser } from '../http/auth.js';
-import type { LogSink } from '../ports/logger.js';
-import type { ConnectionMessenger, ConnectionRegistry, PostOutcome, TopicReader } from './ports.js';
-import { TopicUnavailableError } from './ports.js';
 import {
   connectionExpiry,
   encodeMessage,
@@ -26,7 +22,11 @@ import {
   type ServerMessage,
   type Topic,
   type WsErrorCode,
-} from './realtime.js';
+} from '../domain/realtime.js';
+import type { AuthenticatedUser } from '../http/auth.js';
+import type { LogSink } from '../ports/logger.js';
+import type { ConnectionMessenger, ConnectionRegistry, PostOutcome, TopicReader } from '../ports/realtime.js';
+import { TopicUnavailableError } from '../ports/realtime.js';
 
 export interface WsDeps {
   registry: ConnectionRegistry;

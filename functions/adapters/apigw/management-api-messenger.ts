@@ -4,7 +4,7 @@ import {
   ApiGatewayManagementApiClient,
   PostToConnectionCommand,
 } from '@aws-sdk/client-apigatewaymanagementapi';
-import type { ConnectionMessenger, PostOutcome } from '../../ws/ports.js';
+import type { ConnectionMessenger, PostOutcome } from '../../ports/realtime.js';
 
 export interface ManagementApiOptions {
   /** `https://{apiId}.execute-api.{region}.amazonaws.com/{stage}`, or the local gateway's `http://host:port`. */

@@ -1,5 +1,5 @@
-import type { ActivateResult, ClaimWaveResult, ConnectionRegistry } from '../../ws/ports.js';
-import type { Topic } from '../../ws/realtime.js';
+import type { Topic } from '../../domain/realtime.js';
+import type { ActivateResult, ClaimWaveResult, ConnectionRegistry } from '../../ports/realtime.js';
 import type { RedisClient } from './client.js';
 import {
   defineRegistryScripts,

@@ -1,8 +1,8 @@
 import { toAuctionView } from '../../domain/auction.js';
 import type { EventEnvelope } from '../../domain/events.js';
 import { toProductView } from '../../domain/product.js';
-import { type TopicReader, type TopicSnapshot, TopicUnavailableError } from '../../ws/ports.js';
-import type { Topic } from '../../ws/realtime.js';
+import type { Topic } from '../../domain/realtime.js';
+import { type TopicReader, type TopicSnapshot, TopicUnavailableError } from '../../ports/realtime.js';
 import { auctionKeys } from './auction-keys.js';
 import type { RedisClient } from './client.js';
 import { productKeys } from './product-keys.js';

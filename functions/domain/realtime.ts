@@ -3,11 +3,11 @@
  * and how an event envelope becomes the message watchers get. Pure: no AWS or Redis code, shared by
  * the ws function (snapshots, catch-up) and the fan-out function (pushes).
  */
-import { type AuctionView, type BidView, toAuctionView, toBidView } from '../domain/auction.js';
-import { parseAuctionRecord, parseEventBid } from '../domain/auction-record.js';
-import type { AuctionEventPayload, EventEnvelope, ProductEventPayload } from '../domain/events.js';
-import { type ProductView, toProductView } from '../domain/product.js';
-import { parseProductRecord } from '../domain/product-record.js';
+import { type AuctionView, type BidView, toAuctionView, toBidView } from './auction.js';
+import { parseAuctionRecord, parseEventBid } from './auction-record.js';
+import type { AuctionEventPayload, EventEnvelope, ProductEventPayload } from './events.js';
+import { type ProductView, toProductView } from './product.js';
+import { parseProductRecord } from './product-record.js';
 
 export type TopicKind = 'auction' | 'product';
 

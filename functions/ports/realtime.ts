@@ -4,7 +4,7 @@
  * Gateway management API (`adapters/apigw/`).
  */
 import type { EventEnvelope } from '../domain/events.js';
-import type { ServerMessage, Topic } from './realtime.js';
+import type { ServerMessage, Topic } from '../domain/realtime.js';
 
 export type ClaimWaveResult =
   | { status: 'stale' | 'busy'; pushed: number }
