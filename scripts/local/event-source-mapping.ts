@@ -170,6 +170,10 @@ export class SqsEventSourceMapping {
     }
   }
 
+  /**
+   * Only a long poll is abortable (on stop): aborting a short poll races the server, which may have
+   * taken the messages already, and would leave them invisible until their visibility timeout.
+   */
   private receive(max: number, waitSeconds: number): Promise<Message[]> {
     return this.client
       .send(
@@ -180,7 +184,7 @@ export class SqsEventSourceMapping {
           AttributeNames: ['All'],
           MessageAttributeNames: ['All'],
         }),
-        { abortSignal: this.abort.signal },
+        waitSeconds > 0 ? { abortSignal: this.abort.signal } : {},
       )
       .then((result) => result.Messages ?? []);
   }
