@@ -18,7 +18,7 @@ ARGV[8]  idempotency record lifetime, seconds
 ARGV[9]  recent bids kept
 
 Reply (JSON string), every reply carries the server time `now` (epoch ms):
-  {"ok":true,"state":{...},"bid":{...},"event":{...},"extended":bool}
+  {"ok":true,"event":{...},"extended":bool}   (event.payload carries the state and the bid)
   {"ok":false,"code":"auction_not_found"}
   {"ok":false,"code":"rate_limited","retryAfterMs":N}
   {"ok":false,"code":"seller_cannot_bid"|"auction_not_open"|"auction_closed"|"already_leading","state":{...}}
@@ -46,13 +46,16 @@ if fingerprint ~= '' then
   end
 end
 
-local function decide(reply)
-  reply.now = reply.now or now
-  local encoded = cjson.encode(reply)
+local function remember(encoded)
   if fingerprint ~= '' then
     redis.call('SET', KEYS[6], cjson.encode({ fp = fingerprint, reply = encoded }), 'EX', tonumber(ARGV[8]))
   end
   return encoded
+end
+
+local function decide(reply)
+  reply.now = reply.now or now
+  return remember(cjson.encode(reply))
 end
 
 if redis.call('EXISTS', KEYS[1]) == 0 then
@@ -132,4 +135,6 @@ redis.call('ZADD', KEYS[3], seq, encodedEvent)
 redis.call('ZREMRANGEBYRANK', KEYS[3], 0, -(tonumber(ARGV[7]) + 1))
 redis.call('HSET', KEYS[4], event.eventId, encodedEvent)
 
-return decide({ ok = true, state = state, bid = bid, event = event, extended = extended })
+-- The accepted reply carries the event only (its payload holds the state and the bid), spliced in
+-- as already encoded: encoding the state a second time is a good part of the script's cost.
+return remember('{"ok":true,"now":' .. int(now) .. ',"extended":' .. tostring(extended) .. ',"event":' .. encodedEvent .. '}')

@@ -16,7 +16,7 @@ export interface PlaceBidArgs extends BidCommand {
 }
 
 type RawReply = { now: number; replayed?: boolean } & (
-  | { ok: true; state: Record<string, string>; bid: BidRecord; event: EventEnvelope; extended: boolean }
+  | { ok: true; event: EventEnvelope<{ state: Record<string, string>; bid: BidRecord }>; extended: boolean }
   | { ok: false; code: 'auction_not_found' | 'idempotency_key_reused' }
   | { ok: false; code: 'rate_limited'; retryAfterMs: number }
   | { ok: false; code: BidRefusalCode; state: Record<string, string> }
@@ -55,8 +55,8 @@ export async function runPlaceBid(redis: RedisClient, args: PlaceBidArgs): Promi
     return {
       ...common,
       ok: true,
-      state: parseAuctionRecord(raw.state),
-      bid: parseBidRecord(raw.bid),
+      state: parseAuctionRecord(raw.event.payload.state),
+      bid: parseBidRecord(raw.event.payload.bid),
       event: raw.event,
       extended: raw.extended,
     };
