@@ -23,9 +23,9 @@ import { mkdirSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
-import { sign } from 'hono/jwt';
 import { formatTable, startBenchServer } from './support/load.js';
 import { startBenchSqs } from './support/local-sqs.js';
+import { createBenchAuction, signAdminToken, signTokens } from './support/phases.js';
 
 const argWatchers = process.argv.find((arg) => arg.startsWith('--watchers='))?.split('=')[1];
 const watchers = Number(argWatchers ?? process.env.BENCH_WATCHERS ?? 10_000);
@@ -149,26 +149,10 @@ const fanout = startWorker('fanout', { WS_MANAGEMENT_ENDPOINT: ready.managementE
 await fanout.next('ready');
 log(`fan-out poller ready (pid ${fanout.child.pid}, concurrency ${concurrency})`);
 
-const exp = Math.floor(Date.now() / 1000) + 3_600;
-const adminToken = await sign({ sub: 'bench-admin', role: 'admin', exp }, jwtSecret, 'HS256');
-const bidderTokens = await Promise.all(
-  Array.from({ length: BIDDERS }, (_, index) => sign({ sub: `bidder-${index}`, exp }, jwtSecret, 'HS256')),
-);
+const adminToken = await signAdminToken(jwtSecret);
+const bidderTokens = await signTokens(jwtSecret, 'bidder', BIDDERS);
 
-async function createAuction(): Promise<string> {
-  const response = await fetch(`${base}/auctions`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${adminToken}` },
-    body: JSON.stringify({
-      title: 'Bench lot',
-      startingPrice: 100,
-      minIncrement: 1,
-      endsAt: new Date(Date.now() + 3_600_000).toISOString(),
-    }),
-  });
-  if (response.status !== 201) throw new Error(`create auction: ${response.status} ${await response.text()}`);
-  return ((await response.json()) as { auction: { id: string } }).auction.id;
-}
+const createAuction = () => createBenchAuction(base, adminToken);
 
 /** Sequential bids at a fixed rate; returns each accepted bid's latency in ms. */
 async function bidPhase(auctionId: string, label: string): Promise<number[]> {

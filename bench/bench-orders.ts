@@ -11,45 +11,30 @@
  */
 import { Redis } from 'ioredis';
 import { orderKeys, productKeys } from '../functions/adapters/redis/product-keys.js';
-import { startBenchServer } from './support/load.js';
-import { startBenchSqs, startSqsProcess } from './support/local-sqs.js';
 import {
+  BENCH_JWT_SECRET,
   measureAgainstTrivial,
   printSummary,
   type RequestSetup,
   serverErrors,
   signAdminToken,
   signTokens,
+  startBenchStack,
 } from './support/phases.js';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 8);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 100);
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-const jwtSecret = 'bench-secret-0123456789abcdef';
 const BUYERS = 2_000;
 const STOCK = 1_000_000_000;
 
 console.log(`bench:orders — ${seconds}s per phase, ${connections} connections, Redis ${redisUrl}`);
-const queues = ['bench-orders-persist', 'bench-orders-fanout'];
-// The SQS-protocol server runs in its own process (BENCH_SQS=inline keeps it in this one): in the
-// load generator's process it competes with autocannon, and every reservation waits for it.
-const sqs = process.env.BENCH_SQS === 'inline' ? await startBenchSqs(queues) : await startSqsProcess(queues);
-const server = await startBenchServer({
-  REDIS_URL: redisUrl,
-  JWT_SECRET: jwtSecret,
-  WEBHOOK_SECRET: 'bench-webhook-secret-0123456789',
-  // Buyers repeat quickly on purpose; the per-user rate limit would turn most requests into 429s.
-  ORDER_RATE_LIMIT: '0',
-  PERSIST_QUEUE_URL: sqs.queueUrl('bench-orders-persist'),
-  FANOUT_QUEUE_URL: sqs.queueUrl('bench-orders-fanout'),
-  SQS_ENDPOINT: sqs.endpoint,
-  SQS_COALESCE_MS: process.env.SQS_COALESCE_MS ?? '2',
-});
-const base = `http://127.0.0.1:${server.port}`;
-console.log(`server on ${base} (pid ${server.child.pid})`);
+// Buyers repeat quickly on purpose; the per-user rate limit would turn most requests into 429s.
+const stack = await startBenchStack('bench-orders', { ORDER_RATE_LIMIT: '0' });
+const { base } = stack;
 
-const adminToken = await signAdminToken(jwtSecret);
-const buyerTokens = await signTokens(jwtSecret, 'buyer', BUYERS);
+const adminToken = await signAdminToken(BENCH_JWT_SECRET);
+const buyerTokens = await signTokens(BENCH_JWT_SECRET, 'buyer', BUYERS);
 
 const created: string[] = [];
 async function createProduct(): Promise<string> {
@@ -97,8 +82,7 @@ const finalState = (await finalResponse.json()) as { product: { available: numbe
 const accepted = ordersMax.statusCounts['201'] ?? 0;
 const taken = STOCK - finalState.product.available;
 
-await server.stop();
-await sqs.stop();
+await stack.stop();
 
 // The machine's Redis is shared: remove the bench products, their orders and order pointers.
 const redis = new Redis(redisUrl);

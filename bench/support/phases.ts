@@ -122,3 +122,52 @@ export async function signAdminToken(secret: string): Promise<string> {
     'HS256',
   );
 }
+
+/** An open auction made through the API, for the benchmarks that bid. */
+export async function createBenchAuction(base: string, adminToken: string): Promise<string> {
+  const response = await fetch(`${base}/auctions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${adminToken}` },
+    body: JSON.stringify({
+      title: 'Bench lot',
+      startingPrice: 100,
+      minIncrement: 1,
+      endsAt: new Date(Date.now() + 3_600_000).toISOString(),
+    }),
+  });
+  if (response.status !== 201) throw new Error(`create auction: ${response.status} ${await response.text()}`);
+  return ((await response.json()) as { auction: { id: string } }).auction.id;
+}
+
+export const BENCH_JWT_SECRET = 'bench-secret-0123456789abcdef';
+
+/**
+ * The SQS server (in its own process unless BENCH_SQS=inline: in the load generator's process it
+ * competes with autocannon, and every measured request waits for it) and the HTTP server under test.
+ */
+export async function startBenchStack(queuePrefix: string, extraEnv: Record<string, string> = {}) {
+  const { startBenchServer } = await import('./load.js');
+  const { startBenchSqs, startSqsProcess } = await import('./local-sqs.js');
+  const queues = [`${queuePrefix}-persist`, `${queuePrefix}-fanout`];
+  const sqs =
+    process.env.BENCH_SQS === 'inline' ? await startBenchSqs(queues) : await startSqsProcess(queues);
+  const server = await startBenchServer({
+    REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    JWT_SECRET: BENCH_JWT_SECRET,
+    WEBHOOK_SECRET: 'bench-webhook-secret-0123456789',
+    PERSIST_QUEUE_URL: sqs.queueUrl(`${queuePrefix}-persist`),
+    FANOUT_QUEUE_URL: sqs.queueUrl(`${queuePrefix}-fanout`),
+    SQS_ENDPOINT: sqs.endpoint,
+    SQS_COALESCE_MS: process.env.SQS_COALESCE_MS ?? '2',
+    ...extraEnv,
+  });
+  const base = `http://127.0.0.1:${server.port}`;
+  console.log(`server on ${base} (pid ${server.child.pid})`);
+  return {
+    base,
+    stop: async () => {
+      await server.stop();
+      await sqs.stop();
+    },
+  };
+}
