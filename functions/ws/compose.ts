@@ -63,10 +63,6 @@ export async function composeWs(
   const jwtSecret = await resolveSecret(env, 'JWT_SECRET', 'JWT_SECRET_ARN');
   const realtime = await composeRealtime(logger, env, { maxSockets: 16 });
   const topics = new RedisTopicReader(realtime.redis);
-  // The shared LuaScript defines its command on first use; an ioredis auto-pipeline already in
-  // flight then lacks it. Using both read scripts once here, while nothing else runs, avoids that.
-  await topics.snapshot({ kind: 'auction', id: '_', name: 'auction:_' }).catch(() => undefined);
-  await topics.snapshot({ kind: 'product', id: '_', name: 'product:_' }).catch(() => undefined);
   return {
     deps: {
       registry: realtime.registry,

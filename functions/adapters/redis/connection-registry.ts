@@ -2,7 +2,6 @@ import type { Topic } from '../../domain/realtime.js';
 import type { ActivateResult, ClaimWaveResult, ConnectionRegistry } from '../../ports/realtime.js';
 import type { RedisClient } from './client.js';
 import {
-  defineRegistryScripts,
   runActivate,
   runAddTopic,
   runClaimWave,
@@ -46,13 +45,10 @@ export const DEFAULT_REGISTRY_OPTIONS: ConnectionRegistryOptions = {
 };
 
 export class RedisConnectionRegistry implements ConnectionRegistry {
-  /** Construct it right after the client, before the client's first command (see registry-scripts.ts). */
   constructor(
     private readonly redis: RedisClient,
     private readonly options: ConnectionRegistryOptions = DEFAULT_REGISTRY_OPTIONS,
-  ) {
-    defineRegistryScripts(redis);
-  }
+  ) {}
 
   addTopic(connectionId: string, topic: Topic, maxTopics: number, expiresAt: number) {
     return runAddTopic(this.redis, connectionTopicsKey(connectionId), {

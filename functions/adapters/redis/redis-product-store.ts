@@ -16,7 +16,6 @@ import { createProductScript, runCreateProduct } from './scripts/create-product.
 import { expireReservationsScript, runExpireReservations } from './scripts/expire-reservations.js';
 import { fenceProductScript, runFenceProduct } from './scripts/fence-product.js';
 import { parkPaymentScript, runParkPayment } from './scripts/park-payment.js';
-import { defineScripts } from './scripts/product-script.js';
 import { readProductScript, runReadProduct } from './scripts/read-product.js';
 import { reserveOrderScript, runReserveOrder } from './scripts/reserve-order.js';
 import { restoreProductScript, runRestoreProduct } from './scripts/restore-product.js';
@@ -44,19 +43,7 @@ export class RedisProductStore implements ProductStore {
     private readonly redis: RedisClient,
     private readonly limits: ProductStoreLimits = DEFAULT_PRODUCT_STORE_LIMITS,
     private readonly outboxIndex: OutboxIndex = new OutboxIndex(redis),
-  ) {
-    defineScripts(redis, [
-      createProductScript,
-      reserveOrderScript,
-      readProductScript,
-      cancelOrderScript,
-      applyPaymentScript,
-      parkPaymentScript,
-      expireReservationsScript,
-      fenceProductScript,
-      restoreProductScript,
-    ]);
-  }
+  ) {}
 
   newOrderId(productId: string): string {
     return newOrderId(productId);

@@ -1,4 +1,5 @@
 import type { RedisClient } from '../client.js';
+import { LuaScript } from '../lua-script.js';
 import activateSource from './registry-activate.lua';
 import addTopicSource from './registry-add-topic.lua';
 import claimWaveSource from './registry-claim-wave.lua';
@@ -8,52 +9,12 @@ import releaseWaveSource from './registry-release-wave.lua';
 
 /** One typed wrapper per connection-registry script; keys are built by `connection-registry.ts`. */
 
-type ScriptCommand = (...keysAndArgs: (string | number)[]) => Promise<unknown>;
-
-/**
- * Like `LuaScript` (defineCommand: EVALSHA, EVAL on NOSCRIPT), but defined with a fixed number of
- * keys. ioredis' auto-pipelining in cluster mode routes a custom command by its first string
- * argument; with a variable key count that argument is the key count itself, which groups scripts
- * of different slots into one pipeline ("All keys in the pipeline should belong to the same slots
- * allocation group") as soon as two run in the same tick. Here the first argument is the first key.
- */
-class LuaScript {
-  constructor(
-    private readonly name: string,
-    private readonly source: string,
-    private readonly numberOfKeys: number,
-  ) {}
-
-  /**
-   * Must run before the client's first command: an auto-pipeline created earlier does not know
-   * commands defined later ("pipeline[functionName] is not a function").
-   */
-  define(redis: RedisClient): void {
-    const commands = redis as unknown as Record<string, ScriptCommand | undefined>;
-    if (typeof commands[this.name] !== 'function') {
-      redis.defineCommand(this.name, { lua: this.source, numberOfKeys: this.numberOfKeys });
-    }
-  }
-
-  run(redis: RedisClient, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
-    if (keys.length !== this.numberOfKeys) throw new Error(`${this.name}: expects ${this.numberOfKeys} keys`);
-    this.define(redis);
-    const command = (redis as unknown as Record<string, ScriptCommand>)[this.name] as ScriptCommand;
-    return command.call(redis, ...keys, ...args);
-  }
-}
-
 const addTopic = new LuaScript('registryAddTopic', addTopicSource, 1);
 const register = new LuaScript('registryRegister', registerSource, 3);
 const activate = new LuaScript('registryActivate', activateSource, 3);
 const claimWave = new LuaScript('registryClaimWave', claimWaveSource, 4);
 const releaseWave = new LuaScript('registryReleaseWave', releaseWaveSource, 1);
 const leave = new LuaScript('registryLeave', leaveSource, 2);
-
-/** Defines every registry script on a client; call it before the client's first command. */
-export function defineRegistryScripts(redis: RedisClient): void {
-  for (const script of [addTopic, register, activate, claimWave, releaseWave, leave]) script.define(redis);
-}
 
 export interface TopicKeys {
   conns: string;
