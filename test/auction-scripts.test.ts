@@ -177,6 +177,14 @@ describe.each(targets)('auction Lua scripts on $name', ({ url, cluster }) => {
     expect(state?.bidCount).toBe(1);
   });
 
+  it('does not keep a 404 under an Idempotency-Key: the retry after the auction appears is decided', async () => {
+    const id = `late-${ulid()}`;
+    const idempotency = { key: `k-${id}`, fingerprint: 'fp-late' };
+    expect(await bid(id, 'u1', 1_000, { idempotency })).toMatchObject({ ok: false, code: 'auction_not_found' });
+    await created({ id });
+    expect(await bid(id, 'u1', 1_000, { idempotency })).toMatchObject({ ok: true, replayed: false });
+  });
+
   it('records each accepted bid in the bounded event log and the outbox with its seq', async () => {
     const auction = await created();
     await bid(auction.id, 'u1', 1_000);

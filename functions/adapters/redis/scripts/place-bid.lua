@@ -25,8 +25,8 @@ Reply (JSON string), every reply carries the server time `now` (epoch ms):
   {"ok":false,"code":"bid_too_low","minimumBid":"N","state":{...}}
   {"ok":false,"code":"idempotency_key_reused"}
   a stored reply with "replayed":true when the key was seen with the same fingerprint
-Decisions (accepted or refused by a rule) are stored under the key; rate limiting is not, since
-retrying after it is the point.
+Decisions (accepted or refused by a rule) are stored under the key; rate limiting and an unknown
+auction are not, since retrying after them is the point.
 ]]
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -58,8 +58,10 @@ local function decide(reply)
   return remember(cjson.encode(reply))
 end
 
+-- Not stored under the key: the auction may appear (created late, or rebuilt after Redis lost it),
+-- and the retry of the same request must then be decided, not answered 404 again.
 if redis.call('EXISTS', KEYS[1]) == 0 then
-  return decide({ ok = false, code = 'auction_not_found' })
+  return cjson.encode({ ok = false, now = now, code = 'auction_not_found' })
 end
 
 local limit = tonumber(ARGV[5])

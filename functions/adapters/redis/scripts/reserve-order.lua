@@ -59,7 +59,9 @@ end
 
 if not loadProduct() then
   if redis.call('EXISTS', KEYS[9]) == 1 then return respond({ ok = false, code = 'product_unavailable' }) end
-  return decide({ ok = false, code = 'product_not_found' })
+  -- Not stored under the key: the product may appear (created late, or rebuilt), and the retry
+  -- of the same request must then be decided.
+  return respond({ ok = false, code = 'product_not_found' })
 end
 
 local limit = tonumber(ARGV[5])
