@@ -39,6 +39,17 @@ const idOf = (key: string) => key.slice(3, -1);
 /** As outbox-index.ts names them (not imported: it loads a .lua file, which tsx cannot). */
 const outboxKeyOf = (member: string) => `{${member}}:outbox`;
 
+/** Presence, then seq, then every field of the record: the first difference found per entity level. */
+function compareEntity(
+  label: string,
+  record: Record<string, string>,
+  row: { seq: number; state: Record<string, string> } | undefined,
+): string[] {
+  if (!row) return [`${label}: in Redis (seq ${record.seq}) but not in PostgreSQL`];
+  if (Number(record.seq) !== row.seq) return [`${label}: seq redis=${record.seq} postgres=${row.seq}`];
+  return compareRecords(label, record, row.state);
+}
+
 function compareRecords(
   label: string,
   redis: Record<string, string>,
@@ -73,16 +84,8 @@ export async function audit(redis: RedisClient, sql: Sql): Promise<AuditReport> 
     seen.add(id);
     const row = auctionsInPostgres.get(id);
     const label = `auction ${id}`;
-    if (!row) {
-      differences.push(`${label}: in Redis (seq ${record.seq}) but not in PostgreSQL`);
-      continue;
-    }
-    if (Number(record.seq) !== row.seq) {
-      differences.push(`${label}: seq redis=${record.seq} postgres=${row.seq}`);
-      continue;
-    }
-    differences.push(...compareRecords(label, record, row.state));
-    if (Number(record.bidCount) !== row.bids) {
+    differences.push(...compareEntity(label, record, row));
+    if (row && Number(record.seq) === row.seq && Number(record.bidCount) !== row.bids) {
       differences.push(`${label}: bidCount ${record.bidCount} but ${row.bids} bid rows in PostgreSQL`);
     }
   }
@@ -102,17 +105,7 @@ export async function audit(redis: RedisClient, sql: Sql): Promise<AuditReport> 
     const id = idOf(key);
     seenProducts.add(id);
     const record = await redis.hgetall(key);
-    const row = productsInPostgres.get(id);
-    const label = `product ${id}`;
-    if (!row) {
-      differences.push(`${label}: in Redis (seq ${record.seq}) but not in PostgreSQL`);
-      continue;
-    }
-    if (Number(record.seq) !== row.seq) {
-      differences.push(`${label}: seq redis=${record.seq} postgres=${row.seq}`);
-      continue;
-    }
-    differences.push(...compareRecords(label, record, row.state));
+    differences.push(...compareEntity(`product ${id}`, record, productsInPostgres.get(id)));
   }
   for (const row of productRows) {
     if (!seenProducts.has(row.id))
