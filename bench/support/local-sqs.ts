@@ -1,24 +1,7 @@
 import { spawn } from 'node:child_process';
-import { createSqsServer } from 'local-aws-sqs';
-import { freePort } from '../../scripts/local/ports.js';
 
-/** An in-process SQS-protocol server with the given queues, for benchmarks. */
-export async function startBenchSqs(queues: string[]) {
-  const port = await freePort();
-  const server = await createSqsServer({
-    port,
-    hostname: '127.0.0.1',
-    accountId: '000000000000',
-    emulateQueueCreationLifecycle: false,
-    queues: queues.map((QueueName) => ({ QueueName })),
-  });
-  const endpoint = `http://127.0.0.1:${port}`;
-  return {
-    endpoint,
-    queueUrl: (name: string) => `${endpoint}/000000000000/${name}`,
-    stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
+/** The in-process SQS-protocol server of the test setup, with the given queues. */
+export { startLocalSqs as startBenchSqs } from '../../test/support/sqs-server.js';
 
 /**
  * The same server in its own process: in the load generator's process it competes with autocannon,

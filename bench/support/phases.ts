@@ -1,5 +1,6 @@
 import { sign } from 'hono/jwt';
-import { formatTable, type LoadResult, runLoad } from './load.js';
+import { formatTable, type LoadResult, runLoad, startBenchServer } from './load.js';
+import { startBenchSqs, startSqsProcess } from './local-sqs.js';
 
 export type RequestSetup = (request: { body?: string; headers?: Record<string, string>; path?: string }) => {
   body?: string;
@@ -146,8 +147,6 @@ export const BENCH_JWT_SECRET = 'bench-secret-0123456789abcdef';
  * competes with autocannon, and every measured request waits for it) and the HTTP server under test.
  */
 export async function startBenchStack(queuePrefix: string, extraEnv: Record<string, string> = {}) {
-  const { startBenchServer } = await import('./load.js');
-  const { startBenchSqs, startSqsProcess } = await import('./local-sqs.js');
   const queues = [`${queuePrefix}-persist`, `${queuePrefix}-fanout`];
   const sqs =
     process.env.BENCH_SQS === 'inline' ? await startBenchSqs(queues) : await startSqsProcess(queues);
