@@ -180,7 +180,10 @@ describe.each(targets)('auction Lua scripts on $name', ({ url, cluster }) => {
   it('does not keep a 404 under an Idempotency-Key: the retry after the auction appears is decided', async () => {
     const id = `late-${ulid()}`;
     const idempotency = { key: `k-${id}`, fingerprint: 'fp-late' };
-    expect(await bid(id, 'u1', 1_000, { idempotency })).toMatchObject({ ok: false, code: 'auction_not_found' });
+    expect(await bid(id, 'u1', 1_000, { idempotency })).toMatchObject({
+      ok: false,
+      code: 'auction_not_found',
+    });
     await created({ id });
     expect(await bid(id, 'u1', 1_000, { idempotency })).toMatchObject({ ok: true, replayed: false });
   });
