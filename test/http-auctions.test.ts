@@ -34,7 +34,7 @@ describe('auctions over the HTTP API', () => {
       method: 'POST',
       token: fx.adminToken,
       body: {
-        id: 'lot-http-1-' + Date.now(),
+        id: `lot-http-1-${Date.now()}`,
         title: 'Rare stamp',
         startingPrice: 5_000,
         minIncrement: 250,

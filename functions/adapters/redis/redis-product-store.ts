@@ -10,15 +10,15 @@ import type { RedisClient } from './client.js';
 import { newOrderId } from './order-ids.js';
 import { OutboxIndex } from './outbox-index.js';
 import { orderKeys, PENDING_PAYMENTS_KEY, PRODUCTS_BY_NEXT_EXPIRY_KEY, productKeys } from './product-keys.js';
-import { applyPaymentScript, runApplyPayment } from './scripts/apply-payment.js';
-import { cancelOrderScript, runCancelOrder } from './scripts/cancel-order.js';
-import { createProductScript, runCreateProduct } from './scripts/create-product.js';
-import { expireReservationsScript, runExpireReservations } from './scripts/expire-reservations.js';
-import { fenceProductScript, runFenceProduct } from './scripts/fence-product.js';
-import { parkPaymentScript, runParkPayment } from './scripts/park-payment.js';
-import { readProductScript, runReadProduct } from './scripts/read-product.js';
-import { reserveOrderScript, runReserveOrder } from './scripts/reserve-order.js';
-import { restoreProductScript, runRestoreProduct } from './scripts/restore-product.js';
+import { runApplyPayment } from './scripts/apply-payment.js';
+import { runCancelOrder } from './scripts/cancel-order.js';
+import { runCreateProduct } from './scripts/create-product.js';
+import { runExpireReservations } from './scripts/expire-reservations.js';
+import { runFenceProduct } from './scripts/fence-product.js';
+import { runParkPayment } from './scripts/park-payment.js';
+import { runReadProduct } from './scripts/read-product.js';
+import { runReserveOrder } from './scripts/reserve-order.js';
+import { runRestoreProduct } from './scripts/restore-product.js';
 
 export interface ProductStoreLimits {
   orderRateLimit: { max: number; windowMs: number };
