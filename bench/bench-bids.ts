@@ -53,6 +53,7 @@ const results = await measureAgainstTrivial({
   seconds,
   connections,
   label: 'bids',
+  serverCpuSeconds: stack.cpuSeconds,
   newTarget: hotAuction,
 });
 

@@ -71,6 +71,7 @@ const results = await measureAgainstTrivial({
   seconds,
   connections,
   label: 'reservations',
+  serverCpuSeconds: stack.cpuSeconds,
   newTarget: hotProduct,
 });
 const ordersMax = results.targetMax;

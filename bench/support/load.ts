@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { build } from 'esbuild';
+import { processTreeCpuSeconds } from './process-cpu.js';
 
 export interface LoadResult {
   label: string;
@@ -12,6 +13,8 @@ export interface LoadResult {
   statusCounts: Record<string, number>;
   errors: number;
   total: number;
+  /** Server CPU time (all its processes) per answered request, in microseconds; absent if unknown. */
+  serverCpuMicros?: number;
 }
 
 export interface LoadOptions {
@@ -28,6 +31,8 @@ export interface LoadOptions {
     headers?: Record<string, string>;
     path?: string;
   }) => typeof request;
+  /** The server's CPU seconds so far, read before and after the run. */
+  serverCpuSeconds?: () => number;
 }
 
 /** Drives load with autocannon (keep-alive HTTP/1.1 connections), printing a progress line per second. */
@@ -49,8 +54,10 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     ],
   });
   const ticker = setInterval(() => process.stdout.write('.'), 1_000);
+  const cpuBefore = options.serverCpuSeconds?.();
   const result = await instance;
   clearInterval(ticker);
+  const cpuUsed = cpuBefore === undefined ? undefined : (options.serverCpuSeconds?.() ?? 0) - cpuBefore;
   const statusCounts: Record<string, number> = {};
   for (const [code, stat] of Object.entries(result.statusCodeStats ?? {})) {
     statusCounts[code] = Number((stat as { count: number }).count);
@@ -64,17 +71,30 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     statusCounts,
     errors: result.errors + result.timeouts,
     total,
+    ...cpuPerRequest(cpuUsed, total),
   };
-  console.log(
-    ` ${Math.round(summary.requestsPerSecond)} req/s, p50 ${summary.p50} ms, p99 ${summary.p99} ms`,
-  );
+  console.log(` ${describe(summary)}`);
   return summary;
+}
+
+export function cpuPerRequest(
+  cpuSeconds: number | undefined,
+  requests: number,
+): { serverCpuMicros?: number } {
+  if (!cpuSeconds || requests === 0) return {};
+  return { serverCpuMicros: Math.round((cpuSeconds * 1e6) / requests) };
+}
+
+/** The progress line's ending: rate, latency and, when known, the server's CPU per request. */
+export function describe(result: LoadResult): string {
+  const cpu = result.serverCpuMicros === undefined ? '' : `, server CPU ${result.serverCpuMicros} us/req`;
+  return `${Math.round(result.requestsPerSecond)} req/s, p50 ${result.p50} ms, p99 ${result.p99} ms${cpu}`;
 }
 
 /** Bundles the bench server like the Lambda bundles (esbuild, .lua as text) and starts it. */
 export async function startBenchServer(
   env: Record<string, string>,
-): Promise<{ port: number; child: ChildProcess; stop: () => Promise<void> }> {
+): Promise<{ port: number; child: ChildProcess; cpuSeconds: () => number; stop: () => Promise<void> }> {
   const outdir = join(process.cwd(), '.local-build', 'bench');
   mkdirSync(outdir, { recursive: true });
   const outfile = join(outdir, 'bench-http-server.mjs');
@@ -107,6 +127,7 @@ export async function startBenchServer(
   return {
     port,
     child,
+    cpuSeconds: () => (child.pid === undefined ? 0 : processTreeCpuSeconds(child.pid)),
     stop: () =>
       new Promise((resolve) => {
         child.once('exit', () => resolve());

@@ -1,6 +1,7 @@
 import { sign } from 'hono/jwt';
 import { formatTable, type LoadResult, runLoad, startBenchServer } from './load.js';
 import { startBenchSqs, startSqsProcess } from './local-sqs.js';
+import { runPacedLoad } from './paced-load.js';
 
 export type RequestSetup = (request: { body?: string; headers?: Record<string, string>; path?: string }) => {
   body?: string;
@@ -10,6 +11,8 @@ export type RequestSetup = (request: { body?: string; headers?: Record<string, s
 
 export interface PhaseResults {
   trivialMax: LoadResult;
+  /** The trivial POST plus the two SQS sends of an event: the floor under any accepted write. */
+  floorMax: LoadResult;
   targetMax: LoadResult;
   trivialPaced: LoadResult;
   targetPaced: LoadResult;
@@ -25,6 +28,8 @@ export interface PhaseOptions {
   newTarget: () => Promise<RequestSetup>;
   /** Offered rate of the paced phases. */
   pacedRate?: number;
+  /** The server's CPU seconds so far (see startBenchStack). */
+  serverCpuSeconds?: () => number;
 }
 
 /** The trivial reference: a POST with a JSON body parsed and echoed by the same server. */
@@ -40,10 +45,12 @@ const echo: RequestSetup = (request) => {
 export async function measureAgainstTrivial(options: PhaseOptions): Promise<PhaseResults> {
   const { base, seconds, connections, label } = options;
   const pacedRate = options.pacedRate ?? 1_000;
-  const trivial = { url: `${base}/bench/echo`, method: 'POST' as const, setupRequest: echo };
+  const cpu = options.serverCpuSeconds ? { serverCpuSeconds: options.serverCpuSeconds } : {};
+  const trivial = { url: `${base}/bench/echo`, method: 'POST' as const, setupRequest: echo, ...cpu };
   const target = async () => ({
     url: `${base}/`,
     method: 'POST' as const,
+    ...cpu,
     setupRequest: await options.newTarget(),
   });
   console.log('warm-up');
@@ -56,6 +63,13 @@ export async function measureAgainstTrivial(options: PhaseOptions): Promise<Phas
     connections,
     ...trivial,
   });
+  const floorMax = await runLoad({
+    label: 'floor (POST + 2 SQS sends), max',
+    durationSeconds: seconds,
+    connections,
+    ...trivial,
+    url: `${base}/bench/publish`,
+  });
   const targetMax = await runLoad({
     label: `${label}, max`,
     durationSeconds: seconds,
@@ -63,9 +77,13 @@ export async function measureAgainstTrivial(options: PhaseOptions): Promise<Phas
     ...(await target()),
   });
   const paced = { durationSeconds: seconds, connections: Math.min(connections, 50), rate: pacedRate };
-  const trivialPaced = await runLoad({ label: `trivial POST @${pacedRate}/s`, ...paced, ...trivial });
-  const targetPaced = await runLoad({ label: `${label} @${pacedRate}/s`, ...paced, ...(await target()) });
-  return { trivialMax, targetMax, trivialPaced, targetPaced };
+  const trivialPaced = await runPacedLoad({ label: `trivial POST @${pacedRate}/s`, ...paced, ...trivial });
+  const targetPaced = await runPacedLoad({
+    label: `${label} @${pacedRate}/s`,
+    ...paced,
+    ...(await target()),
+  });
+  return { trivialMax, floorMax, targetMax, trivialPaced, targetPaced };
 }
 
 export function serverErrors(...results: LoadResult[]): number {
@@ -90,13 +108,15 @@ export function printSummary(results: PhaseResults, label: string, targetPerSeco
       .map(([code, count]) => `${code}:${count}`)
       .join(' '),
     String(result.errors),
+    result.serverCpuMicros === undefined ? '-' : String(result.serverCpuMicros),
   ];
-  const { trivialMax, targetMax, trivialPaced, targetPaced } = results;
+  const { trivialMax, floorMax, targetMax, trivialPaced, targetPaced } = results;
   console.log('\nsummary');
   console.log(
     formatTable([
-      ['phase', 'req/s', 'p50 ms', 'p99 ms', 'statuses', 'errors'],
+      ['phase', 'req/s', 'p50 ms', 'p99 ms', 'statuses', 'errors', 'server CPU us/req'],
       row(trivialMax),
+      row(floorMax),
       row(targetMax),
       row(trivialPaced),
       row(targetPaced),
@@ -106,7 +126,16 @@ export function printSummary(results: PhaseResults, label: string, targetPerSeco
   console.log(`\n${label}/s vs trivial route: ${ratio.toFixed(2)} (target >= 0.30)`);
   console.log(`${label}/s at max: ${Math.round(targetMax.requestsPerSecond)} (target >= ${targetPerSecond})`);
   console.log(`${label} p99 at the paced rate: ${targetPaced.p99} ms (trivial: ${trivialPaced.p99} ms)`);
+  if (targetMax.serverCpuMicros !== undefined && floorMax.serverCpuMicros !== undefined) {
+    const ceiling = (micros: number) => Math.round((workers() * 1e6) / micros);
+    console.log(
+      `server CPU per request at max: ${label} ${targetMax.serverCpuMicros} us, floor ${floorMax.serverCpuMicros} us, trivial ${trivialMax.serverCpuMicros} us` +
+        ` (with ${workers()} cores for the server alone: at most ${ceiling(targetMax.serverCpuMicros)} ${label}/s, ${ceiling(floorMax.serverCpuMicros)} floor requests/s)`,
+    );
+  }
 }
+
+const workers = () => Number(process.env.BENCH_WORKERS ?? 2);
 
 /** HS256 tokens for `count` users named `<prefix>-<n>`, valid for an hour. */
 export function signTokens(secret: string, prefix: string, count: number): Promise<string[]> {
@@ -150,7 +179,9 @@ export async function startBenchStack(queuePrefix: string, extraEnv: Record<stri
   const queues = [`${queuePrefix}-persist`, `${queuePrefix}-fanout`];
   const sqs =
     process.env.BENCH_SQS === 'inline' ? await startBenchSqs(queues) : await startSqsProcess(queues);
+  // One server process per core by default, as Lambda would run several instances (bench-http-server.ts).
   const server = await startBenchServer({
+    BENCH_WORKERS: String(workers()),
     REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
     JWT_SECRET: BENCH_JWT_SECRET,
     WEBHOOK_SECRET: 'bench-webhook-secret-0123456789',
@@ -161,9 +192,12 @@ export async function startBenchStack(queuePrefix: string, extraEnv: Record<stri
     ...extraEnv,
   });
   const base = `http://127.0.0.1:${server.port}`;
-  console.log(`server on ${base} (pid ${server.child.pid})`);
+  console.log(
+    `server on ${base} (pid ${server.child.pid}, ${workers()} worker process${workers() === 1 ? '' : 'es'})`,
+  );
   return {
     base,
+    cpuSeconds: server.cpuSeconds,
     stop: async () => {
       await server.stop();
       await sqs.stop();

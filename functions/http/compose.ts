@@ -1,5 +1,5 @@
-import { monotonicFactory } from 'ulid';
 import { NoProductArchive } from '../adapters/no-product-archive.js';
+import { createUlidGenerator } from '../adapters/ulid-generator.js';
 import { composeArchives } from '../adapters/postgres/compose-archives.js';
 import type { RedisClient } from '../adapters/redis/client.js';
 import { DEFAULT_AUCTION_STORE_LIMITS, RedisAuctionStore } from '../adapters/redis/redis-auction-store.js';
@@ -74,8 +74,7 @@ export async function composeHttpApp(
     orderRateLimit: { max: env.ORDER_RATE_LIMIT, windowMs: env.ORDER_RATE_WINDOW_MS },
   });
   const claims = new RedisIdempotencyClaims(redis);
-  // Monotonic: ids made in the same millisecond stay sortable and skip most of the random draws.
-  const newId = monotonicFactory();
+  const newId = createUlidGenerator();
   const app = createHttpApp({
     jwtSecret,
     webhookSecret,
