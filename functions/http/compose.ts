@@ -1,5 +1,4 @@
 import { NoProductArchive } from '../adapters/no-product-archive.js';
-import { createUlidGenerator } from '../adapters/ulid-generator.js';
 import { composeArchives } from '../adapters/postgres/compose-archives.js';
 import type { RedisClient } from '../adapters/redis/client.js';
 import { DEFAULT_AUCTION_STORE_LIMITS, RedisAuctionStore } from '../adapters/redis/redis-auction-store.js';
@@ -8,6 +7,7 @@ import { RedisIdempotencyClaims } from '../adapters/redis/redis-idempotency-clai
 import { DEFAULT_PRODUCT_STORE_LIMITS, RedisProductStore } from '../adapters/redis/redis-product-store.js';
 import { createSqsClient } from '../adapters/sqs/sqs-client.js';
 import { SqsEventPublisher } from '../adapters/sqs/sqs-event-publisher.js';
+import { createUlidGenerator } from '../adapters/ulid-generator.js';
 import { type Environment, readEnvironment, required, resolveSecret } from '../config.js';
 import type { LogSink } from '../ports/logger.js';
 import { createHttpApp, type HttpApp, type HttpAppDeps } from './app.js';
