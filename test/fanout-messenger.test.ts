@@ -28,7 +28,7 @@ async function managementApi(replies: ((response: ServerResponse) => void)[]) {
   });
   await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', () => resolve()));
   const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const client = createManagementApiClient({ endpoint, region: 'us-east-1', maxSockets: 4 });
+  const client = createManagementApiClient({ endpoint, region: 'us-east-1', maxSockets: 4, timeoutMs: 300 });
   return { calls, client };
 }
 
@@ -40,7 +40,7 @@ const ok = (response: ServerResponse) => {
   response.writeHead(200);
   response.end();
 };
-const policy = { timeoutMs: 300, throttleRetries: 3, backoffBaseMs: 5, backoffMaxMs: 20 };
+const policy = { throttleRetries: 3, backoffBaseMs: 5, backoffMaxMs: 20 };
 
 describe('management API messenger', () => {
   it('posts the bytes to /@connections/{id}, URL-encoding the id', async () => {
@@ -86,7 +86,7 @@ describe('management API messenger', () => {
     client.destroy();
   });
 
-  it('a call that hangs is cut by the hard timeout (AbortSignal)', async () => {
+  it('a call that hangs is cut by the hard timeout (the handler destroys the request)', async () => {
     const { calls, client } = await managementApi([() => undefined]); // never answers
     const started = Date.now();
     expect(await new ManagementApiMessenger(client, policy).post('c1', Buffer.from('m'))).toBe('failed');

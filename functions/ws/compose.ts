@@ -29,11 +29,11 @@ export async function composeRealtime(
     endpoint: required(env, 'WS_MANAGEMENT_ENDPOINT'),
     region: env.AWS_REGION,
     maxSockets: options.maxSockets,
+    timeoutMs: env.FANOUT_POST_TIMEOUT_MS,
   });
   const messenger = new ManagementApiMessenger(
     client,
     {
-      timeoutMs: env.FANOUT_POST_TIMEOUT_MS,
       throttleRetries: 4,
       backoffBaseMs: 50,
       backoffMaxMs: 1_000,
