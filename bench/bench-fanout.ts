@@ -9,14 +9,15 @@
  *   this one    orchestrator, bidder (HTTP client), SQS-protocol server (local-aws-sqs)
  *   http        the HTTP app as in the Lambda (bench/support/bench-http-server.ts)
  *   gateway     local WebSocket gateway + ws handler       (stands for API Gateway + the ws Lambda)
- *   fanout      fanout-queue poller + fan-out handler      (stands for the fan-out Lambda)
+ *   fanout      fanout-queue pollers + fan-out handler     (stand for concurrent fan-out invocations)
  *   watchers    N `ws` clients                             (stand for the users' devices)
  * The last three run at nice +10: on AWS they run on other machines than the bid path, and here
  * they must not take the HTTP process's CPU; Redis and SQS remain shared, as on AWS.
  *
  * Env: BENCH_WATCHERS (10000), BENCH_BID_RATE (bids/s, 20), BENCH_SECONDS (per phase, 10),
  *      BENCH_NICE (niceness of gateway, fan-out and watchers, 10),
- *      REDIS_URL (redis://127.0.0.1:6379), FANOUT_CONCURRENCY (200). `--watchers=N` overrides.
+ *      REDIS_URL (redis://127.0.0.1:6379), FANOUT_CONCURRENCY (200), FANOUT_PART_SIZE (1000),
+ *      BENCH_FANOUT_PROCESSES (fan-out pollers, 2). `--watchers=N` overrides.
  */
 import { type ChildProcess, execSync, spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
@@ -34,6 +35,7 @@ const niceness = Number(process.env.BENCH_NICE ?? 10);
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const concurrency = process.env.FANOUT_CONCURRENCY ?? '200';
+const fanoutProcesses = Number(process.env.BENCH_FANOUT_PROCESSES ?? 2);
 const jwtSecret = 'bench-secret-0123456789abcdef';
 const BIDDERS = 100;
 
@@ -145,9 +147,32 @@ process.on('SIGINT', () => void shutdown(130));
 const gateway = startWorker('gateway', {});
 const ready = await gateway.next('ready');
 log(`gateway on ${ready.url} (pid ${gateway.child.pid})`);
-const fanout = startWorker('fanout', { WS_MANAGEMENT_ENDPOINT: ready.managementEndpoint as string });
-await fanout.next('ready');
-log(`fan-out poller ready (pid ${fanout.child.pid}, concurrency ${concurrency})`);
+const fanouts = Array.from({ length: fanoutProcesses }, () =>
+  startWorker('fanout', { WS_MANAGEMENT_ENDPOINT: ready.managementEndpoint as string }),
+);
+await Promise.all(fanouts.map((fanout) => fanout.next('ready')));
+log(
+  `${fanoutProcesses} fan-out poller(s) ready (pids ${fanouts.map((f) => f.child.pid).join(', ')}, concurrency ${concurrency} each)`,
+);
+
+/** The fan-out pollers' reports, summed: they stand for concurrent invocations of one function. */
+async function fanoutReport(): Promise<Message> {
+  const reports = await Promise.all(fanouts.map((fanout) => fanout.request({ type: 'report' }, 'report')));
+  const counts: Record<string, number> = {};
+  for (const report of reports) {
+    for (const [name, value] of Object.entries(report.counts as Record<string, number>)) {
+      counts[name] = (counts[name] ?? 0) + value;
+    }
+  }
+  const sum = (field: string) => reports.reduce((total, report) => total + (report[field] as number), 0);
+  return {
+    type: 'report',
+    counts,
+    invocations: sum('invocations'),
+    busyMs: sum('busyMs'),
+    cpuMs: sum('cpuMs'),
+  };
+}
 
 const adminToken = await signAdminToken(jwtSecret);
 const bidderTokens = await signTokens(jwtSecret, 'bidder', BIDDERS);
@@ -216,7 +241,7 @@ log(
   `${connected.subscribed} watchers subscribed in ${((Date.now() - connectStart) / 1000).toFixed(1)}s` +
     `${connected.errors ? `, ${connected.errors} errors` : ''}`,
 );
-const fanoutBeforeReport = await fanout.request({ type: 'report' }, 'report');
+const fanoutBeforeReport = await fanoutReport();
 const fanoutBefore = fanoutBeforeReport.counts as Record<string, number>;
 const gatewayBefore = await gateway.request({ type: 'report' }, 'report');
 const watchersBefore = await watcherProcess.request({ type: 'reset' }, 'reset');
@@ -237,7 +262,7 @@ for (let quietSince = Date.now(); Date.now() - quietSince < 2_000 && Date.now() 
   report = now;
 }
 const phaseSeconds = (Date.now() - phaseStart - 2_000) / 1000;
-const fanoutAfterReport = await fanout.request({ type: 'report' }, 'report');
+const fanoutAfterReport = await fanoutReport();
 const fanoutAfter = fanoutAfterReport.counts as Record<string, number>;
 const gatewayAfter = await gateway.request({ type: 'report' }, 'report');
 const cpuPer1000 = (before: Message, after: Message, deliveries: number) =>
@@ -270,7 +295,8 @@ console.log(
       'mean wave duration (fan-out busy time / waves)',
       delta('waves') > 0 ? ms(busyMs / delta('waves')) : '-',
     ],
-    ['fan-out invocations (batches)', String(invocations)],
+    ['fan-out invocations (batches), over all pollers', String(invocations)],
+    ['wave parts (waves past FANOUT_PART_SIZE are split)', String(delta('parts'))],
     ['events conflated away / stale', `${delta('conflated')} / ${delta('stale')}`],
     [
       'PostToConnection delivered / gone / failed',
@@ -282,7 +308,10 @@ console.log(
     ['update-to-watcher latency p99', `${report.p99} ms`],
     ['update-to-watcher latency max', `${report.max} ms`],
     ['seq out of order at a watcher', String(report.outOfOrder)],
-    ['CPU per 1000 deliveries: fan-out process', cpuPer1000(fanoutBeforeReport, fanoutAfterReport, received)],
+    [
+      'CPU per 1000 deliveries: fan-out processes',
+      cpuPer1000(fanoutBeforeReport, fanoutAfterReport, received),
+    ],
     ['CPU per 1000 deliveries: gateway process', cpuPer1000(gatewayBefore, gatewayAfter, received)],
     ['CPU per 1000 deliveries: watchers process', cpuPer1000(watchersBefore, report, received)],
     ['watchers still connected', `${report.open}/${watchers}`],

@@ -34,6 +34,8 @@ const environmentSchema = z.object({
   /** Fan-out: PostToConnection calls in flight per invocation, and the hard timeout of each. */
   FANOUT_CONCURRENCY: positiveInt(200),
   FANOUT_POST_TIMEOUT_MS: positiveInt(3_000),
+  /** Fan-out: receivers per wave part; a wave to more is split over invocations (needs FANOUT_QUEUE_URL). */
+  FANOUT_PART_SIZE: positiveInt(1_000),
   BID_RATE_LIMIT: z.coerce.number().int().min(0).default(10),
   BID_RATE_WINDOW_MS: positiveInt(1_000),
   ORDER_RATE_LIMIT: z.coerce.number().int().min(0).default(10),

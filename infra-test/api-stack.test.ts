@@ -53,7 +53,7 @@ describe('IAM: least privilege, exact actions on exact resources', () => {
     ],
     Ws: [...read('jwtSecret', 'redisAuthToken'), ...post],
     Writer: [...consume('persistQueue'), ...read('databaseSecret')],
-    Fanout: [...consume('fanoutQueue'), ...read('redisAuthToken'), ...post],
+    Fanout: [...consume('fanoutQueue'), ...send('fanoutQueue'), ...read('redisAuthToken'), ...post],
     Sweeper: [...send('persistQueue', 'fanoutQueue'), ...probe, ...read('redisAuthToken', 'databaseSecret')],
     Migrate: read('databaseSecret'),
   };
@@ -127,7 +127,7 @@ describe('functions', () => {
     Http: [...common, ...redis, ...db, ...queues, 'JWT_SECRET_ARN', 'WEBHOOK_SECRET_ARN'],
     Ws: [...common, ...redis, 'JWT_SECRET_ARN', 'WS_MANAGEMENT_ENDPOINT'],
     Writer: [...common, ...db],
-    Fanout: [...common, ...redis, 'WS_MANAGEMENT_ENDPOINT'],
+    Fanout: [...common, ...redis, 'FANOUT_QUEUE_URL', 'WS_MANAGEMENT_ENDPOINT'],
     Sweeper: [...common, ...redis, ...db, ...queues],
     Migrate: [...common, ...db, 'MIGRATIONS_DIR'],
   };

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { EventEnvelope } from '../functions/domain/events.js';
 import type { Topic } from '../functions/domain/realtime.js';
-import { type FanOutDeps, fanOut, semaphore } from '../functions/fanout/fan-out.js';
+import { type FanOutDeps, fanOut } from '../functions/fanout/fan-out.js';
+import { semaphore } from '../functions/fanout/semaphore.js';
 import type {
   ClaimWaveResult,
   ConnectionMessenger,
@@ -70,6 +71,7 @@ function fakes(
     releaseWave: async (topic: Topic) => {
       released.push(topic.name);
     },
+    unstartedParts: async () => null,
     leave: async (topic: Topic, ids: readonly string[]) => {
       left.push({ topic: topic.name, ids });
     },

@@ -75,6 +75,11 @@ export interface RealtimeStackOptions {
   /** Records per fan-out invocation (Lambda's batch size) and how long to gather them. */
   batchSize?: number;
   batchWindowMs?: number;
+  /**
+   * Receivers per wave part (FANOUT_PART_SIZE). Small by default, so that every test with a few
+   * watchers also sends its waves in parts, pointed at through the real fanout queue.
+   */
+  partSize?: number;
 }
 
 /**
@@ -102,6 +107,9 @@ export async function startRealtimeStack(options: RealtimeStackOptions) {
     JWT_SECRET: TEST_JWT_SECRET,
     WS_MANAGEMENT_ENDPOINT: gateway.managementEndpoint,
     FANOUT_CONCURRENCY: '64',
+    FANOUT_QUEUE_URL: http.fanoutQueueUrl,
+    FANOUT_PART_SIZE: String(options.partSize ?? 4),
+    SQS_ENDPOINT: options.sqsEndpoint,
   });
   const ws = await composeWs(quietLogger, env);
   wsDeps = ws.deps;

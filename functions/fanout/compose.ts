@@ -1,3 +1,5 @@
+import { createSqsClient } from '../adapters/sqs/sqs-client.js';
+import { SqsWavePartQueue } from '../adapters/sqs/sqs-wave-part-queue.js';
 import { type Environment, readEnvironment } from '../config.js';
 import type { LogSink } from '../ports/logger.js';
 import type { Counter } from '../ports/realtime.js';
@@ -11,6 +13,8 @@ export async function composeFanOut(
   env: Environment = readEnvironment(),
 ): Promise<{ deps: FanOutDeps; close: () => Promise<void> }> {
   const realtime = await composeRealtime(logger, env, { maxSockets: env.FANOUT_CONCURRENCY });
+  // Large waves are split and their parts put back on the fanout queue for other invocations.
+  const sqs = env.FANOUT_QUEUE_URL ? createSqsClient(env) : undefined;
   return {
     deps: {
       registry: realtime.registry,
@@ -19,7 +23,13 @@ export async function composeFanOut(
       logger,
       concurrency: env.FANOUT_CONCURRENCY,
       leaseWaitMs: 12_000,
+      ...(sqs && env.FANOUT_QUEUE_URL
+        ? { parts: { queue: new SqsWavePartQueue(sqs, env.FANOUT_QUEUE_URL), size: env.FANOUT_PART_SIZE } }
+        : {}),
     },
-    close: realtime.close,
+    close: async () => {
+      sqs?.destroy();
+      await realtime.close();
+    },
   };
 }

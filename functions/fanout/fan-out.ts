@@ -8,6 +8,9 @@
  * state after a newer one: each connection sees strictly increasing seqs. A wave that finds the
  * lease taken waits for it; if a newer wave ran meanwhile, it has nothing left to do.
  *
+ * A wave to more watchers than one invocation posts quickly is split into parts sent by several
+ * invocations (see wave-parts.ts); the queue then carries parts beside the events.
+ *
  * A connection that answers 410 Gone is removed from the registry; a failed post is counted, not
  * retried by redelivery (the next update carries the full state, and repeating a wave would send a
  * seq the other watchers already have). Records fail (batchItemFailures, then the DLQ) only when
@@ -17,14 +20,12 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { EventEnvelope } from '../domain/events.js';
 import { encodeMessage, messageForEvent, type Topic, topicOfEvent } from '../domain/realtime.js';
-import type { LogSink } from '../ports/logger.js';
-import type { ConnectionMessenger, ConnectionRegistry, Counter, PostOutcome } from '../ports/realtime.js';
+import { isWavePartMessage, parseWavePart, type WavePart } from '../domain/wave-part.js';
+import { forgetGone, postToAll } from './deliver.js';
+import { type Limiter, semaphore } from './semaphore.js';
+import { helpWithParts, sendInParts, sendPart, shouldSplit, type WavePartsDeps } from './wave-parts.js';
 
-export interface FanOutDeps {
-  registry: ConnectionRegistry;
-  messenger: ConnectionMessenger;
-  metrics: Counter;
-  logger: LogSink;
+export interface FanOutDeps extends WavePartsDeps {
   /** PostToConnection calls in flight at most, across all topics of an invocation. */
   concurrency: number;
   /** How long a wave waits for another wave of the same topic to end. */
@@ -61,8 +62,21 @@ interface TopicBatch {
 export async function fanOut(deps: FanOutDeps, records: readonly FanOutRecord[]): Promise<FanOutResult> {
   const failures: string[] = [];
   const batches = new Map<string, TopicBatch>();
+  const parts: { messageId: string; part: WavePart }[] = [];
   for (const record of records) {
-    const event = parseEnvelope(record.body);
+    const message = parseJson(record.body);
+    if (isWavePartMessage(message)) {
+      const part = parseWavePart(message);
+      if (part) parts.push({ messageId: record.messageId, part });
+      else {
+        deps.logger.error('fanout: unreadable wave part, leaving it to the dead-letter queue', {
+          messageId: record.messageId,
+        });
+        failures.push(record.messageId);
+      }
+      continue;
+    }
+    const event = parseEnvelope(message);
     if (!event) {
       deps.logger.error('fanout: unreadable event, leaving it to the dead-letter queue', {
         messageId: record.messageId,
@@ -79,30 +93,50 @@ export async function fanOut(deps: FanOutDeps, records: readonly FanOutRecord[])
       if (event.seq > batch.newest.seq) batch.newest = event;
     }
   }
-  const parsed = records.length - failures.length;
-  deps.metrics.count('conflated', parsed - batches.size);
+  const events = records.length - failures.length - parts.length;
+  deps.metrics.count('conflated', events - batches.size);
 
   const limit = semaphore(deps.concurrency);
-  await Promise.all(
-    [...batches.values()].map(async (batch) => {
-      try {
-        await wave(deps, batch.topic, batch.newest, limit);
-      } catch (error) {
-        deps.logger.error('fanout: wave failed; its records will be retried', {
-          topic: batch.topic.name,
-          seq: batch.newest.seq,
-          error: String(error),
-        });
-        failures.push(...batch.messageIds);
-      }
-    }),
-  );
+  const partsSent = parts.map(async ({ messageId, part }) => {
+    try {
+      await sendPart(deps, part, limit);
+    } catch (error) {
+      deps.logger.error('fanout: wave part failed; it will be retried', {
+        topic: part.topic,
+        seq: part.seq,
+        index: part.index,
+        error: String(error),
+      });
+      failures.push(messageId);
+    }
+  });
+  const wavesSent = [...batches.values()].map(async (batch) => {
+    try {
+      await wave(deps, batch.topic, batch.newest, limit);
+    } catch (error) {
+      deps.logger.error('fanout: wave failed; its records will be retried', {
+        topic: batch.topic.name,
+        seq: batch.newest.seq,
+        error: String(error),
+      });
+      failures.push(...batch.messageIds);
+    }
+  });
+  await Promise.all([...partsSent, ...wavesSent]);
   return { batchItemFailures: failures.map((itemIdentifier) => ({ itemIdentifier })) };
 }
 
-function parseEnvelope(body: string): EventEnvelope | null {
+function parseJson(body: string): unknown {
   try {
-    const parsed = envelopeSchema.safeParse(JSON.parse(body));
+    return JSON.parse(body);
+  } catch {
+    return null;
+  }
+}
+
+function parseEnvelope(message: unknown): EventEnvelope | null {
+  try {
+    const parsed = envelopeSchema.safeParse(message);
     if (!parsed.success) return null;
     const event = parsed.data as EventEnvelope;
     messageForEvent(event); // renders, or throws on a payload that does not carry a full state
@@ -124,7 +158,8 @@ async function wave(deps: FanOutDeps, topic: Topic, event: EventEnvelope, limit:
   let claim = await deps.registry.claimWave(topic, event.seq, token, now());
   while (claim.status === 'busy') {
     if (now() > deadline) throw new LeaseTimeoutError(`${topic.name}: another wave held the lease too long`);
-    await sleep(10);
+    // The lease may belong to a split wave whose parts wait for an invocation: send them.
+    if (!(await helpWithParts(deps, topic, limit))) await sleep(10);
     claim = await deps.registry.claimWave(topic, event.seq, token, now());
   }
   if (claim.status !== 'claimed') {
@@ -133,50 +168,19 @@ async function wave(deps: FanOutDeps, topic: Topic, event: EventEnvelope, limit:
   }
   deps.metrics.count('waves', 1);
   const data = encodeMessage(messageForEvent(event));
-  const gone: string[] = [];
-  const counts: Record<PostOutcome, number> = { delivered: 0, gone: 0, failed: 0 };
-  try {
-    await Promise.all(
-      claim.connectionIds.map((connectionId) =>
-        limit(async () => {
-          const outcome = await deps.messenger.post(connectionId, data);
-          counts[outcome]++;
-          if (outcome === 'gone') gone.push(connectionId);
-        }),
-      ),
+  if (shouldSplit(deps, claim.connectionIds.length)) {
+    await sendInParts(
+      deps,
+      { topic, seq: event.seq, token, data, connectionIds: claim.connectionIds },
+      limit,
     );
+    return;
+  }
+  let gone: string[] = [];
+  try {
+    gone = await postToAll(deps, claim.connectionIds, data, limit);
   } finally {
     await deps.registry.releaseWave(topic, token);
   }
-  deps.metrics.count('delivered', counts.delivered);
-  deps.metrics.count('gone', counts.gone);
-  deps.metrics.count('failed', counts.failed);
-  if (gone.length > 0) {
-    // The topic entry goes at once; the rest of each stale connection's registrations follow.
-    await deps.registry.leave(topic, gone);
-    await Promise.all(gone.map((connectionId) => deps.registry.forget(connectionId)));
-  }
-}
-
-type Limiter = <T>(task: () => Promise<T>) => Promise<T>;
-
-/** At most `max` tasks at once; the rest queue in order. */
-export function semaphore(max: number): Limiter {
-  let active = 0;
-  const queue: (() => void)[] = [];
-  const release = () => {
-    const next = queue.shift();
-    if (next) next();
-    else active--;
-  };
-  return async (task) => {
-    // A finishing task hands its slot straight to the next waiter, so `active` never exceeds max.
-    if (active >= max) await new Promise<void>((resolve) => queue.push(resolve));
-    else active++;
-    try {
-      return await task();
-    } finally {
-      release();
-    }
-  };
+  await forgetGone(deps, topic, gone);
 }

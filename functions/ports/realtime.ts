@@ -5,6 +5,7 @@
  */
 import type { EventEnvelope } from '../domain/events.js';
 import type { ServerMessage, Topic } from '../domain/realtime.js';
+import type { WavePart } from '../domain/wave-part.js';
 
 export type ClaimWaveResult =
   | { status: 'stale' | 'busy'; pushed: number }
@@ -51,6 +52,33 @@ export interface ConnectionRegistry {
   touch(connectionId: string, expiresAt: number): Promise<void>;
   claimWave(topic: Topic, seq: number, token: string, nowMs: number): Promise<ClaimWaveResult>;
   releaseWave(topic: Topic, token: string): Promise<void>;
+  /**
+   * Topic slot: the claimed wave will be sent in parts (one list of receivers each), by whichever
+   * invocations start them; its lease stays taken until the last part finished (or it expired).
+   * false when the wave no longer holds the lease.
+   */
+  openParts(
+    topic: Topic,
+    token: string,
+    data: string,
+    receivers: readonly (readonly string[])[],
+  ): Promise<boolean>;
+  /** Topic slot: once per part, and only while its wave holds the lease (renews it). */
+  startPart(topic: Topic, token: string, index: number): Promise<StartPartResult>;
+  /** Topic slot: parts still running; 0 when this one ended the wave (lease freed), -1 if over. */
+  finishPart(topic: Topic, token: string): Promise<number>;
+  /** Topic slot: the current split wave's parts nobody started yet, or null. */
+  unstartedParts(topic: Topic): Promise<{ token: string; indexes: number[] } | null>;
+}
+
+export type StartPartResult =
+  | { status: 'started'; data: string; connectionIds: string[] }
+  | { status: 'duplicate' | 'stale' };
+
+/** Tells other fan-out invocations that a wave part waits (the fanout queue, on AWS and locally). */
+export interface WavePartQueue {
+  /** Best effort: a part nobody was told about is sent by the wave's own invocation at its end. */
+  send(parts: readonly WavePart[]): Promise<void>;
 }
 
 export type PostOutcome = 'delivered' | 'gone' | 'failed';
@@ -77,5 +105,8 @@ export class TopicUnavailableError extends Error {
 }
 
 export interface Counter {
-  count(name: 'delivered' | 'gone' | 'failed' | 'conflated' | 'stale' | 'waves', value: number): void;
+  count(
+    name: 'delivered' | 'gone' | 'failed' | 'conflated' | 'stale' | 'waves' | 'parts' | 'duplicateParts',
+    value: number,
+  ): void;
 }

@@ -99,10 +99,13 @@ export class ApiStack extends Stack {
       // Both rebuild entities Redis lost, fenced until the persist queue and its DLQ are drained.
       data.persistQueue.probedBy(f, 'PERSIST_DLQ_URL');
     }
+    // The fan-out splits waves to many watchers into parts and points other invocations at them
+    // through its own queue (functions/fanout/wave-parts.ts).
+    data.fanoutQueue.sendFrom(fanout, 'FANOUT_QUEUE_URL');
     // Every function reads at least one secret at cold start; only producers reach SQS.
     for (const f of Object.values(this.functions))
       f.reaches(data.secretsManagerEndpoint, 'Secrets Manager endpoint');
-    for (const f of [http, sweeper]) f.reaches(data.sqsEndpoint, 'SQS endpoint');
+    for (const f of [http, sweeper, fanout]) f.reaches(data.sqsEndpoint, 'SQS endpoint');
     http.readsSecret(data.jwtSecret, 'JWT_SECRET_ARN').readsSecret(data.webhookSecret, 'WEBHOOK_SECRET_ARN');
     ws.readsSecret(data.jwtSecret, 'JWT_SECRET_ARN');
 

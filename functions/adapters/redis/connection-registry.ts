@@ -1,13 +1,22 @@
 import type { Topic } from '../../domain/realtime.js';
-import type { ActivateResult, ClaimWaveResult, ConnectionRegistry } from '../../ports/realtime.js';
+import type {
+  ActivateResult,
+  ClaimWaveResult,
+  ConnectionRegistry,
+  StartPartResult,
+} from '../../ports/realtime.js';
 import type { RedisClient } from './client.js';
 import {
   runActivate,
   runAddTopic,
   runClaimWave,
+  runFinishPart,
   runLeave,
+  runOpenParts,
   runRegister,
   runReleaseWave,
+  runStartPart,
+  runUnstartedParts,
   type TopicKeys,
 } from './scripts/registry-scripts.js';
 
@@ -22,13 +31,21 @@ import {
  * |                        |        | while pending; dropped once a newer wave covered it            |
  * | `{t:TOPIC}:pushed`     | string | seq of the newest fan-out wave (only newer ones may follow)    |
  * | `{t:TOPIC}:lease`      | string | token of the wave sending now (PX = lease duration)            |
+ * | `{t:TOPIC}:parts`      | hash   | a wave split into parts: token, message, receivers per part,   |
+ * |                        |        | parts started and left (see registry-open-parts.lua)           |
  * | `{c:ID}:topics`        | set    | the connection's topics; PEXPIREAT = the connection's expiry   |
  *
  * Topic keys live `topicTtlMs` after the last subscribe or wave (longer than any connection).
  */
 export const topicKeys = (topic: string): TopicKeys => {
   const tag = `{t:${topic}}`;
-  return { conns: `${tag}:conns`, floors: `${tag}:floors`, pushed: `${tag}:pushed`, lease: `${tag}:lease` };
+  return {
+    conns: `${tag}:conns`,
+    floors: `${tag}:floors`,
+    pushed: `${tag}:pushed`,
+    lease: `${tag}:lease`,
+    parts: `${tag}:parts`,
+  };
 };
 
 export const connectionTopicsKey = (connectionId: string) => `{c:${connectionId}}:topics`;
@@ -144,5 +161,26 @@ export class RedisConnectionRegistry implements ConnectionRegistry {
 
   async releaseWave(topic: Topic, token: string): Promise<void> {
     await runReleaseWave(this.redis, topicKeys(topic.name), token);
+  }
+
+  openParts(topic: Topic, token: string, data: string, receivers: readonly (readonly string[])[]) {
+    return runOpenParts(this.redis, topicKeys(topic.name), {
+      token,
+      leaseMs: this.options.leaseMs,
+      data,
+      receivers,
+    });
+  }
+
+  startPart(topic: Topic, token: string, index: number): Promise<StartPartResult> {
+    return runStartPart(this.redis, topicKeys(topic.name), { token, index, leaseMs: this.options.leaseMs });
+  }
+
+  finishPart(topic: Topic, token: string): Promise<number> {
+    return runFinishPart(this.redis, topicKeys(topic.name), token);
+  }
+
+  unstartedParts(topic: Topic) {
+    return runUnstartedParts(this.redis, topicKeys(topic.name));
   }
 }

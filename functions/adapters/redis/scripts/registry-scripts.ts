@@ -3,9 +3,13 @@ import { LuaScript } from '../lua-script.js';
 import activateSource from './registry-activate.lua';
 import addTopicSource from './registry-add-topic.lua';
 import claimWaveSource from './registry-claim-wave.lua';
+import finishPartSource from './registry-finish-part.lua';
 import leaveSource from './registry-leave.lua';
+import openPartsSource from './registry-open-parts.lua';
 import registerSource from './registry-register.lua';
 import releaseWaveSource from './registry-release-wave.lua';
+import startPartSource from './registry-start-part.lua';
+import unstartedPartsSource from './registry-unstarted-parts.lua';
 
 /** One typed wrapper per connection-registry script; keys are built by `connection-registry.ts`. */
 
@@ -15,12 +19,17 @@ const activate = new LuaScript('registryActivate', activateSource, 3);
 const claimWave = new LuaScript('registryClaimWave', claimWaveSource, 4);
 const releaseWave = new LuaScript('registryReleaseWave', releaseWaveSource, 1);
 const leave = new LuaScript('registryLeave', leaveSource, 2);
+const openParts = new LuaScript('registryOpenParts', openPartsSource, 2);
+const startPart = new LuaScript('registryStartPart', startPartSource, 2);
+const finishPart = new LuaScript('registryFinishPart', finishPartSource, 2);
+const unstartedParts = new LuaScript('registryUnstartedParts', unstartedPartsSource, 1);
 
 export interface TopicKeys {
   conns: string;
   floors: string;
   pushed: string;
   lease: string;
+  parts: string;
 }
 
 export async function runAddTopic(
@@ -101,4 +110,53 @@ export async function runLeave(
 ): Promise<number> {
   if (connectionIds.length === 0) return 0;
   return Number(await leave.run(redis, [keys.conns, keys.floors], connectionIds));
+}
+
+export async function runOpenParts(
+  redis: RedisClient,
+  keys: TopicKeys,
+  args: { token: string; leaseMs: number; data: string; receivers: readonly (readonly string[])[] },
+): Promise<boolean> {
+  const reply = await openParts.run(
+    redis,
+    [keys.lease, keys.parts],
+    [args.token, args.leaseMs, args.data, ...args.receivers.map((ids) => JSON.stringify(ids))],
+  );
+  return reply === 1;
+}
+
+export type StartPartReply =
+  | { status: 'started'; data: string; connectionIds: string[] }
+  | { status: 'duplicate' | 'stale' };
+
+export async function runStartPart(
+  redis: RedisClient,
+  keys: TopicKeys,
+  args: { token: string; index: number; leaseMs: number },
+): Promise<StartPartReply> {
+  const reply = (await startPart.run(
+    redis,
+    [keys.lease, keys.parts],
+    [args.token, args.index, args.leaseMs],
+  )) as [string, string?, string?];
+  const [status, data, ids] = reply;
+  if (status === 'started' && typeof data === 'string' && typeof ids === 'string') {
+    return { status, data, connectionIds: JSON.parse(ids) as string[] };
+  }
+  if (status === 'duplicate' || status === 'stale') return { status };
+  throw new Error(`registryStartPart: unexpected reply ${String(status)}`);
+}
+
+/** Parts still running after this one; 0 when this part ended the wave, -1 when it was over. */
+export async function runFinishPart(redis: RedisClient, keys: TopicKeys, token: string): Promise<number> {
+  return Number(await finishPart.run(redis, [keys.lease, keys.parts], [token]));
+}
+
+export async function runUnstartedParts(
+  redis: RedisClient,
+  keys: TopicKeys,
+): Promise<{ token: string; indexes: number[] } | null> {
+  const reply = (await unstartedParts.run(redis, [keys.parts], [])) as string[];
+  const [token, ...indexes] = reply;
+  return token ? { token, indexes: indexes.map(Number) } : null;
 }
