@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import type { EventEnvelope } from '../functions/domain/events.js';
 import type { Topic } from '../functions/domain/realtime.js';
 import { type FanOutDeps, fanOut } from '../functions/fanout/fan-out.js';
 import { semaphore } from '../functions/fanout/semaphore.js';
@@ -9,48 +8,7 @@ import type {
   ConnectionRegistry,
   PostOutcome,
 } from '../functions/ports/realtime.js';
-
-function auctionEvent(id: string, seq: number, type = 'bid.accepted'): EventEnvelope {
-  const now = Date.now();
-  return {
-    eventId: `a:${id}:${seq}`,
-    type: type as EventEnvelope['type'],
-    entityType: 'auction',
-    entityId: id,
-    seq,
-    occurredAt: now,
-    payload: {
-      state: {
-        id,
-        title: 'Lot',
-        sellerId: 'seller',
-        startingPrice: '100',
-        minIncrement: '10',
-        reservePrice: '',
-        startsAt: String(now - 1_000),
-        endsAt: String(now + 60_000),
-        antiWindow: '',
-        antiExtend: '',
-        antiMax: '',
-        extensions: '0',
-        currentPrice: String(100 + seq),
-        leaderId: 'bidder',
-        bidCount: String(seq),
-        seq: String(seq),
-        createdAt: String(now - 1_000),
-        closedAt: type === 'auction.closed' ? String(now) : '',
-      },
-      bid: {
-        id: `b${seq}`,
-        auctionId: id,
-        bidderId: 'bidder',
-        amount: String(100 + seq),
-        seq,
-        placedAt: now,
-      },
-    },
-  };
-}
+import { auctionEvent } from './support/auction-events.js';
 
 const record = (event: unknown, messageId: string) => ({ messageId, body: JSON.stringify(event) });
 

@@ -13,53 +13,12 @@ import { parseTopic, type Topic } from '../functions/domain/realtime.js';
 import { encodeWavePart, type WavePart } from '../functions/domain/wave-part.js';
 import { type FanOutDeps, fanOut } from '../functions/fanout/fan-out.js';
 import type { ConnectionMessenger, Counter } from '../functions/ports/realtime.js';
+import { auctionEvent } from './support/auction-events.js';
 
 const modes = [
   { name: 'single Redis', url: () => inject('redisUrl'), cluster: false },
   { name: '3-node Redis Cluster', url: () => inject('redisClusterUrl'), cluster: true },
 ];
-
-function bidEvent(auctionId: string, seq: number): EventEnvelope {
-  const now = Date.now();
-  return {
-    eventId: `a:${auctionId}:${seq}`,
-    type: 'bid.accepted',
-    entityType: 'auction',
-    entityId: auctionId,
-    seq,
-    occurredAt: now,
-    payload: {
-      state: {
-        id: auctionId,
-        title: 'Lot',
-        sellerId: 'seller',
-        startingPrice: '100',
-        minIncrement: '10',
-        reservePrice: '',
-        startsAt: String(now - 1_000),
-        endsAt: String(now + 60_000),
-        antiWindow: '',
-        antiExtend: '',
-        antiMax: '',
-        extensions: '0',
-        currentPrice: String(100 + seq * 10),
-        leaderId: 'bidder',
-        bidCount: String(seq),
-        seq: String(seq),
-        createdAt: String(now - 1_000),
-        closedAt: '',
-      },
-      bid: {
-        id: `b${seq}`,
-        auctionId,
-        bidderId: 'bidder',
-        amount: String(100 + seq * 10),
-        seq,
-        placedAt: now,
-      },
-    },
-  };
-}
 
 /**
  * Records every post: connection -> seqs in the order they were posted, and a global order.
@@ -161,7 +120,7 @@ describe.each(modes)('fan-out waves in parts on $name', (mode) => {
     const { deps, queued, received, order, counts, hold, release } = setup();
     hold(ids.slice(2_000)); // the third part stays in flight until released
 
-    const first = fanOut(deps, [eventRecord(bidEvent(auctionId, 1))]);
+    const first = fanOut(deps, [eventRecord(auctionEvent(auctionId, 1))]);
     await vi.waitFor(() => expect(order.length).toBe(2_000), { timeout: 5_000 });
     expect(queued.map((part) => part.index)).toEqual([1, 2]);
     // The pointers arrive (twice, as SQS may deliver): those parts have started already.
@@ -169,7 +128,7 @@ describe.each(modes)('fan-out waves in parts on $name', (mode) => {
     expect(counts.duplicateParts).toBe(4);
 
     // A newer update finds the lease taken by the split wave and nothing left to help with: it waits.
-    const newer = fanOut(deps, [eventRecord(bidEvent(auctionId, 2))]);
+    const newer = fanOut(deps, [eventRecord(auctionEvent(auctionId, 2))]);
     await new Promise((resolve) => setTimeout(resolve, 150));
     expect(order.some((post) => post.seq === 2)).toBe(false);
     expect(await redis.get(topicKeys(topic.name).lease)).not.toBeNull();
@@ -195,7 +154,7 @@ describe.each(modes)('fan-out waves in parts on $name', (mode) => {
     const receivers = [ids.slice(0, 1_000), ids.slice(1_000, 2_000), ids.slice(2_000)];
     expect(await registry.openParts(topic, 'dead-wave', message, receivers)).toBe(true);
 
-    await fanOut(deps, [eventRecord(bidEvent(auctionId, 2))]);
+    await fanOut(deps, [eventRecord(auctionEvent(auctionId, 2))]);
     for (const id of ids) expect(received.get(id)).toEqual([1, 2]);
     expect(order.findLastIndex((post) => post.seq === 1)).toBeLessThan(
       order.findIndex((post) => post.seq === 2),
@@ -212,7 +171,7 @@ describe.each(modes)('fan-out waves in parts on $name', (mode) => {
 
     // The lease expires with both parts unstarted; the next wave claims it and completes.
     await new Promise((resolve) => setTimeout(resolve, 400));
-    await fanOut(deps, [eventRecord(bidEvent(auctionId, 2))]);
+    await fanOut(deps, [eventRecord(auctionEvent(auctionId, 2))]);
     const late = { topic: topic.name, seq: 1, token: 'slow-wave', index: 1 };
     await fanOut(deps, [partRecord(late)]);
     expect(counts.stale).toBe(1);
@@ -241,7 +200,7 @@ describe.each(modes)('fan-out waves in parts on $name', (mode) => {
     const { topic, auctionId, ids } = await watchedTopic(2_200);
     const { deps, queued, received, counts } = setup({ refuse: true });
 
-    await fanOut(deps, [eventRecord(bidEvent(auctionId, 1))]);
+    await fanOut(deps, [eventRecord(auctionEvent(auctionId, 1))]);
     expect(queued).toHaveLength(0);
     expect(counts.parts).toBe(3);
     for (const id of ids) expect(received.get(id)).toEqual([1]);
@@ -252,7 +211,7 @@ describe.each(modes)('fan-out waves in parts on $name', (mode) => {
     const { auctionId, ids } = await watchedTopic(3);
     const { deps, received } = setup();
     const broken = { messageId: 'broken', body: JSON.stringify({ wavePart: { topic: 'nope', seq: 1 } }) };
-    const result = await fanOut(deps, [broken, eventRecord(bidEvent(auctionId, 1))]);
+    const result = await fanOut(deps, [broken, eventRecord(auctionEvent(auctionId, 1))]);
     expect(result.batchItemFailures).toEqual([{ itemIdentifier: 'broken' }]);
     for (const id of ids) expect(received.get(id)).toEqual([1]);
   });
