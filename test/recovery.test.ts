@@ -167,6 +167,30 @@ describe('read-back and fenced rebuild of auctions from PostgreSQL', () => {
     ]);
   });
 
+  it('creating an auction with the id of one Redis lost never makes a second, fresh auction', async () => {
+    const id = await create(60_000);
+    expect((await bid(id, alice, 1_000)).status).toBe(201);
+    await drain();
+    await loseFromRedis(id);
+    const again = await call('/auctions', {
+      method: 'POST',
+      token: admin,
+      body: {
+        id,
+        title: 'Same id, new lot',
+        startingPrice: 1,
+        minIncrement: 1,
+        endsAt: new Date(Date.now() + 60_000).toISOString(),
+      },
+    });
+    expect(again.status).toBe(409);
+    expect(again.json.error.code).toBe('auction_exists');
+    // The lost auction came back from PostgreSQL with its bid, and the next bid continues it.
+    const read = await call(`/auctions/${id}`);
+    expect(read.json.auction).toMatchObject({ title: 'Lot', currentPrice: 1_000, bidCount: 1 });
+    expect((await bid(id, bob, 1_100)).status).toBe(201);
+  });
+
   it('an id PostgreSQL never heard of stays a 404', async () => {
     expect((await call('/auctions/never-existed')).status).toBe(404);
     expect((await bid('never-existed', alice, 1_000)).status).toBe(404);
