@@ -33,8 +33,17 @@ export async function resolveDatabaseUrl(env: DatabaseEnvironment): Promise<stri
   if (!env.DATABASE_SECRET_ARN) return undefined;
   // resolveSecret reads only the two names it is given and AWS_REGION.
   const raw = await resolveSecret(env as Environment, 'DATABASE_URL', 'DATABASE_SECRET_ARN');
-  const secret = JSON.parse(raw) as Record<string, unknown>;
-  const host = env.DATABASE_HOST ?? secret.host;
+  return databaseUrlFromSecret(JSON.parse(raw) as Record<string, unknown>, env.DATABASE_HOST);
+}
+
+/**
+ * The URL for the RDS-generated secret, through the RDS Proxy endpoint when `host` is given: TLS
+ * required, and no named prepared statements (`prepare=false`, read by postgres.js): RDS Proxy pins
+ * a client session to one database connection once it prepares a named statement, which would undo
+ * the pooling the proxy is there for (Lambda instances come and go by the hundred).
+ */
+export function databaseUrlFromSecret(secret: Record<string, unknown>, proxyHost?: string): string {
+  const host = proxyHost ?? secret.host;
   if (
     typeof host !== 'string' ||
     typeof secret.username !== 'string' ||
@@ -51,6 +60,7 @@ export async function resolveDatabaseUrl(env: DatabaseEnvironment): Promise<stri
   url.password = encodeURIComponent(secret.password);
   url.pathname = `/${typeof secret.dbname === 'string' ? secret.dbname : 'postgres'}`;
   url.searchParams.set('sslmode', 'require');
+  url.searchParams.set('prepare', 'false');
   return url.toString();
 }
 
