@@ -6,6 +6,7 @@
  *   BENCH_AUCTIONS (default 500)  events are interleaved, so every batch touches ~100 auctions
  *   BENCH_CONCURRENCY (default 5) concurrent writer invocations (the persist queue's maxConcurrency)
  *   BENCH_DATABASE_ADMIN_URL      where to create the scratch databases (default: the machine's PostgreSQL)
+ *   BENCH_PG_PREPARE=false        no named prepared statements (as through RDS Proxy)
  *
  * Phases: (1) fill a local-aws-sqs queue; (2) drain it through a Lambda-like event source (batches of
  * 100) into the writer: the end-to-end figure, bounded here by the in-process SQS emulator; (3) the
@@ -163,7 +164,11 @@ async function main() {
   );
   const events = makeEvents();
   const database = await createTestDatabase('live_sale_bench');
-  const sql = createPostgresClient({ url: database.url, max: CONCURRENCY, name: 'bench-writer' });
+  // BENCH_PG_PREPARE=false: no named prepared statements, as the functions connect through RDS Proxy.
+  const url = new URL(database.url);
+  if (process.env.BENCH_PG_PREPARE === 'false') url.searchParams.set('prepare', 'false');
+  console.log(`prepared statements: ${url.searchParams.get('prepare') === 'false' ? 'off' : 'on'}`);
+  const sql = createPostgresClient({ url: url.toString(), max: CONCURRENCY, name: 'bench-writer' });
   const localSqs = await startLocalSqs([]);
   const sqs = new SQSClient({
     region: 'us-east-1',
