@@ -1,3 +1,4 @@
+import { RedisTopicReader } from '../adapters/redis/redis-topic-reader.js';
 import { createSqsClient } from '../adapters/sqs/sqs-client.js';
 import { SqsWavePartQueue } from '../adapters/sqs/sqs-wave-part-queue.js';
 import { type Environment, readEnvironment } from '../config.js';
@@ -18,6 +19,7 @@ export async function composeFanOut(
   return {
     deps: {
       registry: realtime.registry,
+      topics: new RedisTopicReader(realtime.redis),
       messenger: realtime.messenger,
       metrics,
       logger,

@@ -21,11 +21,19 @@ import { z } from 'zod';
 import type { EventEnvelope } from '../domain/events.js';
 import { encodeMessage, messageForEvent, type Topic, topicOfEvent } from '../domain/realtime.js';
 import { isWavePartMessage, parseWavePart, type WavePart } from '../domain/wave-part.js';
+import type { TopicReader } from '../ports/realtime.js';
 import { forgetGone, postToAll } from './deliver.js';
 import { type Limiter, semaphore } from './semaphore.js';
 import { helpWithParts, sendInParts, sendPart, shouldSplit, type WavePartsDeps } from './wave-parts.js';
 
 export interface FanOutDeps extends WavePartsDeps {
+  /**
+   * The entity's newest event in its deciding store. A wave pushes that, not only the newest event
+   * of its own batch: with a backlog in the queue, each batch holds only a slice of it (Lambda hands
+   * the fan-out 10 records at a time), and pushing slice after slice would send every watcher a
+   * stream of states that are already old, the final one last. Optional: without it, the batch's.
+   */
+  topics?: Pick<TopicReader, 'latestEvent'>;
   /** PostToConnection calls in flight at most, across all topics of an invocation. */
   concurrency: number;
   /** How long a wave waits for another wave of the same topic to end. */
@@ -126,6 +134,17 @@ export async function fanOut(deps: FanOutDeps, records: readonly FanOutRecord[])
   return { batchItemFailures: failures.map((itemIdentifier) => ({ itemIdentifier })) };
 }
 
+/** The store's newest event for the topic if it is newer than `known` and renders; else `known`. */
+async function newestKnown(deps: FanOutDeps, topic: Topic, known: EventEnvelope): Promise<EventEnvelope> {
+  if (!deps.topics) return known;
+  try {
+    const latest = parseEnvelope(await deps.topics.latestEvent(topic));
+    return latest && latest.seq > known.seq ? latest : known;
+  } catch {
+    return known; // Redis hiccup: the batch's newest still goes out
+  }
+}
+
 function parseJson(body: string): unknown {
   try {
     return JSON.parse(body);
@@ -150,22 +169,30 @@ export class LeaseTimeoutError extends Error {
   override name = 'LeaseTimeoutError';
 }
 
-async function wave(deps: FanOutDeps, topic: Topic, event: EventEnvelope, limit: Limiter): Promise<void> {
+async function wave(
+  deps: FanOutDeps,
+  topic: Topic,
+  batchNewest: EventEnvelope,
+  limit: Limiter,
+): Promise<void> {
   const now = deps.now ?? Date.now;
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const token = randomUUID();
   const deadline = now() + deps.leaseWaitMs;
+  let event = await newestKnown(deps, topic, batchNewest);
   let claim = await deps.registry.claimWave(topic, event.seq, token, now());
   while (claim.status === 'busy') {
     if (now() > deadline) throw new LeaseTimeoutError(`${topic.name}: another wave held the lease too long`);
     // The lease may belong to a split wave whose parts wait for an invocation: send them.
     if (!(await helpWithParts(deps, topic, limit))) await sleep(10);
+    event = await newestKnown(deps, topic, event);
     claim = await deps.registry.claimWave(topic, event.seq, token, now());
   }
   if (claim.status !== 'claimed') {
     deps.metrics.count('stale', 1);
     return;
   }
+  if (event.seq > batchNewest.seq) deps.metrics.count('caughtUp', 1);
   deps.metrics.count('waves', 1);
   const data = encodeMessage(messageForEvent(event));
   if (shouldSplit(deps, claim.connectionIds.length)) {

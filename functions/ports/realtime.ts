@@ -106,7 +106,16 @@ export class TopicUnavailableError extends Error {
 
 export interface Counter {
   count(
-    name: 'delivered' | 'gone' | 'failed' | 'conflated' | 'stale' | 'waves' | 'parts' | 'duplicateParts',
+    name:
+      | 'delivered'
+      | 'gone'
+      | 'failed'
+      | 'conflated'
+      | 'stale'
+      | 'waves'
+      | 'parts'
+      | 'duplicateParts'
+      | 'caughtUp',
     value: number,
   ): void;
 }
