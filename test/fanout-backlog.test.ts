@@ -6,13 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { tokenFor } from './support/tokens.js';
-import {
-  connectClient,
-  type RealtimeStack,
-  startRealtimeStack,
-  type TestClient,
-  waitFor,
-} from './ws-helpers.js';
+import { type RealtimeStack, startRealtimeStack, subscribedClient, waitFor } from './ws-helpers.js';
 
 type Message = { type: string; topic?: string; seq?: number; auction?: Record<string, unknown> };
 
@@ -29,18 +23,11 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-async function watch(topic: string): Promise<TestClient> {
-  const client = await connectClient(stack.gateway.url);
-  client.socket.send(JSON.stringify({ action: 'subscribe', topic }));
-  await waitFor(() => client.messages.length > 0, 5_000, 'subscribed');
-  return client;
-}
-
 describe('fan-out with a backlog', () => {
   it('pushes the newest state first: the backlog behind it is stale, not a stream of old states', async () => {
     const auction = await stack.http.createAuction();
     const topic = `auction:${auction.id}`;
-    const watchers = await Promise.all([watch(topic), watch(topic), watch(topic)]);
+    const watchers = await Promise.all([0, 1, 2].map(() => subscribedClient(stack.gateway.url, topic)));
     const tokens = await Promise.all([tokenFor('backlog-a'), tokenFor('backlog-b')]);
     const caughtUpBefore = stack.counts.caughtUp ?? 0;
     const staleBefore = stack.counts.stale ?? 0;

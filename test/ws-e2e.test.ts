@@ -13,6 +13,7 @@ import {
   connectClient,
   type RealtimeStack,
   startRealtimeStack,
+  subscribedClient,
   type TestClient,
   waitFor,
 } from './ws-helpers.js';
@@ -57,11 +58,8 @@ async function currentAuction(auctionId: string) {
   return ((await response.json()) as { auction: Record<string, unknown> & { seq: number } }).auction;
 }
 
-async function watcher(topic: string, token?: string): Promise<TestClient> {
-  const client = await connectClient(`${stack.gateway.url}${token ? `?token=${token}` : ''}`);
-  client.socket.send(JSON.stringify({ action: 'subscribe', topic }));
-  await waitFor(() => client.messages.length > 0, 5_000, 'subscribed');
-  return client;
+function watcher(topic: string, token?: string): Promise<TestClient> {
+  return subscribedClient(`${stack.gateway.url}${token ? `?token=${token}` : ''}`, topic);
 }
 
 function topicMessages(client: TestClient, topic: string): Message[] {

@@ -55,6 +55,14 @@ export function connectClient(url: string): Promise<TestClient> {
   });
 }
 
+/** A client subscribed to `topic`, once its first message (`subscribed` or an error) arrived. */
+export async function subscribedClient(url: string, topic: string): Promise<TestClient> {
+  const client = await connectClient(url);
+  client.socket.send(JSON.stringify({ action: 'subscribe', topic }));
+  await waitFor(() => client.messages.length > 0, 5_000, 'subscribed');
+  return client;
+}
+
 export async function waitFor(
   condition: () => boolean,
   timeoutMs = 5_000,
