@@ -194,8 +194,12 @@ async function subscribe(
   }
   const wave = await deps.registry.register(topic, connectionId, expiresAt, now() + pendingMs);
   if (wave !== null) {
+    // Backing off from 5 ms to 100 ms: a wave to many watchers holds the lease for seconds, and
+    // every subscriber arriving meanwhile polls the same Redis slot.
     const deadline = now() + (deps.waveWaitMs ?? 5_000);
-    while (now() < deadline && (await deps.registry.leaseHolder(topic)) === wave) await sleep(5);
+    for (let poll = 0; now() < deadline && (await deps.registry.leaseHolder(topic)) === wave; poll++) {
+      await sleep(Math.min(100, 5 * 2 ** poll));
+    }
   }
 
   let snapshot: Awaited<ReturnType<TopicReader['snapshot']>>;
