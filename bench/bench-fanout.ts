@@ -27,6 +27,7 @@ import { mkdirSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
+import { percentile } from '../artillery/lib/samples.js';
 import { formatTable, startBenchServer } from './support/load.js';
 import { startBenchSqs } from './support/local-sqs.js';
 import { createBenchAuction, signAdminToken, signTokens } from './support/phases.js';
@@ -214,10 +215,11 @@ async function bidPhase(auctionId: string, label: string): Promise<number[]> {
   return latencies;
 }
 
-const pct = (values: number[], p: number) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil(sorted.length * p) - 1)] ?? Number.NaN;
-};
+const pct = (values: number[], p: number) =>
+  percentile(
+    [...values].sort((a, b) => a - b),
+    p * 100,
+  );
 const ms = (value: number) => `${value.toFixed(1)} ms`;
 
 // Warm-up, then phase 1: no watchers.

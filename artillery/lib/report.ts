@@ -64,6 +64,24 @@ const statusText = (statuses: Record<string, number>) =>
     .map(([status, count]) => `${status}:${count}`)
     .join(' ');
 
+/** The per-request table of a scenario (header first), shared by the terminal and HTML reports. */
+function requestRows(scenario: ScenarioReport): string[][] {
+  return [
+    ['request', 'count', 'req/s', '2xx/s', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'statuses'],
+    ...scenario.requests.map((r) => [
+      r.name,
+      fmt(r.count),
+      fmt(r.perSecond, 1),
+      fmt(r.acceptedPerSecond, 1),
+      fmt(r.p50, 1),
+      fmt(r.p95, 1),
+      fmt(r.p99, 1),
+      fmt(r.max, 1),
+      statusText(r.statuses),
+    ]),
+  ];
+}
+
 export function terminalSummary(report: RunReport): string {
   const out: string[] = [];
   out.push(`Load run ${report.runId} (profile ${report.profile}) on ${report.machine}`);
@@ -82,19 +100,7 @@ export function terminalSummary(report: RunReport): string {
     out.push(
       `${scenario.name}: ${fmt(scenario.seconds)} s, artillery exit ${scenario.exitCode}${Object.keys(scenario.errors).length ? `, errors ${JSON.stringify(scenario.errors)}` : ''}`,
     );
-    const rows = [['request', 'count', 'req/s', '2xx/s', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'statuses']];
-    for (const r of scenario.requests)
-      rows.push([
-        r.name,
-        fmt(r.count),
-        fmt(r.perSecond, 1),
-        fmt(r.acceptedPerSecond, 1),
-        fmt(r.p50, 1),
-        fmt(r.p95, 1),
-        fmt(r.p99, 1),
-        fmt(r.max, 1),
-        statusText(r.statuses),
-      ]);
+    const rows = requestRows(scenario);
     if (scenario.fanout.count > 0)
       rows.push([
         'ws update',
@@ -282,19 +288,7 @@ function htmlTable(rows: string[][]): string {
 
 export function htmlReport(report: RunReport): string {
   const sections = report.scenarios.map((scenario) => {
-    const rows = [['request', 'count', 'req/s', '2xx/s', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'statuses']];
-    for (const r of scenario.requests)
-      rows.push([
-        r.name,
-        fmt(r.count),
-        fmt(r.perSecond, 1),
-        fmt(r.acceptedPerSecond, 1),
-        fmt(r.p50, 1),
-        fmt(r.p95, 1),
-        fmt(r.p99, 1),
-        fmt(r.max, 1),
-        statusText(r.statuses),
-      ]);
+    const rows = requestRows(scenario);
     if (scenario.fanout.count > 0)
       rows.push([
         'ws update (since placedAt)',

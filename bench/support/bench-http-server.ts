@@ -11,11 +11,9 @@
 import cluster from 'node:cluster';
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
-import { createSqsClient } from '../../functions/adapters/sqs/sqs-client.js';
-import { SqsEventPublisher } from '../../functions/adapters/sqs/sqs-event-publisher.js';
-import { readEnvironment, required } from '../../functions/config.js';
 import type { EventEnvelope } from '../../functions/domain/events.js';
 import { composeHttpApp } from '../../functions/http/compose.js';
+import type { EventPublisher } from '../../functions/ports/event-publisher.js';
 
 const workers = Number(process.env.BENCH_WORKERS ?? 1);
 
@@ -54,12 +52,12 @@ async function serveApp(): Promise<void> {
     warn: () => undefined,
     error: (message: string, ...extra: unknown[]) => console.error(message, ...extra),
   };
-  const { app, close } = await composeHttpApp(silent);
+  const { app, publisher, close } = await composeHttpApp(silent);
 
   const root = new Hono();
   root.get('/bench/hello', (c) => c.json({ hello: 'world' }));
   root.post('/bench/echo', async (c) => c.json({ echo: await c.req.json() }, 201));
-  const publish = floorPublisher();
+  const publish = floorPublisher(publisher);
   root.post('/bench/publish', async (c) => {
     const body = await c.req.json();
     await publish(body);
@@ -86,19 +84,10 @@ async function serveApp(): Promise<void> {
 
 /**
  * The floor under every accepted bid: the JSON POST of the trivial route plus the two SQS sends
- * (persist, fan-out) of an event the size of a bid's, through the same publisher and SDK client,
+ * (persist, fan-out) of an event the size of a bid's, through the app's own publisher and SDK client,
  * without Redis, auth or validation. What a bid costs above this is the project's own work.
  */
-function floorPublisher(): (body: unknown) => Promise<void> {
-  const env = readEnvironment();
-  const publisher = new SqsEventPublisher(
-    createSqsClient(env),
-    {
-      persistQueueUrl: required(env, 'PERSIST_QUEUE_URL'),
-      fanoutQueueUrl: required(env, 'FANOUT_QUEUE_URL'),
-    },
-    env.SQS_COALESCE_MS,
-  );
+function floorPublisher(publisher: EventPublisher): (body: unknown) => Promise<void> {
   let seq = 0;
   return async (body) => {
     seq += 1;

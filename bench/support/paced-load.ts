@@ -1,4 +1,5 @@
 import { Agent, request } from 'node:http';
+import { percentile } from '../../artillery/lib/samples.js';
 import { cpuPerRequest, describe, type LoadOptions, type LoadResult } from './load.js';
 
 /**
@@ -86,16 +87,14 @@ export async function runPacedLoad(options: LoadOptions & { rate: number }): Pro
   const cpuUsed = cpuBefore === undefined ? undefined : (options.serverCpuSeconds?.() ?? 0) - cpuBefore;
 
   latencies.sort((a, b) => a - b);
-  const percentile = (p: number) =>
-    latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))] ?? 0;
   const round = (ms: number) => Math.round(ms * 10) / 10;
   const answered = latencies.length;
   const elapsedSeconds = (performance.now() - start) / 1_000;
   const summary: LoadResult = {
     label: options.label,
     requestsPerSecond: answered / elapsedSeconds,
-    p50: round(percentile(0.5)),
-    p99: round(percentile(0.99)),
+    p50: round(percentile(latencies, 50)),
+    p99: round(percentile(latencies, 99)),
     statusCounts,
     errors,
     total: answered,

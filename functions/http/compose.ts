@@ -9,6 +9,7 @@ import { createSqsClient } from '../adapters/sqs/sqs-client.js';
 import { SqsEventPublisher } from '../adapters/sqs/sqs-event-publisher.js';
 import { createUlidGenerator } from '../adapters/ulid-generator.js';
 import { type Environment, readEnvironment, required, resolveSecret } from '../config.js';
+import type { EventPublisher } from '../ports/event-publisher.js';
 import type { LogSink } from '../ports/logger.js';
 import { createHttpApp, type HttpApp, type HttpAppDeps } from './app.js';
 
@@ -38,6 +39,8 @@ function throttled(intervalMs: number, report: (error: Error) => void): (error: 
 export interface ComposedHttpApp {
   app: HttpApp;
   redis: RedisClient;
+  /** The SQS publisher the routes use (the benchmarks' floor route sends through it too). */
+  publisher: EventPublisher;
   close: () => Promise<void>;
 }
 
@@ -104,6 +107,7 @@ export async function composeHttpApp(
   return {
     app,
     redis,
+    publisher,
     close: async () => {
       sqs.destroy();
       await archives.close();
