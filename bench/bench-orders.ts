@@ -10,7 +10,7 @@
  * Env: REDIS_URL (default redis://127.0.0.1:6379), BENCH_SECONDS (default 8), BENCH_CONNECTIONS (100).
  */
 import { Redis } from 'ioredis';
-import { orderKeys, productKeys } from '../functions/adapters/redis/product-keys.js';
+import { orderKeys, productKeys } from '../functions/adapters/redis/redis-keys.js';
 import {
   BENCH_JWT_SECRET,
   measureAgainstTrivial,

@@ -13,6 +13,7 @@ import { pathToFileURL } from 'node:url';
 import { Cluster } from 'ioredis';
 import { createPostgresClient, type Sql } from '../functions/adapters/postgres/client.js';
 import { createRedisClient, type RedisClient } from '../functions/adapters/redis/client.js';
+import { outboxKeyOf, outboxMember } from '../functions/adapters/redis/redis-keys.js';
 
 export interface AuditReport {
   auctions: { redis: number; postgres: number; archivedOnly: number };
@@ -35,9 +36,8 @@ async function scanStateKeys(redis: RedisClient, tag: 'a' | 'p'): Promise<string
   return [...keys];
 }
 
-const idOf = (key: string) => key.slice(3, -1);
-/** As outbox-index.ts names them (not imported: it loads a .lua file, which tsx cannot). */
-const outboxKeyOf = (member: string) => `{${member}}:outbox`;
+/** The id of a state key `{a:ID}` / `{p:ID}` (its part decoded, see redis-keys.ts). */
+const idOf = (key: string) => decodeURIComponent(key.slice(3, -1));
 
 /** Presence, then seq, then every field of the record: the first difference found per entity level. */
 function compareEntity(
@@ -113,8 +113,8 @@ export async function audit(redis: RedisClient, sql: Sql): Promise<AuditReport> 
   }
 
   const withOutbox = [
-    ...auctionKeysInRedis.map((key) => `a:${idOf(key)}`),
-    ...productKeysInRedis.map((key) => `p:${idOf(key)}`),
+    ...auctionKeysInRedis.map((key) => outboxMember('auction', idOf(key))),
+    ...productKeysInRedis.map((key) => outboxMember('product', idOf(key))),
   ];
   const pending = await Promise.all(
     withOutbox.map(async (member) => [member, await redis.hlen(outboxKeyOf(member))] as const),

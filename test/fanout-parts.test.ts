@@ -7,7 +7,8 @@
 import { ulid } from 'ulid';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { createRedisClient, type RedisClient } from '../functions/adapters/redis/client.js';
-import { RedisConnectionRegistry, topicKeys } from '../functions/adapters/redis/connection-registry.js';
+import { RedisConnectionRegistry } from '../functions/adapters/redis/connection-registry.js';
+import { topicKeys } from '../functions/adapters/redis/redis-keys.js';
 import type { EventEnvelope } from '../functions/domain/events.js';
 import { parseTopic, type Topic } from '../functions/domain/realtime.js';
 import { encodeWavePart, type WavePart } from '../functions/domain/wave-part.js';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { productKeys } from '../functions/adapters/redis/product-keys.js';
+import { productKeys } from '../functions/adapters/redis/redis-keys.js';
 import { readEnvironment } from '../functions/config.js';
 import type { OrderView, ProductView } from '../functions/domain/product.js';
 import { composeSweeper } from '../functions/sweeper/compose.js';

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { ulid } from 'ulid';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { productKeys } from '../functions/adapters/redis/product-keys.js';
 import { RedisAuctionStore } from '../functions/adapters/redis/redis-auction-store.js';
+import { productKeys } from '../functions/adapters/redis/redis-keys.js';
 import { RedisProductStore } from '../functions/adapters/redis/redis-product-store.js';
 import type { Order, ProductState } from '../functions/domain/product.js';
 import { createHttpApp } from '../functions/http/app.js';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { productKeys } from '../functions/adapters/redis/product-keys.js';
+import { productKeys } from '../functions/adapters/redis/redis-keys.js';
 import type { OrderView } from '../functions/domain/product.js';
 import { createProduct, type ErrorBody, readProduct } from './support/flash-sale.js';
 import { createHttpFixture, type HttpFixture } from './support/http-fixture.js';

@@ -1,6 +1,6 @@
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { auctionKeys } from '../functions/adapters/redis/auction-keys.js';
+import { auctionKeys } from '../functions/adapters/redis/redis-keys.js';
 import { createHttpFixture, type HttpFixture } from './support/http-fixture.js';
 import { tokenFor } from './support/tokens.js';
 

@@ -3,7 +3,7 @@ import { ulid } from 'ulid';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createRedisClient, type RedisClient } from '../functions/adapters/redis/client.js';
 import { newOrderId } from '../functions/adapters/redis/order-ids.js';
-import { orderKeys, productKeys } from '../functions/adapters/redis/product-keys.js';
+import { orderKeys, productKeys } from '../functions/adapters/redis/redis-keys.js';
 import {
   DEFAULT_PRODUCT_STORE_LIMITS,
   RedisProductStore,

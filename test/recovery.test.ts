@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Sql } from '../functions/adapters/postgres/client.js';
-import { auctionKeys } from '../functions/adapters/redis/auction-keys.js';
 import { createRedisClient, type RedisClient } from '../functions/adapters/redis/client.js';
+import { auctionKeys } from '../functions/adapters/redis/redis-keys.js';
 import { PersistQueueProbe } from '../functions/adapters/sqs/persist-queue-probe.js';
 import { composeHttpApp } from '../functions/http/compose.js';
 import { composeSweeper } from '../functions/sweeper/compose.js';

@@ -1,10 +1,13 @@
 import { ulid } from 'ulid';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Sql } from '../functions/adapters/postgres/client.js';
-import { AUCTIONS_BY_END_KEY, auctionKeys } from '../functions/adapters/redis/auction-keys.js';
 import { createRedisClient, type RedisClient } from '../functions/adapters/redis/client.js';
-import { OUTBOX_INDEX_KEY } from '../functions/adapters/redis/outbox-index.js';
 import { RedisAuctionStore } from '../functions/adapters/redis/redis-auction-store.js';
+import {
+  AUCTIONS_BY_END_KEY,
+  auctionKeys,
+  OUTBOX_INDEX_KEY,
+} from '../functions/adapters/redis/redis-keys.js';
 import { runCloseAuction } from '../functions/adapters/redis/scripts/close-auction.js';
 import { composeSweeper } from '../functions/sweeper/compose.js';
 import type { SweeperJob } from '../functions/sweeper/job.js';

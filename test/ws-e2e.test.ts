@@ -5,7 +5,7 @@
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { ulid } from 'ulid';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { auctionKeys } from '../functions/adapters/redis/auction-keys.js';
+import { auctionKeys } from '../functions/adapters/redis/redis-keys.js';
 import type { EventEnvelope } from '../functions/domain/events.js';
 import { parseTopic, type Topic } from '../functions/domain/realtime.js';
 import { tokenFor } from './support/tokens.js';

@@ -1,12 +1,11 @@
 import { ulid } from 'ulid';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createRedisClient, type RedisClient } from '../functions/adapters/redis/client.js';
-import {
-  connectionTopicsKey,
-  RedisConnectionRegistry,
-  topicKeys,
-} from '../functions/adapters/redis/connection-registry.js';
+import { RedisConnectionRegistry } from '../functions/adapters/redis/connection-registry.js';
+import { connectionKeys, topicKeys } from '../functions/adapters/redis/redis-keys.js';
 import { parseTopic, type Topic } from '../functions/domain/realtime.js';
+
+const connectionTopicsKey = (connectionId: string) => connectionKeys(connectionId).topics;
 
 const modes = [
   { name: 'single Redis', url: () => inject('redisUrl'), cluster: false },

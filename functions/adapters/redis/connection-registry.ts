@@ -6,6 +6,7 @@ import type {
   StartPartResult,
 } from '../../ports/realtime.js';
 import type { RedisClient } from './client.js';
+import { connectionKeys, topicKeys } from './redis-keys.js';
 import {
   runActivate,
   runAddTopic,
@@ -17,12 +18,11 @@ import {
   runReleaseWave,
   runStartPart,
   runUnstartedParts,
-  type TopicKeys,
 } from './scripts/registry-scripts.js';
 
 /**
- * Keys. A topic's keys share the tag `{t:TOPIC}` and a connection's the tag `{c:CONNECTION_ID}`;
- * they are different slots in cluster mode, so no script touches both:
+ * Keys (built in redis-keys.ts). A topic's keys share the tag `{t:TOPIC}` and a connection's the tag
+ * `{c:CONNECTION_ID}`; they are different slots in cluster mode, so no script touches both:
  *
  * | key                    | type   | content                                                        |
  * | ---------------------- | ------ | -------------------------------------------------------------- |
@@ -37,18 +37,7 @@ import {
  *
  * Topic keys live `topicTtlMs` after the last subscribe or wave (longer than any connection).
  */
-export const topicKeys = (topic: string): TopicKeys => {
-  const tag = `{t:${topic}}`;
-  return {
-    conns: `${tag}:conns`,
-    floors: `${tag}:floors`,
-    pushed: `${tag}:pushed`,
-    lease: `${tag}:lease`,
-    parts: `${tag}:parts`,
-  };
-};
-
-export const connectionTopicsKey = (connectionId: string) => `{c:${connectionId}}:topics`;
+const connectionTopicsKey = (connectionId: string) => connectionKeys(connectionId).topics;
 
 export interface ConnectionRegistryOptions {
   /** How long a wave holds a topic's lease at most (a crashed wave frees it after this). */

@@ -1,4 +1,5 @@
 import { createUlidGenerator } from '../ulid-generator.js';
+import { productKeys } from './redis-keys.js';
 
 /**
  * Order ids that live in their product's Redis Cluster hash slot.
@@ -78,13 +79,15 @@ function suffixTable(): string[] {
   return table;
 }
 
-export const productSlot = (productId: string) => crc16(`p:${productId}`) % SLOTS;
+/** The slot of the product's tag, as redis-keys.ts names it. */
+export const productSlot = (productId: string) => keySlot(productKeys(productId).state);
 
 /** Monotonic, from a pooled PRNG (a crypto call per character was ~10% of a reservation's CPU). */
 const nextUlid = createUlidGenerator();
 
 /** A new order id (29 characters, time-sortable) whose tag `{o:ID}` shares the product's slot. */
 export function newOrderId(productId: string, base: string = nextUlid()): string {
+  // The order's tag is `{o:ID}` (redis-keys.ts); base and suffix are of the id alphabet, so unencoded.
   const prefixCrc = crc16(`o:${base}\0\0\0`);
   const wanted = (prefixCrc ^ productSlot(productId)) % SLOTS;
   return base + (suffixTable()[wanted] as string);

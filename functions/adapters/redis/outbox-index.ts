@@ -1,5 +1,6 @@
 import type { RedisClient } from './client.js';
 import { LuaScript } from './lua-script.js';
+import { OUTBOX_INDEX_KEY } from './redis-keys.js';
 import releaseSource from './scripts/release-outbox-index.lua';
 
 /**
@@ -14,11 +15,9 @@ import releaseSource from './scripts/release-outbox-index.lua';
  * longer than `refreshMs` plus the longest a deciding script can take, so a skipped intent is always
  * covered by the one before it.
  */
-export const OUTBOX_INDEX_KEY = 'outbox:index';
+export { OUTBOX_INDEX_KEY };
 
 const release = new LuaScript('releaseOutboxIndex', releaseSource);
-
-export const outboxKeyOf = (member: string) => `{${member}}:outbox`;
 
 export class OutboxIndex {
   private readonly noted = new Map<string, number>();

@@ -6,9 +6,9 @@ import type {
   AuctionSnapshot,
   CloseOutcome,
 } from '../../ports/auction-recovery.js';
-import { AUCTIONS_BY_END_KEY } from './auction-keys.js';
 import type { RedisClient } from './client.js';
 import type { OutboxIndex } from './outbox-index.js';
+import { AUCTIONS_BY_END_KEY, outboxMember } from './redis-keys.js';
 import { runCloseAuction } from './scripts/close-auction.js';
 import { runFenceAuction, runRestoreAuction } from './scripts/recover-auction.js';
 
@@ -30,7 +30,7 @@ export class RedisAuctionLifecycle implements AuctionCloser, AuctionRecoveryStor
   }
 
   async close(auctionId: string): Promise<CloseOutcome> {
-    await this.outboxIndex.intent(`a:${auctionId}`);
+    await this.outboxIndex.intent(outboxMember('auction', auctionId));
     const outcome = await runCloseAuction(this.redis, auctionId, this.eventLogLength);
     if (outcome.ok) return { code: 'closed', event: outcome.event as EventEnvelope };
     if (outcome.code === 'not_ended') return { code: 'not_ended', endsAt: outcome.endsAt };

@@ -8,9 +8,9 @@ import type {
   NewAuction,
   PlaceBidOutcome,
 } from '../../ports/auction-store.js';
-import { AUCTIONS_BY_END_KEY, auctionKeys } from './auction-keys.js';
 import type { RedisClient } from './client.js';
 import { OutboxIndex } from './outbox-index.js';
+import { AUCTIONS_BY_END_KEY, auctionKeys, outboxMember } from './redis-keys.js';
 import { runCreateAuction } from './scripts/create-auction.js';
 import { runPlaceBid } from './scripts/place-bid.js';
 import { runReadAuction } from './scripts/read-auction.js';
@@ -41,7 +41,7 @@ export class RedisAuctionStore implements AuctionStore {
     // leaves an index entry the sweeper drops, never an auction that nobody closes.
     await Promise.all([
       this.redis.zadd(AUCTIONS_BY_END_KEY, auction.endsAt, auction.id),
-      this.outboxIndex.intent(`a:${auction.id}`),
+      this.outboxIndex.intent(outboxMember('auction', auction.id)),
     ]);
     return runCreateAuction(this.redis, {
       ...auction,
@@ -57,7 +57,7 @@ export class RedisAuctionStore implements AuctionStore {
   async placeBid(command: BidCommand): Promise<PlaceBidOutcome> {
     // Intent first (see outbox-index.ts): the sweeper can find this auction's outbox if the process
     // dies between the script and SQS.
-    await this.outboxIndex.intent(`a:${command.auctionId}`);
+    await this.outboxIndex.intent(outboxMember('auction', command.auctionId));
     return runPlaceBid(this.redis, {
       ...command,
       rateLimit: this.limits.bidRateLimit,

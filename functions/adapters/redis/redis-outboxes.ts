@@ -1,9 +1,10 @@
 import type { EventEnvelope } from '../../domain/events.js';
 import type { OutboxEntry, Outboxes } from '../../ports/outbox.js';
 import type { RedisClient } from './client.js';
-import { type OutboxIndex, outboxKeyOf } from './outbox-index.js';
+import type { OutboxIndex } from './outbox-index.js';
+import { outboxKeyOf, outboxMember } from './redis-keys.js';
 
-const memberOf = (event: EventEnvelope) => `${event.entityType === 'auction' ? 'a' : 'p'}:${event.entityId}`;
+const memberOf = (event: EventEnvelope) => outboxMember(event.entityType, event.entityId);
 
 /** Outboxes of auctions (`{a:ID}:outbox`) and products (`{p:ID}:outbox`), found through the index. */
 export class RedisOutboxes implements Outboxes {

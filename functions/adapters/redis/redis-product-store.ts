@@ -9,7 +9,13 @@ import type {
 import type { RedisClient } from './client.js';
 import { newOrderId } from './order-ids.js';
 import { OutboxIndex } from './outbox-index.js';
-import { orderKeys, PENDING_PAYMENTS_KEY, PRODUCTS_BY_NEXT_EXPIRY_KEY, productKeys } from './product-keys.js';
+import {
+  orderKeys,
+  outboxMember,
+  PENDING_PAYMENTS_KEY,
+  PRODUCTS_BY_NEXT_EXPIRY_KEY,
+  productKeys,
+} from './redis-keys.js';
 import { runApplyPayment } from './scripts/apply-payment.js';
 import { runCancelOrder } from './scripts/cancel-order.js';
 import { runCreateProduct } from './scripts/create-product.js';
@@ -54,7 +60,7 @@ export class RedisProductStore implements ProductStore {
     // leaves an index entry the sweeper drops, never a product whose reservations nobody expires.
     await Promise.all([
       this.redis.zadd(PRODUCTS_BY_NEXT_EXPIRY_KEY, 'NX', Date.now(), product.id),
-      this.outboxIndex.intent(`p:${product.id}`),
+      this.outboxIndex.intent(outboxMember('product', product.id)),
     ]);
     return runCreateProduct(this.redis, { ...product, eventLogLength: this.limits.eventLogLength });
   }
@@ -69,7 +75,7 @@ export class RedisProductStore implements ProductStore {
 
   async reserve(command: ReserveCommand) {
     // Intent first (see outbox-index.ts): the sweeper finds this product's outbox if the process dies.
-    await this.outboxIndex.intent(`p:${command.productId}`);
+    await this.outboxIndex.intent(outboxMember('product', command.productId));
     return runReserveOrder(this.redis, {
       ...command,
       rateLimit: this.limits.orderRateLimit,
@@ -80,7 +86,7 @@ export class RedisProductStore implements ProductStore {
   }
 
   async cancel(productId: string, orderId: string, userId: string) {
-    await this.outboxIndex.intent(`p:${productId}`);
+    await this.outboxIndex.intent(outboxMember('product', productId));
     return runCancelOrder(this.redis, {
       productId,
       orderId,
@@ -90,7 +96,7 @@ export class RedisProductStore implements ProductStore {
   }
 
   async applyPayment(productId: string, event: PaymentEvent) {
-    await this.outboxIndex.intent(`p:${productId}`);
+    await this.outboxIndex.intent(outboxMember('product', productId));
     return runApplyPayment(this.redis, { productId, event, eventLogLength: this.limits.eventLogLength });
   }
 
@@ -119,7 +125,7 @@ export class RedisProductStore implements ProductStore {
   }
 
   async expireOverdue(productId: string) {
-    await this.outboxIndex.intent(`p:${productId}`);
+    await this.outboxIndex.intent(outboxMember('product', productId));
     return runExpireReservations(this.redis, {
       productId,
       max: this.limits.expireBatch,

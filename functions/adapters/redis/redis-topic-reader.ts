@@ -3,9 +3,8 @@ import type { EventEnvelope } from '../../domain/events.js';
 import { toProductView } from '../../domain/product.js';
 import type { Topic } from '../../domain/realtime.js';
 import { type TopicReader, type TopicSnapshot, TopicUnavailableError } from '../../ports/realtime.js';
-import { auctionKeys } from './auction-keys.js';
 import type { RedisClient } from './client.js';
-import { productKeys } from './product-keys.js';
+import { auctionKeys, productKeys } from './redis-keys.js';
 import { runReadAuction } from './scripts/read-auction.js';
 import { runReadProduct } from './scripts/read-product.js';
 

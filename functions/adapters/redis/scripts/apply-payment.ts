@@ -6,7 +6,7 @@ import {
 } from '../../../domain/product-record.js';
 import type { PaymentEvent, PaymentOutcome } from '../../../ports/product-store.js';
 import type { RedisClient } from '../client.js';
-import { orderKeys, productCoreKeys, productKeys } from '../product-keys.js';
+import { orderKeys, productCoreKeys, productKeys } from '../redis-keys.js';
 import source from './apply-payment.lua';
 import { productScript, type RawProduct, type RawStep } from './product-script.js';
 

@@ -1,7 +1,7 @@
 import { type OrderRecord, parseOrderRecord, parseProductRecord } from '../../../domain/product-record.js';
 import type { CancelOutcome } from '../../../ports/product-store.js';
 import type { RedisClient } from '../client.js';
-import { productCoreKeys, productKeys } from '../product-keys.js';
+import { productCoreKeys, productKeys } from '../redis-keys.js';
 import source from './cancel-order.lua';
 import { productScript, type RawProduct, type RawStep } from './product-script.js';
 

@@ -1,9 +1,9 @@
 import { parseAuctionRecord } from '../../../domain/auction-record.js';
 import type { EventEnvelope } from '../../../domain/events.js';
 import type { CreateAuctionOutcome, NewAuction } from '../../../ports/auction-store.js';
-import { auctionKeys } from '../auction-keys.js';
 import type { RedisClient } from '../client.js';
 import { LuaScript } from '../lua-script.js';
+import { auctionKeys } from '../redis-keys.js';
 import source from './create-auction.lua';
 
 const script = new LuaScript('createAuction', source);

@@ -1,6 +1,6 @@
 import type { ExpireOutcome } from '../../../ports/product-store.js';
 import type { RedisClient } from '../client.js';
-import { productCoreKeys, productKeys } from '../product-keys.js';
+import { productCoreKeys, productKeys } from '../redis-keys.js';
 import source from './expire-reservations.lua';
 import { productScript } from './product-script.js';
 

@@ -1,6 +1,6 @@
 import type { RedisClient } from '../client.js';
 import { LuaScript } from '../lua-script.js';
-import { productKeys } from '../product-keys.js';
+import { productKeys } from '../redis-keys.js';
 import source from './fence-product.lua';
 
 export const fenceProductScript = new LuaScript('fenceProduct', source);

@@ -1,7 +1,7 @@
 import type { ParkOutcome, PaymentEvent } from '../../../ports/product-store.js';
 import type { RedisClient } from '../client.js';
 import { LuaScript } from '../lua-script.js';
-import { orderKeys } from '../product-keys.js';
+import { orderKeys } from '../redis-keys.js';
 import source from './park-payment.lua';
 
 export const parkPaymentScript = new LuaScript('parkPayment', source);

@@ -1,9 +1,9 @@
 import { type BidRecord, parseAuctionRecord, parseBidRecord } from '../../../domain/auction-record.js';
 import type { EventEnvelope } from '../../../domain/events.js';
 import type { BidCommand, BidRefusalCode, PlaceBidOutcome } from '../../../ports/auction-store.js';
-import { auctionKeys } from '../auction-keys.js';
 import type { RedisClient } from '../client.js';
 import { LuaScript } from '../lua-script.js';
+import { auctionKeys } from '../redis-keys.js';
 import source from './place-bid.lua';
 
 const script = new LuaScript('placeBid', source);

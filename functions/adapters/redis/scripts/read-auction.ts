@@ -1,8 +1,8 @@
 import type { AuctionState } from '../../../domain/auction.js';
 import { parseAuctionRecord } from '../../../domain/auction-record.js';
-import { auctionKeys } from '../auction-keys.js';
 import type { RedisClient } from '../client.js';
 import { LuaScript } from '../lua-script.js';
+import { auctionKeys } from '../redis-keys.js';
 import source from './read-auction.lua';
 
 const script = new LuaScript('readAuction', source);

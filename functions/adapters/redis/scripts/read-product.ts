@@ -2,7 +2,7 @@ import { type OrderRecord, parseOrderRecord, parseProductRecord } from '../../..
 import type { ReadProductOutcome } from '../../../ports/product-store.js';
 import type { RedisClient } from '../client.js';
 import { LuaScript } from '../lua-script.js';
-import { productKeys } from '../product-keys.js';
+import { productKeys } from '../redis-keys.js';
 import type { RawProduct } from './product-script.js';
 import source from './read-product.lua';
 

@@ -1,9 +1,9 @@
 import type { Bid } from '../../../domain/auction.js';
 import type { EventEnvelope } from '../../../domain/events.js';
 import type { AuctionFence } from '../../../ports/auction-recovery.js';
-import { auctionKeys } from '../auction-keys.js';
 import type { RedisClient } from '../client.js';
 import { LuaScript } from '../lua-script.js';
+import { auctionKeys } from '../redis-keys.js';
 import fenceSource from './fence-auction.lua';
 import restoreSource from './restore-auction.lua';
 
@@ -17,7 +17,7 @@ export async function runFenceAuction(redis: RedisClient, auctionId: string): Pr
   const keys = auctionKeys(auctionId);
   const reply = await fenceScript.runJson<
     { now: number; exists: true } | { now: number; exists: false; since: number; outboxPending: number }
-  >(redis, [keys.state, `${keys.state}:fence`, keys.outbox], [FENCE_LIFETIME_SECONDS]);
+  >(redis, [keys.state, keys.fence, keys.outbox], [FENCE_LIFETIME_SECONDS]);
   return reply;
 }
 
@@ -39,7 +39,7 @@ export async function runRestoreAuction(
   const events = args.events.map((event) => ({ seq: event.seq, json: JSON.stringify(event) }));
   return restoreScript.runJson(
     redis,
-    [keys.state, keys.bids, keys.events, `${keys.state}:fence`, keys.outbox],
+    [keys.state, keys.bids, keys.events, keys.fence, keys.outbox],
     [JSON.stringify(args.record), JSON.stringify(bids), JSON.stringify(events)],
   );
 }

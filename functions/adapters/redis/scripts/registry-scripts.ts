@@ -1,5 +1,6 @@
 import type { RedisClient } from '../client.js';
 import { LuaScript } from '../lua-script.js';
+import type { topicKeys } from '../redis-keys.js';
 import activateSource from './registry-activate.lua';
 import addTopicSource from './registry-add-topic.lua';
 import claimWaveSource from './registry-claim-wave.lua';
@@ -24,13 +25,7 @@ const startPart = new LuaScript('registryStartPart', startPartSource, 2);
 const finishPart = new LuaScript('registryFinishPart', finishPartSource, 2);
 const unstartedParts = new LuaScript('registryUnstartedParts', unstartedPartsSource, 1);
 
-export interface TopicKeys {
-  conns: string;
-  floors: string;
-  pushed: string;
-  lease: string;
-  parts: string;
-}
+export type TopicKeys = ReturnType<typeof topicKeys>;
 
 export async function runAddTopic(
   redis: RedisClient,

@@ -2,7 +2,7 @@ import type { ProductEventPayload } from '../../../domain/events.js';
 import { parseOrderRecord, parseProductRecord } from '../../../domain/product-record.js';
 import type { ReserveCommand, ReserveOutcome } from '../../../ports/product-store.js';
 import type { RedisClient } from '../client.js';
-import { orderKeys, productCoreKeys, productKeys } from '../product-keys.js';
+import { orderKeys, productCoreKeys, productKeys } from '../redis-keys.js';
 import { productScript, type RawStep } from './product-script.js';
 import source from './reserve-order.lua';
 

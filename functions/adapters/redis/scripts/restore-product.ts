@@ -1,7 +1,7 @@
 import type { OrderRecord } from '../../../domain/product-record.js';
 import type { ArchivedProduct } from '../../../ports/product-store.js';
 import type { RedisClient } from '../client.js';
-import { orderKeys, productCoreKeys, productKeys } from '../product-keys.js';
+import { orderKeys, productCoreKeys, productKeys } from '../redis-keys.js';
 import { productScript } from './product-script.js';
 import source from './restore-product.lua';
 
