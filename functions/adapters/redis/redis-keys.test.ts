@@ -51,7 +51,10 @@ describe('redis key names', () => {
       .tuple(fc.array(anyText, { minLength: 2, maxLength: 5 }), fc.nat(), fc.nat())
       .map(([segments, i, j]) => {
         const at = (n: number) => (n % (segments.length - 1)) + 1;
-        const split = (n: number) => [segments.slice(0, at(n)).join(':'), segments.slice(at(n)).join(':')];
+        const split = (n: number): [string, string] => [
+          segments.slice(0, at(n)).join(':'),
+          segments.slice(at(n)).join(':'),
+        ];
         return [split(i), split(j)] as const;
       });
     fc.assert(
