@@ -1,3 +1,4 @@
+import { ulid } from 'ulid';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { OrderView } from '../functions/domain/product.js';
 import { createProduct } from './support/flash-sale.js';
@@ -11,6 +12,8 @@ import { tokenFor } from './support/tokens.js';
  */
 describe('Idempotency-Key records are per user, whatever the user id contains', () => {
   let fx: HttpFixture;
+  // Claims live 24 h in Redis: fresh names per run.
+  const run = ulid();
 
   beforeAll(async () => {
     fx = await createHttpFixture({ redisUrl: inject('redisUrl'), sqsEndpoint: inject('sqsEndpoint') });
@@ -21,7 +24,7 @@ describe('Idempotency-Key records are per user, whatever the user id contains', 
     const product = await createProduct(fx, { stock: 10, perUserLimit: 5 });
     const first = await fx.request('/orders', {
       method: 'POST',
-      token: await tokenFor('alice:k1'),
+      token: await tokenFor(`alice-${run}:k1`),
       body: { productId: product.id, qty: 1 },
       headers: { 'idempotency-key': 'x' },
     });
@@ -29,13 +32,13 @@ describe('Idempotency-Key records are per user, whatever the user id contains', 
     const firstOrder = ((await first.json()) as { order: OrderView }).order;
     const second = await fx.request('/orders', {
       method: 'POST',
-      token: await tokenFor('alice'),
+      token: await tokenFor(`alice-${run}`),
       body: { productId: product.id, qty: 1 },
       headers: { 'idempotency-key': 'k1:x' },
     });
     expect(second.status).toBe(201);
     const secondOrder = ((await second.json()) as { order: OrderView }).order;
-    expect(secondOrder.userId).toBe('alice');
+    expect(secondOrder.userId).toBe(`alice-${run}`);
     expect(secondOrder.id).not.toBe(firstOrder.id);
   });
 
@@ -43,14 +46,14 @@ describe('Idempotency-Key records are per user, whatever the user id contains', 
     const auction = await fx.createAuction({ startingPrice: 1_000, minIncrement: 100 });
     const first = await fx.request(`/auctions/${auction.id}/bids`, {
       method: 'POST',
-      token: await tokenFor('bob:k1'),
+      token: await tokenFor(`bob-${run}:k1`),
       body: { amount: 1_000 },
       headers: { 'idempotency-key': 'x' },
     });
     expect(first.status).toBe(201);
     const second = await fx.request(`/auctions/${auction.id}/bids`, {
       method: 'POST',
-      token: await tokenFor('bob'),
+      token: await tokenFor(`bob-${run}`),
       body: { amount: 1_000 },
       headers: { 'idempotency-key': 'k1:x' },
     });
