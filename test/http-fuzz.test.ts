@@ -37,6 +37,9 @@ describe('malformed input on the auction routes', () => {
       '{"amount":1e400}',
       '\u0000',
       '{"__proto__":{"amount":1}}',
+      '{"amount":1000,"\\ud800":1}',
+      '{"amount":"\\udfff"}',
+      '{"title":"\\u0000","startingPrice":1,"minIncrement":1,"endsAt":"2099-01-01T00:00:00Z"}',
     ),
     fc
       .record({
@@ -91,7 +94,12 @@ describe('malformed input on the auction routes', () => {
     'application/json; charset=utf-8',
     '',
   );
-  const idempotencyKey = fc.oneof(fc.constant(undefined), fc.string({ maxLength: 200 }));
+  const idempotencyKey = fc.oneof(
+    fc.constant(undefined),
+    fc.string({ maxLength: 200 }),
+    fc.string({ unit: 'binary', maxLength: 20 }),
+    fc.constantFrom('k:1', 'k{1}', '%3A', 'k\u0000', '\ud800'),
+  );
 
   it('never answers 5xx and never changes state without a 201', async () => {
     const seen = new Map<string, number>();
@@ -153,5 +161,64 @@ describe('malformed input on the auction routes', () => {
     expect(fx.redis.status).toBe('ready');
     // The generators must reach deep: auth, validation, media type, not-found and rule refusals.
     expect([...seen.keys()].filter((k) => k.startsWith('bid ')).length).toBeGreaterThanOrEqual(4);
+  });
+});
+
+/**
+ * Free text (auction titles, product names): control characters (Unicode Cc: C0, DEL, C1) and lone
+ * surrogates are refused with 400 and write nothing to Redis; any other text within the length
+ * limits is accepted (issue 19, items 1 and 2).
+ */
+describe('text fields of the create routes', () => {
+  let fx: HttpFixture;
+  beforeAll(async () => {
+    fx = await createHttpFixture({ redisUrl: inject('redisUrl'), sqsEndpoint: inject('sqsEndpoint') });
+  });
+  afterAll(() => fx.close());
+
+  const character = fc.oneof(
+    fc.constantFrom(
+      '\u0000',
+      '\u0007',
+      '\n',
+      '\t',
+      '\r',
+      '\u001f',
+      '\u007f',
+      '\u0085',
+      '\u009f',
+      '\ud800',
+      '\udfff',
+    ),
+    fc.constantFrom(' ', 'a', 'Z', '9', '-', ':', '{', 'é', '😀', '\u2028', '\u00a0', '\ufeff'),
+    fc.string({ unit: 'grapheme', minLength: 1, maxLength: 1 }),
+  );
+  const text = fc.string({ unit: character, maxLength: 30 });
+  const expected = (value: string) => {
+    const trimmed = value.trim();
+    if (trimmed.length === 0 || trimmed.length > 200) return 400;
+    return /\p{Cc}|\p{Cs}/u.test(trimmed) ? 400 : 201;
+  };
+
+  it.each([
+    ['/auctions', 'title', { startingPrice: 100, minIncrement: 10, endsAt: '2099-01-01T00:00:00.000Z' }],
+    ['/products', 'name', { price: 100, stock: 3 }],
+  ] as const)('POST %s: %s', async (path, field, rest) => {
+    const endsAt = new Date(Date.now() + 3_600_000).toISOString();
+    await fc.assert(
+      fc.asyncProperty(text, async (value) => {
+        const body = JSON.stringify({ ...rest, ...(path === '/auctions' ? { endsAt } : {}), [field]: value });
+        const before = await fx.redis.dbsize();
+        const response = await fx.request(path, { method: 'POST', token: fx.adminToken, body });
+        expect(response.status, JSON.stringify(value)).toBe(expected(value));
+        if (response.status !== 201) {
+          const json = (await response.json()) as { error: { code: string; message: string } };
+          expect(json.error.code).toBe('invalid_request');
+          expect(json.error.message).toContain(field);
+          expect(await fx.redis.dbsize()).toBe(before);
+        }
+      }),
+      { numRuns: 150 },
+    );
   });
 });

@@ -1,7 +1,7 @@
 import { sign } from 'hono/jwt';
 import { describe, expect, it } from 'vitest';
 import { UnauthorizedError } from '../domain/errors.js';
-import { authenticate } from './auth.js';
+import { authenticate, JWT_LEEWAY_SECONDS } from './auth.js';
 
 const secret = 'unit-test-secret-0123456789';
 const now = () => Math.floor(Date.now() / 1000);
@@ -21,7 +21,8 @@ describe('authenticate', () => {
   });
 
   it('refuses expired tokens, wrong secrets, other algorithms and tokens without sub', async () => {
-    const expired = await sign({ sub: 'u1', exp: now() - 10 }, secret, 'HS256');
+    // Expired beyond the clock-skew leeway (JWT_LEEWAY_SECONDS).
+    const expired = await sign({ sub: 'u1', exp: now() - 60 }, secret, 'HS256');
     const wrongSecret = await sign({ sub: 'u1', exp: now() + 60 }, 'another-secret-0123456789', 'HS256');
     const hs512 = await sign({ sub: 'u1', exp: now() + 60 }, secret, 'HS512');
     const noSub = await sign({ exp: now() + 60 }, secret, 'HS256');
@@ -39,7 +40,52 @@ describe('verified-token cache', () => {
     await expect(authenticate(`Bearer ${token}`, 'other-secret-0123456789')).rejects.toBeInstanceOf(
       UnauthorizedError,
     );
-    await new Promise((resolve) => setTimeout(resolve, 2_100));
-    await expect(authenticate(`Bearer ${token}`, secret)).rejects.toBeInstanceOf(UnauthorizedError);
+    // Past its exp and the leeway (a clock 32 s ahead): the cached entry no longer counts.
+    await expect(
+      authenticate(`Bearer ${token}`, secret, () => Date.now() + (JWT_LEEWAY_SECONDS + 2) * 1000),
+    ).rejects.toBeInstanceOf(UnauthorizedError);
+  });
+});
+
+describe('JWT rules of issue 19 (item 7)', () => {
+  it('refuses a token without exp, even a correctly signed one', async () => {
+    const noExp = await sign({ sub: 'u-noexp', iat: now() }, secret, 'HS256');
+    await expect(authenticate(`Bearer ${noExp}`, secret)).rejects.toBeInstanceOf(UnauthorizedError);
+    const textExp = await sign(
+      { sub: 'u-noexp', exp: String(now() + 60) as unknown as number },
+      secret,
+      'HS256',
+    );
+    await expect(authenticate(`Bearer ${textExp}`, secret)).rejects.toBeInstanceOf(UnauthorizedError);
+  });
+
+  it('accepts the scheme in any case (RFC 7235)', async () => {
+    const token = await sign({ sub: 'u-case', exp: now() + 60 }, secret, 'HS256');
+    for (const header of [`bearer ${token}`, `BEARER ${token}`, `bEaReR ${token}`, `Bearer   ${token}`]) {
+      expect(await authenticate(header, secret)).toEqual({ id: 'u-case', isAdmin: false });
+    }
+  });
+
+  it('allows ~30 s of clock skew on iat, nbf and exp, and no more', async () => {
+    const ahead = (seconds: number) =>
+      sign(
+        { sub: `u-skew-${seconds}`, iat: now() + seconds, nbf: now() + seconds, exp: now() + 3_600 },
+        secret,
+        'HS256',
+      );
+    expect((await authenticate(`Bearer ${await ahead(2)}`, secret)).id).toBe('u-skew-2');
+    expect((await authenticate(`Bearer ${await ahead(25)}`, secret)).id).toBe('u-skew-25');
+    await expect(authenticate(`Bearer ${await ahead(90)}`, secret)).rejects.toBeInstanceOf(UnauthorizedError);
+    const justExpired = await sign({ sub: 'u-late', exp: now() - 5 }, secret, 'HS256');
+    expect((await authenticate(`Bearer ${justExpired}`, secret)).id).toBe('u-late');
+    const longExpired = await sign({ sub: 'u-late2', exp: now() - 45 }, secret, 'HS256');
+    await expect(authenticate(`Bearer ${longExpired}`, secret)).rejects.toBeInstanceOf(UnauthorizedError);
+  });
+
+  it('refuses a sub that is not printable ASCII (a lone surrogate, a NUL, non-ASCII)', async () => {
+    for (const sub of ['\ud800', 'a\u0000b', 'é', 'a b']) {
+      const token = await sign({ sub, exp: now() + 60 }, secret, 'HS256');
+      await expect(authenticate(`Bearer ${token}`, secret)).rejects.toBeInstanceOf(UnauthorizedError);
+    }
   });
 });

@@ -22,32 +22,59 @@ const VERIFIED_CACHE_MS = 60_000;
 const verified = new Map<string, { user: AuthenticatedUser; validUntil: number }>();
 
 /**
- * Verifies an HS256 bearer token (signature, `exp`, `nbf`) and returns the user it names.
+ * Clock skew allowed between the token issuer and this function, for `exp`, `nbf` and `iat`
+ * (seconds): a token issued by a server whose clock is a little ahead must not be refused.
+ */
+export const JWT_LEEWAY_SECONDS = 30;
+
+/** RFC 7235: the scheme is case-insensitive (`Bearer`, `bearer`, `BEARER`), then one or more spaces. */
+const BEARER = /^bearer +([A-Za-z0-9_.-]+)$/i;
+
+const isTime = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value);
+
+/**
+ * Verifies an HS256 bearer token (signature; `exp` required; `exp`, `nbf`, `iat` within
+ * JWT_LEEWAY_SECONDS of this clock) and returns the user it names.
  * Any failure is a 401: clients need not know which check failed.
  */
 export async function authenticate(
   authorization: string | undefined,
   secret: string,
+  nowMs: () => number = Date.now,
 ): Promise<AuthenticatedUser> {
-  const token = /^Bearer ([A-Za-z0-9_.-]+)$/.exec(authorization?.trim() ?? '')?.[1];
+  const token = BEARER.exec(authorization?.trim() ?? '')?.[1];
   if (!token) throw new UnauthorizedError('missing bearer token');
   const cacheKey = `${secret} ${token}`;
   const cached = verified.get(cacheKey);
-  if (cached && cached.validUntil > Date.now()) return cached.user;
+  if (cached && cached.validUntil > nowMs()) return cached.user;
   let claims: Record<string, unknown>;
   try {
-    claims = await verify(token, secret, 'HS256');
+    // The time claims are checked below, with the leeway hono's verify does not have.
+    claims = await verify(token, secret, { alg: 'HS256', exp: false, nbf: false, iat: false });
   } catch {
     throw new UnauthorizedError('invalid or expired token');
+  }
+  const now = nowMs() / 1000;
+  const { exp, nbf, iat } = claims;
+  // A token without `exp` would never expire: refused (API.md: `exp` is honoured).
+  if (!isTime(exp)) throw new UnauthorizedError('token has no exp claim');
+  if (exp + JWT_LEEWAY_SECONDS <= now) throw new UnauthorizedError('invalid or expired token');
+  if (nbf !== undefined && (!isTime(nbf) || nbf - JWT_LEEWAY_SECONDS > now)) {
+    throw new UnauthorizedError('token not valid yet');
+  }
+  if (iat !== undefined && (!isTime(iat) || iat - JWT_LEEWAY_SECONDS > now)) {
+    throw new UnauthorizedError('token issued in the future');
   }
   const sub = claims.sub;
   if (typeof sub !== 'string' || !USER_ID_PATTERN.test(sub)) {
     throw new UnauthorizedError('token has no valid sub claim');
   }
   const user = { id: sub, isAdmin: claims.role === 'admin' };
-  const expiresAt = typeof claims.exp === 'number' ? claims.exp * 1000 : Number.POSITIVE_INFINITY;
   if (verified.size >= VERIFIED_CACHE_LIMIT) verified.clear();
-  verified.set(cacheKey, { user, validUntil: Math.min(expiresAt, Date.now() + VERIFIED_CACHE_MS) });
+  verified.set(cacheKey, {
+    user,
+    validUntil: Math.min((exp + JWT_LEEWAY_SECONDS) * 1000, nowMs() + VERIFIED_CACHE_MS),
+  });
   return user;
 }
 

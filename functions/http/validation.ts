@@ -13,6 +13,56 @@ export const moneySchema = z
   .positive()
   .max(Number.MAX_SAFE_INTEGER);
 
+/**
+ * Characters no text field accepts: C0 controls (U+0000-U+001F: NUL, tab, newline...), DEL and the
+ * C1 controls (U+007F-U+009F), i.e. Unicode category Cc. A NUL makes PostgreSQL refuse the jsonb of
+ * every event of the entity (SQLSTATE 22P05), and titles and names are single-line labels.
+ */
+const CONTROL_CHARACTER = /\p{Cc}/u;
+/** A UTF-16 surrogate not paired: no UTF-8 form, refused by Redis' cjson and by PostgreSQL. */
+const LONE_SURROGATE = /\p{Cs}/u;
+
+export const WELL_FORMED_MESSAGE = 'must be well-formed Unicode (no lone surrogates)';
+export const CONTROL_CHARACTER_MESSAGE = 'must not contain control characters (U+0000-U+001F, U+007F-U+009F)';
+
+/** A free-text field (title, name): trimmed, 1..max characters, no control characters. */
+export const textSchema = (max: number) =>
+  z
+    .string()
+    .trim()
+    .min(1, 'must not be empty')
+    .max(max)
+    .refine((value) => !LONE_SURROGATE.test(value), WELL_FORMED_MESSAGE)
+    .refine((value) => !CONTROL_CHARACTER.test(value), CONTROL_CHARACTER_MESSAGE);
+
+/**
+ * Refuses a parsed JSON value holding a string (value or property name) that is not well-formed
+ * UTF-16, wherever it sits, even in a field the route ignores: nothing malformed reaches a script,
+ * a fingerprint or a log line. `JSON.parse` turns a `"\ud800"` escape into exactly such a string.
+ */
+export function refuseMalformedStrings(value: unknown, path = ''): void {
+  const fail = (at: string) => {
+    throw new InvalidRequestError(`${at || '(body)'}: ${WELL_FORMED_MESSAGE}`, { field: at || '(body)' });
+  };
+  if (typeof value === 'string') {
+    if (LONE_SURROGATE.test(value)) fail(path);
+    return;
+  }
+  if (Array.isArray(value)) {
+    value.forEach((item, index) => {
+      refuseMalformedStrings(item, path ? `${path}.${index}` : String(index));
+    });
+    return;
+  }
+  if (value !== null && typeof value === 'object') {
+    for (const [name, item] of Object.entries(value)) {
+      const at = path ? `${path}.${name}` : name;
+      if (LONE_SURROGATE.test(name)) fail(path ? `${path}.(a property name)` : '(a property name)');
+      refuseMalformedStrings(item, at);
+    }
+  }
+}
+
 export const isoTimeSchema = z.iso
   .datetime({ offset: true, message: 'must be an ISO-8601 date-time' })
   .transform((value) => Date.parse(value));
@@ -61,6 +111,7 @@ export async function parseJsonBody<T extends z.ZodType>(c: Context, schema: T):
   } catch {
     throw new InvalidRequestError('the body is not valid JSON');
   }
+  refuseMalformedStrings(body);
   return parseWith(schema, body);
 }
 

@@ -13,6 +13,7 @@ import {
   parseJsonBody,
   parsePathId,
   parseWith,
+  textSchema,
 } from '../validation.js';
 
 const seconds = (max: number) => z.number().int().min(1).max(max);
@@ -20,7 +21,7 @@ const seconds = (max: number) => z.number().int().min(1).max(max);
 const createAuctionBody = z
   .object({
     id: idSchema.optional(),
-    title: z.string().trim().min(1, 'must not be empty').max(200),
+    title: textSchema(200),
     startingPrice: moneySchema,
     minIncrement: moneySchema,
     reservePrice: moneySchema.nullable().optional(),
@@ -35,7 +36,17 @@ const createAuctionBody = z
       .strict()
       .optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((body, context) => {
+    // minimumNextBid starts at startingPrice + minIncrement after the first bid: a safe integer.
+    if (body.startingPrice + body.minIncrement > Number.MAX_SAFE_INTEGER) {
+      context.addIssue({
+        code: 'custom',
+        path: ['minIncrement'],
+        message: 'startingPrice + minIncrement must be at most 9007199254740991',
+      });
+    }
+  });
 
 const placeBidBody = z.object({ amount: moneySchema }).strict();
 

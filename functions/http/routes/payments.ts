@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { InvalidRequestError } from '../../domain/errors.js';
 import type { FlashSaleDeps } from '../../use-cases/flash-sale-use-cases.js';
 import { receivePayment } from '../../use-cases/receive-payment.js';
-import { idSchema, moneySchema, parseWith } from '../validation.js';
+import { idSchema, moneySchema, parseWith, refuseMalformedStrings } from '../validation.js';
 import { verifyWebhookSignature } from '../webhook-signature.js';
 
 /** Providers add fields over time: unknown fields are ignored here (this is not a create route). */
@@ -29,6 +29,7 @@ export function paymentRoutes(
     } catch {
       throw new InvalidRequestError('the body is not valid JSON');
     }
+    refuseMalformedStrings(body);
     const event = parseWith(webhookBody, body);
     const status = await receivePayment(deps, {
       id: event.id,

@@ -5,7 +5,14 @@ import { createProduct } from '../../use-cases/create-product.js';
 import type { FlashSaleDeps } from '../../use-cases/flash-sale-use-cases.js';
 import { getProduct } from '../../use-cases/read-products.js';
 import { type AuthEnv, requireAdmin } from '../auth.js';
-import { idSchema, isoTimeSchema, moneySchema, parseJsonBody, parsePathId } from '../validation.js';
+import {
+  idSchema,
+  isoTimeSchema,
+  moneySchema,
+  parseJsonBody,
+  parsePathId,
+  textSchema,
+} from '../validation.js';
 
 export const MAX_STOCK = 1_000_000_000;
 export const MAX_PER_USER_LIMIT = 1_000_000;
@@ -14,7 +21,7 @@ export const MAX_RESERVATION_TTL_SECONDS = 24 * 60 * 60;
 const createProductBody = z
   .object({
     id: idSchema.optional(),
-    name: z.string().trim().min(1, 'must not be empty').max(200),
+    name: textSchema(200),
     price: moneySchema,
     stock: z.number().int('must be an integer').min(0).max(MAX_STOCK),
     perUserLimit: z.number().int('must be an integer').min(1).max(MAX_PER_USER_LIMIT).optional(),
