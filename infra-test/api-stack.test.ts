@@ -49,13 +49,19 @@ describe('IAM: least privilege, exact actions on exact resources', () => {
     Http: [
       ...send('persistQueue', 'fanoutQueue'),
       ...probe,
-      ...read('jwtSecret', 'webhookSecret', 'redisAuthToken', 'databaseSecret'),
+      ...read('jwtSecret', 'webhookSecret', 'redisAuthToken', 'appDatabaseSecret'),
     ],
     Ws: [...read('jwtSecret', 'redisAuthToken'), ...post],
-    Writer: [...consume('persistQueue'), ...read('databaseSecret')],
+    // The application user for the request path; the schema owner's secret only for migrate,
+    // which also reads the application user's to create it.
+    Writer: [...consume('persistQueue'), ...read('appDatabaseSecret')],
     Fanout: [...consume('fanoutQueue'), ...send('fanoutQueue'), ...read('redisAuthToken'), ...post],
-    Sweeper: [...send('persistQueue', 'fanoutQueue'), ...probe, ...read('redisAuthToken', 'databaseSecret')],
-    Migrate: read('databaseSecret'),
+    Sweeper: [
+      ...send('persistQueue', 'fanoutQueue'),
+      ...probe,
+      ...read('redisAuthToken', 'appDatabaseSecret'),
+    ],
+    Migrate: read('databaseSecret', 'appDatabaseSecret'),
   };
   for (const name of FUNCTIONS) {
     it(`${name} function gets exactly what it needs`, () => {
@@ -129,7 +135,7 @@ describe('functions', () => {
     Writer: [...common, ...db],
     Fanout: [...common, ...redis, 'FANOUT_QUEUE_URL', 'WS_MANAGEMENT_ENDPOINT'],
     Sweeper: [...common, ...redis, ...db, ...queues],
-    Migrate: [...common, ...db, 'MIGRATIONS_DIR'],
+    Migrate: [...common, ...db, 'APP_DATABASE_SECRET_ARN', 'MIGRATIONS_DIR'],
   };
   for (const name of FUNCTIONS) {
     it(`${name} gets exactly the variables of docs/CONVENTIONS.md it uses`, () => {

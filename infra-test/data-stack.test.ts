@@ -17,7 +17,8 @@ describe('queues', () => {
     for (const q of queues) expect(q.SqsManagedSseEnabled).toBe(true);
     dev.data.hasResourceProperties('AWS::SQS::Queue', {
       QueueName: 'live-sale-dev-persist',
-      MessageRetentionPeriod: 14 * 86_400,
+      // Shorter than the DLQ's 14 days (issue 19, item 12).
+      MessageRetentionPeriod: 4 * 86_400,
       RedrivePolicy: {
         deadLetterTargetArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('PersistDeadLetter'), 'Arn'] },
         maxReceiveCount: 5,
@@ -80,11 +81,14 @@ describe('Redis (ElastiCache)', () => {
     });
   });
 
-  it('dev is one small node; prod is 2 shards x (primary + replica), Multi-AZ, with automatic failover', () => {
+  it('dev is one small shard with a replica; prod is 2 shards x (primary + replica), Multi-AZ, with automatic failover', () => {
+    // A cluster-mode group with failover on and no replica fails later updates (issue 19, item 11).
     dev.data.hasResourceProperties('AWS::ElastiCache::ReplicationGroup', {
       NumNodeGroups: 1,
-      ReplicasPerNodeGroup: 0,
-      MultiAZEnabled: false,
+      ReplicasPerNodeGroup: 1,
+      MultiAZEnabled: true,
+      AutomaticFailoverEnabled: true,
+      CacheNodeType: 'cache.t4g.small',
     });
     prod.data.hasResourceProperties('AWS::ElastiCache::ReplicationGroup', {
       NumNodeGroups: 2,
@@ -134,12 +138,13 @@ describe('PostgreSQL (Aurora Serverless v2 + RDS Proxy)', () => {
     prod.data.hasResource('AWS::RDS::DBCluster', { DeletionPolicy: 'Snapshot' });
   });
 
-  it('is reached through an RDS Proxy that requires TLS and uses the cluster secret', () => {
+  it('is reached through an RDS Proxy that requires TLS and knows the master and the application user', () => {
     dev.data.hasResourceProperties('AWS::RDS::DBProxy', {
       EngineFamily: 'POSTGRESQL',
       RequireTLS: true,
       Auth: [
         Match.objectLike({ SecretArn: { Ref: Match.stringLikeRegexp('DatabaseClusterSecretAttachment') } }),
+        Match.objectLike({ SecretArn: { Ref: Match.stringLikeRegexp('DatabaseAppSecretAttachment') } }),
       ],
     });
   });

@@ -1,5 +1,5 @@
 import { type App, Tags } from 'aws-cdk-lib';
-import { type StageConfig, stageConfig, stages } from './config/stages.js';
+import { pinContextKey, type StageConfig, stageConfig, stages } from './config/stages.js';
 import { addNagChecks } from './nag.js';
 import { ApiStack } from './stacks/api-stack.js';
 import { DataStack } from './stacks/data-stack.js';
@@ -34,14 +34,18 @@ export function addStage(app: App, stage: StageConfig): StageStacks {
 
 /**
  * `-c stage=dev` synthesizes one stage; without it every stage is synthesized (so `npm run synth`
- * checks them all). cdk-nag runs on whatever is synthesized and fails the synth on any finding
+ * checks them all; a stage that requires a pin and has none is then pinned to CHECK_ONLY_PIN, which
+ * no deploy accepts). cdk-nag runs on whatever is synthesized and fails the synth on any finding
  * that is not acknowledged with a reason.
  */
 export function buildApp(app: App): Record<string, StageStacks> {
   const requested = app.node.tryGetContext('stage') as string | undefined;
   const names = requested ? [requested] : Object.keys(stages);
   const result: Record<string, StageStacks> = {};
-  for (const name of names) result[name] = addStage(app, stageConfig(name));
+  for (const name of names) {
+    const pin: unknown = app.node.tryGetContext(pinContextKey(name));
+    result[name] = addStage(app, stageConfig(name, { pin, forDeploy: requested === name }));
+  }
   addNagChecks(app);
   return result;
 }

@@ -5,7 +5,7 @@ import { type Environment, readEnvironment } from '../config.js';
 import type { LogSink } from '../ports/logger.js';
 import type { Counter } from '../ports/realtime.js';
 import { composeRealtime } from '../ws/compose.js';
-import type { FanOutDeps } from './fan-out.js';
+import { FANOUT_LEASE_WAIT_MS, type FanOutDeps } from './fan-out.js';
 
 /** The composition root of the fan-out function: adapters are made here, once per cold start. */
 export async function composeFanOut(
@@ -24,7 +24,7 @@ export async function composeFanOut(
       metrics,
       logger,
       concurrency: env.FANOUT_CONCURRENCY,
-      leaseWaitMs: 12_000,
+      leaseWaitMs: FANOUT_LEASE_WAIT_MS,
       ...(sqs && env.FANOUT_QUEUE_URL
         ? { parts: { queue: new SqsWavePartQueue(sqs, env.FANOUT_QUEUE_URL), size: env.FANOUT_PART_SIZE } }
         : {}),

@@ -26,6 +26,13 @@ import { forgetGone, postToAll } from './deliver.js';
 import { type Limiter, semaphore } from './semaphore.js';
 import { helpWithParts, sendInParts, sendPart, shouldSplit, type WavePartsDeps } from './wave-parts.js';
 
+/**
+ * How long a wave waits for another wave of its topic to release the lease (the function's
+ * `leaseWaitMs`). Part of the work the function's timeout is sized from (lib/config/functions.ts
+ * `fanoutWork`; an infra test compares the two).
+ */
+export const FANOUT_LEASE_WAIT_MS = 12_000;
+
 export interface FanOutDeps extends WavePartsDeps {
   /**
    * The entity's newest event in its deciding store. A wave pushes that, not only the newest event

@@ -5,6 +5,7 @@ import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import { buildApp, type StageStacks } from '../../lib/build-app.js';
+import { pinContextKey } from '../../lib/config/stages.js';
 
 export interface SynthesizedStage {
   readonly stacks: StageStacks;
@@ -17,10 +18,22 @@ export interface SynthesizedStage {
  * Synthesizes one stage exactly like `cdk synth -c stage=<name>` (cdk-nag included: a finding
  * without acknowledgement throws here), into a temporary directory. Call once per file.
  */
-export function synthesizeStage(stage: string): SynthesizedStage {
+/** What a team puts in cdk.json to deploy prod; an account of the AWS documentation examples. */
+export const TEST_PROD_PIN = {
+  account: '123456789012',
+  region: 'eu-west-1',
+  availabilityZones: ['eu-west-1a', 'eu-west-1b'],
+  corsOrigins: ['https://shop.live-sale.test'],
+  alarmEmail: 'oncall@live-sale.test',
+};
+
+export function synthesizeStage(
+  stage: string,
+  context: Record<string, unknown> = stage === 'prod' ? { [pinContextKey('prod')]: TEST_PROD_PIN } : {},
+): SynthesizedStage {
   const outdir = mkdtempSync(join(tmpdir(), `infra-${stage}-`));
   // Asset metadata, as the CLI asks for it, lets tests find each function's bundle directory.
-  const app = new App({ outdir, context: { stage, 'aws:cdk:enable-asset-metadata': true } });
+  const app = new App({ outdir, context: { stage, 'aws:cdk:enable-asset-metadata': true, ...context } });
   const stacks = buildApp(app)[stage];
   if (!stacks) throw new Error(`stage ${stage} was not built`);
   const assembly = app.synth();
@@ -69,6 +82,7 @@ export const RESOURCE_LABELS: Record<string, RegExp> = {
   webhookSecret: /WebhookSecret/,
   redisAuthToken: /RedisAuthToken/,
   databaseSecret: /DatabaseClusterSecret/,
+  appDatabaseSecret: /DatabaseAppSecret/,
   webSocketPost: /WebSocketApi.*\/live\/POST\/@connections\/\*/,
 };
 

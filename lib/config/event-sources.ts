@@ -1,3 +1,5 @@
+import { visibilityTimeoutFor } from './functions.js';
+
 /**
  * Queue and event-source settings shared by the CDK stacks and the local runtime, so that local
  * runs behave like the deployed SQS -> Lambda event source mappings.
@@ -12,7 +14,13 @@ export interface QueueSettings {
   readonly maxBatchingWindowMs: number;
   /** Concurrent invocations of the consuming function. */
   readonly maxConcurrency: number;
+  /**
+   * Shorter than the DLQ's: SQS keeps a message's original enqueue time when it moves it to the
+   * DLQ, so a DLQ that kept messages no longer than its source would drop old ones at once.
+   */
   readonly retentionDays: number;
+  /** 14 (the SQS maximum) when not given. */
+  readonly deadLetterRetentionDays?: number;
   /** The Lambda entry consuming the queue. */
   readonly consumer: 'writer' | 'fanout';
 }
@@ -20,17 +28,20 @@ export interface QueueSettings {
 export const queueSettings: Record<'persist' | 'fanout', QueueSettings> = {
   persist: {
     name: 'persist',
-    visibilityTimeoutSeconds: 60,
+    // Six times the writer's timeout (lib/config/functions.ts).
+    visibilityTimeoutSeconds: visibilityTimeoutFor('writer'),
     maxReceiveCount: 5,
     batchSize: 100,
     maxBatchingWindowMs: 1_000,
     maxConcurrency: 5,
-    retentionDays: 14,
+    retentionDays: 4,
+    deadLetterRetentionDays: 14,
     consumer: 'writer',
   },
   fanout: {
     name: 'fanout',
-    visibilityTimeoutSeconds: 30,
+    // Six times the fan-out's timeout, which is sized from its work (lib/config/functions.ts).
+    visibilityTimeoutSeconds: visibilityTimeoutFor('fanout'),
     maxReceiveCount: 3,
     // Latency-sensitive: no batching window. Lambda takes windows in whole seconds and needs one
     // (>= 1 s) for batches over 10, so the fan-out reads up to 10 per batch; the HTTP side already
@@ -39,6 +50,7 @@ export const queueSettings: Record<'persist' | 'fanout', QueueSettings> = {
     maxBatchingWindowMs: 0,
     maxConcurrency: 10,
     retentionDays: 1,
+    deadLetterRetentionDays: 14,
     consumer: 'fanout',
   },
 };

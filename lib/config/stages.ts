@@ -1,4 +1,5 @@
 import type { Environment } from 'aws-cdk-lib';
+import type { FunctionName } from './functions.js';
 
 /**
  * Every difference between dev and prod lives here, typed. Stacks read a `StageConfig` and never
@@ -55,7 +56,18 @@ export interface StageConfig {
   };
   readonly functions: {
     readonly httpMemoryMb: number;
+    /**
+     * Reserved concurrency: a bid spike on http (which takes the unreserved rest) can never starve
+     * $connect, the fan-out, the writer or the sweeper. Each queue consumer gets at least its event
+     * source's maxConcurrency. The account must keep >= 100 unreserved (docs/DEPLOY.md).
+     */
+    readonly reservedConcurrency: Readonly<Partial<Record<FunctionName, number>>>;
   };
+  /**
+   * The stage must be pinned (account, region, AZs, CORS origins) by the CDK context key
+   * `live-sale:<name>` before it can be synthesized for a deploy (see stageConfig).
+   */
+  readonly requiresPin?: boolean;
   readonly alarms: {
     readonly httpP99LatencyMs: number;
     readonly lambdaErrorsPer5Min: number;
@@ -77,8 +89,11 @@ export const stages = {
       parameterGroup: 'default.valkey8.cluster.on',
       nodeType: 'cache.t4g.small',
       shards: 1,
-      replicasPerShard: 0,
-      multiAz: false,
+      // One replica: updates of a cluster-mode group with no replica and automatic failover on
+      // (which cluster mode requires) are reported to fail. The replica is also what a failover
+      // test in dev needs.
+      replicasPerShard: 1,
+      multiAz: true,
       snapshotRetentionDays: 1,
     },
     database: {
@@ -93,7 +108,10 @@ export const stages = {
     logLevel: 'DEBUG',
     http: { rateLimit: 500, burstLimit: 1_000, corsOrigins: ['*'] },
     websocket: { rateLimit: 200, burstLimit: 400 },
-    functions: { httpMemoryMb: 1024 },
+    functions: {
+      httpMemoryMb: 1024,
+      reservedConcurrency: { ws: 10, writer: 5, fanout: 10, sweeper: 1, migrate: 1 },
+    },
     alarms: {
       httpP99LatencyMs: 500,
       lambdaErrorsPer5Min: 5,
@@ -125,9 +143,15 @@ export const stages = {
     retainData: true,
     logRetentionDays: 90,
     logLevel: 'INFO',
-    http: { rateLimit: 5_000, burstLimit: 5_000, corsOrigins: ['https://example.com'] },
+    // The origins come from the pin (requiresPin): there is no safe default for a shop's origin.
+    http: { rateLimit: 5_000, burstLimit: 5_000, corsOrigins: [] },
     websocket: { rateLimit: 2_000, burstLimit: 2_000 },
-    functions: { httpMemoryMb: 1769 },
+    functions: {
+      httpMemoryMb: 1769,
+      // $connect: 500 new connections/s (the account quota) x ~20 ms is ~10 in flight; 100 is room.
+      reservedConcurrency: { ws: 100, writer: 5, fanout: 10, sweeper: 1, migrate: 1 },
+    },
+    requiresPin: true,
     alarms: {
       httpP99LatencyMs: 250,
       lambdaErrorsPer5Min: 1,
@@ -140,11 +164,84 @@ export const stages = {
 
 export type StageName = keyof typeof stages;
 
-export function stageConfig(name: string): StageConfig {
+/** Where a stage that `requiresPin` is deployed, from the CDK context key `live-sale:<stage>`. */
+export interface StagePin {
+  readonly account: string;
+  readonly region: string;
+  readonly availabilityZones: string[];
+  readonly corsOrigins: string[];
+  readonly alarmEmail?: string;
+}
+
+export const pinContextKey = (stage: string) => `live-sale:${stage}`;
+
+/**
+ * Used when every stage is synthesized for checks (`npm run synth`, tests) and the pin is absent:
+ * an account no credentials belong to, so a deploy of such a template is refused by the CDK CLI
+ * before anything is created, and an origin under `.invalid` (RFC 2606), which never resolves.
+ */
+export const CHECK_ONLY_PIN: StagePin = {
+  account: '000000000000',
+  region: 'us-east-1',
+  availabilityZones: ['us-east-1a', 'us-east-1b'],
+  corsOrigins: ['https://unpinned.invalid'],
+};
+
+function parsePin(stage: string, raw: unknown): StagePin {
+  const value = (typeof raw === 'string' ? JSON.parse(raw) : raw) as Partial<StagePin> | null;
+  const problems: string[] = [];
+  if (!value || typeof value !== 'object') problems.push('not an object');
+  const pin = value ?? {};
+  if (!/^\d{12}$/.test(String(pin.account))) problems.push('account: 12 digits');
+  if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(String(pin.region))) problems.push('region: e.g. eu-west-1');
+  const azs = Array.isArray(pin.availabilityZones) ? pin.availabilityZones : [];
+  if (azs.length < 2 || azs.some((az) => !String(az).startsWith(String(pin.region))))
+    problems.push('availabilityZones: two or more zones of the region');
+  const origins = Array.isArray(pin.corsOrigins) ? pin.corsOrigins : [];
+  if (
+    origins.length === 0 ||
+    origins.some((o) => !/^https:\/\/[^/*]+$/.test(String(o)) || /example\.com$/.test(String(o)))
+  )
+    problems.push('corsOrigins: the real https:// origins of the shop (no wildcard, no placeholder)');
+  if (problems.length > 0) {
+    throw new Error(`context ${pinContextKey(stage)} is invalid: ${problems.join('; ')}`);
+  }
+  return pin as StagePin;
+}
+
+export interface StageOptions {
+  /** The value of the context key `live-sale:<stage>` (object, or JSON when given with -c). */
+  readonly pin?: unknown;
+  /**
+   * True when this stage alone is synthesized (`-c stage=<name>`, the deploy path): a stage that
+   * requires a pin then refuses to synthesize without one.
+   */
+  readonly forDeploy?: boolean;
+}
+
+export function stageConfig(name: string, options: StageOptions = {}): StageConfig {
   if (!(name in stages)) {
     throw new Error(`unknown stage "${name}"; expected one of: ${Object.keys(stages).join(', ')}`);
   }
-  const config: StageConfig = stages[name as StageName];
+  let config: StageConfig = stages[name as StageName];
+  if (config.requiresPin) {
+    if (options.pin === undefined && options.forDeploy) {
+      throw new Error(
+        `stage "${name}" must be pinned before a deploy: set the context key ${pinContextKey(name)} ` +
+          '(cdk.json "context", or -c) to {"account": "<12 digits>", "region": "<region>", ' +
+          '"availabilityZones": ["<region>a", "<region>b"], "corsOrigins": ["https://<shop origin>"], ' +
+          '"alarmEmail": "<optional>"}; see docs/DEPLOY.md',
+      );
+    }
+    const pin = options.pin === undefined ? CHECK_ONLY_PIN : parsePin(name, options.pin);
+    config = {
+      ...config,
+      env: { account: pin.account, region: pin.region },
+      availabilityZones: pin.availabilityZones,
+      http: { ...config.http, corsOrigins: pin.corsOrigins },
+      alarms: { ...config.alarms, ...(pin.alarmEmail ? { email: pin.alarmEmail } : {}) },
+    };
+  }
   if (config.env?.region && !config.availabilityZones) {
     throw new Error(`stage "${name}" pins a region: give availabilityZones too, so synth needs no AZ lookup`);
   }

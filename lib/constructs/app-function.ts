@@ -9,12 +9,19 @@ import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
+import { type FunctionName, functionTimeoutSeconds } from '../config/functions.js';
 import type { StageConfig } from '../config/stages.js';
+
+export type { FunctionName } from '../config/functions.js';
 
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-/** The Lambda entries fixed by docs/CONVENTIONS.md. */
-export type FunctionName = 'http' | 'ws' | 'writer' | 'fanout' | 'sweeper' | 'migrate';
+/**
+ * Context value that recycles every function (docs/DEPLOY.md): `-c recycle=$(date +%s)` changes an
+ * environment variable, so each function gets a new version and fresh execution environments,
+ * which read the secrets again.
+ */
+export const RECYCLE_CONTEXT = 'recycle';
 
 export function entryPath(name: FunctionName): string {
   return path.join(PROJECT_ROOT, 'functions', name, 'lambda.ts');
@@ -47,37 +54,49 @@ export interface AppFunctionProps {
   readonly vpc: ec2.IVpc;
   readonly subnets: ec2.SubnetSelection;
   readonly memorySize?: number;
-  readonly timeout?: Duration;
   readonly commandHooks?: ICommandHooks;
 }
 
 /**
  * A NodejsFunction with the project's defaults (ESM, ARM64, Node 22, minified with source maps,
- * `.lua` as text, JSON logs in a log group with retention, placed in the VPC) and methods that
- * bind an environment variable and its IAM grant in one call, so neither can be forgotten.
+ * `.lua` as text, JSON logs at the stage's level in `/aws/lambda/<function name>` with retention,
+ * placed in the VPC, the timeout of lib/config/functions.ts, the stage's reserved concurrency) and
+ * methods that bind an environment variable and its IAM grant in one call, so neither can be
+ * forgotten.
  */
 export class AppFunction extends NodejsFunction {
   readonly functionLogGroup: logs.LogGroup;
 
   constructor(scope: Construct, id: string, props: AppFunctionProps) {
+    const functionName = `${props.serviceName}-${props.name}`;
+    // Named as Lambda would name it, so `aws logs tail /aws/lambda/<function>` finds it.
     const logGroup = new logs.LogGroup(scope, `${id}Logs`, {
+      logGroupName: `/aws/lambda/${functionName}`,
       retention: props.stage.logRetentionDays as logs.RetentionDays,
       removalPolicy: RemovalPolicy.DESTROY,
     });
+    const reserved = props.stage.functions.reservedConcurrency[props.name];
+    const recycle: unknown = scope.node.tryGetContext(RECYCLE_CONTEXT);
     super(scope, id, {
+      functionName,
       entry: entryPath(props.name),
       handler: 'handler',
       description: props.description,
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: lambda.Architecture.ARM_64,
       memorySize: props.memorySize ?? 512,
-      timeout: props.timeout ?? Duration.seconds(10),
+      timeout: Duration.seconds(functionTimeoutSeconds[props.name]),
+      ...(reserved !== undefined ? { reservedConcurrentExecutions: reserved } : {}),
       vpc: props.vpc,
       vpcSubnets: props.subnets,
       // Egress is opened rule by rule by the bindings (Redis, proxy, endpoints, internet 443).
       allowAllOutbound: false,
       logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
+      // With JSON logs Lambda filters application logs itself (INFO when unset), below whatever
+      // Powertools would print: both get the stage's level, or dev's DEBUG lines are dropped.
+      applicationLogLevelV2: lambda.ApplicationLogLevel[props.stage.logLevel],
+      systemLogLevelV2: lambda.SystemLogLevel.INFO,
       projectRoot: PROJECT_ROOT,
       depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
       environment: {
@@ -87,6 +106,7 @@ export class AppFunction extends NodejsFunction {
         // Readable stack traces from the minified bundle. The cost is paid when `error.stack` is
         // read, so expected 4xx errors must not log their stacks.
         NODE_OPTIONS: '--enable-source-maps',
+        ...(recycle !== undefined ? { RECYCLED_AT: String(recycle) } : {}),
       },
       bundling: {
         format: OutputFormat.ESM,

@@ -10,6 +10,13 @@ import { grantSecretValue } from './app-function.js';
 
 export const DATABASE_NAME = 'livesale';
 export const POSTGRES_PORT = 5432;
+/** The owner of the schema: the cluster's master user, used by the migrate function only. */
+export const MASTER_USER = 'livesale_admin';
+/** What http, writer and sweeper log in as: data rights on the tables, no DDL (migrate creates it). */
+export const APPLICATION_USER = 'livesale_app';
+
+/** Who a function connects as. */
+export type DatabaseUser = 'application' | 'owner';
 
 export interface DatabaseProps {
   readonly vpc: ec2.IVpc;
@@ -22,14 +29,19 @@ export interface DatabaseProps {
 
 /**
  * Aurora PostgreSQL Serverless v2, reached only through RDS Proxy (TLS required), which pools the
- * connections of many short-lived Lambda environments. Credentials are generated into Secrets
- * Manager; the secret's JSON (username, password, dbname, port, host) is what functions read,
- * with DATABASE_HOST overriding `host` by the proxy endpoint.
+ * connections of many short-lived Lambda environments. Two users, each with credentials generated
+ * into Secrets Manager and registered with the proxy: the master user (owns the schema; the migrate
+ * function only) and the application user (http, writer, sweeper), which the migrate function
+ * creates and grants data rights to. A secret's JSON (username, password, dbname, port, host) is
+ * what functions read, with DATABASE_HOST overriding `host` by the proxy endpoint.
  */
 export class Database extends Construct {
   readonly cluster: rds.DatabaseCluster;
   readonly proxy: rds.DatabaseProxy;
+  /** The master user's secret. */
   readonly secret: secretsmanager.ISecret;
+  /** The application user's secret. */
+  readonly applicationSecret: secretsmanager.ISecret;
 
   constructor(scope: Construct, id: string, props: DatabaseProps) {
     super(scope, id);
@@ -47,7 +59,7 @@ export class Database extends Construct {
     this.cluster = new rds.DatabaseCluster(this, 'Cluster', {
       engine: rds.DatabaseClusterEngine.auroraPostgres({ version: rds.AuroraPostgresEngineVersion.VER_16_9 }),
       clusterIdentifier: props.clusterIdentifier,
-      credentials: rds.Credentials.fromGeneratedSecret('livesale_admin'),
+      credentials: rds.Credentials.fromGeneratedSecret(MASTER_USER),
       defaultDatabaseName: DATABASE_NAME,
       writer: rds.ClusterInstance.serverlessV2('Writer'),
       readers: Array.from({ length: c.readers }, (_, i) =>
@@ -67,9 +79,21 @@ export class Database extends Construct {
     this.cluster.node.addDependency(postgresLogs);
     if (!this.cluster.secret) throw new Error('the cluster must have a generated secret');
     this.secret = this.cluster.secret;
+    // Secrets live as long as the data they open: a retained cluster without them is locked.
+    (this.cluster.node.findChild('Secret') as secretsmanager.Secret).applyRemovalPolicy(removalPolicy);
+
+    // Same generator and character set as the master secret; attached to the cluster, so the JSON
+    // carries host, port and dbname too.
+    const applicationSecret = new rds.DatabaseSecret(this, 'AppSecret', {
+      username: APPLICATION_USER,
+      dbname: DATABASE_NAME,
+    });
+    applicationSecret.applyRemovalPolicy(removalPolicy);
+    this.applicationSecret = applicationSecret.attach(this.cluster);
 
     this.proxy = this.cluster.addProxy('Proxy', {
-      secrets: [this.secret],
+      // The proxy logs in to PostgreSQL with the secret of the user the client names.
+      secrets: [this.secret, this.applicationSecret],
       vpc: props.vpc,
       vpcSubnets: props.subnets,
       requireTLS: true,
@@ -81,13 +105,19 @@ export class Database extends Construct {
   }
 
   /**
-   * Network path to the proxy, the credentials secret and the proxy endpoint, in one call.
-   * Functions connect to the proxy only, never to the cluster.
+   * Network path to the proxy, the credentials secret of `user` and the proxy endpoint, in one call.
+   * Functions connect to the proxy only, never to the cluster. The owner (migrate) also reads the
+   * application user's secret, to create that user with its password and grant it data rights.
    */
-  connect(fn: lambda.Function): void {
+  connect(fn: lambda.Function, user: DatabaseUser): void {
     fn.connections.allowTo(this.proxy, ec2.Port.tcp(POSTGRES_PORT), `${fn.node.id} to RDS Proxy`);
-    grantSecretValue(this.secret, fn);
-    fn.addEnvironment('DATABASE_SECRET_ARN', this.secret.secretArn);
+    const secret = user === 'owner' ? this.secret : this.applicationSecret;
+    grantSecretValue(secret, fn);
+    fn.addEnvironment('DATABASE_SECRET_ARN', secret.secretArn);
     fn.addEnvironment('DATABASE_HOST', this.proxy.endpoint);
+    if (user === 'owner') {
+      grantSecretValue(this.applicationSecret, fn);
+      fn.addEnvironment('APP_DATABASE_SECRET_ARN', this.applicationSecret.secretArn);
+    }
   }
 }

@@ -29,15 +29,8 @@ export function lambdaBatching(settings: QueueSettings): { batchSize: number; ma
 }
 
 /**
- * The consumer's timeout: a sixth of the queue's visibility timeout (AWS guidance for Lambda event
- * sources), so a message is never redelivered while an invocation may still be working on it.
- */
-export function consumerTimeout(settings: QueueSettings): Duration {
-  return Duration.seconds(Math.floor(settings.visibilityTimeoutSeconds / 6));
-}
-
-/**
- * An SQS queue that cannot lose a message silently: a dead-letter queue kept 14 days, SQS-managed
+ * An SQS queue that cannot lose a message silently: a dead-letter queue kept longer than the queue,
+ * SQS-managed
  * encryption at rest, TLS enforced by the queue policy. Producers and the consumer bind through
  * `sendFrom` / `consumeBy`, which set the env var or event source together with the IAM grant.
  */
@@ -49,13 +42,17 @@ export class DurableQueue extends Construct {
   constructor(scope: Construct, id: string, props: DurableQueueProps) {
     super(scope, id);
     const { settings } = props;
+    const deadLetterRetentionDays = settings.deadLetterRetentionDays ?? 14;
+    if (settings.retentionDays >= deadLetterRetentionDays) {
+      throw new Error(`${settings.name}: the queue must keep messages shorter than its DLQ`);
+    }
     this.settings = settings;
     const removalPolicy = props.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetter', {
       queueName: `${props.prefix}-${settings.name}-dlq`,
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
-      retentionPeriod: Duration.days(14),
+      retentionPeriod: Duration.days(deadLetterRetentionDays),
       removalPolicy,
     });
     this.queue = new sqs.Queue(this, 'Queue', {

@@ -35,9 +35,11 @@ export class RedisCluster extends Construct {
 
     // A plain string secret (what functions/config.ts `resolveSecret` reads without a field).
     // ElastiCache AUTH tokens: 16-128 printable characters, none of @ " / (so no punctuation).
+    // Kept with the replication group: a retained cluster whose token was deleted cannot be used.
     this.authToken = new secretsmanager.Secret(this, 'AuthToken', {
       description: `AUTH token of ElastiCache ${props.replicationGroupId}`,
       generateSecretString: { passwordLength: 64, excludePunctuation: true },
+      removalPolicy: props.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
     });
 
     this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
@@ -52,6 +54,11 @@ export class RedisCluster extends Construct {
     });
 
     const c = props.config;
+    if (c.replicasPerShard < 1) {
+      throw new Error(
+        'cluster mode needs automatic failover, and a group with failover but no replica fails later updates: give each shard a replica',
+      );
+    }
     this.replicationGroup = new elasticache.CfnReplicationGroup(this, 'ReplicationGroup', {
       replicationGroupId: props.replicationGroupId,
       replicationGroupDescription: 'Live sale state: auctions, products, connections',
@@ -62,7 +69,7 @@ export class RedisCluster extends Construct {
       clusterMode: 'enabled',
       numNodeGroups: c.shards,
       replicasPerNodeGroup: c.replicasPerShard,
-      // Required with cluster mode enabled; only promotes a replica when one exists.
+      // Required with cluster mode enabled; every stage runs a replica per shard for it.
       automaticFailoverEnabled: true,
       multiAzEnabled: c.multiAz,
       transitEncryptionEnabled: true,

@@ -1,5 +1,14 @@
 import * as path from 'node:path';
-import { type CfnElement, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import {
+  Annotations,
+  type CfnElement,
+  CfnOutput,
+  Duration,
+  RemovalPolicy,
+  Stack,
+  type StackProps,
+  Token,
+} from 'aws-cdk-lib';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration, WebSocketLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -10,9 +19,9 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as triggers from 'aws-cdk-lib/triggers';
 import type { Construct } from 'constructs';
 import { schedules } from '../config/event-sources.js';
+import { functionTimeoutSeconds } from '../config/functions.js';
 import type { StageConfig } from '../config/stages.js';
 import { AppFunction, type FunctionName } from '../constructs/app-function.js';
-import { consumerTimeout } from '../constructs/durable-queue.js';
 import { Monitoring } from '../constructs/monitoring.js';
 import { acknowledge } from '../nag.js';
 import type { DataStack } from './data-stack.js';
@@ -62,20 +71,16 @@ export class ApiStack extends Stack {
     });
     // ws and fanout call the management API, which no VPC endpoint serves: they need the NAT.
     const ws = fn('ws', 'WebSocket $connect / $disconnect / $default', { subnets: data.egressSubnets });
-    const writer = fn('writer', 'SQS persist -> PostgreSQL, idempotent, partial batch failures', {
-      timeout: consumerTimeout(data.persistQueue.settings),
-    });
+    // Timeouts come from lib/config/functions.ts (sized from each function's work; the queues'
+    // visibility timeouts are six times their consumer's).
+    const writer = fn('writer', 'SQS persist -> PostgreSQL, idempotent, partial batch failures');
     const fanout = fn('fanout', 'SQS fanout -> newest state per topic -> PostToConnection', {
       subnets: data.egressSubnets,
       memorySize: 1024,
-      timeout: consumerTimeout(data.fanoutQueue.settings),
     });
-    const sweeper = fn('sweeper', 'Every minute: close ended auctions, expire reservations, re-send outbox', {
-      timeout: Duration.seconds(55),
-    });
+    const sweeper = fn('sweeper', 'Every minute: close ended auctions, expire reservations, re-send outbox');
     const migrate = fn('migrate', 'Runs the SQL migrations at deploy (CDK Trigger)', {
       memorySize: 256,
-      timeout: Duration.minutes(5),
       commandHooks: {
         beforeBundling: () => [],
         beforeInstall: () => [],
@@ -92,7 +97,9 @@ export class ApiStack extends Stack {
 
     // --- bindings: each call sets the env var(s) and the matching grant / network rule -----------
     for (const f of [http, ws, fanout, sweeper]) data.redis.connect(f);
-    for (const f of [http, writer, sweeper, migrate]) data.database.connect(f);
+    // The application user for the request path; the schema owner only for migrations.
+    for (const f of [http, writer, sweeper]) data.database.connect(f, 'application');
+    data.database.connect(migrate, 'owner');
     for (const f of [http, sweeper]) {
       data.persistQueue.sendFrom(f, 'PERSIST_QUEUE_URL');
       data.fanoutQueue.sendFrom(f, 'FANOUT_QUEUE_URL');
@@ -176,14 +183,18 @@ export class ApiStack extends Stack {
       targets: [new targets.LambdaFunction(sweeper, { retryAttempts: 0, maxEventAge: Duration.seconds(60) })],
     });
     // Runs on every deploy whose migrate bundle (code or SQL files) changed, after the data stack
-    // and before the functions that need the new schema are updated.
-    new triggers.Trigger(this, 'RunMigrations', {
+    // and before the functions that need the new schema are updated. It waits for the migrate
+    // function's security-group rules (to the proxy, to the Secrets Manager endpoint): on a first
+    // deploy CloudFormation would otherwise invoke it before its packets may leave the function
+    // (and the handler retries the connect while the rules take effect).
+    const trigger = new triggers.Trigger(this, 'RunMigrations', {
       handler: migrate,
       executeOnHandlerChange: true,
       executeBefore: [http, writer, sweeper],
       invocationType: triggers.InvocationType.REQUEST_RESPONSE,
-      timeout: Duration.minutes(5),
+      timeout: Duration.seconds(functionTimeoutSeconds.migrate),
     });
+    trigger.executeAfter(...this.securityGroupRulesOf(migrate));
 
     // --- observability and outputs ---------------------------------------------------------------
     this.monitoring = new Monitoring(this, 'Monitoring', {
@@ -213,6 +224,17 @@ export class ApiStack extends Stack {
     });
     new CfnOutput(this, 'DashboardName', { value: this.monitoring.dashboard.dashboardName });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.monitoring.topic.topicArn });
+    new CfnOutput(this, 'AlarmSubscriptions', {
+      value: stage.alarms.email ?? 'none: alarms notify nobody until the topic has a subscriber',
+      description: 'Who the alarm topic notifies (alarms.email in lib/config/stages.ts or the pin)',
+    });
+    if (!stage.alarms.email) {
+      // Printed by synth and deploy: an alarm that reaches no one is easy to miss.
+      Annotations.of(this).addWarningV2(
+        'live-sale:alarms-unsubscribed',
+        `stage ${stage.name}: the alarm topic has no subscription, alarms notify nobody. Set alarms.email (or "alarmEmail" in the pin), or subscribe to the AlarmTopicArn output (docs/DEPLOY.md).`,
+      );
+    }
 
     this.acknowledgeFindings();
   }
@@ -239,6 +261,31 @@ export class ApiStack extends Stack {
     f.addEnvironment('WS_MANAGEMENT_ENDPOINT', this.webSocketStage.callbackUrl);
   }
 
+  /**
+   * The security-group rules that open a function's network paths. Rules to resources of the data
+   * stack are separate resources (AWS::EC2::SecurityGroupIngress/Egress) in this stack; the
+   * function's own group carries its egress rules inline.
+   */
+  private securityGroupRulesOf(f: AppFunction): CfnElement[] {
+    const groups = new Set(f.connections.securityGroups.map((g) => g.securityGroupId));
+    const rules: CfnElement[] = [];
+    for (const child of this.node.findAll()) {
+      if (!(child instanceof ec2.CfnSecurityGroupIngress || child instanceof ec2.CfnSecurityGroupEgress))
+        continue;
+      const ends = [
+        child instanceof ec2.CfnSecurityGroupIngress ? child.sourceSecurityGroupId : child.groupId,
+        child instanceof ec2.CfnSecurityGroupEgress ? child.destinationSecurityGroupId : undefined,
+      ];
+      if (ends.some((end) => end !== undefined && groups.has(end))) rules.push(child);
+    }
+    for (const group of f.connections.securityGroups) {
+      const cfn = group.node.defaultChild;
+      if (cfn instanceof ec2.CfnSecurityGroup) rules.push(cfn);
+    }
+    if (rules.length < 2) throw new Error(`${f.node.id}: expected its security-group rules`);
+    return rules;
+  }
+
   private acknowledgeFindings(): void {
     for (const [name, f] of Object.entries(this.functions)) {
       acknowledge(
@@ -255,10 +302,13 @@ export class ApiStack extends Stack {
         );
       }
     }
+    // cdk-nag names an environment-agnostic stack's region and account by their pseudo parameters.
+    const region = Token.isUnresolved(this.region) ? '<AWS::Region>' : this.region;
+    const account = Token.isUnresolved(this.account) ? '<AWS::AccountId>' : this.account;
     for (const f of [this.functions.ws, this.functions.fanout]) {
       acknowledge(
         f,
-        `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<${this.getLogicalId(this.webSocketApi.node.defaultChild as CfnElement)}>/${WEBSOCKET_STAGE}/POST/@connections/*]`,
+        `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:${region}:${account}:<${this.getLogicalId(this.webSocketApi.node.defaultChild as CfnElement)}>/${WEBSOCKET_STAGE}/POST/@connections/*]`,
         'Connection ids are created at runtime by API Gateway; the grant is already scoped to this API, its one stage and the POST method (PostToConnection).',
       );
     }

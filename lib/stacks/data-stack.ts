@@ -144,6 +144,11 @@ export class DataStack extends Stack {
       'Functions read the credentials once per cold start; rotating under them would fail new proxy connections until every environment recycles. Enable addRotationSingleUser once the postgres adapter re-reads the secret on an authentication error.',
     );
     acknowledge(
+      this.database.node.findChild('AppSecret'),
+      'AwsSolutions-SMG4',
+      'Functions read the application credentials once per cold start; a rotation under them would fail new proxy logins until every environment recycles. Rotate by hand: put a new password, redeploy with -c recycle (the migrate function sets it on the role), see docs/DEPLOY.md.',
+    );
+    acknowledge(
       this.redis.replicationGroup,
       'AwsSolutions-AEC5',
       'Port 6379 is the documented REDIS_URL contract; the security group admits only the functions that use Redis, and AUTH + TLS are required, so a non-default port adds nothing.',
@@ -153,13 +158,6 @@ export class DataStack extends Stack {
       'AwsSolutions-RDS11',
       'Clients reach PostgreSQL only through RDS Proxy, which listens on 5432 whatever the cluster port; the security groups admit only the proxy.',
     );
-    if (!stage.redis.multiAz) {
-      acknowledge(
-        this.redis.replicationGroup,
-        'AwsSolutions-AEC4',
-        `Stage ${stage.name} runs one node without replicas to save cost; prod runs Multi-AZ with automatic failover (lib/config/stages.ts).`,
-      );
-    }
     if (!stage.database.deletionProtection) {
       acknowledge(
         this.database.cluster,

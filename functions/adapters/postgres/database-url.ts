@@ -9,6 +9,8 @@ const databaseSchema = z.object({
   DATABASE_URL: z.string().min(1).optional(),
   DATABASE_SECRET_ARN: z.string().min(1).optional(),
   DATABASE_HOST: z.string().min(1).optional(),
+  /** migrate only: the application user's secret, to create that user (application-user.ts). */
+  APP_DATABASE_SECRET_ARN: z.string().min(1).optional(),
   AWS_REGION: z.string().default('us-east-1'),
 });
 
@@ -26,7 +28,7 @@ export function readDatabaseEnvironment(env: NodeJS.ProcessEnv = process.env): D
 /**
  * The PostgreSQL URL: DATABASE_URL directly (local, tests), or built from the RDS-generated secret
  * (DATABASE_SECRET_ARN: JSON with username, password, port, dbname) and DATABASE_HOST (the RDS Proxy
- * endpoint), with TLS. Undefined when neither is configured.
+ * endpoint), with verified TLS. Undefined when neither is configured.
  */
 export async function resolveDatabaseUrl(env: DatabaseEnvironment): Promise<string | undefined> {
   if (env.DATABASE_URL) return env.DATABASE_URL;
@@ -37,8 +39,12 @@ export async function resolveDatabaseUrl(env: DatabaseEnvironment): Promise<stri
 }
 
 /**
- * The URL for the RDS-generated secret, through the RDS Proxy endpoint when `host` is given: TLS
- * required, and no named prepared statements (`prepare=false`, read by postgres.js): RDS Proxy pins
+ * The URL for the RDS-generated secret, through the RDS Proxy endpoint when `host` is given:
+ * `sslmode=verify-full` (postgres.js then verifies the chain and the host name; `require` would
+ * accept any certificate, so anyone on the path could pose as the database). The RDS Proxy serves an
+ * ACM certificate for its endpoint, which chains to the Amazon Root CAs of the trust store Node.js
+ * ships (no RDS CA bundle needed; see docs/DEPLOY.md, "TLS to PostgreSQL"). No named prepared
+ * statements (`prepare=false`, read by postgres.js): RDS Proxy pins
  * a client session to one database connection once it prepares a named statement, which would undo
  * the pooling the proxy is there for (Lambda instances come and go by the hundred).
  */
@@ -59,9 +65,22 @@ export function databaseUrlFromSecret(secret: Record<string, unknown>, proxyHost
   url.username = encodeURIComponent(secret.username);
   url.password = encodeURIComponent(secret.password);
   url.pathname = `/${typeof secret.dbname === 'string' ? secret.dbname : 'postgres'}`;
-  url.searchParams.set('sslmode', 'require');
+  url.searchParams.set('sslmode', 'verify-full');
   url.searchParams.set('prepare', 'false');
   return url.toString();
+}
+
+/** The application user's credentials from APP_DATABASE_SECRET_ARN (migrate), if configured. */
+export async function resolveApplicationUser(
+  env: DatabaseEnvironment,
+): Promise<{ username: string; password: string } | undefined> {
+  if (!env.APP_DATABASE_SECRET_ARN) return undefined;
+  const raw = await resolveSecret(env as Environment, null, 'APP_DATABASE_SECRET_ARN');
+  const secret = JSON.parse(raw) as Record<string, unknown>;
+  if (typeof secret.username !== 'string' || typeof secret.password !== 'string') {
+    throw new ConfigurationError('the application database secret needs username and password');
+  }
+  return { username: secret.username, password: secret.password };
 }
 
 /** As resolveDatabaseUrl, but a function that cannot work without a database fails loudly. */
