@@ -292,6 +292,8 @@ describe('item 16: log levels, alarm subscribers, CORS, pinned prod, operator na
     expect(all.prod?.api.account).toBe(CHECK_ONLY_PIN.account);
     expect(stageConfig('prod').http.corsOrigins).toEqual(['https://unpinned.invalid']);
     expect(all.dev?.api.account).toMatch(/^\$\{Token/); // dev: environment-agnostic
+    // Offline: a pinned stage must not need a context lookup (the CLI would need credentials).
+    expect(app.synth().manifest.missing ?? []).toEqual([]);
   });
 
   it('-c recycle=<value> changes every function, so each gets fresh environments (new secrets)', () => {

@@ -42,10 +42,18 @@ export function buildApp(app: App): Record<string, StageStacks> {
   const requested = app.node.tryGetContext('stage') as string | undefined;
   const names = requested ? [requested] : Object.keys(stages);
   const result: Record<string, StageStacks> = {};
-  for (const name of names) {
-    const pin: unknown = app.node.tryGetContext(pinContextKey(name));
-    result[name] = addStage(app, stageConfig(name, { pin, forDeploy: requested === name }));
+  const configs = names.map((name) =>
+    stageConfig(name, { pin: app.node.tryGetContext(pinContextKey(name)), forDeploy: requested === name }),
+  );
+  // A pinned stage's zones are given; as context they spare the CLI an AZ lookup (credentials),
+  // which the VPC would otherwise ask for to check them. Context is set before any construct.
+  for (const config of configs) {
+    if (config.env?.account && config.env.region && config.availabilityZones) {
+      const key = `availability-zones:account=${config.env.account}:region=${config.env.region}`;
+      if (app.node.tryGetContext(key) === undefined) app.node.setContext(key, config.availabilityZones);
+    }
   }
+  for (const config of configs) result[config.name] = addStage(app, config);
   addNagChecks(app);
   return result;
 }
