@@ -41,6 +41,9 @@ const environmentSchema = z.object({
   BID_RATE_WINDOW_MS: positiveInt(1_000),
   ORDER_RATE_LIMIT: z.coerce.number().int().min(0).default(10),
   ORDER_RATE_WINDOW_MS: positiveInt(1_000),
+  /** Bids and reservations per user across all entities, counted before anything is written (see README). */
+  USER_RATE_LIMIT: z.coerce.number().int().min(0).default(20),
+  USER_RATE_WINDOW_MS: positiveInt(1_000),
   /** Local runtime only: how long SQS sends wait to fill a batch (a Lambda serves one request at a time). */
   SQS_COALESCE_MS: z.coerce.number().int().min(0).max(50).default(0),
   AWS_REGION: z.string().default('us-east-1'),

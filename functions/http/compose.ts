@@ -76,7 +76,10 @@ export async function composeHttpApp(
     ...DEFAULT_PRODUCT_STORE_LIMITS,
     orderRateLimit: { max: env.ORDER_RATE_LIMIT, windowMs: env.ORDER_RATE_WINDOW_MS },
   });
-  const claims = new RedisIdempotencyClaims(redis);
+  const claims = new RedisIdempotencyClaims(redis, {
+    max: env.USER_RATE_LIMIT,
+    windowMs: env.USER_RATE_WINDOW_MS,
+  });
   const newId = createUlidGenerator();
   const app = createHttpApp({
     jwtSecret,

@@ -9,8 +9,8 @@ export interface OutboxEntry {
 
 /** The outboxes of all entities, as the sweeper's re-send job sees them. */
 export interface Outboxes {
-  /** Oldest intents first. */
-  entries(limit: number): Promise<OutboxEntry[]>;
+  /** One page of all entries: start with cursor '0'; a returned cursor '0' means the last page. */
+  entries(cursor: string, count: number): Promise<{ cursor: string; entries: OutboxEntry[] }>;
   pending(member: string): Promise<EventEnvelope[]>;
   /** Drops the entry from the index unless a new intent arrived since it was listed. */
   release(entry: OutboxEntry): Promise<boolean>;

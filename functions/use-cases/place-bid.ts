@@ -9,6 +9,7 @@ import {
 import type { AuctionDeps } from './auction-use-cases.js';
 import { publishEvents } from './publish-events.js';
 import { auctionUnavailable, recoverAuction } from './recover-auction.js';
+import { underUserRules } from './user-requests.js';
 
 export interface PlaceBidInput {
   auctionId: string;
@@ -31,20 +32,20 @@ const refusalMessages = {
 /**
  * One bid: the deciding script applies every rule atomically; this use case only translates its
  * decision. A replayed Idempotency-Key yields the stored decision, which renders to the same body.
+ * The user-wide rate limit and key claim come first (see user-requests.ts).
  */
-export async function placeBid(
+export function placeBid(deps: AuctionDeps, input: PlaceBidInput): Promise<PlaceBidResult> {
+  return underUserRules(deps.claims, input.bidderId, input.idempotency, (admitMiss) =>
+    decideBid(deps, input, admitMiss, false),
+  );
+}
+
+async function decideBid(
   deps: AuctionDeps,
   input: PlaceBidInput,
-  afterRecovery = false,
+  admitMiss: () => Promise<void>,
+  afterRecovery: boolean,
 ): Promise<PlaceBidResult> {
-  if (input.idempotency) {
-    const claim = await deps.claims.claim(
-      input.bidderId,
-      input.idempotency.key,
-      input.idempotency.fingerprint,
-    );
-    if (claim === 'different') throw new IdempotencyKeyReusedError();
-  }
   const outcome = await deps.auctions.placeBid({ ...input, bidId: deps.newId() });
   if (outcome.ok) {
     if (!outcome.replayed) await publishEvents({ ...deps, outbox: deps.auctions }, [outcome.event]);
@@ -54,12 +55,15 @@ export async function placeBid(
     case 'auction_not_found': {
       // Redis lost it or evicted it: a closed auction takes no bid, a lost one is rebuilt first
       // (or answers 503 while fenced), so that a bid never lands on a state missing accepted bids.
+      // Looking it up costs PostgreSQL: counted toward the user's limit first.
+      if (!afterRecovery) await admitMiss();
       const recovery =
         deps.recovery && !afterRecovery ? await recoverAuction(deps.recovery, input.auctionId) : null;
       if (recovery?.kind === 'archived')
         throw new ConflictError('auction_closed', refusalMessages.auction_closed);
       if (recovery?.kind === 'fenced') throw auctionUnavailable(input.auctionId);
-      if (recovery?.kind === 'restored' || recovery?.kind === 'present') return placeBid(deps, input, true);
+      if (recovery?.kind === 'restored' || recovery?.kind === 'present')
+        return decideBid(deps, input, admitMiss, true);
       throw new NotFoundError('auction_not_found', `auction ${input.auctionId} does not exist`);
     }
     case 'idempotency_key_reused':

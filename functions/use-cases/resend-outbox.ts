@@ -1,6 +1,6 @@
 import type { EventPublisher } from '../ports/event-publisher.js';
 import type { LogSink } from '../ports/logger.js';
-import type { Outboxes } from '../ports/outbox.js';
+import type { OutboxEntry, Outboxes } from '../ports/outbox.js';
 import { publishEvents } from './publish-events.js';
 
 export interface ResendOutboxSettings {
@@ -8,7 +8,7 @@ export interface ResendOutboxSettings {
   resendAfterMs: number;
   /** An index entry with an empty outbox is dropped once its newest intent is this old. */
   releaseAfterMs: number;
-  /** Entities looked at per run. */
+  /** Index members read per page; a run pages through the whole index. */
   limit: number;
 }
 
@@ -30,8 +30,28 @@ export async function resendOutbox(
 ): Promise<{ entities: number; resent: number; released: number; failed: number }> {
   const counts = { entities: 0, resent: 0, released: 0, failed: 0 };
   const now = await deps.outboxes.now();
-  const entries = await deps.outboxes.entries(settings.limit);
-  counts.entities = entries.length;
+  // The whole index every run, page by page: a flood of index members must never hide a real
+  // outbox from the sweeper (a scan may return a member twice: it is looked at once).
+  const seen = new Set<string>();
+  let cursor = '0';
+  do {
+    const page = await deps.outboxes.entries(cursor, settings.limit);
+    cursor = page.cursor;
+    const entries = page.entries.filter((entry) => !seen.has(entry.member));
+    for (const entry of entries) seen.add(entry.member);
+    counts.entities += entries.length;
+    await resendPage(deps, settings, now, entries, counts);
+  } while (cursor !== '0');
+  return counts;
+}
+
+async function resendPage(
+  deps: { outboxes: Outboxes; publisher: EventPublisher; logger: LogSink },
+  settings: ResendOutboxSettings,
+  now: number,
+  entries: readonly OutboxEntry[],
+  counts: { entities: number; resent: number; released: number; failed: number },
+): Promise<void> {
   const CONCURRENCY = 32;
   for (let start = 0; start < entries.length; start += CONCURRENCY) {
     await Promise.all(
@@ -69,5 +89,4 @@ export async function resendOutbox(
       }),
     );
   }
-  return counts;
 }

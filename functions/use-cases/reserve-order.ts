@@ -3,6 +3,7 @@ import { type OrderView, toOrderView } from '../domain/product.js';
 import { type FlashSaleDeps, publishProductEvents } from './flash-sale-use-cases.js';
 import { applyParkedPayments } from './receive-payment.js';
 import { missingProductError } from './recover-product.js';
+import { underUserRules } from './user-requests.js';
 
 export interface ReserveOrderInput {
   productId: string;
@@ -14,12 +15,19 @@ export interface ReserveOrderInput {
 /**
  * One reservation: the deciding script applies every rule atomically; this use case only translates
  * its decision. A replayed Idempotency-Key yields the stored decision, which renders to the same body.
+ * The user-wide rate limit and key claim come first (see user-requests.ts).
  */
-export async function reserveOrder(deps: FlashSaleDeps, input: ReserveOrderInput): Promise<OrderView> {
-  if (input.idempotency) {
-    const claim = await deps.claims.claim(input.userId, input.idempotency.key, input.idempotency.fingerprint);
-    if (claim === 'different') throw new IdempotencyKeyReusedError();
-  }
+export function reserveOrder(deps: FlashSaleDeps, input: ReserveOrderInput): Promise<OrderView> {
+  return underUserRules(deps.claims, input.userId, input.idempotency, (admitMiss) =>
+    decideReservation(deps, input, admitMiss),
+  );
+}
+
+async function decideReservation(
+  deps: FlashSaleDeps,
+  input: ReserveOrderInput,
+  admitMiss: () => Promise<void>,
+): Promise<OrderView> {
   const outcome = await deps.products.reserve({
     ...input,
     orderId: deps.products.newOrderId(input.productId),
@@ -34,6 +42,8 @@ export async function reserveOrder(deps: FlashSaleDeps, input: ReserveOrderInput
   switch (outcome.code) {
     case 'product_not_found':
     case 'product_unavailable':
+      // Telling unknown from lost costs PostgreSQL: counted toward the user's limit first.
+      await admitMiss();
       throw await missingProductError(deps, input.productId);
     case 'idempotency_key_reused':
       throw new IdempotencyKeyReusedError();

@@ -24,6 +24,7 @@ export interface HttpFixtureOptions {
   sqsEndpoint: string;
   bidRateLimit?: number;
   orderRateLimit?: number;
+  userRateLimit?: number;
 }
 
 /**
@@ -51,6 +52,7 @@ export async function createHttpFixture(options: HttpFixtureOptions) {
     ORDER_RATE_LIMIT: String(options.orderRateLimit ?? 1_000_000),
     BID_RATE_LIMIT: String(options.bidRateLimit ?? 1_000_000),
     BID_RATE_WINDOW_MS: '1000',
+    USER_RATE_LIMIT: String(options.userRateLimit ?? 1_000_000),
   });
   const composed = await composeHttpApp(quietLogger, env);
   const adminToken = await tokenFor('admin-1', { admin: true });

@@ -6,6 +6,7 @@ import type { ArchivedAuction, AuctionArchive } from '../../ports/auction-archiv
 import type { ProductArchive } from '../../ports/product-archive.js';
 import type { ArchivedProduct } from '../../ports/product-store.js';
 import type { Sql } from './client.js';
+import { MissCache } from './miss-cache.js';
 
 /** Whether everything sent for an entity before `fencedSince` is persisted (see PersistQueueProbe). */
 export interface SettledCheck {
@@ -39,11 +40,14 @@ export class PostgresAuctionArchive implements AuctionArchive {
   constructor(
     private readonly sql: Sql,
     private readonly settledCheck: SettledCheck = NEVER_SETTLED,
+    private readonly misses: MissCache = new MissCache(),
   ) {}
 
   async find(auctionId: string): Promise<ArchivedAuction | null> {
+    if (this.misses.has(auctionId)) return null;
     const [row] = await this.sql<{ state: Record<string, string> }[]>`
       SELECT state FROM auctions WHERE id = ${auctionId}`;
+    if (!row) this.misses.add(auctionId);
     return row ? { state: parseAuctionRecord(row.state), record: row.state } : null;
   }
 
@@ -81,12 +85,17 @@ export class PostgresProductArchive implements ProductArchive {
   constructor(
     private readonly sql: Sql,
     private readonly settledCheck: SettledCheck = NEVER_SETTLED,
+    private readonly misses: MissCache = new MissCache(),
   ) {}
 
   async find(productId: string): Promise<ArchivedProduct | null> {
+    if (this.misses.has(productId)) return null;
     const [product] = await this.sql<{ state: Record<string, string> }[]>`
       SELECT state FROM products WHERE id = ${productId}`;
-    if (!product) return null;
+    if (!product) {
+      this.misses.add(productId);
+      return null;
+    }
     const orders = await this.sql<{ record: OrderRecord }[]>`
       SELECT record FROM orders WHERE product_id = ${productId} ORDER BY id`;
     return {

@@ -1,6 +1,6 @@
 import type { RedisClient } from './client.js';
 import { LuaScript } from './lua-script.js';
-import { OUTBOX_INDEX_KEY } from './redis-keys.js';
+import { OUTBOX_INDEX_KEY, stateKeyOf } from './redis-keys.js';
 import releaseSource from './scripts/release-outbox-index.lua';
 
 /**
@@ -28,24 +28,37 @@ export class OutboxIndex {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Notes that `member` (e.g. `a:ID`) is about to get outbox entries. Await it before the script. */
-  async intent(member: string): Promise<void> {
+  /**
+   * Notes that `member` (e.g. `a:ID`) is about to get outbox entries. Await it before the script.
+   * `ifExists`: only if Redis has the entity. Every deciding script refuses an entity it does not
+   * have without writing anything, so a request for an unknown id must not grow the index; an entity
+   * created between this check and the script is covered by its create's own (unconditional) intent,
+   * which the sweeper keeps for `graceMs`.
+   */
+  async intent(member: string, options: { ifExists?: boolean } = {}): Promise<void> {
     const now = this.now();
     const last = this.noted.get(member);
     if (last !== undefined && now - last < this.refreshMs) return;
+    if (options.ifExists && (await this.redis.exists(stateKeyOf(member))) === 0) return;
     await this.redis.zadd(OUTBOX_INDEX_KEY, 'GT', now, member);
     if (this.noted.size >= 10_000) this.noted.clear();
     this.noted.set(member, now);
   }
 
-  /** Oldest intents first; score as Redis printed it (used verbatim by `releaseIfUnchanged`). */
-  async members(limit: number): Promise<{ member: string; score: string }[]> {
-    const flat = await this.redis.zrange(OUTBOX_INDEX_KEY, 0, limit - 1, 'WITHSCORES');
+  /**
+   * One page of the whole index (ZSCAN: every member present for the whole scan is returned at least
+   * once, whatever the index's size). Start with cursor '0'; a returned cursor '0' ends the scan.
+   */
+  async page(
+    cursor: string,
+    count: number,
+  ): Promise<{ cursor: string; members: { member: string; score: string }[] }> {
+    const [next, flat] = await this.redis.zscan(OUTBOX_INDEX_KEY, cursor, 'COUNT', count);
     const members: { member: string; score: string }[] = [];
     for (let i = 0; i + 1 < flat.length; i += 2) {
       members.push({ member: flat[i] as string, score: flat[i + 1] as string });
     }
-    return members;
+    return { cursor: next, members };
   }
 
   /** Removes `member` only if no intent arrived since its score was read. */

@@ -30,7 +30,7 @@ export class RedisAuctionLifecycle implements AuctionCloser, AuctionRecoveryStor
   }
 
   async close(auctionId: string): Promise<CloseOutcome> {
-    await this.outboxIndex.intent(outboxMember('auction', auctionId));
+    await this.outboxIndex.intent(outboxMember('auction', auctionId), { ifExists: true });
     const outcome = await runCloseAuction(this.redis, auctionId, this.eventLogLength);
     if (outcome.ok) return { code: 'closed', event: outcome.event as EventEnvelope };
     if (outcome.code === 'not_ended') return { code: 'not_ended', endsAt: outcome.endsAt };

@@ -57,7 +57,7 @@ export class RedisAuctionStore implements AuctionStore {
   async placeBid(command: BidCommand): Promise<PlaceBidOutcome> {
     // Intent first (see outbox-index.ts): the sweeper can find this auction's outbox if the process
     // dies between the script and SQS.
-    await this.outboxIndex.intent(outboxMember('auction', command.auctionId));
+    await this.outboxIndex.intent(outboxMember('auction', command.auctionId), { ifExists: true });
     return runPlaceBid(this.redis, {
       ...command,
       rateLimit: this.limits.bidRateLimit,

@@ -1,19 +1,60 @@
-import type { IdempotencyClaims } from '../../ports/idempotency-claims.js';
+import type { IdempotencyClaims, UserRateLimited } from '../../ports/idempotency-claims.js';
 import type { RedisClient } from './client.js';
-import { idempotencyClaimKey } from './redis-keys.js';
+import { LuaScript } from './lua-script.js';
+import { idempotencyClaimKey, userRateLimitKey } from './redis-keys.js';
+import claimSource from './scripts/claim-idempotency-key.lua';
+import releaseSource from './scripts/release-idempotency-claim.lua';
 
 const CLAIM_TTL_SECONDS = 24 * 60 * 60;
 
-export class RedisIdempotencyClaims implements IdempotencyClaims {
-  constructor(private readonly redis: RedisClient) {}
+const claimScript = new LuaScript('claimIdempotencyKey', claimSource);
+const releaseScript = new LuaScript('releaseIdempotencyClaim', releaseSource);
 
-  async claim(userId: string, key: string, fingerprint: string): Promise<'new' | 'same' | 'different'> {
-    const claimKey = idempotencyClaimKey(userId, key);
-    const created = await this.redis.set(claimKey, fingerprint, 'EX', CLAIM_TTL_SECONDS, 'NX');
-    if (created === 'OK') return 'new';
-    const existing = await this.redis.get(claimKey);
-    // Expired between the two calls: the key is free again.
-    if (existing === null) return this.claim(userId, key, fingerprint);
-    return existing === fingerprint ? 'same' : 'different';
+export interface UserRateLimit {
+  /** Requests per user per window, 0 = no limit. */
+  max: number;
+  windowMs: number;
+}
+
+export const DEFAULT_USER_RATE_LIMIT: UserRateLimit = { max: 20, windowMs: 1_000 };
+
+/** A never-written key of the user's slot stands in for the claim when the request has no key. */
+const NO_KEY = '-';
+
+export class RedisIdempotencyClaims implements IdempotencyClaims {
+  constructor(
+    private readonly redis: RedisClient,
+    private readonly limit: UserRateLimit = DEFAULT_USER_RATE_LIMIT,
+  ) {}
+
+  private async run(userId: string, key: string, fingerprint: string): Promise<[string, number]> {
+    const [status, retryAfterMs] = (await claimScript.run(
+      this.redis,
+      [userRateLimitKey(userId), idempotencyClaimKey(userId, key)],
+      [this.limit.max, this.limit.windowMs, fingerprint, CLAIM_TTL_SECONDS],
+    )) as [string, number?];
+    return [status, Number(retryAfterMs ?? 0)];
+  }
+
+  async claim(
+    userId: string,
+    key: string,
+    fingerprint: string,
+  ): Promise<{ status: 'new' | 'same' | 'different' } | UserRateLimited> {
+    const [status, retryAfterMs] = await this.run(userId, key, fingerprint);
+    if (status === 'limited') return { status: 'rate_limited', retryAfterMs };
+    if (status === 'new' || status === 'same' || status === 'different') return { status };
+    throw new Error(`claimIdempotencyKey: unexpected reply ${status}`);
+  }
+
+  async admit(userId: string): Promise<{ status: 'admitted' } | UserRateLimited> {
+    const [status, retryAfterMs] = await this.run(userId, NO_KEY, '');
+    if (status === 'limited') return { status: 'rate_limited', retryAfterMs };
+    if (status === 'admitted') return { status };
+    throw new Error(`claimIdempotencyKey: unexpected reply ${status}`);
+  }
+
+  async release(userId: string, key: string, fingerprint: string): Promise<void> {
+    await releaseScript.run(this.redis, [idempotencyClaimKey(userId, key)], [fingerprint]);
   }
 }

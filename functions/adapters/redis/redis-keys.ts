@@ -85,6 +85,9 @@ export const orderKeys = (orderId: string) => {
 export const idempotencyClaimKey = (userId: string, key: string) =>
   `idem:${tag('u', userId)}:${keyPart(key)}`;
 
+/** The user's request counter for the user-wide rate limit (same slot as the user's claims). */
+export const userRateLimitKey = (userId: string) => `rl:${tag('u', userId)}`;
+
 /** Auctions by end time; the sweeper closes from it. Written before the create script (intent first). */
 export const AUCTIONS_BY_END_KEY = 'auctions:by-end';
 
@@ -106,6 +109,9 @@ export const outboxMember = (kind: 'auction' | 'product', id: string) =>
 
 /** The outbox of an index member: `{a:ID}:outbox` / `{p:ID}:outbox`, as auctionKeys/productKeys name it. */
 export const outboxKeyOf = (member: string) => `{${member}}:outbox`;
+
+/** The state key of an index member: `{a:ID}` / `{p:ID}`, as auctionKeys/productKeys name it. */
+export const stateKeyOf = (member: string) => `{${member}}`;
 
 /**
  * A topic's keys share the tag `{t:KIND:ID}` (a topic is `auction:ID` / `product:ID`; kind and id

@@ -13,8 +13,9 @@ export class RedisOutboxes implements Outboxes {
     private readonly index: OutboxIndex,
   ) {}
 
-  entries(limit: number): Promise<OutboxEntry[]> {
-    return this.index.members(limit);
+  async entries(cursor: string, count: number): Promise<{ cursor: string; entries: OutboxEntry[] }> {
+    const page = await this.index.page(cursor, count);
+    return { cursor: page.cursor, entries: page.members };
   }
 
   async pending(member: string): Promise<EventEnvelope[]> {

@@ -75,7 +75,7 @@ export class RedisProductStore implements ProductStore {
 
   async reserve(command: ReserveCommand) {
     // Intent first (see outbox-index.ts): the sweeper finds this product's outbox if the process dies.
-    await this.outboxIndex.intent(outboxMember('product', command.productId));
+    await this.outboxIndex.intent(outboxMember('product', command.productId), { ifExists: true });
     return runReserveOrder(this.redis, {
       ...command,
       rateLimit: this.limits.orderRateLimit,
@@ -86,7 +86,7 @@ export class RedisProductStore implements ProductStore {
   }
 
   async cancel(productId: string, orderId: string, userId: string) {
-    await this.outboxIndex.intent(outboxMember('product', productId));
+    await this.outboxIndex.intent(outboxMember('product', productId), { ifExists: true });
     return runCancelOrder(this.redis, {
       productId,
       orderId,
@@ -96,7 +96,7 @@ export class RedisProductStore implements ProductStore {
   }
 
   async applyPayment(productId: string, event: PaymentEvent) {
-    await this.outboxIndex.intent(outboxMember('product', productId));
+    await this.outboxIndex.intent(outboxMember('product', productId), { ifExists: true });
     return runApplyPayment(this.redis, { productId, event, eventLogLength: this.limits.eventLogLength });
   }
 
@@ -125,7 +125,7 @@ export class RedisProductStore implements ProductStore {
   }
 
   async expireOverdue(productId: string) {
-    await this.outboxIndex.intent(outboxMember('product', productId));
+    await this.outboxIndex.intent(outboxMember('product', productId), { ifExists: true });
     return runExpireReservations(this.redis, {
       productId,
       max: this.limits.expireBatch,

@@ -1,0 +1,32 @@
+--[[
+claim-idempotency-key.lua: count one request of a user toward the user-wide rate limit and, if it
+carries an Idempotency-Key and is within the limit, claim the key user-wide (first fingerprint
+wins). Both keys carry the user's hash tag `{u:USER}`: one slot. Runs before anything else of a bid
+or a reservation is written, so a user over the limit writes nothing but this counter.
+
+KEYS[1]  rl:{u:USER}          the user's request counter for the current window (PX = window)
+KEYS[2]  idem:{u:USER}:KEY    the claim: the request fingerprint (never written without a key)
+ARGV[1]  requests allowed per window, 0 = no limit
+ARGV[2]  window, ms
+ARGV[3]  request fingerprint, '' = no Idempotency-Key (count only)
+ARGV[4]  claim lifetime, seconds
+Reply (array): {'limited', retryAfterMs} | {'admitted'} (no key) | {'new'} | {'same'} | {'different'}
+]]
+local limit = tonumber(ARGV[1])
+if limit > 0 then
+  local count = redis.call('INCR', KEYS[1])
+  if count == 1 then redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2])) end
+  if count > limit then
+    local ttl = redis.call('PTTL', KEYS[1])
+    if ttl < 0 then
+      redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]))
+      ttl = tonumber(ARGV[2])
+    end
+    return { 'limited', ttl }
+  end
+end
+local fingerprint = ARGV[3]
+if fingerprint == '' then return { 'admitted' } end
+if redis.call('SET', KEYS[2], fingerprint, 'EX', tonumber(ARGV[4]), 'NX') then return { 'new' } end
+if redis.call('GET', KEYS[2]) == fingerprint then return { 'same' } end
+return { 'different' }
