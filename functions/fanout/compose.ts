@@ -1,7 +1,8 @@
+import { SignedPostMessenger } from '../adapters/apigw/signed-post-messenger.js';
 import { RedisTopicReader } from '../adapters/redis/redis-topic-reader.js';
 import { createSqsClient } from '../adapters/sqs/sqs-client.js';
 import { SqsWavePartQueue } from '../adapters/sqs/sqs-wave-part-queue.js';
-import { type Environment, readEnvironment } from '../config.js';
+import { type Environment, readEnvironment, required } from '../config.js';
 import type { LogSink } from '../ports/logger.js';
 import type { Counter } from '../ports/realtime.js';
 import { composeRealtime } from '../ws/compose.js';
@@ -13,14 +14,28 @@ export async function composeFanOut(
   metrics: Counter,
   env: Environment = readEnvironment(),
 ): Promise<{ deps: FanOutDeps; close: () => Promise<void> }> {
-  const realtime = await composeRealtime(logger, env, { maxSockets: env.FANOUT_CONCURRENCY });
+  const realtime = await composeRealtime(logger, env, { maxSockets: 1 });
+  // Waves post through the lean signed path (one keep-alive request per receiver, the payload hashed
+  // once per wave); the SDK client lends it its credential provider chain. README: "Fan-out".
+  const messenger = new SignedPostMessenger({
+    endpoint: required(env, 'WS_MANAGEMENT_ENDPOINT'),
+    region: env.AWS_REGION,
+    credentials: realtime.client.config.credentials,
+    maxSockets: env.FANOUT_CONCURRENCY,
+    timeoutMs: env.FANOUT_POST_TIMEOUT_MS,
+    onError: (connectionId, error) =>
+      logger.warn('PostToConnection failed', {
+        connectionId,
+        error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+      }),
+  });
   // Large waves are split and their parts put back on the fanout queue for other invocations.
   const sqs = env.FANOUT_QUEUE_URL ? createSqsClient(env) : undefined;
   return {
     deps: {
       registry: realtime.registry,
       topics: new RedisTopicReader(realtime.redis),
-      messenger: realtime.messenger,
+      messenger,
       metrics,
       logger,
       concurrency: env.FANOUT_CONCURRENCY,
@@ -30,6 +45,7 @@ export async function composeFanOut(
         : {}),
     },
     close: async () => {
+      messenger.destroy();
       sqs?.destroy();
       await realtime.close();
     },

@@ -1,3 +1,4 @@
+import type { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
 import {
   createManagementApiClient,
   ManagementApiMessenger,
@@ -14,7 +15,10 @@ import type { WsDeps } from './handle-event.js';
 export interface ComposedRealtime {
   redis: RedisClient;
   registry: RedisConnectionRegistry;
+  /** PostToConnection through the SDK client: the ws function's one reply per request. */
   messenger: ManagementApiMessenger;
+  /** The SDK client, whose provider chain also signs the fan-out's lean posts. */
+  client: ApiGatewayManagementApiClient;
   close: () => Promise<void>;
 }
 
@@ -48,6 +52,7 @@ export async function composeRealtime(
     redis,
     registry: new RedisConnectionRegistry(redis),
     messenger,
+    client,
     close: async () => {
       client.destroy();
       await redis.quit().catch(() => undefined);

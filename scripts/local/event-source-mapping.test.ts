@@ -100,9 +100,6 @@ describe('SQS event source mapping on local-aws-sqs', () => {
     const fn: LocalFunction = {
       name: 'writer',
       timeoutMs: 5_000,
-      coldStartMs: 0,
-      stats: { invocations: 0, errors: 0 },
-      handler: async () => undefined,
       invoke: async (event) => {
         events.push(event as SQSEvent);
         running++;

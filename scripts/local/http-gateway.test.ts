@@ -10,9 +10,6 @@ function recordingFunction() {
   const fn: LocalFunction = {
     name: 'http',
     timeoutMs: 10_000,
-    coldStartMs: 0,
-    stats: { invocations: 0, errors: 0 },
-    handler: async () => undefined,
     invoke: async (event) => {
       events.push(event as APIGatewayProxyEventV2);
       return answer(event as APIGatewayProxyEventV2);

@@ -1,121 +1,95 @@
-import { randomUUID } from 'node:crypto';
-import { pathToFileURL } from 'node:url';
-import type { Context } from 'aws-lambda';
+import { cpus } from 'node:os';
 import type { BuiltFunction, FunctionName } from '../build-functions.js';
-import { describeError, LocalRuntimeError } from './log.js';
+import {
+  type FunctionStats,
+  type LocalFunction as PooledFunction,
+  startFunctionPool,
+} from './function-pool.js';
 
-export type LambdaHandler = (event: unknown, context: Context) => Promise<unknown>;
-
+/** What the gateways, event source mappings and schedules need of a function: a way to invoke it. */
 export interface LocalFunction {
-  name: FunctionName;
-  handler: LambdaHandler;
+  name: string;
   timeoutMs: number;
-  /** Time the import (the cold start: bundle load and top-level await) took. */
-  coldStartMs: number;
-  stats: { invocations: number; errors: number };
-  /** Calls the handler with a fresh Lambda context; counts invocations and errors. */
+  /** Invokes the handler once with a Lambda context; rejects with the handler's error. */
   invoke: (event: unknown) => Promise<unknown>;
 }
 
-const REGION_ACCOUNT = (region: string) => `arn:aws:lambda:${region}:000000000000:function`;
+export type { FunctionStats, PooledFunction };
 
-function lambdaContext(functionName: string, region: string, timeoutMs: number): Context {
-  const deadline = Date.now() + timeoutMs;
-  return {
-    callbackWaitsForEmptyEventLoop: true,
-    functionName,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `${REGION_ACCOUNT(region)}:${functionName}`,
-    memoryLimitInMB: '512',
-    awsRequestId: randomUUID(),
-    logGroupName: `/aws/lambda/${functionName}`,
-    logStreamName: 'local',
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
+export interface FunctionSettings {
+  timeoutMs: number;
+  memoryMb: number;
+  /** Instances at most (the function's local concurrency). */
+  maxInstances: number;
 }
 
-const EMPTY_METRICS_WARNING = 'No application metrics to publish.';
-
 /**
- * Locally one module instance of each function serves concurrent invocations (on Lambda an
- * instance serves one at a time), so the Powertools Metrics buffer is shared: one invocation's
- * `publishStoredMetrics()` clears another's metrics, and the second one warns that it has none.
- * That warning is an artifact of the sharing; with metrics disabled (the local default) it is
- * dropped from the output instead of printing a line per request under load.
+ * Instances per function at most. On AWS every invocation may get its own instance; on a laptop
+ * each instance is a thread with its own heap, so the default is a few per function, enough for the
+ * cores to be busy. `LOCAL_INSTANCES="http=4,fanout=2"` overrides.
  */
-export function dropSharedInstanceMetricsWarnings(): void {
-  for (const stream of [process.stdout, process.stderr]) {
-    const write = stream.write.bind(stream) as (...args: unknown[]) => boolean;
-    stream.write = ((chunk: unknown, ...rest: unknown[]) => {
-      if (typeof chunk === 'string' && chunk.startsWith(EMPTY_METRICS_WARNING)) {
-        const callback = rest.find((arg) => typeof arg === 'function') as (() => void) | undefined;
-        callback?.();
-        return true;
-      }
-      return write(chunk, ...rest);
-    }) as typeof stream.write;
+export function instanceLimits(
+  defaults: Record<FunctionName, number>,
+  spec = process.env.LOCAL_INSTANCES ?? '',
+): Record<FunctionName, number> {
+  const limits = { ...defaults };
+  for (const part of spec.split(',').filter(Boolean)) {
+    const [name, value] = part.split('=');
+    const count = Number(value);
+    if (!name || !(name in limits) || !Number.isInteger(count) || count < 1) {
+      throw new Error(
+        `LOCAL_INSTANCES: "${part}" is not <function>=<count> (functions: ${Object.keys(limits).join(', ')})`,
+      );
+    }
+    limits[name as FunctionName] = count;
   }
+  return limits;
 }
 
-/** A callback-style handler (event, context, callback) is adapted to a promise, as Lambda does. */
-function asAsync(handler: (...args: unknown[]) => unknown): LambdaHandler {
-  if (handler.length < 3) return handler as LambdaHandler;
-  return (event, context) =>
-    new Promise((resolve, reject) => {
-      const result = handler(event, context, (error: unknown, value: unknown) =>
-        error ? reject(error) : resolve(value),
-      );
-      if (result && typeof (result as Promise<unknown>).then === 'function')
-        (result as Promise<unknown>).then(resolve, reject);
-    });
-}
+export const DEFAULT_INSTANCES = (): Record<FunctionName, number> => {
+  const cores = Math.max(2, cpus().length);
+  return { http: cores, ws: 2, writer: 2, fanout: cores, sweeper: 1, migrate: 1 };
+};
 
 /**
- * Imports the bundles one at a time, each after setting its own POWERTOOLS_SERVICE_NAME: the
- * handlers read process.env at import (their cold start), so the environment must be complete
- * before. A cold start that throws (bad configuration) stops the runtime with its message.
+ * Starts one pool of instances per bundle, each instance with the function's own environment
+ * (POWERTOOLS_SERVICE_NAME and the AWS_LAMBDA_* variables Lambda sets). The first instance of each
+ * starts now: a cold start that throws (bad configuration) stops the runtime with its message.
  */
 export async function loadFunctions(
   built: readonly BuiltFunction[],
-  options: { prefix: string; region: string; timeoutsMs: Partial<Record<FunctionName, number>> },
-): Promise<Map<FunctionName, LocalFunction>> {
-  const functions = new Map<FunctionName, LocalFunction>();
-  for (const { name, file } of built) {
-    const functionName = `${options.prefix}-${name}`;
-    process.env.POWERTOOLS_SERVICE_NAME = `${options.prefix.replace(/-local$/, '')}-${name}`;
-    let module: { handler?: unknown };
-    const started = performance.now();
-    try {
-      module = (await import(pathToFileURL(file).href)) as { handler?: unknown };
-    } catch (error) {
-      throw new LocalRuntimeError(`the ${name} function failed at cold start: ${describeError(error)}`);
+  options: {
+    prefix: string;
+    region: string;
+    env: Record<string, string>;
+    settings: (name: FunctionName) => FunctionSettings;
+  },
+): Promise<Map<FunctionName, PooledFunction>> {
+  const functions = new Map<FunctionName, PooledFunction>();
+  try {
+    for (const { name, file } of built) {
+      const functionName = `${options.prefix}-${name}`;
+      const settings = options.settings(name);
+      const pool = await startFunctionPool({
+        name,
+        functionName,
+        file,
+        region: options.region,
+        ...settings,
+        env: {
+          ...options.env,
+          POWERTOOLS_SERVICE_NAME: `${options.prefix.replace(/-local$/, '')}-${name}`,
+          AWS_LAMBDA_FUNCTION_NAME: functionName,
+          AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+          AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(settings.memoryMb),
+          AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${functionName}`,
+        },
+      });
+      functions.set(name, pool);
     }
-    if (typeof module.handler !== 'function') {
-      throw new LocalRuntimeError(`functions/${name}/lambda.ts does not export a handler function`);
-    }
-    const handler = asAsync(module.handler as (...args: unknown[]) => unknown);
-    const timeoutMs = options.timeoutsMs[name] ?? 10_000;
-    const stats = { invocations: 0, errors: 0 };
-    functions.set(name, {
-      name,
-      handler,
-      timeoutMs,
-      coldStartMs: Math.round(performance.now() - started),
-      stats,
-      invoke: async (event) => {
-        stats.invocations++;
-        try {
-          return await handler(event, lambdaContext(functionName, options.region, timeoutMs));
-        } catch (error) {
-          stats.errors++;
-          throw error;
-        }
-      },
-    });
+  } catch (error) {
+    await Promise.all([...functions.values()].map((fn) => fn.stop()));
+    throw error;
   }
-  delete process.env.POWERTOOLS_SERVICE_NAME;
   return functions;
 }

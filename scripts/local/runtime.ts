@@ -16,7 +16,13 @@ import {
 } from '../build-functions.js';
 import { type SqsEventSourceMapping as Mapping, SqsEventSourceMapping } from './event-source-mapping.js';
 import { type HttpGateway, startHttpGateway } from './http-gateway.js';
-import { dropSharedInstanceMetricsWarnings, type LocalFunction, loadFunctions } from './lambda.js';
+import {
+  DEFAULT_INSTANCES,
+  type FunctionSettings,
+  instanceLimits,
+  loadFunctions,
+  type PooledFunction,
+} from './lambda.js';
 import { describeError, LocalRuntimeError, log } from './log.js';
 import { ensurePortFree, freePort } from './ports.js';
 import { redactUrl, startPostgres } from './postgres.js';
@@ -24,7 +30,8 @@ import { startRedis } from './redis.js';
 import { type Schedule, startSchedule } from './schedules.js';
 import { loadLocalSecrets } from './secrets.js';
 import { queueDepth, startSqs } from './sqs.js';
-import { startWebSocketGateway, type WebSocketGateway } from './websocket-gateway.js';
+import { LOCAL_CREDENTIALS } from './websocket-gateway.js';
+import { startWebSocketGatewayThread, type WebSocketGatewayThread } from './websocket-gateway-host.js';
 
 export interface LocalRuntimeOptions {
   host: string;
@@ -61,14 +68,33 @@ export interface LocalRuntime {
 /** The handlers that run locally; `migrate` is replaced by calling the migration runner directly. */
 const LOCAL_FUNCTIONS: FunctionName[] = ['http', 'ws', 'writer', 'fanout', 'sweeper'];
 
-/** Function timeouts of lib/stacks/api-stack.ts: consumers get a sixth of their queue's visibility timeout. */
-const TIMEOUTS_MS: Partial<Record<FunctionName, number>> = {
-  http: 10_000,
-  ws: 10_000,
-  writer: (queueSettings.persist.visibilityTimeoutSeconds * 1000) / 6,
-  fanout: (queueSettings.fanout.visibilityTimeoutSeconds * 1000) / 6,
-  sweeper: 55_000,
+/**
+ * Timeouts and memory of lib/stacks/api-stack.ts (consumers get a sixth of their queue's visibility
+ * timeout), enforced locally as Lambda does: an invocation past its timeout fails and its instance
+ * is replaced.
+ */
+const FUNCTION_LIMITS: Record<FunctionName, Omit<FunctionSettings, 'maxInstances'>> = {
+  http: { timeoutMs: 10_000, memoryMb: 1024 },
+  ws: { timeoutMs: 10_000, memoryMb: 512 },
+  writer: { timeoutMs: (queueSettings.persist.visibilityTimeoutSeconds * 1000) / 6, memoryMb: 512 },
+  fanout: { timeoutMs: (queueSettings.fanout.visibilityTimeoutSeconds * 1000) / 6, memoryMb: 1024 },
+  sweeper: { timeoutMs: 55_000, memoryMb: 512 },
+  migrate: { timeoutMs: 300_000, memoryMb: 256 },
 };
+
+const percentileOf = (values: readonly number[], p: number) => {
+  if (values.length === 0) return 0;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number;
+};
+
+/** One summary line per function, like the figures of Lambda's REPORT lines, summed up. */
+function functionSummary(fn: PooledFunction): string {
+  const s = fn.stats;
+  const init = s.initMs.length > 0 ? `, init p50 ${percentileOf(s.initMs, 50)} ms` : '';
+  const timeouts = s.timeouts > 0 ? `, ${s.timeouts} timed out` : '';
+  return `${fn.name}: ${s.invocations} invocation(s), ${s.errors} error(s)${timeouts}; ${s.coldStarts} cold start(s)${init}; duration p50 ${percentileOf(s.durationsMs, 50).toFixed(1)} ms, p99 ${percentileOf(s.durationsMs, 99).toFixed(1)} ms; max heap ${Math.round(s.maxHeapUsedMb)} MB`;
+}
 
 interface MigrationRunner {
   createPostgresClient: (options: { url: string; max?: number; name?: string }) => {
@@ -222,9 +248,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const env: Record<string, string> = {
       AWS_REGION: options.region,
       AWS_DEFAULT_REGION: options.region,
-      // Nothing here talks to AWS: every client points at a local endpoint, which ignores credentials.
-      AWS_ACCESS_KEY_ID: 'local',
-      AWS_SECRET_ACCESS_KEY: 'local',
+      // Nothing here talks to AWS: every client points at a local endpoint. The management API
+      // checks SigV4 signatures made with these, as API Gateway checks the function role's.
+      AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
       REDIS_URL: redis.url,
       REDIS_CLUSTER: process.env.REDIS_CLUSTER ?? 'false',
       DATABASE_URL: database.url,
@@ -239,20 +266,35 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       POWERTOOLS_METRICS_DISABLED: process.env.POWERTOOLS_METRICS_DISABLED ?? 'true',
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'INFO',
     };
-    Object.assign(process.env, env);
-    delete process.env.AWS_PROFILE;
-    if (env.POWERTOOLS_METRICS_DISABLED === 'true') dropSharedInstanceMetricsWarnings();
+    // Each function gets its own copy of the environment (a worker thread's process.env).
+    const functionEnv: Record<string, string> = {};
+    for (const [name, value] of Object.entries(process.env))
+      if (value !== undefined) functionEnv[name] = value;
+    delete functionEnv.AWS_PROFILE;
+    Object.assign(functionEnv, env);
 
+    const limits = instanceLimits(DEFAULT_INSTANCES());
     const [functions, loadMs] = await timed(
-      loadFunctions(build.built, { prefix, region: options.region, timeoutsMs: TIMEOUTS_MS }),
+      loadFunctions(build.built, {
+        prefix,
+        region: options.region,
+        env: functionEnv,
+        settings: (name) => ({ ...FUNCTION_LIMITS[name], maxInstances: limits[name] }),
+      }),
     );
+    cleanups.push({
+      name: 'functions',
+      run: async () => {
+        await Promise.all([...functions.values()].map((f) => f.stop()));
+      },
+    });
     log.info(
       'lambda',
-      `cold start of ${[...functions.values()].map((f) => `${f.name} ${f.coldStartMs} ms`).join(', ')}`,
+      `instances: ${[...functions.values()].map((f) => `${f.name} up to ${limits[f.name as FunctionName]} (cold start ${f.stats.initMs[0] ?? '?'} ms)`).join(', ')}; one invocation per instance, each on its own thread (LOCAL_INSTANCES to change)`,
       { ms: loadMs },
     );
 
-    const fn = (name: FunctionName): LocalFunction | undefined => functions.get(name);
+    const fn = (name: FunctionName): PooledFunction | undefined => functions.get(name);
 
     let http: HttpGateway | undefined;
     let stopHttp: () => Promise<void> = async () => undefined;
@@ -276,14 +318,16 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
 
     const wsStats = { connects: 0, messages: 0, disconnects: 0 };
     const wsInFlight = new Set<Promise<unknown>>();
-    let ws: WebSocketGateway | undefined;
+    let ws: WebSocketGatewayThread | undefined;
     let closeWs: () => Promise<void> = async () => undefined;
     const wsFn = fn('ws');
     if (wsFn) {
-      ws = await startWebSocketGateway({
+      ws = await startWebSocketGatewayThread({
         port: wsPort,
         host: options.host,
         stage: options.stage,
+        region: options.region,
+        ...managementLimits(),
         handler: (event) => {
           const type = event.requestContext.eventType;
           if (type === 'CONNECT') wsStats.connects++;
@@ -295,7 +339,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
           invocation.then(forget, forget);
           return invocation;
         },
-        onError: (message, error) => log.error('ws', `${message}: ${describeError(error)}`),
+        onError: (message, error) => log.error('ws', `${message}: ${error}`),
       }).catch((error: NodeJS.ErrnoException) => {
         throw new LocalRuntimeError(
           error.code === 'EADDRINUSE'
@@ -308,7 +352,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       cleanups.push({ name: 'ws', run: closeWs });
       log.info(
         'ws',
-        `ws://${connectHost}:${wsPort} -> ws function ($connect, $disconnect, $default); management API ${managementEndpoint}/@connections/{id}`,
+        `ws://${connectHost}:${wsPort} -> ws function ($connect, $disconnect, $default); management API ${managementEndpoint}/@connections/{id} (SigV4 checked, ${managementLimits().managementRate.perSecond} requests/s, burst ${managementLimits().managementRate.burst}; ${managementLimits().connectRate.perSecond} new connections/s), on its own thread`,
       );
     }
 
@@ -360,6 +404,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         const drainStarted = Date.now();
         await Promise.all(mappings.map((mapping) => mapping.stop(5_000)));
         log.info('shutdown', `queues drained`, { ms: Date.now() - drainStarted });
+        const wsCounters = ws ? await ws.stats() : undefined;
         // Clients are disconnected while Redis is still up, so the ws function's $disconnect can clean up.
         await closeWs();
         await Promise.race([
@@ -391,6 +436,12 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
           lines.push(
             `ws: ${wsStats.connects} $connect, ${wsStats.messages} message(s), ${wsStats.disconnects} $disconnect`,
           );
+          if (wsCounters) {
+            const m = wsCounters.management;
+            lines.push(
+              `management API: ${m.posts} post(s), ${m.delivered} delivered, ${m.gone} gone, ${m.throttled} throttled (429), ${m.forbidden} refused (403); ${m.connectsThrottled} connection(s) throttled`,
+            );
+          }
         }
         for (const mapping of mappings) {
           const queue = dlq.find((entry) => entry.queue.arn === mapping.queue.arn);
@@ -402,6 +453,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         for (const schedule of scheduled) {
           lines.push(`sweeper: ${schedule.stats.runs} run(s), ${schedule.stats.failures} failed`);
         }
+        for (const f of functions.values()) lines.push(`function ${functionSummary(f)}`);
         await cleanup();
         return lines;
       })();
@@ -413,4 +465,25 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     await cleanup();
     throw error;
   }
+}
+
+/**
+ * API Gateway's quotas for the management API and new connections, overridable to try the
+ * fan-out's back-off: LOCAL_MANAGEMENT_RPS / LOCAL_MANAGEMENT_BURST / LOCAL_CONNECT_RPS.
+ */
+function managementLimits() {
+  const positive = (name: string, fallback: number) => {
+    const value = Number(process.env[name] ?? fallback);
+    if (!Number.isFinite(value) || value <= 0)
+      throw new LocalRuntimeError(`${name} must be a positive number`);
+    return value;
+  };
+  const connects = positive('LOCAL_CONNECT_RPS', 500);
+  return {
+    managementRate: {
+      perSecond: positive('LOCAL_MANAGEMENT_RPS', 10_000),
+      burst: positive('LOCAL_MANAGEMENT_BURST', 5_000),
+    },
+    connectRate: { perSecond: connects, burst: connects },
+  };
 }

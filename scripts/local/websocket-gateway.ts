@@ -13,8 +13,12 @@
  * - The management API on the same port: `POST|GET|DELETE /@connections/{id}` (optionally under a
  *   stage prefix, `/{stage}/@connections/{id}`), so `@aws-sdk/client-apigatewaymanagementapi` with
  *   `endpoint: http://HOST:PORT` works unchanged. An unknown connection answers 410 with
- *   `x-amzn-ErrorType: GoneException`, which the SDK maps to `GoneException`. Requests are not
- *   signature-checked.
+ *   `x-amzn-ErrorType: GoneException`, which the SDK maps to `GoneException`.
+ * - As on AWS, every management request must carry a valid SigV4 signature for `execute-api` made
+ *   with the local credentials (`credentials`; default `local` / `local`): a missing or bad one is
+ *   403 `ForbiddenException`. The account-wide request budget (default 10,000 requests/s, burst
+ *   5,000) answers 429 `LimitExceededException` when spent, and new connections beyond 500/s are
+ *   refused with 429 at the handshake.
  *
  * Limits imitated (API Gateway quotas), all configurable:
  * - message payload 128 KiB, both directions: a larger inbound message closes the connection with
@@ -29,6 +33,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { type RawData, WebSocket, WebSocketServer } from 'ws';
+import { type LocalCredentials, SigV4Verifier } from './sigv4-verifier.js';
+import { TokenBucket } from './token-bucket.js';
 
 export interface WebSocketRequestContext {
   routeKey: string;
@@ -83,6 +89,24 @@ export interface WebSocketGatewayOptions {
   maxConnectionMs?: number;
   /** Gets problems the gateway itself meets (handler errors); defaults to console.error. */
   onError?: (message: string, error: unknown) => void;
+  /** The credentials management calls must be signed with; `false` turns the check off (unit tests of other parts). */
+  credentials?: LocalCredentials | false;
+  /** The region of the signature's credential scope (default us-east-1). */
+  region?: string;
+  /** Account-wide management API budget. */
+  managementRate?: { perSecond: number; burst: number };
+  /** New connections per second (API Gateway: 500/s per account and region). */
+  connectRate?: { perSecond: number; burst: number };
+}
+
+/** What the management API answered, for the runtime's summary and the benchmarks. */
+export interface ManagementStats {
+  posts: number;
+  delivered: number;
+  gone: number;
+  forbidden: number;
+  throttled: number;
+  connectsThrottled: number;
 }
 
 export interface WebSocketGateway {
@@ -92,6 +116,7 @@ export interface WebSocketGateway {
   /** What `WS_MANAGEMENT_ENDPOINT` should be set to: `http://host:port`. */
   managementEndpoint: string;
   connectionCount(): number;
+  managementStats: ManagementStats;
   /** Closes every connection (each gets `$disconnect`) and the server. */
   close(): Promise<void>;
 }
@@ -100,7 +125,11 @@ export const API_GATEWAY_LIMITS = {
   maxMessageBytes: 128 * 1024,
   idleTimeoutMs: 10 * 60 * 1000,
   maxConnectionMs: 2 * 60 * 60 * 1000,
+  managementRate: { perSecond: 10_000, burst: 5_000 },
+  connectRate: { perSecond: 500, burst: 500 },
 } as const;
+
+export const LOCAL_CREDENTIALS: LocalCredentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 
 interface Connection {
   id: string;
@@ -169,6 +198,20 @@ export async function startWebSocketGateway(options: WebSocketGatewayOptions): P
   const onError = options.onError ?? ((message, error) => console.error(message, error));
   const connections = new Map<string, Connection>();
   let domainName = host;
+  const credentials = options.credentials === undefined ? LOCAL_CREDENTIALS : options.credentials;
+  const verifier = credentials ? new SigV4Verifier(credentials, options.region ?? 'us-east-1') : undefined;
+  const managementRate = options.managementRate ?? API_GATEWAY_LIMITS.managementRate;
+  const connectRate = options.connectRate ?? API_GATEWAY_LIMITS.connectRate;
+  const managementBudget = new TokenBucket(managementRate.perSecond, managementRate.burst);
+  const connectBudget = new TokenBucket(connectRate.perSecond, connectRate.burst);
+  const managementStats: ManagementStats = {
+    posts: 0,
+    delivered: 0,
+    gone: 0,
+    forbidden: 0,
+    throttled: 0,
+    connectsThrottled: 0,
+  };
 
   const context = (
     eventType: WebSocketRequestContext['eventType'],
@@ -288,6 +331,11 @@ export async function startWebSocketGateway(options: WebSocketGatewayOptions): P
   const wss = new WebSocketServer({ noServer: true, maxPayload: maxMessageBytes, perMessageDeflate: false });
 
   const onUpgrade = async (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (!connectBudget.take()) {
+      managementStats.connectsThrottled++;
+      socket.end('HTTP/1.1 429 Too Many Requests\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
     const url = new URL(request.url ?? '/', 'http://local');
     const pending = {
       id: newConnectionId(),
@@ -376,7 +424,29 @@ export async function startWebSocketGateway(options: WebSocketGatewayOptions): P
       else chunks.push(chunk);
     });
     request.on('end', () => {
+      // A body past the limit was not kept whole: it is answered 413 below, unchecked.
+      if (verifier && !tooLarge) {
+        const body = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
+        const problem = verifier.verify({
+          method: request.method ?? 'GET',
+          url: request.url ?? '/',
+          headers: request.headers,
+          body,
+        });
+        if (problem) {
+          managementStats.forbidden++;
+          sendError(response, 403, 'ForbiddenException', problem);
+          return;
+        }
+      }
+      if (!managementBudget.take()) {
+        managementStats.throttled++;
+        sendError(response, 429, 'LimitExceededException', 'Rate exceeded');
+        return;
+      }
+      if (request.method === 'POST') managementStats.posts++;
       if (!connection || connection.disconnected || connection.socket.readyState !== WebSocket.OPEN) {
+        if (request.method === 'POST') managementStats.gone++;
         sendError(response, 410, 'GoneException', `Connection ${connectionId} is gone`);
         return;
       }
@@ -388,6 +458,7 @@ export async function startWebSocketGateway(options: WebSocketGatewayOptions): P
           }
           const data = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
           connection.socket.send(data, { binary: false });
+          managementStats.delivered++;
           response.writeHead(200, { 'content-length': 0, 'x-amzn-RequestId': randomUUID() });
           response.end();
           return;
@@ -445,6 +516,7 @@ export async function startWebSocketGateway(options: WebSocketGatewayOptions): P
     url: `ws://${host}:${port}`,
     managementEndpoint: `http://${host}:${port}`,
     connectionCount: () => connections.size,
+    managementStats,
     close: async () => {
       for (const connection of [...connections.values()]) {
         disconnect(connection, 1001, 'Going away: gateway shutting down');
