@@ -1,24 +1,18 @@
 /**
- * The child processes of `npm run bench:fanout` (see bench-fanout.ts), bundled with esbuild like the
- * Lambdas and selected by BENCH_ROLE:
- * - gateway:  the local WebSocket gateway invoking the real ws handler (as API Gateway + ws Lambda);
- * - fanout:   a poller on the fanout queue invoking the real fan-out handler (as SQS -> Lambda);
- * - watchers: N WebSocket clients subscribed to one auction, measuring update-to-watcher latency.
- * Each talks to the orchestrator over IPC.
+ * The child processes of `npm run bench:fanout` (see bench-fanout.ts), bundled with esbuild and
+ * selected by BENCH_ROLE; each talks to the orchestrator over IPC:
+ * - watchers: N WebSocket clients subscribed to one topic (they stand for the users' devices),
+ *   connected at most BENCH_CONNECT_RATE per second (API Gateway's 500/s quota is imitated by the
+ *   local gateway), measuring update-to-watcher latency, seq order and the last seq each one saw;
+ * - floor: raw keep-alive HTTP POSTs of an update-sized body to the management endpoint, the
+ *   reference for the fan-out's CPU per delivery (what a POST costs a client with nothing else).
  */
-import { DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { Agent, request } from 'node:http';
 import { WebSocket } from 'ws';
-import { readEnvironment } from '../functions/config.js';
-import { composeFanOut } from '../functions/fanout/compose.js';
-import { fanOut } from '../functions/fanout/fan-out.js';
-import { composeWs } from '../functions/ws/compose.js';
-import { handleWsEvent, type WsDeps, type WsEvent } from '../functions/ws/handle-event.js';
-import { startWebSocketGateway } from '../scripts/local/websocket-gateway.js';
 
 const role = process.env.BENCH_ROLE;
 const send = (message: Record<string, unknown>) => process.send?.(message);
-const silent = { warn: () => undefined, error: (message: string) => console.error(message) };
-/** CPU time used by this process so far, ms (robust to a noisy shared machine, unlike wall time). */
+/** CPU time used by this process so far, ms. */
 const cpuMs = () => {
   const usage = process.cpuUsage();
   return (usage.user + usage.system) / 1000;
@@ -26,109 +20,61 @@ const cpuMs = () => {
 const onMessage = (handler: (message: Record<string, unknown>) => void | Promise<void>) =>
   process.on('message', (message) => void handler(message as Record<string, unknown>));
 
-if (role === 'gateway') {
-  let deps: WsDeps | undefined;
-  const gateway = await startWebSocketGateway({
-    handler: (event) => handleWsEvent(deps as WsDeps, event as unknown as WsEvent),
-    onError: (message, error) => console.error(message, error),
-  });
-  const env = readEnvironment({ ...process.env, WS_MANAGEMENT_ENDPOINT: gateway.managementEndpoint });
-  deps = (await composeWs(silent, env)).deps;
-  send({ type: 'ready', url: gateway.url, managementEndpoint: gateway.managementEndpoint });
-  onMessage((message) => {
-    if (message.type === 'report')
-      send({ type: 'report', connections: gateway.connectionCount(), cpuMs: cpuMs() });
-  });
-}
-
-if (role === 'fanout') {
-  const counts: Record<string, number> = {};
-  const { deps } = await composeFanOut(silent, {
-    count: (name, value) => {
-      counts[name] = (counts[name] ?? 0) + value;
-    },
-  });
-  const env = readEnvironment();
-  const sqs = new SQSClient({
-    region: 'us-east-1',
-    endpoint: env.SQS_ENDPOINT,
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
-  const queueUrl = env.FANOUT_QUEUE_URL as string;
-  const batchSize = Number(process.env.BENCH_BATCH_SIZE ?? 100);
-  const windowMs = Number(process.env.BENCH_BATCH_WINDOW_MS ?? 50);
-  let invocations = 0;
-  let busyMs = 0;
-  let longestMs = 0;
-  send({ type: 'ready' });
-  onMessage((message) => {
-    if (message.type === 'report') {
-      send({ type: 'report', counts: { ...counts }, invocations, busyMs, longestMs, cpuMs: cpuMs() });
-    }
-  });
-  // Like Lambda's event source mapping: gather up to batchSize records for at most windowMs, invoke,
-  // delete what did not fail. local-aws-sqs only answers long polls at their end: short polls here.
-  for (;;) {
-    const records: { messageId: string; body: string; receipt: string }[] = [];
-    const windowEnd = Date.now() + windowMs;
-    do {
-      const received = await sqs.send(
-        new ReceiveMessageCommand({
-          QueueUrl: queueUrl,
-          MaxNumberOfMessages: Math.min(10, batchSize - records.length),
-          WaitTimeSeconds: 0,
-          VisibilityTimeout: 30,
-        }),
+if (role === 'floor') {
+  const endpoint = new URL(process.env.BENCH_MANAGEMENT_ENDPOINT as string);
+  const total = Number(process.env.BENCH_FLOOR_POSTS ?? 20_000);
+  const concurrency = Number(process.env.BENCH_FLOOR_CONCURRENCY ?? 200);
+  const body = Buffer.from(process.env.BENCH_FLOOR_BODY ?? '{}');
+  const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
+  const postOnce = (i: number) =>
+    new Promise<void>((resolve) => {
+      const call = request(
+        {
+          hostname: endpoint.hostname,
+          port: endpoint.port,
+          path: `/@connections/${encodeURIComponent(`floor-${i}`)}`,
+          method: 'POST',
+          agent,
+          headers: { 'content-type': 'application/octet-stream', 'content-length': body.byteLength },
+        },
+        (response) => {
+          response.resume();
+          response.once('end', resolve);
+        },
       );
-      const messages = received.Messages ?? [];
-      for (const m of messages) {
-        records.push({
-          messageId: m.MessageId as string,
-          body: m.Body as string,
-          receipt: m.ReceiptHandle as string,
-        });
-      }
-      if (messages.length === 0 && records.length > 0) break;
-    } while (records.length < batchSize && (records.length === 0 || Date.now() < windowEnd));
-    invocations++;
-    const started = performance.now();
-    const result = await fanOut(deps, records);
-    const took = performance.now() - started;
-    busyMs += took;
-    longestMs = Math.max(longestMs, took);
-    const failed = new Set(result.batchItemFailures.map((failure) => failure.itemIdentifier));
-    const done = records.filter((record) => !failed.has(record.messageId));
-    for (let start = 0; start < done.length; start += 10) {
-      await sqs.send(
-        new DeleteMessageBatchCommand({
-          QueueUrl: queueUrl,
-          Entries: done.slice(start, start + 10).map((record, index) => ({
-            Id: String(index),
-            ReceiptHandle: record.receipt,
-          })),
-        }),
-      );
-    }
-  }
+      call.once('error', () => resolve());
+      call.end(body);
+    });
+  // Warm the sockets, then measure.
+  await Promise.all(Array.from({ length: concurrency }, (_, i) => postOnce(i)));
+  const started = cpuMs();
+  const wall = performance.now();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < total) await postOnce(next++);
+    }),
+  );
+  send({ type: 'floor', posts: total, cpuMs: cpuMs() - started, wallMs: performance.now() - wall });
+  agent.destroy();
 }
 
 if (role === 'watchers') {
   const url = process.env.BENCH_WS_URL as string;
   const topic = process.env.BENCH_TOPIC as string;
-  const total = Number(process.env.BENCH_WATCHERS ?? 1_000);
-  const concurrency = 200;
+  const connectRate = Number(process.env.BENCH_CONNECT_RATE ?? 450);
   // update-to-watcher latency histogram, 1 ms buckets up to 60 s
   let histogram = new Uint32Array(60_001);
   let received = 0;
   let subscribed = 0;
   let errors = 0;
   let outOfOrder = 0;
-  const sockets: WebSocket[] = [];
+  const watchers: { socket: WebSocket; lastSeq: number }[] = [];
 
   const open = () =>
     new Promise<void>((resolve) => {
       const socket = new WebSocket(url, { perMessageDeflate: false });
-      let lastSeq = -1;
+      const watcher = { socket, lastSeq: -1 };
       let done = false;
       const finish = () => {
         if (!done) {
@@ -145,8 +91,8 @@ if (role === 'watchers') {
           lastBid?: { placedAt: string } | null;
         };
         if (typeof message.seq === 'number') {
-          if (message.seq <= lastSeq) outOfOrder++;
-          lastSeq = message.seq;
+          if (message.seq <= watcher.lastSeq) outOfOrder++;
+          watcher.lastSeq = message.seq;
         }
         if (message.type === 'subscribed') {
           subscribed++;
@@ -154,8 +100,8 @@ if (role === 'watchers') {
         } else if (message.type === 'auction.updated') {
           received++;
           if (message.lastBid) {
-            const latency = Math.max(0, now - Date.parse(message.lastBid.placedAt));
-            histogram[Math.min(latency, 60_000)] = (histogram[Math.min(latency, 60_000)] ?? 0) + 1;
+            const latency = Math.min(60_000, Math.max(0, now - Date.parse(message.lastBid.placedAt)));
+            histogram[latency] = (histogram[latency] ?? 0) + 1;
           }
         } else if (message.type === 'error') {
           errors++;
@@ -166,35 +112,45 @@ if (role === 'watchers') {
         errors++;
         finish();
       });
-      sockets.push(socket);
+      watchers.push(watcher);
     });
 
-  let next = 0;
-  let lastPrint = Date.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < total) {
-        next++;
-        await open();
-        if (Date.now() - lastPrint > 1_000) {
-          lastPrint = Date.now();
-          send({ type: 'progress', subscribed, errors });
+  /** Opens `count` more watchers at `connectRate` per second, at most 200 handshakes in flight. */
+  const connect = async (count: number) => {
+    const start = performance.now();
+    let started = 0;
+    let lastPrint = Date.now();
+    await Promise.all(
+      Array.from({ length: Math.min(200, count) }, async () => {
+        while (started < count) {
+          const due = start + (started / connectRate) * 1000;
+          started++;
+          const wait = due - performance.now();
+          if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+          await open();
+          if (Date.now() - lastPrint > 2_000) {
+            lastPrint = Date.now();
+            send({ type: 'progress', subscribed, errors });
+          }
         }
-      }
-    }),
-  );
-  send({ type: 'ready', subscribed, errors });
+      }),
+    );
+  };
 
-  const percentile = (sorted: Uint32Array, count: number, p: number) => {
-    const target = Math.ceil(count * p);
+  const percentile = (counts: Uint32Array, total: number, p: number) => {
+    const target = Math.ceil(total * p);
     let seen = 0;
-    for (let ms = 0; ms < sorted.length; ms++) {
-      seen += sorted[ms] ?? 0;
+    for (let ms = 0; ms < counts.length; ms++) {
+      seen += counts[ms] ?? 0;
       if (seen >= target) return ms;
     }
-    return sorted.length - 1;
+    return counts.length - 1;
   };
-  onMessage((message) => {
+  onMessage(async (message) => {
+    if (message.type === 'connect') {
+      await connect(message.count as number);
+      send({ type: 'connected', subscribed, errors });
+    }
     if (message.type === 'reset') {
       histogram = new Uint32Array(60_001);
       received = 0;
@@ -208,16 +164,19 @@ if (role === 'watchers') {
         count += histogram[ms] ?? 0;
         if ((histogram[ms] ?? 0) > 0) max = ms;
       }
+      const finalSeq = (message.finalSeq as number | undefined) ?? Number.POSITIVE_INFINITY;
       send({
         type: 'report',
         cpuMs: cpuMs(),
         received,
         outOfOrder,
-        open: sockets.filter((socket) => socket.readyState === WebSocket.OPEN).length,
+        open: watchers.filter((w) => w.socket.readyState === WebSocket.OPEN).length,
+        atFinal: watchers.filter((w) => w.lastSeq >= finalSeq).length,
         p50: percentile(histogram, count, 0.5),
         p99: percentile(histogram, count, 0.99),
         max,
       });
     }
   });
+  send({ type: 'ready' });
 }

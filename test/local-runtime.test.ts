@@ -13,83 +13,13 @@ import { sign } from 'hono/jwt';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { START_TIMEOUT_MS, startLocal } from './support/local-process.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const ADMIN_DATABASE_URL =
   process.env.TEST_DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const JWT_SECRET = 'local-runtime-test-secret-0123456789';
-const START_TIMEOUT_MS = 120_000;
-
-interface ReadyUrls {
-  http: string;
-  ws: string;
-  management: string;
-  postgres: string;
-}
-
-interface LocalProcess {
-  child: ChildProcess;
-  output: () => string;
-  ready: Promise<ReadyUrls>;
-  exited: Promise<number | null>;
-  /** SIGTERM to the process group; resolves once every pipe is closed. */
-  stop: () => Promise<void>;
-}
-
-function startLocal(env: Record<string, string | undefined>): LocalProcess {
-  const childEnv: NodeJS.ProcessEnv = { ...process.env, HTTP_PORT: '0', WS_PORT: '0', ...env };
-  for (const [name, value] of Object.entries(childEnv)) if (value === undefined) delete childEnv[name];
-  const child = spawn('npm', ['run', '--silent', 'local'], {
-    cwd: ROOT,
-    env: childEnv,
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  child.stderr?.on('data', (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  const exited = new Promise<number | null>((done) => child.once('close', (code) => done(code)));
-  const ready = new Promise<ReadyUrls>((done, fail) => {
-    const timer = setTimeout(
-      () => fail(new Error(`no ready line within ${START_TIMEOUT_MS} ms:\n${output}`)),
-      START_TIMEOUT_MS,
-    );
-    const check = () => {
-      const line = /\[local\] ready +(.*)/.exec(output)?.[1];
-      if (!line) return;
-      clearTimeout(timer);
-      child.stdout?.off('data', check);
-      const field = (name: string) => new RegExp(`${name}=(\\S+)`).exec(line)?.[1] ?? '';
-      done({
-        http: field('http'),
-        ws: field('ws'),
-        management: field('management'),
-        postgres: field('postgres'),
-      });
-    };
-    child.stdout?.on('data', check);
-    exited.then((code) => {
-      clearTimeout(timer);
-      fail(new Error(`npm run local exited (${code}) before ready:\n${output}`));
-    });
-  });
-  ready.catch(() => undefined);
-  return {
-    child,
-    output: () => output,
-    ready,
-    exited,
-    stop: async () => {
-      if (child.exitCode === null && child.pid) process.kill(-child.pid, 'SIGTERM');
-      await exited;
-    },
-  };
-}
 
 /**
  * Live processes still in the process group (npm, sh, node) after the run. Zombies are dead: when

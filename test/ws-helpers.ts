@@ -6,7 +6,11 @@ import { type FanOutRecord, fanOut } from '../functions/fanout/fan-out.js';
 import type { Counter } from '../functions/ports/realtime.js';
 import { composeWs } from '../functions/ws/compose.js';
 import { handleWsEvent, type WsDeps, type WsEvent } from '../functions/ws/handle-event.js';
-import { startWebSocketGateway, type WebSocketGateway } from '../scripts/local/websocket-gateway.js';
+import {
+  startWebSocketGateway,
+  type WebSocketGateway,
+  type WebSocketGatewayOptions,
+} from '../scripts/local/websocket-gateway.js';
 import { createHttpFixture, type HttpFixture, quietLogger } from './support/http-fixture.js';
 import { TEST_JWT_SECRET } from './support/tokens.js';
 
@@ -79,7 +83,7 @@ export interface RealtimeStackOptions {
   redisUrl: string;
   cluster?: boolean;
   sqsEndpoint: string;
-  gateway?: { idleTimeoutMs?: number };
+  gateway?: Pick<WebSocketGatewayOptions, 'idleTimeoutMs' | 'managementRate'>;
   /** Records per fan-out invocation (Lambda's batch size) and how long to gather them. */
   batchSize?: number;
   batchWindowMs?: number;

@@ -23,6 +23,9 @@ export async function composeFanOut(
     credentials: realtime.client.config.credentials,
     maxSockets: env.FANOUT_CONCURRENCY,
     timeoutMs: env.FANOUT_POST_TIMEOUT_MS,
+    // A throttled post was certainly not delivered: retry it patiently (up to ~4 s of backoff), as
+    // the newest state must still reach the watcher when the account's budget runs out mid-wave.
+    policy: { throttleRetries: 8, backoffBaseMs: 50, backoffMaxMs: 1_000 },
     onError: (connectionId, error) =>
       logger.warn('PostToConnection failed', {
         connectionId,

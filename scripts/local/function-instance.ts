@@ -12,6 +12,7 @@ import { pathToFileURL } from 'node:url';
 import { getHeapStatistics } from 'node:v8';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Context } from 'aws-lambda';
+import { osThreadId } from './os-thread.js';
 
 export interface InstanceData {
   file: string;
@@ -24,7 +25,7 @@ export interface InstanceData {
 export type InstanceRequest = { type: 'invoke'; id: number; event: string };
 
 export type InstanceReply =
-  | { type: 'ready'; initMs: number }
+  | { type: 'ready'; initMs: number; threadId: number | undefined }
   | { type: 'init-error'; message: string }
   | {
       type: 'result';
@@ -87,7 +88,11 @@ async function init(): Promise<Handler | undefined> {
       port?.postMessage({ type: 'init-error', message: 'the bundle does not export a handler function' });
       return undefined;
     }
-    port?.postMessage({ type: 'ready', initMs: Math.round(performance.now() - started) });
+    port?.postMessage({
+      type: 'ready',
+      initMs: Math.round(performance.now() - started),
+      threadId: osThreadId(),
+    });
     return asAsync(module.handler as (...args: unknown[]) => unknown);
   } catch (error) {
     const { name, message } = describe(error);

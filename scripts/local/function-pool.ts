@@ -36,6 +36,8 @@ export interface LocalFunction {
   invoke: (event: unknown) => Promise<unknown>;
   /** Instances running now. */
   instanceCount: () => number;
+  /** OS thread ids of the instances running now (Linux), for benchmarks that read their CPU time. */
+  threadIds: () => number[];
   stop: () => Promise<void>;
 }
 
@@ -62,6 +64,7 @@ interface Instance {
   worker: Worker;
   ready: Promise<void>;
   busy: boolean;
+  threadId?: number | undefined;
   current?: {
     id: number;
     resolve: (value: unknown) => void;
@@ -129,6 +132,7 @@ export async function startFunctionPool(options: FunctionPoolOptions): Promise<L
     worker.on('message', (reply: InstanceReply) => {
       if (reply.type === 'ready') {
         stats.initMs.push(reply.initMs);
+        instance.threadId = reply.threadId;
         instance.busy = false;
         readyResolve();
         dispatch();
@@ -220,6 +224,7 @@ export async function startFunctionPool(options: FunctionPoolOptions): Promise<L
     timeoutMs: options.timeoutMs,
     stats,
     instanceCount: () => instances.size,
+    threadIds: () => [...instances].flatMap((instance) => (instance.threadId ? [instance.threadId] : [])),
     invoke: (event) =>
       new Promise((resolve, reject) => {
         if (stopped) {

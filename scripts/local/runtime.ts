@@ -4,7 +4,7 @@
  * API), SQS + event source mappings, and the EventBridge schedule; Redis and PostgreSQL from the
  * environment or started privately. `scripts/local.ts` is the command line around it.
  */
-import { readdirSync, rmSync } from 'node:fs';
+import { readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { queueSettings, schedules } from '../../lib/config/event-sources.js';
 import {
@@ -354,6 +354,22 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         'ws',
         `ws://${connectHost}:${wsPort} -> ws function ($connect, $disconnect, $default); management API ${managementEndpoint}/@connections/{id} (SigV4 checked, ${managementLimits().managementRate.perSecond} requests/s, burst ${managementLimits().managementRate.burst}; ${managementLimits().connectRate.perSecond} new connections/s), on its own thread`,
       );
+    }
+
+    // For benchmarks: which OS threads are which function, so they can read each one's CPU time.
+    const threadsFile = process.env.LOCAL_THREADS_FILE;
+    if (threadsFile) {
+      const gatewayThread = ws?.threadId;
+      const writeThreads = () => {
+        const threads: Record<string, number[]> = { main: [process.pid] };
+        if (gatewayThread) threads['ws-gateway'] = [gatewayThread];
+        for (const f of functions.values()) threads[f.name] = f.threadIds();
+        writeFileSync(threadsFile, JSON.stringify({ pid: process.pid, threads }));
+      };
+      writeThreads();
+      const timer = setInterval(writeThreads, 500);
+      timer.unref();
+      cleanups.push({ name: 'threads file', run: async () => clearInterval(timer) });
     }
 
     const mappings: Mapping[] = [];

@@ -7,6 +7,8 @@ export interface WebSocketGatewayThread {
   port: number;
   url: string;
   managementEndpoint: string;
+  /** The gateway thread's OS thread id (Linux), for benchmarks that read its CPU time. */
+  threadId: number | undefined;
   /** Connections open now and the management API's counters, asked of the gateway's thread. */
   stats: () => Promise<{ connections: number; management: ManagementStats }>;
   /** Closes every connection (each gets `$disconnect`), the server and the thread. */
@@ -73,6 +75,7 @@ export async function startWebSocketGatewayThread(
             port: message.port,
             url: message.url,
             managementEndpoint: message.managementEndpoint,
+            threadId: message.threadId,
             stats: () =>
               new Promise((done) => {
                 statsWaiters.push(done);

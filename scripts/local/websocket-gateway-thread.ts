@@ -6,6 +6,7 @@
  * Events for the ws function go to the host, which invokes the function's pool.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { osThreadId } from './os-thread.js';
 import {
   type ManagementStats,
   startWebSocketGateway,
@@ -20,7 +21,7 @@ export type HostToGateway =
   | { type: 'close' };
 
 export type GatewayToHost =
-  | { type: 'ready'; port: number; url: string; managementEndpoint: string }
+  | { type: 'ready'; port: number; url: string; managementEndpoint: string; threadId: number | undefined }
   | { type: 'start-error'; code?: string | undefined; message: string }
   | { type: 'invoke'; id: number; event: unknown }
   | { type: 'error'; message: string; error: string }
@@ -74,6 +75,7 @@ try {
     port: gateway.port,
     url: gateway.url,
     managementEndpoint: gateway.managementEndpoint,
+    threadId: osThreadId(),
   });
 } catch (error) {
   const { code, message } = error as NodeJS.ErrnoException;
