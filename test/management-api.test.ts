@@ -121,7 +121,7 @@ describe('signatures', () => {
     // The payload hash is cached per payload: a second receiver (here the same one) reuses it.
     expect(await lean.post(connectionId, data)).toBe('delivered');
     expect(await lean.post('bm90LWEtY29ubmVjdGlvbg==', data)).toBe('gone');
-    lean.destroy();
+    await lean.destroy();
     await waitFor(() => client.messages.length >= 3, 2_000, 'deliveries');
     expect(client.messages.slice(-3)).toEqual(['{"via":"sdk"}', '{"via":"aws4"}', '{"via":"aws4"}']);
     expect(createHash('sha256').update(data).digest('hex')).toHaveLength(64);

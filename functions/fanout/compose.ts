@@ -48,7 +48,7 @@ export async function composeFanOut(
         : {}),
     },
     close: async () => {
-      messenger.destroy();
+      await messenger.destroy();
       sqs?.destroy();
       await realtime.close();
     },

@@ -188,10 +188,18 @@ async function wave(
   const deadline = now() + deps.leaseWaitMs;
   let event = await newestKnown(deps, topic, batchNewest);
   let claim = await deps.registry.claimWave(topic, event.seq, token, now());
+  // While another wave runs, poll its lease with a growing pause (10 ms doubling to 50 ms): every
+  // poll reads and renders the newest event, and at a fixed 10 ms the invocations waiting behind
+  // one long wave spent more CPU polling than the wave spent posting (measured: ~18 ms of CPU per
+  // waiting invocation behind a 3 s wave). A wave that ends is noticed within 50 ms.
+  let pauseMs = 10;
   while (claim.status === 'busy') {
     if (now() > deadline) throw new LeaseTimeoutError(`${topic.name}: another wave held the lease too long`);
     // The lease may belong to a split wave whose parts wait for an invocation: send them.
-    if (!(await helpWithParts(deps, topic, limit))) await sleep(10);
+    if (!(await helpWithParts(deps, topic, limit))) {
+      await sleep(pauseMs);
+      pauseMs = Math.min(50, pauseMs * 2);
+    }
     event = await newestKnown(deps, topic, event);
     claim = await deps.registry.claimWave(topic, event.seq, token, now());
   }

@@ -77,7 +77,7 @@ const FUNCTION_LIMITS: Record<FunctionName, Omit<FunctionSettings, 'maxInstances
   http: { timeoutMs: 10_000, memoryMb: 1024 },
   ws: { timeoutMs: 10_000, memoryMb: 512 },
   writer: { timeoutMs: (queueSettings.persist.visibilityTimeoutSeconds * 1000) / 6, memoryMb: 512 },
-  fanout: { timeoutMs: (queueSettings.fanout.visibilityTimeoutSeconds * 1000) / 6, memoryMb: 1024 },
+  fanout: { timeoutMs: 45_000, memoryMb: 1024 },
   sweeper: { timeoutMs: 55_000, memoryMb: 512 },
   migrate: { timeoutMs: 300_000, memoryMb: 256 },
 };
