@@ -12,7 +12,10 @@ export type JobResult =
 export async function runJobs(
   jobs: readonly SweeperJob[],
   deps: SweeperDeps,
-  logger: LogSink & { info(message: string, ...extra: Record<string, unknown>[]): void },
+  logger: LogSink & {
+    info(message: string, ...extra: Record<string, unknown>[]): void;
+    debug?(message: string, ...extra: Record<string, unknown>[]): void;
+  },
 ): Promise<JobResult[]> {
   const results: JobResult[] = [];
   for (const job of jobs) {
@@ -26,7 +29,13 @@ export async function runJobs(
       results.push({ job: job.name, ok: false, ms: Math.round(performance.now() - started), error: message });
     }
   }
-  logger.info('sweep done', {
+  // A sweep that found nothing to do is routine: DEBUG, so a person reading the logs (locally a
+  // sweep runs every 5 s) sees only the sweeps that changed something or failed.
+  const idle = results.every(
+    (result) => result.ok && Object.values(result.counts).every((count) => count === 0),
+  );
+  const write = idle ? logger.debug?.bind(logger) : logger.info.bind(logger);
+  write?.('sweep done', {
     failed: results.filter((result) => !result.ok).map((result) => result.job),
     jobs: results,
   });
