@@ -93,7 +93,8 @@ async function shutdown(code: number): Promise<never> {
         .filter((line) => line.includes('[local] summary'))
         .join('\n'),
     );
-  if (databaseUrl) await admin.unsafe(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`).catch(() => undefined);
+  if (databaseUrl)
+    await admin.unsafe(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`).catch(() => undefined);
   await admin.end();
   rmSync(scratch, { recursive: true, force: true });
   process.exit(code);
@@ -129,7 +130,12 @@ interface Child {
   next(type: string): Promise<Message>;
 }
 
-function startChild(role: string, env: Record<string, string>, idle: boolean, onProgress?: (m: Message) => void): Child {
+function startChild(
+  role: string,
+  env: Record<string, string>,
+  idle: boolean,
+  onProgress?: (m: Message) => void,
+): Child {
   const child = spawn(
     '/bin/bash',
     ['-c', `ulimit -n $(ulimit -Hn); exec ${idle ? 'chrt -i 0 ' : ''}"${process.execPath}" "${workerFile}"`],
@@ -177,7 +183,11 @@ function runtimeCpu(): Record<string, Map<number, number>> {
  * CPU ms a group's threads used between two readings; a thread that started in between counts from
  * zero. A thread that ended in between (an instance replaced after a timeout) is not counted.
  */
-function cpuDelta(before: Record<string, Map<number, number>>, after: Record<string, Map<number, number>>, name: string) {
+function cpuDelta(
+  before: Record<string, Map<number, number>>,
+  after: Record<string, Map<number, number>>,
+  name: string,
+) {
   let total = 0;
   for (const [id, used] of after[name] ?? []) total += used - (before[name]?.get(id) ?? 0);
   return total;
@@ -301,7 +311,9 @@ for (const count of watcherCounts) {
     report = now;
   }
   const after = runtimeCpu();
-  const auction = (await (await fetch(`${base}/auctions/${auctionId}`)).json()) as { auction: { seq: number } };
+  const auction = (await (await fetch(`${base}/auctions/${auctionId}`)).json()) as {
+    auction: { seq: number };
+  };
   const finalSeq = auction.auction.seq;
   report = await watcherProcess.request({ type: 'report', finalSeq }, 'report');
   const received = report.received as number;
@@ -342,7 +354,11 @@ console.log(
     ['bids accepted', String(baseline.length), ...results.map((r) => String(r.bids.length))],
     ['bid p50', ms(baseP50), ...results.map((r) => ms(pct(r.bids, 50)))],
     ['bid p99', ms(baseP99), ...results.map((r) => ms(pct(r.bids, 99)))],
-    ['bid p99 / no-watcher p99', '1.00x', ...results.map((r) => `${(pct(r.bids, 99) / baseP99).toFixed(2)}x`)],
+    [
+      'bid p99 / no-watcher p99',
+      '1.00x',
+      ...results.map((r) => `${(pct(r.bids, 99) / baseP99).toFixed(2)}x`),
+    ],
     ['http function CPU per bid', us(httpCpuPerBidBase), ...results.map((r) => us(r.httpUsPerBid))],
     ['update-to-watcher p50', '', ...results.map((r) => `${r.report.p50} ms`)],
     ['update-to-watcher p99', '', ...results.map((r) => `${r.report.p99} ms`)],

@@ -3,7 +3,7 @@
  * interfaces (HTTP API, WebSocket API, the database the writer fills), then stopped with SIGTERM
  * to its process group, as a terminal or a process manager does, leaving no process behind.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';

@@ -22,7 +22,11 @@ afterAll(async () => {
   await Promise.all(started.map((fn) => fn.stop()));
 });
 
-async function pool(name: string, source: string, options: { timeoutMs?: number; maxInstances?: number } = {}) {
+async function pool(
+  name: string,
+  source: string,
+  options: { timeoutMs?: number; maxInstances?: number } = {},
+) {
   const fn = await startFunctionPool({
     name,
     functionName: `test-${name}`,
@@ -73,9 +77,12 @@ describe('local function instances (worker threads, as Lambda execution environm
 
   it('an instance serves one invocation at a time; concurrency comes from more instances, up to the limit', async () => {
     const fn = await pool('stateful', STATEFUL, { maxInstances: 2 });
-    const answers = (await Promise.all(
-      Array.from({ length: 6 }, () => fn.invoke({ ms: 100 })),
-    )) as { instance: string; maxInFlight: number; functionName: string; remaining: number }[];
+    const answers = (await Promise.all(Array.from({ length: 6 }, () => fn.invoke({ ms: 100 })))) as {
+      instance: string;
+      maxInFlight: number;
+      functionName: string;
+      remaining: number;
+    }[];
     expect(answers.every((a) => a.maxInFlight === 1)).toBe(true);
     expect(new Set(answers.map((a) => a.instance)).size).toBe(2);
     expect(fn.instanceCount()).toBe(2);
@@ -98,7 +105,10 @@ describe('local function instances (worker threads, as Lambda execution environm
   });
 
   it('a handler error rejects that invocation only; a cold start that throws is reported', async () => {
-    const fn = await pool('thrower', 'export const handler = async (e) => { if (e.fail) throw new TypeError("bad"); return 1; };');
+    const fn = await pool(
+      'thrower',
+      'export const handler = async (e) => { if (e.fail) throw new TypeError("bad"); return 1; };',
+    );
     await expect(fn.invoke({ fail: true })).rejects.toMatchObject({ name: 'TypeError', message: 'bad' });
     expect(await fn.invoke({})).toBe(1);
     await expect(pool('broken', 'throw new Error("no config");')).rejects.toThrow(
