@@ -31,6 +31,7 @@ import { percentile } from '../artillery/lib/samples.js';
 import { threadCpuMs } from '../scripts/local/os-thread.js';
 import { startLocal } from '../test/support/local-process.js';
 import { formatTable } from './support/load.js';
+import { createBenchAuction } from './support/phases.js';
 
 const watcherCounts = (process.env.BENCH_WATCHERS ?? '1000,10000')
   .split(',')
@@ -198,20 +199,7 @@ const token = (sub: string, role?: string) =>
 const adminToken = await token('bench-admin', 'admin');
 const bidderTokens = await Promise.all(Array.from({ length: BIDDERS }, (_, i) => token(`bidder-${i}`)));
 
-async function createAuction(): Promise<string> {
-  const response = await fetch(`${base}/auctions`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${adminToken}` },
-    body: JSON.stringify({
-      title: 'Crowd lot',
-      startingPrice: 100,
-      minIncrement: 1,
-      endsAt: new Date(Date.now() + 3_600_000).toISOString(),
-    }),
-  });
-  if (response.status !== 201) throw new Error(`create auction: ${response.status} ${await response.text()}`);
-  return ((await response.json()) as { auction: { id: string } }).auction.id;
-}
+const createAuction = () => createBenchAuction(base, adminToken);
 
 let nextAmount = 100;
 /** Bids at a fixed rate (due times, latency from the due time); each accepted bid's latency in ms. */
