@@ -28,21 +28,29 @@ export interface LocalProcess {
 /**
  * Starts `npm run local` with `env` over this process's environment (undefined removes a
  * variable). `options.openFiles` raises the runtime's open-file limit to the hard limit, for
- * thousands of WebSocket connections.
+ * thousands of WebSocket connections; with it, `options.nice` starts the runtime (every thread it
+ * makes inherits it) at that niceness.
  */
 export function startLocal(
   env: Record<string, string | undefined>,
-  options: { openFiles?: boolean; echo?: (chunk: string) => void } = {},
+  options: { openFiles?: boolean; nice?: number; echo?: (chunk: string) => void } = {},
 ): LocalProcess {
   const childEnv: NodeJS.ProcessEnv = { ...process.env, HTTP_PORT: '0', WS_PORT: '0', ...env };
   for (const [name, value] of Object.entries(childEnv)) if (value === undefined) delete childEnv[name];
   const child = options.openFiles
-    ? spawn('/bin/bash', ['-c', 'ulimit -n "$(ulimit -Hn)"; exec npm run --silent local'], {
-        cwd: ROOT,
-        env: childEnv,
-        detached: true,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      })
+    ? spawn(
+        '/bin/bash',
+        [
+          '-c',
+          `ulimit -n "$(ulimit -Hn)"; exec ${options.nice ? `nice -n ${options.nice} ` : ''}npm run --silent local`,
+        ],
+        {
+          cwd: ROOT,
+          env: childEnv,
+          detached: true,
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      )
     : spawn('npm', ['run', '--silent', 'local'], {
         cwd: ROOT,
         env: childEnv,
