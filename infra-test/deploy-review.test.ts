@@ -2,7 +2,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_MESSENGER_POLICY } from '../functions/adapters/apigw/management-api-messenger.js';
+import { WAVE_POST_POLICY } from '../functions/adapters/apigw/signed-post-messenger.js';
 import { readEnvironment } from '../functions/config.js';
 import { FANOUT_LEASE_WAIT_MS } from '../functions/fanout/fan-out.js';
 import { buildApp } from '../lib/build-app.js';
@@ -69,8 +69,8 @@ describe('item 9: timeouts sized from the work, visibility from the timeouts', (
     expect(fanoutWork.postTimeoutMs).toBe(
       readEnvironment({ REDIS_URL: 'redis://h:1' }).FANOUT_POST_TIMEOUT_MS,
     );
-    expect(fanoutWork.throttleRetries).toBe(DEFAULT_MESSENGER_POLICY.throttleRetries);
-    expect(fanoutWork.backoffMaxMs).toBe(DEFAULT_MESSENGER_POLICY.backoffMaxMs);
+    expect(fanoutWork.throttleRetries).toBe(WAVE_POST_POLICY.throttleRetries);
+    expect(fanoutWork.backoffMaxMs).toBe(WAVE_POST_POLICY.backoffMaxMs);
     const timeoutMs = Number(fn(dev, 'fanout').Timeout) * 1_000;
     expect(timeoutMs).toBeGreaterThanOrEqual(fanoutWorstCaseMs());
     expect(timeoutMs).toBeGreaterThan(FANOUT_LEASE_WAIT_MS + 3 * 3_000);

@@ -1,4 +1,4 @@
-import { SignedPostMessenger } from '../adapters/apigw/signed-post-messenger.js';
+import { SignedPostMessenger, WAVE_POST_POLICY } from '../adapters/apigw/signed-post-messenger.js';
 import { RedisTopicReader } from '../adapters/redis/redis-topic-reader.js';
 import { createSqsClient } from '../adapters/sqs/sqs-client.js';
 import { SqsWavePartQueue } from '../adapters/sqs/sqs-wave-part-queue.js';
@@ -23,9 +23,7 @@ export async function composeFanOut(
     credentials: realtime.client.config.credentials,
     maxSockets: env.FANOUT_CONCURRENCY,
     timeoutMs: env.FANOUT_POST_TIMEOUT_MS,
-    // A throttled post was certainly not delivered: retry it patiently (up to ~4 s of backoff), as
-    // the newest state must still reach the watcher when the account's budget runs out mid-wave.
-    policy: { throttleRetries: 8, backoffBaseMs: 50, backoffMaxMs: 1_000 },
+    policy: WAVE_POST_POLICY,
     onError: (connectionId, error) =>
       logger.warn('PostToConnection failed', {
         connectionId,

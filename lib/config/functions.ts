@@ -10,7 +10,7 @@ export type FunctionName = 'http' | 'ws' | 'writer' | 'fanout' | 'sweeper' | 'mi
 /**
  * What one fan-out invocation may wait for, worst case (the figures are the function's own:
  * functions/fanout/compose.ts, FANOUT_POST_TIMEOUT_MS in functions/config.ts and
- * DEFAULT_MESSENGER_POLICY in functions/adapters/apigw/management-api-messenger.ts; an infra test
+ * WAVE_POST_POLICY in functions/adapters/apigw/signed-post-messenger.ts (the waves' path); an infra test
  * checks that they still match).
  */
 export const fanoutWork = {
@@ -19,7 +19,7 @@ export const fanoutWork = {
   /** The hard timeout of one PostToConnection. */
   postTimeoutMs: 3_000,
   /** Retries of a throttled post, each after a backoff of at most `backoffMaxMs`. */
-  throttleRetries: 4,
+  throttleRetries: 6,
   backoffMaxMs: 1_000,
   /** Cold start (secrets, Redis), reading the topic, sending wave parts, releasing the lease. */
   overheadMs: 10_000,
@@ -45,7 +45,7 @@ export const functionTimeoutSeconds: Record<FunctionName, number> = {
   // A batch of 100 events in one transaction takes ~300 ms; the budget covers the 5 s connect
   // timeout, an RDS Proxy that is still borrowing a database connection, and one retry.
   writer: 30,
-  // 12 + 3 x 5 + 4 + 10 = 41 s, rounded up: 45 s.
+  // 12 + 3 x 7 + 6 + 10 = 49 s, rounded up: 50 s.
   fanout: roundUpTo5s(fanoutWorstCaseMs()),
   // Runs every minute; one run must end before the next starts.
   sweeper: 55,

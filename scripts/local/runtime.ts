@@ -7,6 +7,7 @@
 import { readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { queueSettings, schedules } from '../../lib/config/event-sources.js';
+import { functionTimeoutsMs } from '../../lib/config/functions.js';
 import {
   buildFunctions,
   type FunctionName,
@@ -69,17 +70,17 @@ export interface LocalRuntime {
 const LOCAL_FUNCTIONS: FunctionName[] = ['http', 'ws', 'writer', 'fanout', 'sweeper'];
 
 /**
- * Timeouts and memory of lib/stacks/api-stack.ts (consumers get a sixth of their queue's visibility
- * timeout), enforced locally as Lambda does: an invocation past its timeout fails and its instance
- * is replaced.
+ * Timeouts (lib/config/functions.ts, the module the CDK stacks read) and memory sizes of
+ * lib/stacks/api-stack.ts, enforced locally as Lambda does: an invocation past its timeout fails
+ * and its instance is replaced.
  */
 const FUNCTION_LIMITS: Record<FunctionName, Omit<FunctionSettings, 'maxInstances'>> = {
-  http: { timeoutMs: 10_000, memoryMb: 1024 },
-  ws: { timeoutMs: 10_000, memoryMb: 512 },
-  writer: { timeoutMs: (queueSettings.persist.visibilityTimeoutSeconds * 1000) / 6, memoryMb: 512 },
-  fanout: { timeoutMs: 45_000, memoryMb: 1024 },
-  sweeper: { timeoutMs: 55_000, memoryMb: 512 },
-  migrate: { timeoutMs: 300_000, memoryMb: 256 },
+  http: { timeoutMs: functionTimeoutsMs.http, memoryMb: 1024 },
+  ws: { timeoutMs: functionTimeoutsMs.ws, memoryMb: 512 },
+  writer: { timeoutMs: functionTimeoutsMs.writer, memoryMb: 512 },
+  fanout: { timeoutMs: functionTimeoutsMs.fanout, memoryMb: 1024 },
+  sweeper: { timeoutMs: functionTimeoutsMs.sweeper, memoryMb: 512 },
+  migrate: { timeoutMs: functionTimeoutsMs.migrate, memoryMb: 256 },
 };
 
 const percentileOf = (values: readonly number[], p: number) => {

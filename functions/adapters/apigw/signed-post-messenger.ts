@@ -22,6 +22,17 @@ export interface SignedPostOptions {
 
 /** Credentials are refreshed this long before they expire (the SDK's own margin is 5 minutes). */
 const CREDENTIAL_MARGIN_MS = 5 * 60 * 1000;
+/**
+ * Retries of a throttled wave post: it was certainly not delivered, so it is retried patiently (up
+ * to ~2.5 s of backoff), as the newest state must still reach the watcher when the account's budget
+ * runs out mid-wave. lib/config/functions.ts sizes the fan-out's timeout from these figures.
+ */
+export const WAVE_POST_POLICY: MessengerPolicy = {
+  throttleRetries: 6,
+  backoffBaseMs: 50,
+  backoffMaxMs: 1_000,
+};
+
 /** Calls started within this long share one deadline (one timer, not one per call). */
 const DEADLINE_SLICE_MS = 100;
 const THROTTLING = new Set(['LimitExceededException', 'ThrottlingException', 'TooManyRequestsException']);
