@@ -222,3 +222,149 @@ describe('text fields of the create routes', () => {
     );
   });
 });
+
+/**
+ * The listings (API.md v1.1): malformed `status`, `active`, `limit` and `cursor` values (and repeats,
+ * blanks, forged and foreign cursors, bad tokens) are a 400 invalid_request naming the parameter,
+ * never a 5xx, with the real PostgreSQL read model behind the routes.
+ */
+describe('malformed input on the listing routes', () => {
+  let fx: HttpFixture;
+  let userToken: string;
+  let realCursor: string;
+
+  beforeAll(async () => {
+    fx = await createHttpFixture({
+      redisUrl: inject('redisUrl'),
+      sqsEndpoint: inject('sqsEndpoint'),
+      databaseUrl: inject('databaseUrl'),
+    });
+    userToken = await tokenFor('fuzzer');
+    realCursor = Buffer.from(JSON.stringify(['auctions:open', Date.now(), 'x'])).toString('base64url');
+  });
+  afterAll(() => fx.close());
+
+  const cursorOf = (listing: unknown, at: unknown, id: unknown) =>
+    Buffer.from(JSON.stringify([listing, at, id])).toString('base64url');
+  const value = fc.oneof(
+    fc.string({ maxLength: 40 }),
+    fc.string({ unit: 'binary', maxLength: 20 }),
+    fc.constantFrom('', ' ', 'open', 'OPEN', 'true', 'True', '1', '0', '-1', '101', '1.5', '1e2', 'NaN'),
+    fc.integer({ min: -1_000, max: 1_000 }).map(String),
+  );
+  const cursor = fc.oneof(
+    value,
+    fc.constant('REAL'),
+    fc.string({ unit: 'binary', maxLength: 300 }).map((s) => Buffer.from(s).toString('base64url')),
+    fc
+      .tuple(
+        fc.constantFrom('auctions:open', 'auctions:closed', 'products:true', 'me:orders', 'me:bids', 'x'),
+        fc.oneof(fc.double(), fc.maxSafeInteger(), fc.constant(-8.64e15), fc.constant(-1), fc.string()),
+        fc.oneof(fc.string({ maxLength: 70 }), fc.constant('a'.repeat(65)), fc.integer()),
+      )
+      .map(([listing, at, id]) => cursorOf(listing, at, id)),
+  );
+  const param = (name: string, arbitrary: fc.Arbitrary<string>) =>
+    fc.oneof(
+      fc.constant(''),
+      arbitrary.map((v) => `${name}=${encodeURIComponent(v)}`),
+      fc
+        .tuple(arbitrary, arbitrary)
+        .map(([a, b]) => `${name}=${encodeURIComponent(a)}&${name}=${encodeURIComponent(b)}`),
+      fc.constant(`${name}=`),
+      fc.constant(name),
+    );
+
+  it('answers 400 invalid_request or 200, never 5xx', async () => {
+    const seen = new Map<string, number>();
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom('/auctions', '/products', '/me/orders', '/me/bids'),
+        param('status', value),
+        param('active', value),
+        param('limit', value),
+        param('cursor', cursor),
+        fc.oneof(
+          { weight: 4, arbitrary: fc.constant('real') },
+          fc.constant(undefined),
+          fc.string({ maxLength: 60 }),
+        ),
+        async (path, status, active, limit, rawCursor, auth) => {
+          const query = [path === '/auctions' ? status : '', path === '/products' ? active : '', limit]
+            .concat(rawCursor.replace('REAL', realCursor))
+            .filter((part) => part !== '')
+            .join('&');
+          const headers: Record<string, string> = {};
+          if (auth === 'real') headers.authorization = `Bearer ${userToken}`;
+          else if (auth !== undefined) headers.authorization = auth;
+          let response: Response;
+          try {
+            response = await fx.app.request(`${path}${query ? `?${query}` : ''}`, { headers });
+          } catch (error) {
+            if (error instanceof TypeError) return;
+            throw error;
+          }
+          seen.set(`${path} ${response.status}`, (seen.get(`${path} ${response.status}`) ?? 0) + 1);
+          expect(response.status, `${path}?${query}`).toBeLessThan(500);
+          const json = (await response.json()) as { error?: { code: string; message: string } };
+          if (response.status === 400) {
+            expect(json.error?.code).toBe('invalid_request');
+            expect(json.error?.message).toMatch(/^(status|active|limit|cursor)/);
+          } else if (response.status !== 401) {
+            expect(response.status).toBe(200);
+          }
+        },
+      ),
+      { numRuns: 800 },
+    );
+    // Both outcomes are reached on every route.
+    for (const path of ['/auctions', '/products', '/me/orders', '/me/bids']) {
+      expect(seen.get(`${path} 200`) ?? 0, path).toBeGreaterThan(0);
+      expect(seen.get(`${path} 400`) ?? 0, path).toBeGreaterThan(0);
+    }
+  });
+
+  it('refuses each bad parameter value by name: forged, foreign and out-of-range cursors included', async () => {
+    const listings = {
+      '/auctions': 'auctions:open',
+      '/auctions?status=closed': 'auctions:closed',
+      '/products': 'products:true',
+      '/me/orders': 'me:orders',
+      '/me/bids': 'me:bids',
+    };
+    const headers = { authorization: `Bearer ${userToken}` };
+    for (const [path, listing] of Object.entries(listings)) {
+      const join = path.includes('?') ? '&' : '?';
+      const bad = [
+        ['limit', '0'],
+        ['limit', '101'],
+        ['limit', '2.5'],
+        ['limit', 'ten'],
+        ['limit', ''],
+        ['cursor', ''],
+        ['cursor', 'not a cursor'],
+        ['cursor', 'x'.repeat(300)],
+        ['cursor', cursorOf(listing === 'me:bids' ? 'me:orders' : 'me:bids', 0, 'a')],
+        ['cursor', cursorOf(listing, -8.64e15, 'a')],
+        ['cursor', cursorOf(listing, Number.MAX_SAFE_INTEGER, 'a')],
+        ['cursor', cursorOf(listing, 1.5, 'a')],
+        ['cursor', cursorOf(listing, 0, 'a'.repeat(65))],
+        ['cursor', cursorOf(listing, 0, "a' OR 1=1 --")],
+        ['cursor', Buffer.from('[1,2').toString('base64url')],
+      ];
+      if (path === '/auctions') bad.push(['status', 'live'], ['status', ''], ['status', 'OPEN']);
+      if (path === '/products') bad.push(['active', 'yes'], ['active', '1'], ['active', '']);
+      for (const [name, raw] of bad) {
+        const url = `${path}${join}${name}=${encodeURIComponent(raw as string)}`;
+        const response = await fx.app.request(url, { headers });
+        const json = (await response.json()) as { error?: { code: string; message: string } };
+        expect(response.status, url).toBe(400);
+        expect(json.error?.code, url).toBe('invalid_request');
+        expect(json.error?.message, url).toMatch(new RegExp(`^${name}`));
+      }
+      const repeated = await fx.app.request(`${path}${join}limit=1&limit=2`, { headers });
+      expect(repeated.status).toBe(400);
+      expect((await fx.app.request(`${path}${join}limit=100`, { headers })).status).toBe(200);
+    }
+  });
+});

@@ -1,11 +1,14 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { NoReadModel } from '../adapters/no-read-model.js';
 import type { LogSink } from '../ports/logger.js';
+import type { ReadModel } from '../ports/read-model.js';
 import type { AuctionDeps } from '../use-cases/auction-use-cases.js';
 import type { FlashSaleDeps } from '../use-cases/flash-sale-use-cases.js';
 import { errorBody, mapError } from './errors.js';
 import { auctionRoutes } from './routes/auctions.js';
 import { type HealthCheck, healthRoutes } from './routes/health.js';
+import { meRoutes } from './routes/me.js';
 import { orderRoutes } from './routes/orders.js';
 import { paymentRoutes } from './routes/payments.js';
 import { productRoutes } from './routes/products.js';
@@ -18,6 +21,8 @@ export interface HttpAppDeps {
   /** HMAC secret of the payment provider's webhook signatures. */
   webhookSecret: string;
   health: HealthCheck;
+  /** The PostgreSQL read model of the listings; without it they answer 503 (no database). */
+  readModel?: ReadModel;
   jwtSecret: string;
   logger: LogSink;
   /** Called once per request with its outcome, for metrics. */
@@ -49,8 +54,10 @@ export function createHttpApp(deps: HttpAppDeps) {
     }),
   );
   app.route('/health', healthRoutes(deps.health));
-  app.route('/auctions', auctionRoutes(deps.auctions, deps.jwtSecret));
-  app.route('/products', productRoutes(deps.flashSales, deps.jwtSecret));
+  const browse = { readModel: deps.readModel ?? new NoReadModel() };
+  app.route('/auctions', auctionRoutes(deps.auctions, deps.jwtSecret, browse));
+  app.route('/products', productRoutes(deps.flashSales, deps.jwtSecret, browse));
+  app.route('/me', meRoutes(browse, deps.jwtSecret));
   app.route('/orders', orderRoutes(deps.flashSales, deps.jwtSecret));
   app.route('/payments', paymentRoutes(deps.flashSales, deps.webhookSecret));
   app.notFound((c) =>

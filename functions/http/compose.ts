@@ -96,6 +96,7 @@ export async function composeHttpApp(
       logger,
       newId,
     },
+    ...(archives.readModel ? { readModel: archives.readModel } : {}),
     health: async () => [
       {
         dependency: 'redis',

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Context } from 'hono';
 import { z } from 'zod';
+import { MAX_CURSOR_LENGTH } from '../domain/cursor.js';
 import { AppError, InvalidRequestError } from '../domain/errors.js';
 
 export const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
@@ -67,6 +68,13 @@ export const isoTimeSchema = z.iso
   .datetime({ offset: true, message: 'must be an ISO-8601 date-time' })
   .transform((value) => Date.parse(value));
 
+/** `limit` and `cursor` of every keyset-paged listing (API.md v1.1: limit 1..100, default 20). */
+export const pageQueryShape = {
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  /** Opaque: decoded (and refused with 400) by the listing it belongs to. */
+  cursor: z.string().max(MAX_CURSOR_LENGTH).optional(),
+};
+
 function describeIssues(error: z.ZodError): { message: string; details: Record<string, unknown> } {
   const issues = error.issues.map((issue) => ({
     field: issue.path.length > 0 ? issue.path.join('.') : '(body)',
@@ -84,6 +92,21 @@ export function parseWith<T extends z.ZodType>(schema: T, value: unknown): z.inf
     throw new InvalidRequestError(message, details);
   }
   return parsed.data;
+}
+
+/** Query values as Hono gives them; repeated or blank parameters are input errors, not defaults. */
+export function singleQuery(query: Record<string, string[]>, names: string[]): Record<string, string> {
+  const result: Record<string, string> = {};
+  for (const name of names) {
+    const values = query[name];
+    if (values === undefined) continue;
+    if (values.length !== 1 || values[0] === '') {
+      result[name] = 'invalid';
+      continue;
+    }
+    result[name] = values[0] as string;
+  }
+  return result;
 }
 
 export function parsePathId(c: Context, name: string): string {

@@ -34,7 +34,13 @@ export class SwitchableSink implements EventSink {
 export async function createPipeline(
   sqsEndpoint: string,
   sql: Sql,
-  options: { visibilityTimeoutSeconds?: number; maxReceiveCount?: number; batchSize?: number } = {},
+  options: {
+    visibilityTimeoutSeconds?: number;
+    maxReceiveCount?: number;
+    batchSize?: number;
+    maxBatchingWindowMs?: number;
+    waitTimeSeconds?: number;
+  } = {},
 ) {
   const sqs = localSqsClient(sqsEndpoint);
   const suffix = ulid().toLowerCase();
@@ -62,8 +68,8 @@ export async function createPipeline(
   const source = new SqsEventSource(sqs, handler, {
     queueUrl: persist.queueUrl,
     batchSize: options.batchSize ?? 100,
-    maxBatchingWindowMs: 50,
-    waitTimeSeconds: 1,
+    maxBatchingWindowMs: options.maxBatchingWindowMs ?? 50,
+    waitTimeSeconds: options.waitTimeSeconds ?? 1,
   });
   return {
     sqs,

@@ -1,6 +1,7 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Environment } from '../../config.js';
 import type { ProductArchive } from '../../ports/product-archive.js';
+import type { ReadModel } from '../../ports/read-model.js';
 import type { AuctionRecoveryDeps } from '../../use-cases/recover-auction.js';
 import type { RedisClient } from '../redis/client.js';
 import { OutboxIndex } from '../redis/outbox-index.js';
@@ -9,12 +10,15 @@ import { PersistQueueProbe } from '../sqs/persist-queue-probe.js';
 import { createPostgresClient } from './client.js';
 import { resolveDatabaseUrl } from './database-url.js';
 import { NEVER_SETTLED, PostgresAuctionArchive, PostgresProductArchive } from './postgres-archives.js';
+import { PostgresReadModel } from './postgres-read-model.js';
 
 export interface ComposedArchives {
   /** Read-back and rebuild of auctions; absent without a database. */
   auctions?: { recovery: AuctionRecoveryDeps };
   /** The flash-sale side's archive; absent without a database. */
   products?: ProductArchive;
+  /** The listings (GET /auctions, /products, /me/...); absent without a database. */
+  readModel?: ReadModel;
   close: () => Promise<void>;
 }
 
@@ -46,6 +50,7 @@ export async function composeArchives(
       },
     },
     products: new PostgresProductArchive(sql, settled),
+    readModel: new PostgresReadModel(sql),
     close: () => sql.end({ timeout: 5 }),
   };
 }

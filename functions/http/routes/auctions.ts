@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import type { AuctionDeps } from '../../use-cases/auction-use-cases.js';
+import { type BrowseDeps, listAuctions } from '../../use-cases/browse.js';
 import { createAuction } from '../../use-cases/create-auction.js';
 import { placeBid } from '../../use-cases/place-bid.js';
 import { getAuction, listAuctionEvents, listBids } from '../../use-cases/read-auctions.js';
@@ -10,9 +11,11 @@ import {
   idSchema,
   isoTimeSchema,
   moneySchema,
+  pageQueryShape,
   parseJsonBody,
   parsePathId,
   parseWith,
+  singleQuery,
   textSchema,
 } from '../validation.js';
 
@@ -55,23 +58,20 @@ const eventsQuery = z.object({
   since: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(0),
 });
 
-/** Query values as Hono gives them; repeated or blank parameters are input errors, not defaults. */
-function singleQuery(query: Record<string, string[]>, names: string[]): Record<string, string> {
-  const result: Record<string, string> = {};
-  for (const name of names) {
-    const values = query[name];
-    if (values === undefined) continue;
-    if (values.length !== 1 || values[0] === '') {
-      result[name] = 'invalid';
-      continue;
-    }
-    result[name] = values[0] as string;
-  }
-  return result;
-}
+const listAuctionsQuery = z.object({
+  status: z.enum(['open', 'scheduled', 'closed']).default('open'),
+  ...pageQueryShape,
+});
 
-export function auctionRoutes(deps: AuctionDeps, jwtSecret: string) {
+export function auctionRoutes(deps: AuctionDeps, jwtSecret: string, browse: BrowseDeps) {
   return new Hono<AuthEnv>()
+    .get('/', async (c) => {
+      const { status, limit, cursor } = parseWith(
+        listAuctionsQuery,
+        singleQuery(c.req.queries(), ['status', 'limit', 'cursor']),
+      );
+      return c.json(await listAuctions(browse, status, { limit, cursor }));
+    })
     .post('/', requireAdmin(jwtSecret), async (c) => {
       const body = await parseJsonBody(c, createAuctionBody);
       const auction = await createAuction(deps, {

@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { DEFAULT_PER_USER_LIMIT, DEFAULT_RESERVATION_TTL_SECONDS } from '../../domain/product.js';
+import { type BrowseDeps, listProducts } from '../../use-cases/browse.js';
 import { createProduct } from '../../use-cases/create-product.js';
 import type { FlashSaleDeps } from '../../use-cases/flash-sale-use-cases.js';
 import { getProduct } from '../../use-cases/read-products.js';
@@ -9,8 +10,11 @@ import {
   idSchema,
   isoTimeSchema,
   moneySchema,
+  pageQueryShape,
   parseJsonBody,
   parsePathId,
+  parseWith,
+  singleQuery,
   textSchema,
 } from '../validation.js';
 
@@ -46,8 +50,27 @@ const createProductBody = z
     }
   });
 
-export function productRoutes(deps: FlashSaleDeps & { newId: () => string }, jwtSecret: string) {
+const listProductsQuery = z.object({
+  active: z
+    .enum(['true', 'false'])
+    .default('true')
+    .transform((value) => value === 'true'),
+  ...pageQueryShape,
+});
+
+export function productRoutes(
+  deps: FlashSaleDeps & { newId: () => string },
+  jwtSecret: string,
+  browse: BrowseDeps,
+) {
   return new Hono<AuthEnv>()
+    .get('/', async (c) => {
+      const { active, limit, cursor } = parseWith(
+        listProductsQuery,
+        singleQuery(c.req.queries(), ['active', 'limit', 'cursor']),
+      );
+      return c.json(await listProducts(browse, active, { limit, cursor }));
+    })
     .post('/', requireAdmin(jwtSecret), async (c) => {
       const body = await parseJsonBody(c, createProductBody);
       const product = await createProduct(deps, {

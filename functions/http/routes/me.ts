@@ -1,0 +1,17 @@
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { type BrowseDeps, listMyBids, listMyOrders } from '../../use-cases/browse.js';
+import { type AuthEnv, requireUser } from '../auth.js';
+import { pageQueryShape, parseWith, singleQuery } from '../validation.js';
+
+const pageQuery = z.object(pageQueryShape);
+
+/** The caller's own activity, from the read model: always filtered by the token's `sub`. */
+export function meRoutes(browse: BrowseDeps, jwtSecret: string) {
+  const query = (c: { req: { queries: () => Record<string, string[]> } }) =>
+    parseWith(pageQuery, singleQuery(c.req.queries(), ['limit', 'cursor']));
+  return new Hono<AuthEnv>()
+    .use(requireUser(jwtSecret))
+    .get('/orders', async (c) => c.json(await listMyOrders(browse, c.var.user.id, query(c))))
+    .get('/bids', async (c) => c.json(await listMyBids(browse, c.var.user.id, query(c))));
+}
