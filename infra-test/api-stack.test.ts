@@ -2,8 +2,9 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { DOCS_ASSETS } from '../functions/http/routes/docs.js';
 import { PROJECT_ROOT } from '../lib/constructs/app-function.js';
-import { MIGRATIONS_SOURCE } from '../lib/stacks/api-stack.js';
+import { DOCS_ASSET_FILES, DOCS_ASSETS_SOURCE, MIGRATIONS_SOURCE } from '../lib/stacks/api-stack.js';
 import {
   environmentOf,
   label,
@@ -327,6 +328,19 @@ describe('migrations at deploy', () => {
           .sort()
       : [];
     expect(readdirSync(join(bundle, 'migrations')).sort()).toEqual(expected);
+  });
+
+  it('the http bundle carries the API reference page assets next to index.mjs', () => {
+    const fnId = logicalId(s.api, 'AWS::Lambda::Function', 'HttpFunction');
+    const fn = s.api.toJSON().Resources[fnId] as { Metadata: Record<string, string> };
+    const bundle = join(s.assembly.directory, fn.Metadata['aws:asset:path'] as string);
+    expect(readdirSync(join(bundle, 'docs-assets')).sort()).toEqual([...DOCS_ASSET_FILES].sort());
+    expect(Object.keys(DOCS_ASSETS).sort()).toEqual([...DOCS_ASSET_FILES].sort());
+    for (const file of DOCS_ASSET_FILES) {
+      expect(readFileSync(join(bundle, 'docs-assets', file))).toEqual(
+        readFileSync(join(PROJECT_ROOT, DOCS_ASSETS_SOURCE, file)),
+      );
+    }
   });
 
   it('bundles are ESM with the createRequire banner', () => {

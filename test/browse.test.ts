@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Sql } from '../functions/adapters/postgres/client.js';
+import { createOpenApiDocument } from '../functions/api/openapi.js';
 import { composeHttpApp } from '../functions/http/compose.js';
 import { queueSettings } from '../lib/config/event-sources.js';
+import { responseSchema, schemaChecker } from './support/openapi.js';
 import { recordingLogger, testSql } from './support/persistence.js';
 import { createPipeline } from './support/pipeline.js';
 import { createTestDatabase, type TestDatabase } from './support/postgres-database.js';
@@ -90,6 +92,13 @@ describe('listings from the PostgreSQL read model', () => {
     }
     return performance.now() - started;
   };
+  // Every page is checked against the OpenAPI document: the listings answer what it says.
+  const document = createOpenApiDocument();
+  const check = schemaChecker(document);
+  const conforms = (path: string, body: unknown) => {
+    const template = path.split('?')[0] as string;
+    expect(check(responseSchema(document, 'GET', template, 200), body), path).toEqual([]);
+  };
   const everyPage = async (path: string, token?: string) => {
     const items: Json[] = [];
     let cursor: string | null = null;
@@ -100,6 +109,7 @@ describe('listings from the PostgreSQL read model', () => {
         token ? { token } : {},
       );
       expect(page.status, JSON.stringify(page.body)).toBe(200);
+      conforms(path, page.body);
       const [list] = Object.values(page.body).filter(Array.isArray) as Json[][];
       items.push(...(list as Json[]));
       cursor = page.body.next;

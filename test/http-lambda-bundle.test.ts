@@ -123,4 +123,18 @@ describe('the bundled HTTP Lambda', () => {
     );
     expect(bad.statusCode).toBe(400);
   });
+
+  it('serves the OpenAPI document and the reference page with its assets', async () => {
+    const document = await handler(httpEvent('GET', '/openapi.json'), context);
+    expect(document.statusCode).toBe(200);
+    expect(JSON.parse(document.body ?? '{}')).toMatchObject({ openapi: '3.1.0' });
+    const page = await handler(httpEvent('GET', '/docs'), context);
+    expect(page.statusCode).toBe(200);
+    expect(page.body).toContain('docs/assets/swagger-ui-bundle.js');
+    for (const asset of ['swagger-ui-bundle.js', 'swagger-ui.css']) {
+      const served = await handler(httpEvent('GET', `/docs/assets/${asset}`), context);
+      expect(served.statusCode, asset).toBe(200);
+      expect(served.body?.length, asset).toBeGreaterThan(100_000);
+    }
+  });
 });

@@ -7,6 +7,7 @@ import type { AuctionDeps } from '../use-cases/auction-use-cases.js';
 import type { FlashSaleDeps } from '../use-cases/flash-sale-use-cases.js';
 import { errorBody, mapError } from './errors.js';
 import { auctionRoutes } from './routes/auctions.js';
+import { docsRoutes } from './routes/docs.js';
 import { type HealthCheck, healthRoutes } from './routes/health.js';
 import { meRoutes } from './routes/me.js';
 import { orderRoutes } from './routes/orders.js';
@@ -58,6 +59,7 @@ export function createHttpApp(deps: HttpAppDeps) {
   app.route('/auctions', auctionRoutes(deps.auctions, deps.jwtSecret, browse));
   app.route('/products', productRoutes(deps.flashSales, deps.jwtSecret, browse));
   app.route('/me', meRoutes(browse, deps.jwtSecret));
+  app.route('/', docsRoutes());
   app.route('/orders', orderRoutes(deps.flashSales, deps.jwtSecret));
   app.route('/payments', paymentRoutes(deps.flashSales, deps.webhookSecret));
   app.notFound((c) =>

@@ -1,40 +1,20 @@
 import { createHash } from 'node:crypto';
 import type { Context } from 'hono';
-import { z } from 'zod';
-import { MAX_CURSOR_LENGTH } from '../domain/cursor.js';
+import type { z } from 'zod';
+import { ID_PATTERN, idempotencyKeyHeader, LONE_SURROGATE, WELL_FORMED_MESSAGE } from '../api/schemas.js';
 import { AppError, InvalidRequestError } from '../domain/errors.js';
 
-export const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
-export const idSchema = z.string().regex(ID_PATTERN, 'must match ^[A-Za-z0-9_-]{1,64}$');
-
-/** Money: integer minor units, > 0, a safe integer. */
-export const moneySchema = z
-  .number()
-  .int('must be an integer (minor units)')
-  .positive()
-  .max(Number.MAX_SAFE_INTEGER);
-
-/**
- * Characters no text field accepts: C0 controls (U+0000-U+001F: NUL, tab, newline...), DEL and the
- * C1 controls (U+007F-U+009F), i.e. Unicode category Cc. A NUL makes PostgreSQL refuse the jsonb of
- * every event of the entity (SQLSTATE 22P05), and titles and names are single-line labels.
- */
-const CONTROL_CHARACTER = /\p{Cc}/u;
-/** A UTF-16 surrogate not paired: no UTF-8 form, refused by Redis' cjson and by PostgreSQL. */
-const LONE_SURROGATE = /\p{Cs}/u;
-
-export const WELL_FORMED_MESSAGE = 'must be well-formed Unicode (no lone surrogates)';
-export const CONTROL_CHARACTER_MESSAGE = 'must not contain control characters (U+0000-U+001F, U+007F-U+009F)';
-
-/** A free-text field (title, name): trimmed, 1..max characters, no control characters. */
-export const textSchema = (max: number) =>
-  z
-    .string()
-    .trim()
-    .min(1, 'must not be empty')
-    .max(max)
-    .refine((value) => !LONE_SURROGATE.test(value), WELL_FORMED_MESSAGE)
-    .refine((value) => !CONTROL_CHARACTER.test(value), CONTROL_CHARACTER_MESSAGE);
+// The schemas live in the API module (shared with the OpenAPI document and clients).
+export {
+  CONTROL_CHARACTER_MESSAGE,
+  ID_PATTERN,
+  idSchema,
+  isoTimeSchema,
+  moneySchema,
+  pageQueryShape,
+  textSchema,
+  WELL_FORMED_MESSAGE,
+} from '../api/schemas.js';
 
 /**
  * Refuses a parsed JSON value holding a string (value or property name) that is not well-formed
@@ -63,17 +43,6 @@ export function refuseMalformedStrings(value: unknown, path = ''): void {
     }
   }
 }
-
-export const isoTimeSchema = z.iso
-  .datetime({ offset: true, message: 'must be an ISO-8601 date-time' })
-  .transform((value) => Date.parse(value));
-
-/** `limit` and `cursor` of every keyset-paged listing (API.md v1.1: limit 1..100, default 20). */
-export const pageQueryShape = {
-  limit: z.coerce.number().int().min(1).max(100).default(20),
-  /** Opaque: decoded (and refused with 400) by the listing it belongs to. */
-  cursor: z.string().max(MAX_CURSOR_LENGTH).optional(),
-};
 
 function describeIssues(error: z.ZodError): { message: string; details: Record<string, unknown> } {
   const issues = error.issues.map((issue) => ({
@@ -138,7 +107,7 @@ export async function parseJsonBody<T extends z.ZodType>(c: Context, schema: T):
   return parseWith(schema, body);
 }
 
-const idempotencyKeySchema = z.string().regex(/^[\x21-\x7e]{1,128}$/, 'must be 1-128 printable characters');
+const idempotencyKeySchema = idempotencyKeyHeader.shape['idempotency-key'].unwrap();
 
 /**
  * The Idempotency-Key header with the fingerprint of the request it came with: method, path and the

@@ -30,6 +30,8 @@ export const WEBSOCKET_STAGE = 'live';
 /** Migrations are copied next to the migrate bundle (see docs/DEPLOY.md, "Migrations"). */
 export const MIGRATIONS_SOURCE = path.join('functions', 'adapters', 'postgres', 'migrations');
 export const MIGRATIONS_DIR_IN_LAMBDA = '/var/task/migrations';
+export const DOCS_ASSETS_SOURCE = path.join('node_modules', 'swagger-ui-dist');
+export const DOCS_ASSET_FILES = ['swagger-ui.css', 'swagger-ui-bundle.js'] as const;
 
 export interface ApiStackProps extends StackProps {
   readonly stage: StageConfig;
@@ -68,6 +70,18 @@ export class ApiStack extends Stack {
 
     const http = fn('http', 'HTTP API (Hono): validate, decide on Redis, enqueue, answer', {
       memorySize: stage.functions.httpMemoryMb,
+      commandHooks: {
+        beforeBundling: () => [],
+        beforeInstall: () => [],
+        // GET /docs serves Swagger UI's files from beside the bundle (functions/http/routes/docs.ts):
+        // the page works without any network, and index.mjs stays small (they are read on first use).
+        afterBundling: (inputDir: string, outputDir: string) => [
+          `mkdir -p "${outputDir}/docs-assets"`,
+          ...DOCS_ASSET_FILES.map(
+            (file) => `cp "${inputDir}/${DOCS_ASSETS_SOURCE}/${file}" "${outputDir}/docs-assets/${file}"`,
+          ),
+        ],
+      },
     });
     // ws and fanout call the management API, which no VPC endpoint serves: they need the NAT.
     const ws = fn('ws', 'WebSocket $connect / $disconnect / $default', { subnets: data.egressSubnets });

@@ -1,67 +1,18 @@
 import { Hono } from 'hono';
-import { z } from 'zod';
+import {
+  bidsQuery,
+  createAuctionBody,
+  eventsQuery,
+  listAuctionsQuery,
+  placeBidBody,
+} from '../../api/schemas.js';
 import type { AuctionDeps } from '../../use-cases/auction-use-cases.js';
 import { type BrowseDeps, listAuctions } from '../../use-cases/browse.js';
 import { createAuction } from '../../use-cases/create-auction.js';
 import { placeBid } from '../../use-cases/place-bid.js';
 import { getAuction, listAuctionEvents, listBids } from '../../use-cases/read-auctions.js';
 import { type AuthEnv, requireAdmin, requireUser } from '../auth.js';
-import {
-  idempotencyOf,
-  idSchema,
-  isoTimeSchema,
-  moneySchema,
-  pageQueryShape,
-  parseJsonBody,
-  parsePathId,
-  parseWith,
-  singleQuery,
-  textSchema,
-} from '../validation.js';
-
-const seconds = (max: number) => z.number().int().min(1).max(max);
-
-const createAuctionBody = z
-  .object({
-    id: idSchema.optional(),
-    title: textSchema(200),
-    startingPrice: moneySchema,
-    minIncrement: moneySchema,
-    reservePrice: moneySchema.nullable().optional(),
-    startsAt: isoTimeSchema.optional(),
-    endsAt: isoTimeSchema,
-    antiSnipe: z
-      .object({
-        windowSeconds: seconds(86_400),
-        extendSeconds: seconds(86_400),
-        maxExtensions: z.number().int().min(0).max(10_000),
-      })
-      .strict()
-      .optional(),
-  })
-  .strict()
-  .superRefine((body, context) => {
-    // minimumNextBid starts at startingPrice + minIncrement after the first bid: a safe integer.
-    if (body.startingPrice + body.minIncrement > Number.MAX_SAFE_INTEGER) {
-      context.addIssue({
-        code: 'custom',
-        path: ['minIncrement'],
-        message: 'startingPrice + minIncrement must be at most 9007199254740991',
-      });
-    }
-  });
-
-const placeBidBody = z.object({ amount: moneySchema }).strict();
-
-const bidsQuery = z.object({ limit: z.coerce.number().int().min(1).max(100).default(20) });
-const eventsQuery = z.object({
-  since: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(0),
-});
-
-const listAuctionsQuery = z.object({
-  status: z.enum(['open', 'scheduled', 'closed']).default('open'),
-  ...pageQueryShape,
-});
+import { idempotencyOf, parseJsonBody, parsePathId, parseWith, singleQuery } from '../validation.js';
 
 export function auctionRoutes(deps: AuctionDeps, jwtSecret: string, browse: BrowseDeps) {
   return new Hono<AuthEnv>()

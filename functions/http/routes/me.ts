@@ -1,10 +1,8 @@
 import { Hono } from 'hono';
-import { z } from 'zod';
+import { pageQuery } from '../../api/schemas.js';
 import { type BrowseDeps, listMyBids, listMyOrders } from '../../use-cases/browse.js';
 import { type AuthEnv, requireUser } from '../auth.js';
-import { pageQueryShape, parseWith, singleQuery } from '../validation.js';
-
-const pageQuery = z.object(pageQueryShape);
+import { parseWith, singleQuery } from '../validation.js';
 
 /** The caller's own activity, from the read model: always filtered by the token's `sub`. */
 export function meRoutes(browse: BrowseDeps, jwtSecret: string) {

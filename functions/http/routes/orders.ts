@@ -1,22 +1,17 @@
 import { Hono } from 'hono';
-import { z } from 'zod';
+import { reserveOrderBody } from '../../api/schemas.js';
 import { cancelOrder } from '../../use-cases/cancel-order.js';
 import type { FlashSaleDeps } from '../../use-cases/flash-sale-use-cases.js';
 import { getOrder } from '../../use-cases/read-products.js';
 import { reserveOrder } from '../../use-cases/reserve-order.js';
 import { type AuthEnv, requireUser } from '../auth.js';
-import { idempotencyOf, idSchema, parseJsonBody, parsePathId } from '../validation.js';
-import { MAX_PER_USER_LIMIT } from './products.js';
-
-const reserveBody = z
-  .object({ productId: idSchema, qty: z.number().int('must be an integer').min(1).max(MAX_PER_USER_LIMIT) })
-  .strict();
+import { idempotencyOf, parseJsonBody, parsePathId } from '../validation.js';
 
 export function orderRoutes(deps: FlashSaleDeps, jwtSecret: string) {
   return new Hono<AuthEnv>()
     .use(requireUser(jwtSecret))
     .post('/', async (c) => {
-      const body = await parseJsonBody(c, reserveBody);
+      const body = await parseJsonBody(c, reserveOrderBody);
       const order = await reserveOrder(deps, {
         productId: body.productId,
         userId: c.var.user.id,

@@ -1,18 +1,10 @@
 import { Hono } from 'hono';
-import { z } from 'zod';
+import { webhookBody } from '../../api/schemas.js';
 import { InvalidRequestError } from '../../domain/errors.js';
 import type { FlashSaleDeps } from '../../use-cases/flash-sale-use-cases.js';
 import { receivePayment } from '../../use-cases/receive-payment.js';
-import { idSchema, moneySchema, parseWith, refuseMalformedStrings } from '../validation.js';
+import { parseWith, refuseMalformedStrings } from '../validation.js';
 import { verifyWebhookSignature } from '../webhook-signature.js';
-
-/** Providers add fields over time: unknown fields are ignored here (this is not a create route). */
-const webhookBody = z.object({
-  id: z.string().regex(/^[\x21-\x7e]{1,255}$/, 'must be 1-255 printable characters'),
-  type: z.enum(['payment.succeeded', 'payment.failed']),
-  orderId: idSchema,
-  amount: moneySchema,
-});
 
 export function paymentRoutes(
   deps: FlashSaleDeps,

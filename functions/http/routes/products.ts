@@ -1,62 +1,12 @@
 import { Hono } from 'hono';
-import { z } from 'zod';
+import { createProductBody, listProductsQuery } from '../../api/schemas.js';
 import { DEFAULT_PER_USER_LIMIT, DEFAULT_RESERVATION_TTL_SECONDS } from '../../domain/product.js';
 import { type BrowseDeps, listProducts } from '../../use-cases/browse.js';
 import { createProduct } from '../../use-cases/create-product.js';
 import type { FlashSaleDeps } from '../../use-cases/flash-sale-use-cases.js';
 import { getProduct } from '../../use-cases/read-products.js';
 import { type AuthEnv, requireAdmin } from '../auth.js';
-import {
-  idSchema,
-  isoTimeSchema,
-  moneySchema,
-  pageQueryShape,
-  parseJsonBody,
-  parsePathId,
-  parseWith,
-  singleQuery,
-  textSchema,
-} from '../validation.js';
-
-export const MAX_STOCK = 1_000_000_000;
-export const MAX_PER_USER_LIMIT = 1_000_000;
-export const MAX_RESERVATION_TTL_SECONDS = 24 * 60 * 60;
-
-const createProductBody = z
-  .object({
-    id: idSchema.optional(),
-    name: textSchema(200),
-    price: moneySchema,
-    stock: z.number().int('must be an integer').min(0).max(MAX_STOCK),
-    perUserLimit: z.number().int('must be an integer').min(1).max(MAX_PER_USER_LIMIT).optional(),
-    saleStartsAt: isoTimeSchema.optional(),
-    saleEndsAt: isoTimeSchema.nullable().optional(),
-    reservationTtlSeconds: z
-      .number()
-      .int('must be an integer')
-      .min(1)
-      .max(MAX_RESERVATION_TTL_SECONDS)
-      .optional(),
-  })
-  .strict()
-  .superRefine((body, context) => {
-    // Every order's amount (price * qty, qty <= perUserLimit) must stay an exact safe integer.
-    if (body.price * (body.perUserLimit ?? DEFAULT_PER_USER_LIMIT) > Number.MAX_SAFE_INTEGER) {
-      context.addIssue({
-        code: 'custom',
-        path: ['perUserLimit'],
-        message: 'price * perUserLimit must be at most 9007199254740991',
-      });
-    }
-  });
-
-const listProductsQuery = z.object({
-  active: z
-    .enum(['true', 'false'])
-    .default('true')
-    .transform((value) => value === 'true'),
-  ...pageQueryShape,
-});
+import { parseJsonBody, parsePathId, parseWith, singleQuery } from '../validation.js';
 
 export function productRoutes(
   deps: FlashSaleDeps & { newId: () => string },
