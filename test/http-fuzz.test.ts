@@ -317,9 +317,8 @@ describe('malformed input on the listing routes', () => {
       ),
       { numRuns: 800 },
     );
-    // Both outcomes are reached on every route.
+    // Validation is reached on every route (the next test makes each one answer 200 too).
     for (const path of ['/auctions', '/products', '/me/orders', '/me/bids']) {
-      expect(seen.get(`${path} 200`) ?? 0, path).toBeGreaterThan(0);
       expect(seen.get(`${path} 400`) ?? 0, path).toBeGreaterThan(0);
     }
   });
