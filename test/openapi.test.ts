@@ -1,7 +1,6 @@
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
-import { createOpenApiDocument } from '../functions/api/openapi.js';
 import type * as api from '../functions/api/schemas.js';
 import type { AuctionView, BidView } from '../functions/domain/auction.js';
 import type { OrderView, ProductView } from '../functions/domain/product.js';
@@ -183,8 +182,9 @@ describe('the OpenAPI document', () => {
       }
       for (const [key, child] of Object.entries(schema)) {
         if (key === 'examples') continue;
-        if (Array.isArray(child)) child.forEach((item, i) => walkSchema(`${where}.${key}[${i}]`, item));
-        else walkSchema(`${where}.${key}`, child);
+        if (Array.isArray(child)) {
+          for (const [i, item] of child.entries()) walkSchema(`${where}.${key}[${i}]`, item);
+        } else walkSchema(`${where}.${key}`, child);
       }
     };
     const walkContent = (where: string, content: Json) => {
