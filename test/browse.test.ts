@@ -50,6 +50,7 @@ describe('listings from the PostgreSQL read model', () => {
         WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
         BID_RATE_LIMIT: '0',
         ORDER_RATE_LIMIT: '0',
+        USER_RATE_LIMIT: '0',
       }),
     );
     await pipeline.source.start();
