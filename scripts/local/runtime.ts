@@ -6,7 +6,7 @@
  */
 import { readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { queueSettings, schedules } from '../../lib/config/event-sources.js';
+import { schedules } from '../../lib/config/event-sources.js';
 import { functionTimeoutsMs } from '../../lib/config/functions.js';
 import {
   buildFunctions,
