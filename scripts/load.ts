@@ -4,6 +4,8 @@
  *
  * 1. a fresh PostgreSQL database on the machine's server and a dedicated, emptied Redis database
  *    index (the sweeper must not close other runs' auctions, and the audits compare whole stores);
+ *    when those do not answer, a private redis-server and an embedded PostgreSQL of its own
+ *    (scripts/test-services.ts), removed at the end;
  * 2. `npm run local` on free ports with explicit JWT_SECRET / WEBHOOK_SECRET, until it prints `ready`;
  * 3. each scenario with `artillery run -e <profile>` (its `ensure` thresholds fail the run);
  * 4. waits for the queues and the outboxes to drain, then audits (artillery/lib/audit.ts) and runs
@@ -13,7 +15,8 @@
  *
  * Usage: tsx scripts/load.ts [--profile ci|soak] [--only hot-auction,flash-sale] [--keep-db]
  * Environment: LOAD_REDIS_URL (redis://127.0.0.1:6379/7; its database is FLUSHED), LOAD_DATABASE_URL
- * (server to create the database on, postgresql://postgres@127.0.0.1:5432/postgres), LOAD_REPORTS_DIR.
+ * (server to create the database on, postgresql://postgres@127.0.0.1:5432/postgres), LOAD_REPORTS_DIR;
+ * either is replaced by a private server when it does not answer.
  * Exit code 1 when a threshold, the audit, or the shutdown fails; 2 on a usage or setup error.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -41,6 +44,7 @@ import {
   type WriteSample,
 } from '../artillery/lib/samples.js';
 import { PROJECT_ROOT } from './build-functions.js';
+import { startServices, type TestServices } from './test-services.js';
 
 const SCENARIOS = ['hot-auction', 'flash-sale', 'ws-watchers', 'mixed-day'] as const;
 const PROFILES = ['ci', 'soak'] as const;
@@ -92,14 +96,35 @@ if (!existsSync(ARTILLERY_BIN)) {
 // ---------------------------------------------------------------------------------------------
 // 1. Stores
 
-const redisUrl = process.env.LOAD_REDIS_URL || 'redis://127.0.0.1:6379/7';
-const serverUrl = process.env.LOAD_DATABASE_URL || 'postgresql://postgres@127.0.0.1:5432/postgres';
+// The configured (or the machine's) stores; replaced in main() by private ones if they do not answer.
+let redisUrl = process.env.LOAD_REDIS_URL || 'redis://127.0.0.1:6379/7';
+let serverUrl = process.env.LOAD_DATABASE_URL || 'postgresql://postgres@127.0.0.1:5432/postgres';
 const databaseName = runId.replace(/-/g, '_');
-const databaseUrl = (() => {
-  const url = new URL(serverUrl);
+const databaseOn = (server: string) => {
+  const url = new URL(server);
   url.pathname = `/${databaseName}`;
   return url.toString();
-})();
+};
+let databaseUrl = databaseOn(serverUrl);
+
+async function resolveStores(): Promise<TestServices> {
+  const services = await startServices({
+    purpose: 'load',
+    redisUrl,
+    databaseAdminUrl: serverUrl,
+    redisVariable: 'LOAD_REDIS_URL',
+    databaseVariable: 'LOAD_DATABASE_URL',
+    onProgress: say,
+  });
+  // A private Redis is this run's alone: its database 0 will do.
+  if (services.redisUrl !== redisUrl) redisUrl = services.redisUrl;
+  if (services.databaseAdminUrl !== serverUrl) {
+    serverUrl = services.databaseAdminUrl;
+    databaseUrl = databaseOn(serverUrl);
+  }
+  for (const line of services.descriptions) say(line);
+  return services;
+}
 
 async function prepareStores(): Promise<void> {
   const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1, lazyConnect: true });
@@ -457,6 +482,15 @@ function headline(scenarios: ScenarioReport[], writer: RunReport['writer'], refe
 }
 
 async function main(): Promise<number> {
+  const services = await resolveStores();
+  try {
+    return await runLoad();
+  } finally {
+    await services.stop();
+  }
+}
+
+async function runLoad(): Promise<number> {
   say(
     `run ${runId}, profile ${profile}, scenarios ${only.join(', ')}; report in ${relative(PROJECT_ROOT, reportDir)}/`,
   );

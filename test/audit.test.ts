@@ -18,7 +18,7 @@ describe('npm run audit', () => {
 
   beforeAll(async () => {
     // Both stores to itself: the audit looks at every entity.
-    database = await createTestDatabase('live_sale_audit');
+    database = await createTestDatabase('live_sale_audit', inject('databaseAdminUrl'));
     sql = testSql(database.url);
     redis = createRedisClient({ url: `${inject('redisUrl')}/6`, cluster: false });
     await redis.flushdb();

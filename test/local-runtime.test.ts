@@ -11,14 +11,14 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sign } from 'hono/jwt';
 import postgres from 'postgres';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import WebSocket from 'ws';
 import { START_TIMEOUT_MS, startLocal } from './support/local-process.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const ADMIN_DATABASE_URL =
-  process.env.TEST_DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+// The run's Redis and PostgreSQL server, as the test setup chose them (test/global-setup.ts).
+const ADMIN_DATABASE_URL = inject('databaseAdminUrl');
+const REDIS_URL = inject('redisUrl');
 const JWT_SECRET = 'local-runtime-test-secret-0123456789';
 
 /**

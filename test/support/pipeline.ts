@@ -1,5 +1,6 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { ulid } from 'ulid';
+import { inject } from 'vitest';
 import type { Sql } from '../../functions/adapters/postgres/client.js';
 import { PostgresEventSink } from '../../functions/adapters/postgres/postgres-event-sink.js';
 import { readEnvironment } from '../../functions/config.js';
@@ -82,7 +83,7 @@ export async function createPipeline(
     source,
     env: (extra: Record<string, string> = {}) =>
       readEnvironment({
-        REDIS_URL: 'redis://127.0.0.1:6379',
+        REDIS_URL: inject('redisUrl'),
         PERSIST_QUEUE_URL: persist.queueUrl,
         PERSIST_DLQ_URL: persist.dlqUrl,
         FANOUT_QUEUE_URL: fanout.queueUrl,

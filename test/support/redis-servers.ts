@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
+import { onExit, stopNow } from '../../scripts/test-services.js';
 import { freeClusterPort, freePort } from './ports.js';
 
 const run = promisify(execFile);
@@ -47,6 +48,18 @@ function startRedisProcess(port: number, dir: string, extra: string[] = []): Chi
   );
 }
 
+/**
+ * If the run ends before stop() (Ctrl-C makes vitest exit at once), the servers are stopped and
+ * their folder removed anyway.
+ */
+function removeOnExit(children: () => ChildProcess[], dir: string): () => void {
+  return onExit(() => {
+    for (const child of children())
+      if (child.pid && child.exitCode === null) stopNow(child.pid, 'SIGKILL', 2_000);
+    rmSync(dir, { recursive: true, force: true });
+  });
+}
+
 async function stopAll(children: ChildProcess[], dir: string): Promise<void> {
   await Promise.all(
     children.map(
@@ -68,6 +81,7 @@ export async function startPrivateRedis(): Promise<
   const dir = mkdtempSync(join(tmpdir(), 'redis-'));
   const port = await freePort();
   let child = startRedisProcess(port, dir);
+  const cancelExitHook = removeOnExit(() => [child], dir);
   await waitForPing(port);
   const kill = () =>
     new Promise<void>((resolve) => {
@@ -81,7 +95,10 @@ export async function startPrivateRedis(): Promise<
   };
   return {
     ports: [port],
-    stop: () => stopAll([child], dir),
+    stop: async () => {
+      await stopAll([child], dir);
+      cancelExitHook();
+    },
     kill,
     start,
     restart: async () => {
@@ -106,6 +123,7 @@ export async function startRedisCluster(): Promise<RedisProcessGroup> {
       '2000',
     ]),
   );
+  const cancelExitHook = removeOnExit(() => children, dir);
   await Promise.all(ports.map((port) => waitForPing(port)));
   await run('redis-cli', [
     '--cluster',
@@ -123,5 +141,11 @@ export async function startRedisCluster(): Promise<RedisProcessGroup> {
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   probe.disconnect();
-  return { ports, stop: () => stopAll(children, dir) };
+  return {
+    ports,
+    stop: async () => {
+      await stopAll(children, dir);
+      cancelExitHook();
+    },
+  };
 }
