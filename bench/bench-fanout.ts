@@ -79,6 +79,8 @@ const local = startLocal(
     LOCAL_THREADS_FILE: threadsFile,
     JWT_SECRET: jwtSecret,
     BID_RATE_LIMIT: '0',
+    // Every watcher connects from 127.0.0.1: no per-address cap in the bench.
+    WS_CONNECTIONS_PER_IP: '0',
     DATABASE_URL: databaseUrl,
     REDIS_URL: process.env.REDIS_URL,
     LOG_LEVEL: 'WARN',

@@ -44,6 +44,10 @@ const environmentSchema = z.object({
   /** Bids and reservations per user across all entities, counted before anything is written (see README). */
   USER_RATE_LIMIT: z.coerce.number().int().min(0).default(20),
   USER_RATE_WINDOW_MS: positiveInt(1_000),
+  /** WebSocket: live connections per source address (0 = no cap), inbound messages per connection. */
+  WS_CONNECTIONS_PER_IP: z.coerce.number().int().min(0).default(100),
+  WS_MESSAGE_RATE_LIMIT: z.coerce.number().int().min(0).default(60),
+  WS_MESSAGE_RATE_WINDOW_MS: positiveInt(10_000),
   /** Local runtime only: how long SQS sends wait to fill a batch (a Lambda serves one request at a time). */
   SQS_COALESCE_MS: z.coerce.number().int().min(0).max(50).default(0),
   AWS_REGION: z.string().default('us-east-1'),

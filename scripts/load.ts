@@ -190,6 +190,8 @@ async function startRuntime(): Promise<Runtime> {
       WEBHOOK_SECRET: webhookSecret,
       LOCAL_DATA_DIR: join(reportDir, 'local-data'),
       SWEEPER_INTERVAL_MS: process.env.SWEEPER_INTERVAL_MS || '1000',
+      // Every virtual user comes from 127.0.0.1: no per-address WebSocket cap.
+      WS_CONNECTIONS_PER_IP: '0',
       LOCAL_LOG_FORMAT: 'text',
     },
     stdio: ['ignore', 'pipe', 'pipe'],

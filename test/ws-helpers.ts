@@ -92,6 +92,8 @@ export interface RealtimeStackOptions {
    * watchers also sends its waves in parts, pointed at through the real fanout queue.
    */
   partSize?: number;
+  /** More environment of the ws and fan-out functions (e.g. the WebSocket limits). */
+  env?: Record<string, string>;
 }
 
 /**
@@ -122,6 +124,7 @@ export async function startRealtimeStack(options: RealtimeStackOptions) {
     FANOUT_QUEUE_URL: http.fanoutQueueUrl,
     FANOUT_PART_SIZE: String(options.partSize ?? 4),
     SQS_ENDPOINT: options.sqsEndpoint,
+    ...options.env,
   });
   const ws = await composeWs(quietLogger, env);
   wsDeps = ws.deps;

@@ -49,7 +49,8 @@ export type WsErrorCode =
   | 'not_subscribed'
   | 'auction_not_found'
   | 'product_not_found'
-  | 'temporarily_unavailable';
+  | 'temporarily_unavailable'
+  | 'rate_limited';
 
 /** API.md limits. */
 export const MAX_TOPICS_PER_CONNECTION = 50;

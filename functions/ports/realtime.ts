@@ -83,6 +83,25 @@ export interface WavePartQueue {
 
 export type PostOutcome = 'delivered' | 'gone' | 'failed';
 
+/** 'refused': over the limit, tell the client once; 'dropped': already told in this window. */
+export type MessageAdmission =
+  | { status: 'admitted' }
+  | { status: 'refused' | 'dropped'; retryAfterMs: number };
+
+/**
+ * WebSocket abuse limits (issue 19): live connections per source address, inbound messages per
+ * connection. Every reply is a PostToConnection on the account-wide management API budget the
+ * fan-out needs, so the message limit also bounds what one connection can spend of it.
+ */
+export interface ConnectionLimits {
+  /** `$connect`: false when the address already holds the maximum of live connections. */
+  admitConnection(sourceIp: string, connectionId: string, expiresAt: number): Promise<boolean>;
+  /** `$disconnect`. */
+  releaseConnection(sourceIp: string, connectionId: string): Promise<void>;
+  /** Every inbound message, before anything else is done for it. */
+  admitMessage(connectionId: string): Promise<MessageAdmission>;
+}
+
 /** PostToConnection with its retries and hard timeout inside. */
 export interface ConnectionMessenger {
   post(connectionId: string, data: Uint8Array): Promise<PostOutcome>;

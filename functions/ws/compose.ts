@@ -5,6 +5,7 @@ import {
 } from '../adapters/apigw/management-api-messenger.js';
 import type { RedisClient } from '../adapters/redis/client.js';
 import { RedisConnectionRegistry } from '../adapters/redis/connection-registry.js';
+import { RedisConnectionLimits } from '../adapters/redis/redis-connection-limits.js';
 import { createRedisFromEnvironment } from '../adapters/redis/redis-from-environment.js';
 import { RedisTopicReader } from '../adapters/redis/redis-topic-reader.js';
 import { type Environment, readEnvironment, required, resolveSecret } from '../config.js';
@@ -73,6 +74,10 @@ export async function composeWs(
       registry: realtime.registry,
       messenger: realtime.messenger,
       topics,
+      limits: new RedisConnectionLimits(realtime.redis, {
+        connectionsPerSource: env.WS_CONNECTIONS_PER_IP,
+        messages: { max: env.WS_MESSAGE_RATE_LIMIT, windowMs: env.WS_MESSAGE_RATE_WINDOW_MS },
+      }),
       authenticate: (token) => authenticate(`Bearer ${token}`, jwtSecret),
       logger,
     },

@@ -13,6 +13,7 @@
  */
 import { z } from 'zod';
 import {
+  CONNECTION_LIMITS,
   connectionExpiry,
   encodeMessage,
   MAX_INBOUND_MESSAGE_BYTES,
@@ -25,13 +26,21 @@ import {
 } from '../domain/realtime.js';
 import type { AuthenticatedUser } from '../http/auth.js';
 import type { LogSink } from '../ports/logger.js';
-import type { ConnectionMessenger, ConnectionRegistry, PostOutcome, TopicReader } from '../ports/realtime.js';
+import type {
+  ConnectionLimits,
+  ConnectionMessenger,
+  ConnectionRegistry,
+  PostOutcome,
+  TopicReader,
+} from '../ports/realtime.js';
 import { TopicUnavailableError } from '../ports/realtime.js';
 
 export interface WsDeps {
   registry: ConnectionRegistry;
   messenger: ConnectionMessenger;
   topics: TopicReader;
+  /** Connections per source address and messages per connection; absent: no limits (unit tests). */
+  limits?: ConnectionLimits;
   /** Verifies a JWT; throws when it is invalid or expired. */
   authenticate: (token: string) => Promise<AuthenticatedUser>;
   logger: LogSink;
@@ -63,6 +72,8 @@ export interface WsEvent {
     eventType: 'CONNECT' | 'MESSAGE' | 'DISCONNECT';
     connectionId: string;
     connectedAt: number;
+    /** The client's address (API Gateway sets it on every WebSocket event). */
+    identity?: { sourceIp?: string };
   };
   body?: string | null;
   isBase64Encoded?: boolean;
@@ -76,11 +87,19 @@ export interface WsEvent {
  */
 export async function handleWsEvent(deps: WsDeps, event: WsEvent): Promise<{ statusCode: number }> {
   const { eventType, connectionId, connectedAt } = event.requestContext;
+  const sourceIp = event.requestContext.identity?.sourceIp;
   switch (eventType) {
     case 'CONNECT':
-      return connect(deps, event.queryStringParameters?.token ?? undefined);
+      return connect(deps, event.queryStringParameters?.token ?? undefined, {
+        connectionId,
+        connectedAt,
+        sourceIp,
+      });
     case 'DISCONNECT':
-      await disconnect(deps, connectionId);
+      await Promise.all([
+        disconnect(deps, connectionId),
+        sourceIp ? deps.limits?.releaseConnection(sourceIp, connectionId) : undefined,
+      ]);
       return { statusCode: 200 };
     default:
       await handleMessage(
@@ -93,18 +112,33 @@ export async function handleWsEvent(deps: WsDeps, event: WsEvent): Promise<{ sta
   }
 }
 
-/** `$connect`: anonymous watchers are welcome; a token, if given, must be valid. */
+/**
+ * `$connect`: anonymous watchers are welcome; a token, if given, must be valid (401); an address
+ * already holding the maximum of live connections is refused with 429 (no message can be sent
+ * before the connection exists).
+ */
 export async function connect(
-  deps: Pick<WsDeps, 'authenticate'>,
+  deps: Pick<WsDeps, 'authenticate' | 'limits'>,
   token: string | undefined,
+  connection?: { connectionId: string; connectedAt: number; sourceIp: string | undefined },
 ): Promise<{ statusCode: number }> {
-  if (token === undefined) return { statusCode: 200 };
-  try {
-    await deps.authenticate(token);
-    return { statusCode: 200 };
-  } catch {
-    return { statusCode: 401 };
+  if (token !== undefined) {
+    try {
+      await deps.authenticate(token);
+    } catch {
+      return { statusCode: 401 };
+    }
   }
+  if (deps.limits && connection?.sourceIp) {
+    const expiresAt = connection.connectedAt + CONNECTION_LIMITS.maxDurationMs + CONNECTION_LIMITS.marginMs;
+    const admitted = await deps.limits.admitConnection(
+      connection.sourceIp,
+      connection.connectionId,
+      expiresAt,
+    );
+    if (!admitted) return { statusCode: 429 };
+  }
+  return { statusCode: 200 };
 }
 
 export async function disconnect(deps: Pick<WsDeps, 'registry'>, connectionId: string): Promise<void> {
@@ -123,6 +157,18 @@ export async function handleMessage(
     await send({ type: 'error', code, message, ...(topic ? { topic } : {}) });
   };
 
+  // First, before any reply: each reply spends the account-wide management API budget.
+  if (deps.limits) {
+    const admission = await deps.limits.admitMessage(connection.connectionId);
+    if (admission.status === 'dropped') return;
+    if (admission.status === 'refused') {
+      const seconds = Math.max(1, Math.ceil(admission.retryAfterMs / 1000));
+      return fail(
+        'rate_limited',
+        `too many messages on this connection; messages are ignored for ${seconds} s`,
+      );
+    }
+  }
   const raw = body ?? '';
   if (Buffer.byteLength(raw, isBase64Encoded ? 'base64' : 'utf8') > MAX_INBOUND_MESSAGE_BYTES) {
     return fail('message_too_large', `messages are limited to ${MAX_INBOUND_MESSAGE_BYTES} bytes`);

@@ -138,5 +138,12 @@ export const connectionKeys = (connectionId: string) => {
   const t = tag('c', connectionId);
   return {
     topics: `${t}:topics`,
+    /** Inbound message counter of the current rate window (redis-connection-limits.ts). */
+    rate: `${t}:rate`,
   };
 };
+
+/** A WebSocket client address (IPv4 or IPv6): its live connections, for the per-address cap. */
+export const sourceKeys = (sourceIp: string) => ({
+  connections: `${tag('ip', sourceIp)}:conns`,
+});

@@ -1,0 +1,62 @@
+import type { ConnectionLimits, MessageAdmission } from '../../ports/realtime.js';
+import type { RedisClient } from './client.js';
+import { LuaScript } from './lua-script.js';
+import { connectionKeys, sourceKeys } from './redis-keys.js';
+import admitConnectionSource from './scripts/ws-admit-connection.lua';
+import admitMessageSource from './scripts/ws-admit-message.lua';
+
+const admitConnection = new LuaScript('wsAdmitConnection', admitConnectionSource);
+const admitMessage = new LuaScript('wsAdmitMessage', admitMessageSource);
+
+export interface ConnectionLimitSettings {
+  /** Live connections per source address, 0 = no cap. */
+  connectionsPerSource: number;
+  /** Inbound messages per connection per window, 0 = no limit. */
+  messages: { max: number; windowMs: number };
+}
+
+export const DEFAULT_CONNECTION_LIMITS: ConnectionLimitSettings = {
+  connectionsPerSource: 100,
+  messages: { max: 60, windowMs: 10_000 },
+};
+
+/**
+ * WebSocket abuse limits on Redis: live connections per source address (`{ip:ADDRESS}:conns`, a
+ * zset with each connection's expiry) and inbound messages per connection (`{c:ID}:rate`, a fixed
+ * window counter). Each check is one script on one slot.
+ */
+export class RedisConnectionLimits implements ConnectionLimits {
+  constructor(
+    private readonly redis: RedisClient,
+    private readonly settings: ConnectionLimitSettings = DEFAULT_CONNECTION_LIMITS,
+  ) {}
+
+  async admitConnection(sourceIp: string, connectionId: string, expiresAt: number): Promise<boolean> {
+    if (this.settings.connectionsPerSource <= 0) return true;
+    const reply = await admitConnection.run(
+      this.redis,
+      [sourceKeys(sourceIp).connections],
+      [connectionId, Math.round(expiresAt), this.settings.connectionsPerSource],
+    );
+    return reply === 1;
+  }
+
+  async releaseConnection(sourceIp: string, connectionId: string): Promise<void> {
+    if (this.settings.connectionsPerSource <= 0) return;
+    await this.redis.zrem(sourceKeys(sourceIp).connections, connectionId);
+  }
+
+  async admitMessage(connectionId: string): Promise<MessageAdmission> {
+    const { max, windowMs } = this.settings.messages;
+    if (max <= 0) return { status: 'admitted' };
+    const [count, retryAfterMs] = (await admitMessage.run(
+      this.redis,
+      [connectionKeys(connectionId).rate],
+      [max, windowMs],
+    )) as [number, number];
+    if (count <= max) return { status: 'admitted' };
+    // The first refusal of a window is answered; later ones are dropped unanswered, so a flood
+    // costs no more PostToConnection calls than the limit allows.
+    return { status: count === max + 1 ? 'refused' : 'dropped', retryAfterMs: Number(retryAfterMs) };
+  }
+}
