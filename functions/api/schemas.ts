@@ -172,7 +172,20 @@ export const createAuctionBody = z
   })
   .meta({ id: 'CreateAuction' });
 
-export const placeBidBody = z.object({ amount: moneySchema }).strict().meta({ id: 'PlaceBid' });
+export const placeBidBody = z
+  .object({
+    amount: moneySchema,
+    maxAmount: moneySchema.optional().meta({
+      description:
+        'Proxy bidding: the most you would pay (>= amount), kept secret; the auction raises your bid for you, by minIncrement, up to it',
+    }),
+  })
+  .strict()
+  .refine((body) => body.maxAmount === undefined || body.maxAmount >= body.amount, {
+    path: ['maxAmount'],
+    message: 'must be at least amount',
+  })
+  .meta({ id: 'PlaceBid' });
 
 export const createProductBody = z
   .object({
@@ -252,6 +265,10 @@ export const bidSchema = z
     amount: moneySchema,
     seq: z.number().int().min(1).meta({ description: 'The auction seq this bid made' }),
     placedAt: timestamp,
+    proxy: z
+      .literal(true)
+      .optional()
+      .meta({ description: 'Present (true) on a raise the proxy made for this bidder (proxy bidding)' }),
   })
   .meta({ id: 'Bid' });
 
@@ -317,7 +334,20 @@ const next = z
   .meta({ description: 'Cursor of the next page, null on the last page (opaque)' });
 
 export const auctionResponse = z.object({ auction: auctionSchema });
-export const placeBidResponse = z.object({ bid: bidSchema, auction: auctionSchema });
+export const placeBidResponse = z.object({
+  bid: bidSchema.extend({
+    maxAmount: moneySchema.optional().meta({ description: 'Your maximum; only ever in your own 201' }),
+  }),
+  auction: auctionSchema,
+  outbid: z
+    .literal(true)
+    .optional()
+    .meta({ description: "Present (true) when your bid was recorded but the leader's maximum kept the lead" }),
+  maxRaised: z
+    .literal(true)
+    .optional()
+    .meta({ description: 'Present (true) when you, the leader, raised your own maximum' }),
+});
 export const bidListResponse = z.object({ bids: z.array(bidSchema) });
 export const auctionEventsResponse = z.object({
   events: z.array(auctionEventSchema),

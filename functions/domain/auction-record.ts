@@ -40,6 +40,7 @@ export function parseAuctionRecord(record: Record<string, string>): AuctionState
     extensions: integer('extensions'),
     currentPrice: optionalInteger('currentPrice'),
     leaderId: optionalText('leaderId'),
+    leaderMax: optionalInteger('leaderMax'),
     bidCount: integer('bidCount'),
     seq: integer('seq'),
     createdAt: integer('createdAt'),
@@ -54,15 +55,29 @@ export interface BidRecord {
   amount: string;
   seq: number;
   placedAt: number;
+  /** Only on a raise the proxy made. */
+  proxy?: boolean;
+  /** Secret: only in event payloads for PostgreSQL and in the bidder's own reply, never in the list. */
+  maxAmount?: string;
 }
 
 export function parseBidRecord(record: BidRecord): Bid {
-  return { ...record, amount: Number(record.amount) };
+  const bid: Bid = {
+    id: record.id,
+    auctionId: record.auctionId,
+    bidderId: record.bidderId,
+    amount: Number(record.amount),
+    seq: record.seq,
+    placedAt: record.placedAt,
+  };
+  if (record.proxy === true) bid.proxy = true;
+  if (record.maxAmount !== undefined) bid.maxAmount = Number(record.maxAmount);
+  return bid;
 }
 
 /** The bid record an event payload carries (as the deciding script wrote it). */
-export function parseEventBid(record: Record<string, string | number>): Bid {
-  return {
+export function parseEventBid(record: Record<string, string | number | boolean>): Bid {
+  const bid: Bid = {
     id: String(record.id),
     auctionId: String(record.auctionId),
     bidderId: String(record.bidderId),
@@ -70,4 +85,6 @@ export function parseEventBid(record: Record<string, string | number>): Bid {
     seq: Number(record.seq),
     placedAt: Number(record.placedAt),
   };
+  if (record.proxy === true) bid.proxy = true;
+  return bid;
 }

@@ -14,6 +14,7 @@ const base: AuctionState = {
   extensions: 0,
   currentPrice: null,
   leaderId: null,
+  leaderMax: null,
   bidCount: 0,
   seq: 1,
   createdAt: 900,

@@ -20,6 +20,11 @@ export interface AuctionState {
   extensions: number;
   currentPrice: number | null;
   leaderId: string | null;
+  /**
+   * Secret (proxy bidding): the leader's maximum, null when they gave none (then it is the price).
+   * Never rendered into a view.
+   */
+  leaderMax: number | null;
   bidCount: number;
   seq: number;
   createdAt: number;
@@ -56,6 +61,10 @@ export interface Bid {
   amount: number;
   seq: number;
   placedAt: number;
+  /** A raise the proxy made for this bidder. */
+  proxy?: boolean;
+  /** Secret: the bidder's maximum, shown only to that bidder in their own 201. */
+  maxAmount?: number;
 }
 
 export interface BidView {
@@ -63,8 +72,12 @@ export interface BidView {
   auctionId: string;
   bidderId: string;
   amount: number;
+  /** Only in the bidder's own 201 answer. */
+  maxAmount?: number;
   seq: number;
   placedAt: string;
+  /** Present (true) only on a raise the proxy made. */
+  proxy?: true;
 }
 
 /** The longest an auction may run, counted from its creation (API.md: at most 30 days away). */
@@ -114,9 +127,10 @@ export function toAuctionView(state: AuctionState, nowMs: number): AuctionView {
   };
 }
 
+/** The public view of a bid: never its maximum. */
 export function toBidView(bid: Bid): BidView {
   // Field order is fixed here so that a replayed decision renders byte-for-byte the same body.
-  return {
+  const view: BidView = {
     id: bid.id,
     auctionId: bid.auctionId,
     bidderId: bid.bidderId,
@@ -124,4 +138,22 @@ export function toBidView(bid: Bid): BidView {
     seq: bid.seq,
     placedAt: new Date(bid.placedAt).toISOString(),
   };
+  if (bid.proxy === true) view.proxy = true;
+  return view;
+}
+
+/** The bid as its own bidder sees it in their 201: with their maximum, when they gave one. */
+export function toOwnBidView(bid: Bid): BidView {
+  if (bid.maxAmount === undefined) return toBidView(bid);
+  const view: BidView = {
+    id: bid.id,
+    auctionId: bid.auctionId,
+    bidderId: bid.bidderId,
+    amount: bid.amount,
+    maxAmount: bid.maxAmount,
+    seq: bid.seq,
+    placedAt: new Date(bid.placedAt).toISOString(),
+  };
+  if (bid.proxy === true) view.proxy = true;
+  return view;
 }

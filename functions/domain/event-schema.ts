@@ -4,6 +4,7 @@ import type { EventEnvelope, EventType } from './events.js';
 const EVENT_TYPES = [
   'auction.created',
   'bid.accepted',
+  'bid.max_raised',
   'auction.closed',
   'product.created',
   'order.reserved',
@@ -58,7 +59,10 @@ export function parseEventEnvelope(body: string): EventEnvelope<Record<string, u
     throw new MalformedEventError(`eventId ${event.eventId} is not the deterministic id ${expectedId}`);
   }
   const auctionType =
-    event.type === 'auction.created' || event.type === 'bid.accepted' || event.type === 'auction.closed';
+    event.type === 'auction.created' ||
+    event.type === 'bid.accepted' ||
+    event.type === 'bid.max_raised' ||
+    event.type === 'auction.closed';
   if (auctionType !== (event.entityType === 'auction')) {
     throw new MalformedEventError(`type ${event.type} does not belong to entity type ${event.entityType}`);
   }

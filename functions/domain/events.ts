@@ -9,6 +9,8 @@ import type { OrderRecord, PaymentRecord } from './product-record.js';
 export type EventType =
   | 'auction.created'
   | 'bid.accepted'
+  /** Proxy bidding: the leader raised their own maximum, no price changed (state.leaderMax only). */
+  | 'bid.max_raised'
   | 'auction.closed'
   | 'product.created'
   | 'order.reserved'
@@ -31,9 +33,32 @@ export interface EventEnvelope<Payload = unknown> {
 /** Payload states keep the raw storage record (strings), parsed by the same parser that reads Redis. */
 export interface AuctionEventPayload {
   state: Record<string, string>;
-  bid?: Record<string, string | number>;
+  bid?: Record<string, string | number | boolean>;
   extended?: boolean;
 }
+
+/**
+ * Proxy bidding keeps maxima secret. The deciding script writes them into the events it makes
+ * (`state.leaderMax`, `bid.maxAmount`) because the write-behind store must keep them for a rebuild;
+ * every copy that goes towards watchers is made with this function first.
+ */
+export function withoutSecrets(event: EventEnvelope): EventEnvelope {
+  if (event.entityType !== 'auction') return event;
+  const payload = event.payload as AuctionEventPayload;
+  const secretInState = payload.state !== undefined && 'leaderMax' in payload.state;
+  const secretInBid = payload.bid !== undefined && 'maxAmount' in payload.bid;
+  if (!secretInState && !secretInBid) return event;
+  const { leaderMax: _leaderMax, ...state } = payload.state;
+  const stripped: AuctionEventPayload = { ...payload, state };
+  if (payload.bid) {
+    const { maxAmount: _maxAmount, ...bid } = payload.bid;
+    stripped.bid = bid;
+  }
+  return { ...event, payload: stripped };
+}
+
+/** Events that change nothing a watcher sees (a leader's new maximum) are not fanned out. */
+export const isWatcherVisible = (event: EventEnvelope) => event.type !== 'bid.max_raised';
 
 /**
  * Product events (product.created, order.*, payment.received): the product record after the change,

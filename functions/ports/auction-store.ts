@@ -23,6 +23,8 @@ export interface BidCommand {
   auctionId: string;
   bidderId: string;
   amount: number;
+  /** Proxy bidding: the bidder's secret maximum (>= amount); absent or null for a v1 bid. */
+  maxAmount?: number | null;
   bidId: string;
   idempotency: { key: string; fingerprint: string } | null;
 }
@@ -30,7 +32,22 @@ export interface BidCommand {
 export type BidRefusalCode = 'seller_cannot_bid' | 'auction_not_open' | 'auction_closed' | 'already_leading';
 
 export type PlaceBidOutcome = { now: number; replayed: boolean } & (
-  | { ok: true; state: AuctionState; bid: Bid; event: EventEnvelope; extended: boolean }
+  | {
+      ok: true;
+      /** After the last event. */
+      state: AuctionState;
+      /** The request's own bid (with its maxAmount when it gave one). */
+      bid: Bid;
+      /** The newest of `events`. */
+      event: EventEnvelope;
+      /** Oldest first: the bid, then the proxy's raise if it made one (one event for a v1 bid). */
+      events: EventEnvelope[];
+      extended: boolean;
+      /** Proxy bidding: the bidder does not lead after this bid. */
+      outbid: boolean;
+      /** Proxy bidding: the leader raised their own maximum. */
+      maxRaised: boolean;
+    }
   | { ok: false; code: 'auction_not_found' | 'idempotency_key_reused' }
   | { ok: false; code: 'rate_limited'; retryAfterMs: number }
   | { ok: false; code: BidRefusalCode; state: AuctionState }

@@ -1,4 +1,4 @@
-import { type AuctionView, type BidView, toAuctionView, toBidView } from '../domain/auction.js';
+import { type AuctionView, type BidView, toAuctionView, toOwnBidView } from '../domain/auction.js';
 import {
   ConflictError,
   ForbiddenError,
@@ -15,12 +15,19 @@ export interface PlaceBidInput {
   auctionId: string;
   bidderId: string;
   amount: number;
+  /** Proxy bidding (API.md v1.1): the secret maximum, >= amount. */
+  maxAmount?: number | null;
   idempotency: { key: string; fingerprint: string } | null;
 }
 
 export interface PlaceBidResult {
+  /** The request's own bid; `maxAmount` only here, for its bidder. */
   bid: BidView;
   auction: AuctionView;
+  /** Present (true) when the bid was recorded but the leader's maximum kept the lead. */
+  outbid?: true;
+  /** Present (true) when the leader raised their own maximum. */
+  maxRaised?: true;
 }
 
 const refusalMessages = {
@@ -48,8 +55,14 @@ async function decideBid(
 ): Promise<PlaceBidResult> {
   const outcome = await deps.auctions.placeBid({ ...input, bidId: deps.newId() });
   if (outcome.ok) {
-    if (!outcome.replayed) await publishEvents({ ...deps, outbox: deps.auctions }, [outcome.event]);
-    return { bid: toBidView(outcome.bid), auction: toAuctionView(outcome.state, outcome.now) };
+    if (!outcome.replayed) await publishEvents({ ...deps, outbox: deps.auctions }, outcome.events);
+    const result: PlaceBidResult = {
+      bid: toOwnBidView(outcome.bid),
+      auction: toAuctionView(outcome.state, outcome.now),
+    };
+    if (outcome.outbid) result.outbid = true;
+    if (outcome.maxRaised) result.maxRaised = true;
+    return result;
   }
   switch (outcome.code) {
     case 'auction_not_found': {

@@ -1,4 +1,4 @@
-import type { EventEnvelope } from '../domain/events.js';
+import { type EventEnvelope, isWatcherVisible, withoutSecrets } from '../domain/events.js';
 import type { EventPublisher } from '../ports/event-publisher.js';
 import type { LogSink } from '../ports/logger.js';
 
@@ -10,14 +10,17 @@ export interface OutboxAcknowledger {
  * After the deciding script succeeded: the event is already in the entity's outbox, so the client
  * may get its 2xx whatever happens here. Persist and fan-out are sent in parallel; the outbox entry
  * is removed only once the persist queue has the event. A failure leaves it for the sweeper, which
- * re-sends; fan-out is best effort (the next update carries the full state).
+ * re-sends; fan-out is best effort (the next update carries the full state) and gets copies without
+ * the secret maxima of proxy bidding.
  */
 export async function publishEvents(
   deps: { publisher: EventPublisher; outbox: OutboxAcknowledger; logger: LogSink },
   events: readonly EventEnvelope[],
 ): Promise<void> {
   const persisted = deps.publisher.persist(events).then(() => deps.outbox.acknowledge(events));
-  const fannedOut = deps.publisher.fanout(events);
+  // Watchers never get a maximum (proxy bidding), nor a change they cannot see.
+  const visible = events.filter(isWatcherVisible).map(withoutSecrets);
+  const fannedOut = visible.length > 0 ? deps.publisher.fanout(visible) : Promise.resolve();
   const [persist, fanout] = await Promise.allSettled([persisted, fannedOut]);
   const eventIds = events.map((event) => event.eventId);
   if (persist.status === 'rejected') {

@@ -55,6 +55,9 @@ export interface BidRow {
   amount: number;
   seq: number;
   placed_at: number;
+  proxy: boolean;
+  /** Secret (proxy bidding): the bidder's maximum at this bid. */
+  max_amount: number | null;
 }
 
 export interface AuctionResultRow {
@@ -191,6 +194,8 @@ function auctionRows(event: EventEnvelope<Payload>, rows: EventRows): void {
       amount,
       seq: c.int(bid.seq, 'bid.seq'),
       placed_at: c.int(bid.placedAt, 'bid.placedAt'),
+      proxy: bid.proxy === true,
+      max_amount: c.optionalInt(bid.maxAmount, 'bid.maxAmount'),
     });
   }
   if (event.type === 'auction.closed') {

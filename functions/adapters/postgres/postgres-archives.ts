@@ -52,19 +52,24 @@ export class PostgresAuctionArchive implements AuctionArchive {
   }
 
   async recentBids(auctionId: string, limit: number): Promise<Bid[]> {
+    // Never max_amount: these bids are public (GET /auctions/{id}/bids, a rebuilt bids list).
     const rows = await this.sql<
-      { id: string; bidder_id: string; amount: number; seq: number; placed_at: Date }[]
+      { id: string; bidder_id: string; amount: number; seq: number; placed_at: Date; proxy: boolean }[]
     >`
-      SELECT id, bidder_id, amount, seq, placed_at FROM bids
+      SELECT id, bidder_id, amount, seq, placed_at, proxy FROM bids
       WHERE auction_id = ${auctionId} ORDER BY seq DESC LIMIT ${limit}`;
-    return rows.map((row) => ({
-      id: row.id,
-      auctionId,
-      bidderId: row.bidder_id,
-      amount: row.amount,
-      seq: row.seq,
-      placedAt: row.placed_at.getTime(),
-    }));
+    return rows.map((row) => {
+      const bid: Bid = {
+        id: row.id,
+        auctionId,
+        bidderId: row.bidder_id,
+        amount: row.amount,
+        seq: row.seq,
+        placedAt: row.placed_at.getTime(),
+      };
+      if (row.proxy) bid.proxy = true;
+      return bid;
+    });
   }
 
   async events(auctionId: string, sinceSeq: number, limit: number): Promise<EventEnvelope[]> {

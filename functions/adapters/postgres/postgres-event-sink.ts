@@ -64,10 +64,11 @@ function statements(tx: Tx, rows: EventRows) {
   }
   if (rows.bids.length > 0) {
     queries.push(tx`
-      INSERT INTO bids (id, auction_id, bidder_id, amount, seq, placed_at)
-      SELECT r.id, r.auction_id, r.bidder_id, r.amount, r.seq, ${tx.unsafe(ms('placed_at'))}
+      INSERT INTO bids (id, auction_id, bidder_id, amount, seq, placed_at, proxy, max_amount)
+      SELECT r.id, r.auction_id, r.bidder_id, r.amount, r.seq, ${tx.unsafe(ms('placed_at'))}, r.proxy, r.max_amount
       FROM jsonb_to_recordset(${json(rows.bids)}) AS r(
-        id text, auction_id text, bidder_id text, amount bigint, seq bigint, placed_at bigint)
+        id text, auction_id text, bidder_id text, amount bigint, seq bigint, placed_at bigint, proxy boolean,
+        max_amount bigint)
       ON CONFLICT DO NOTHING`);
   }
   if (rows.results.length > 0) {

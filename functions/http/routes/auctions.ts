@@ -48,6 +48,7 @@ export function auctionRoutes(deps: AuctionDeps, jwtSecret: string, browse: Brow
         auctionId,
         bidderId: c.var.user.id,
         amount: body.amount,
+        maxAmount: body.maxAmount ?? null,
         idempotency: idempotencyOf(c, body),
       });
       return c.json(result, 201);

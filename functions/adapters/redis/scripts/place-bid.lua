@@ -16,9 +16,16 @@ ARGV[6]  rate window, ms
 ARGV[7]  event log length kept
 ARGV[8]  idempotency record lifetime, seconds
 ARGV[9]  recent bids kept
+ARGV[10] maxAmount, decimal string, '' when the bid has none (proxy bidding, API.md v1.1)
 
 Reply (JSON string), every reply carries the server time `now` (epoch ms):
-  {"ok":true,"event":{...},"extended":bool}   (event.payload carries the state and the bid)
+  {"ok":true,"events":[{...}],"extended":bool}   a bid that changed the price once, as in v1:
+      events[1].payload carries the state and the bid
+  {"ok":true,"events":[...],"extended":bool,"outbid":bool,"maxRaised":bool,"bid":{...}}
+      proxy bidding: the request's own bid (with its maxAmount), then the raise the proxy made, if
+      any (a bid with proxy = true); a leader's raise of their maximum that moves no price is one
+      bid.max_raised event without a bid, and `bid` is their standing bid with the new maximum.
+      The state (payload.state) carries the leader's secret maximum as `leaderMax` ('' = none).
   {"ok":false,"code":"auction_not_found"}
   {"ok":false,"code":"rate_limited","retryAfterMs":N}
   {"ok":false,"code":"seller_cannot_bid"|"auction_not_open"|"auction_closed"|"already_leading","state":{...}}
@@ -84,59 +91,153 @@ for i = 1, #flat, 2 do state[flat[i]] = flat[i + 1] end
 
 local bidder = ARGV[1]
 local amount = tonumber(ARGV[2])
+local maxAmount = nil
+if ARGV[10] ~= '' then maxAmount = tonumber(ARGV[10]) end
 if bidder == state.sellerId then return decide({ ok = false, code = 'seller_cannot_bid', state = state }) end
 if now < tonumber(state.startsAt) then return decide({ ok = false, code = 'auction_not_open', state = state }) end
 if state.closedAt ~= '' or now >= tonumber(state.endsAt) then
   return decide({ ok = false, code = 'auction_closed', state = state })
 end
-if state.leaderId == bidder then return decide({ ok = false, code = 'already_leading', state = state }) end
+-- The leader's maximum: their amount (the price) when they gave none. Records written before proxy
+-- bidding have no leaderMax field.
+local storedLeaderMax = state.leaderMax
+local leaderMax = storedLeaderMax
+if leaderMax == '' then leaderMax = nil end
+if leaderMax ~= nil then leaderMax = tonumber(leaderMax) end
+local leading = state.leaderId == bidder
+if leading and (maxAmount == nil or maxAmount <= (leaderMax or tonumber(state.currentPrice))) then
+  return decide({ ok = false, code = 'already_leading', state = state })
+end
 
+local increment = tonumber(state.minIncrement)
 local minimum
 if state.currentPrice == '' then
   minimum = tonumber(state.startingPrice)
 else
-  minimum = tonumber(state.currentPrice) + tonumber(state.minIncrement)
+  minimum = tonumber(state.currentPrice) + increment
 end
-if amount < minimum then
+if not leading and amount < minimum then
   return decide({ ok = false, code = 'bid_too_low', minimumBid = int(minimum), state = state })
 end
 
--- Accepted. Anti-sniping: a bid inside the window moves the end to acceptedAt + extendSeconds,
--- never earlier than it already is, and at most antiMax times.
-local extended = false
-local endsAt = tonumber(state.endsAt)
-if state.antiWindow ~= '' then
-  local window = tonumber(state.antiWindow) * 1000
-  local newEnd = now + tonumber(state.antiExtend) * 1000
-  if endsAt - now < window and tonumber(state.extensions) < tonumber(state.antiMax) and newEnd > endsAt then
-    state.endsAt = int(newEnd)
-    state.extensions = int(tonumber(state.extensions) + 1)
-    extended = true
-  end
+-- Accepted. Every price change below is a recorded bid with its own seq and event.
+local antiWindow = state.antiWindow ~= '' and tonumber(state.antiWindow) * 1000 or nil
+local extendedAny = false
+local entries = {}
+local outboxFields = {}
+local encodedEvents = {}
+local seq = tonumber(state.seq)
+
+local function recordEvent(type, payload)
+  seq = seq + 1
+  state.seq = int(seq)
+  local event = {
+    eventId = 'a:' .. state.id .. ':' .. state.seq, type = type, entityType = 'auction',
+    entityId = state.id, seq = seq, occurredAt = now, payload = payload,
+  }
+  local encoded = cjson.encode(event)
+  redis.call('ZADD', KEYS[3], seq, encoded)
+  outboxFields[#outboxFields + 1] = event.eventId
+  outboxFields[#outboxFields + 1] = encoded
+  encodedEvents[#encodedEvents + 1] = encoded
 end
 
-local seq = tonumber(state.seq) + 1
-state.seq = int(seq)
-state.currentPrice = int(amount)
-state.leaderId = bidder
-state.bidCount = int(tonumber(state.bidCount) + 1)
-redis.call('HSET', KEYS[1], 'seq', state.seq, 'currentPrice', state.currentPrice, 'leaderId', bidder,
-  'bidCount', state.bidCount, 'endsAt', state.endsAt, 'extensions', state.extensions)
+-- One price change: anti-sniping (a change inside the window moves the end to acceptedAt +
+-- extendSeconds, never earlier than it already is, at most antiMax times; the second change of a
+-- request happens at the same instant, so it never moves the end again), the state, the bid.
+local function priceChange(id, bidderId, price, proxy, bidMax)
+  local extended = false
+  if antiWindow then
+    local endsAt = tonumber(state.endsAt)
+    local newEnd = now + tonumber(state.antiExtend) * 1000
+    if endsAt - now < antiWindow and tonumber(state.extensions) < tonumber(state.antiMax) and newEnd > endsAt then
+      state.endsAt = int(newEnd)
+      state.extensions = int(tonumber(state.extensions) + 1)
+      extended = true
+      extendedAny = true
+    end
+  end
+  state.currentPrice = int(price)
+  state.leaderId = bidderId
+  state.bidCount = int(tonumber(state.bidCount) + 1)
+  local bid = { id = id, auctionId = state.id, bidderId = bidderId, amount = int(price), seq = seq + 1, placedAt = now }
+  if proxy then bid.proxy = true end
+  -- The recent-bids list is public: it never holds a maximum.
+  entries[#entries + 1] = cjson.encode(bid)
+  if bidMax then bid.maxAmount = int(bidMax) end
+  recordEvent('bid.accepted', { state = state, bid = bid, extended = extended })
+  return bid
+end
 
-local bid = { id = ARGV[3], auctionId = state.id, bidderId = bidder, amount = int(amount), seq = seq, placedAt = now }
-redis.call('LPUSH', KEYS[2], cjson.encode(bid))
-redis.call('LTRIM', KEYS[2], 0, tonumber(ARGV[9]) - 1)
+local function finish(reply)
+  redis.call('HSET', KEYS[1], 'seq', state.seq, 'currentPrice', state.currentPrice, 'leaderId', state.leaderId,
+    'bidCount', state.bidCount, 'endsAt', state.endsAt, 'extensions', state.extensions)
+  if state.leaderMax ~= storedLeaderMax then redis.call('HSET', KEYS[1], 'leaderMax', state.leaderMax) end
+  if #entries > 0 then
+    redis.call('LPUSH', KEYS[2], unpack(entries))
+    redis.call('LTRIM', KEYS[2], 0, tonumber(ARGV[9]) - 1)
+  end
+  redis.call('ZREMRANGEBYRANK', KEYS[3], 0, -(tonumber(ARGV[7]) + 1))
+  redis.call('HSET', KEYS[4], unpack(outboxFields))
+  -- Events are spliced in as already encoded: encoding the state a second time is a good part of
+  -- the script's cost.
+  return remember('{"ok":true,"now":' .. int(now) .. ',"extended":' .. tostring(extendedAny) .. reply ..
+    ',"events":[' .. table.concat(encodedEvents, ',') .. ']}')
+end
 
-local event = {
-  eventId = 'a:' .. state.id .. ':' .. state.seq, type = 'bid.accepted', entityType = 'auction',
-  entityId = state.id, seq = seq, occurredAt = now,
-  payload = { state = state, bid = bid, extended = extended },
-}
-local encodedEvent = cjson.encode(event)
-redis.call('ZADD', KEYS[3], seq, encodedEvent)
-redis.call('ZREMRANGEBYRANK', KEYS[3], 0, -(tonumber(ARGV[7]) + 1))
-redis.call('HSET', KEYS[4], event.eventId, encodedEvent)
+local reserve = state.reservePrice ~= '' and state.reservePrice ~= nil and tonumber(state.reservePrice) or nil
+-- The reserve lift: a leader whose maximum reaches the reserve is raised to it.
+local function lifted(price, max)
+  if reserve == nil or max < reserve or price >= reserve then return price end
+  return math.min(max, reserve)
+end
 
--- The accepted reply carries the event only (its payload holds the state and the bid), spliced in
--- as already encoded: encoding the state a second time is a good part of the script's cost.
-return remember('{"ok":true,"now":' .. int(now) .. ',"extended":' .. tostring(extended) .. ',"event":' .. encodedEvent .. '}')
+if leading then
+  -- The leader raises their own maximum: no price change, unless it lifts the price to the reserve.
+  state.leaderMax = int(maxAmount)
+  local price = tonumber(state.currentPrice)
+  local raisedTo = lifted(price, maxAmount)
+  local own
+  if raisedTo ~= price then
+    own = priceChange(ARGV[3], bidder, raisedTo, true, maxAmount)
+  else
+    recordEvent('bid.max_raised', { state = state })
+    -- The newest recorded bid is always the leader's, at the price.
+    local standing = redis.call('LINDEX', KEYS[2], 0)
+    own = standing and cjson.decode(standing) or
+      { id = ARGV[3], auctionId = state.id, bidderId = bidder, amount = state.currentPrice, seq = seq, placedAt = now }
+    own.maxAmount = int(maxAmount)
+  end
+  return finish(',"outbid":false,"maxRaised":true,"bid":' .. cjson.encode(own))
+end
+
+if maxAmount == nil and leaderMax == nil then
+  -- Neither this bid nor the leader has a maximum: exactly v1, one price change at the amount.
+  priceChange(ARGV[3], bidder, amount, false, nil)
+  return finish('')
+end
+
+-- The request's own bid, as in v1: its bidder leads at its amount for one seq. Then the proxy
+-- raises whoever leads by the rule to the price the rule gives (a bid with its own seq), if that
+-- is not already the state.
+local challenge = maxAmount or amount
+local defender = state.leaderId
+local defended = leaderMax or tonumber(state.currentPrice)
+state.leaderMax = maxAmount and int(maxAmount) or ''
+local own = priceChange(ARGV[3], bidder, amount, false, maxAmount)
+local winner, winnerMax, price = bidder, maxAmount, amount
+if defender ~= '' then
+  if challenge > defended then
+    price = math.max(amount, math.min(challenge, defended + increment))
+  else
+    -- Equal maxima go to the earlier bidder: the leader.
+    winner, winnerMax = defender, leaderMax
+    price = math.min(defended, challenge + increment)
+  end
+end
+price = lifted(price, winnerMax or price)
+if winner ~= bidder or price ~= amount then
+  state.leaderMax = winnerMax and int(winnerMax) or ''
+  priceChange(ARGV[3] .. '-p', winner, price, true, winnerMax)
+end
+return finish(',"outbid":' .. tostring(winner ~= bidder) .. ',"maxRaised":false,"bid":' .. cjson.encode(own))

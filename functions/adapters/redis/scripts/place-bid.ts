@@ -15,8 +15,18 @@ export interface PlaceBidArgs extends BidCommand {
   recentBidsKept: number;
 }
 
+type RawEvent = EventEnvelope<{ state: Record<string, string>; bid?: BidRecord }>;
+
 type RawReply = { now: number; replayed?: boolean } & (
-  | { ok: true; event: EventEnvelope<{ state: Record<string, string>; bid: BidRecord }>; extended: boolean }
+  | {
+      ok: true;
+      events: RawEvent[];
+      extended: boolean;
+      /** Present on proxy-bidding replies; else the bid is the one event's. */
+      bid?: BidRecord;
+      outbid?: boolean;
+      maxRaised?: boolean;
+    }
   | { ok: false; code: 'auction_not_found' | 'idempotency_key_reused' }
   | { ok: false; code: 'rate_limited'; retryAfterMs: number }
   | { ok: false; code: BidRefusalCode; state: Record<string, string> }
@@ -48,17 +58,23 @@ export async function runPlaceBid(redis: RedisClient, args: PlaceBidArgs): Promi
       args.eventLogLength,
       args.idempotencyTtlSeconds,
       args.recentBidsKept,
+      args.maxAmount == null ? '' : String(args.maxAmount),
     ],
   );
   const common = { now: raw.now, replayed: raw.replayed === true };
   if (raw.ok) {
+    const first = raw.events[0] as RawEvent;
+    const last = raw.events.at(-1) as RawEvent;
     return {
       ...common,
       ok: true,
-      state: parseAuctionRecord(raw.event.payload.state),
-      bid: parseBidRecord(raw.event.payload.bid),
-      event: raw.event,
+      state: parseAuctionRecord(last.payload.state),
+      bid: parseBidRecord((raw.bid ?? first.payload.bid) as BidRecord),
+      event: last,
+      events: raw.events,
       extended: raw.extended,
+      outbid: raw.outbid === true,
+      maxRaised: raw.maxRaised === true,
     };
   }
   switch (raw.code) {
