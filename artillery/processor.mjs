@@ -219,11 +219,18 @@ export function asUser(context, _events, done) {
   done();
 }
 
-/** Body of the next bid: the minimum the server last told us, plus 0-2 increments. */
+/**
+ * Body of the next bid: the minimum the server last told us, plus 0-2 increments; one bid in three
+ * also gives a maximum (proxy bidding) of up to 20 increments more.
+ */
 export function prepareBid(requestParams, context, _events, done) {
   const minimum = num(context.vars.minimumNextBid, 1_000);
   const increment = num(context.vars.minIncrement, 10);
-  requestParams.json = { amount: minimum + increment * Math.floor(Math.random() * 3) };
+  const amount = minimum + increment * Math.floor(Math.random() * 3);
+  requestParams.json =
+    Math.random() < 1 / 3
+      ? { amount, maxAmount: amount + increment * Math.floor(Math.random() * 21) }
+      : { amount };
   done();
 }
 

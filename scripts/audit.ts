@@ -6,8 +6,9 @@
  *   REDIS_URL, REDIS_CLUSTER (true for cluster mode), DATABASE_URL
  *
  * Compared per entity: presence on both sides (a closed auction only in PostgreSQL is fine: Redis
- * may evict it), seq, every field of the state record, and for auctions the number of bids. Events
- * still waiting in an outbox are differences too (not yet sent to SQS).
+ * may evict it), seq, every field of the state record (the leader's secret maximum of proxy bidding
+ * included, whose values are never printed), and for auctions the number of bids (proxy raises are
+ * bids). Events still waiting in an outbox are differences too (not yet sent to SQS).
  */
 import { pathToFileURL } from 'node:url';
 import { Cluster } from 'ioredis';
@@ -50,6 +51,9 @@ function compareEntity(
   return compareRecords(label, record, row.state);
 }
 
+/** Fields compared but never printed: proxy bidding's maxima are secret, in any output. */
+const SECRET_FIELDS = new Set(['leaderMax']);
+
 function compareRecords(
   label: string,
   redis: Record<string, string>,
@@ -59,8 +63,12 @@ function compareRecords(
   for (const field of new Set([...Object.keys(redis), ...Object.keys(postgres)])) {
     const left = redis[field];
     const right = postgres[field] === undefined ? undefined : String(postgres[field]);
-    if (left !== right)
-      differences.push(`${label}: ${field} redis=${JSON.stringify(left)} postgres=${JSON.stringify(right)}`);
+    if (left === right) continue;
+    differences.push(
+      SECRET_FIELDS.has(field)
+        ? `${label}: ${field} differs (secret, not printed)`
+        : `${label}: ${field} redis=${JSON.stringify(left)} postgres=${JSON.stringify(right)}`,
+    );
   }
   return differences;
 }

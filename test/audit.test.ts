@@ -70,4 +70,30 @@ describe('npm run audit', () => {
       `auction ${first.id}: title redis="tampered" postgres="Persisted lot"`,
     ]);
   });
+
+  it('compares the secret maximum of proxy bidding and counts proxy raises, never printing a maximum', async () => {
+    const auction = await auctionWithBids(redis, 0);
+    const place = (bidderId: string, amount: number, maxAmount: number) =>
+      auction.store.placeBid({
+        auctionId: auction.id,
+        bidderId,
+        amount,
+        maxAmount,
+        bidId: ulid(),
+        idempotency: null,
+      });
+    const first = await place('alice', 1_000, 7_654_321);
+    const second = await place('bob', 1_100, 2_000);
+    if (!first.ok || !second.ok) throw new Error('bids refused');
+    expect(second.events).toHaveLength(2);
+    await write(sqsEventOf([...auction.events, ...first.events, ...second.events]));
+    await acknowledgeAll(auction.id);
+    const mine = async () =>
+      (await audit(redis, sql)).differences.filter((difference) => difference.includes(auction.id));
+    expect(await mine()).toEqual([]);
+    await redis.hset(auctionKeys(auction.id).state, 'leaderMax', '7654322');
+    const differences = await mine();
+    expect(differences).toEqual([`auction ${auction.id}: leaderMax differs (secret, not printed)`]);
+    expect(differences.join('')).not.toMatch(/765432/);
+  });
 });

@@ -3,15 +3,20 @@
  * writer into a database of its own: the answers, what PostgreSQL keeps, the rebuild after a Redis
  * loss, the audits, and that no public answer, queued fan-out event or log line holds a maximum.
  */
+import type { AddressInfo } from 'node:net';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { serve } from '@hono/node-server';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { auditRun } from '../artillery/lib/audit.js';
+import type { WriteSample } from '../artillery/lib/samples.js';
 import type { Sql } from '../functions/adapters/postgres/client.js';
 import { auctionKeys } from '../functions/adapters/redis/auction-keys.js';
 import { createRedisClient, type RedisClient } from '../functions/adapters/redis/client.js';
+import { runCloseAuction } from '../functions/adapters/redis/scripts/close-auction.js';
 import { checkBidChain } from '../functions/domain/proxy-bidding.js';
 import { composeHttpApp } from '../functions/http/compose.js';
 import { audit } from '../scripts/audit.js';
-import { recordingLogger, testSql } from './support/persistence.js';
+import { recordingLogger, sqsEventOf, testSql } from './support/persistence.js';
 import { createPipeline } from './support/pipeline.js';
 import { createTestDatabase, type TestDatabase } from './support/postgres-database.js';
 import { queueDepth, SqsEventSource, waitFor } from './support/sqs-event-source.js';
@@ -348,5 +353,57 @@ describe('proxy bidding through the HTTP app, SQS and PostgreSQL', () => {
     }
     // The maxima are kept, where only the deciding script and the write-behind store see them.
     expect(await redis.hget(auctionKeys(id).state, 'leaderMax')).toBe('8888888');
+  });
+
+  it('the load-test audit accepts proxy chains and closes at the price, and names a broken raise', async () => {
+    const runId = `ld${Date.now().toString(36)}`;
+    const server = serve({ fetch: http.app.fetch, port: 0, hostname: '127.0.0.1' });
+    await new Promise((resolve) => server.once('listening', resolve));
+    const httpUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const writes: WriteSample[] = [];
+      const ids = [`${runId}-tie`, `${runId}-reserve`];
+      for (const id of ids) {
+        await create({ id, endsAt: new Date(Date.now() + 1_500).toISOString(), reservePrice: 1_500 });
+        writes.push({ t: Date.now(), kind: 'auction', record: { id } });
+      }
+      const accepted = async (id: string, as: string, amount: number, maxAmount?: number) => {
+        const answer = await bid(id, as, amount, maxAmount);
+        expect(answer.status).toBe(201);
+        writes.push({ t: Date.now(), kind: 'bid', record: answer.json.bid });
+      };
+      // Equal maxima: the last bid (the leader's proxy raise) equals the one before it.
+      await accepted(ids[0] as string, 'alice', 1_000, 3_000);
+      await accepted(ids[0] as string, 'bob', 3_000);
+      await accepted(ids[1] as string, 'alice', 1_000, 2_000);
+      await accepted(ids[1] as string, 'bob', 1_600, 1_800);
+      await accepted(ids[1] as string, 'alice', 1_600, 4_000);
+      await accepted(ids[1] as string, 'carol', 2_000, 5_000);
+      await new Promise((resolve) => setTimeout(resolve, 1_600));
+      for (const id of ids) {
+        const closed = await runCloseAuction(redis, id, 10_000);
+        if (!closed.ok) throw new Error(closed.code);
+        await pipeline.handler(sqsEventOf([closed.event]));
+        await redis.hdel(auctionKeys(id).outbox, closed.event.eventId);
+      }
+      await drain();
+      const checks = await auditRun({ sql, httpUrl, runId, writes });
+      expect(checks.filter((check) => !check.ok)).toEqual([]);
+      const [tie] = await sql<Json[]>`SELECT * FROM auction_results WHERE auction_id = ${ids[0] as string}`;
+      expect(tie).toMatchObject({ winner_id: 'alice', final_price: 3_000 });
+      const [reserve] = await sql<
+        Json[]
+      >`SELECT * FROM auction_results WHERE auction_id = ${ids[1] as string}`;
+      expect(reserve).toMatchObject({ winner_id: 'carol', final_price: 4_100, reserve_met: true });
+
+      // A proxy raise past what the rule allows is named.
+      await sql`UPDATE bids SET amount = amount + 50 WHERE auction_id = ${ids[1] as string} AND seq = 5`;
+      const broken = await auditRun({ sql, httpUrl, runId, writes });
+      const chain = broken.find((check) => check.name.includes('chain'));
+      expect(chain?.ok).toBe(false);
+      expect(chain?.problems.join(' ')).toMatch(/seq 5: proxy raise 1950 more than one increment above/);
+    } finally {
+      server.close();
+    }
   });
 });

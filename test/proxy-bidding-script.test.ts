@@ -6,8 +6,11 @@ import {
   DEFAULT_AUCTION_STORE_LIMITS,
   RedisAuctionStore,
 } from '../functions/adapters/redis/redis-auction-store.js';
+import { runCloseAuction } from '../functions/adapters/redis/scripts/close-auction.js';
+import { toAuctionView } from '../functions/domain/auction.js';
 import type { AuctionEventPayload } from '../functions/domain/events.js';
 import { type ChainBid, checkBidChain } from '../functions/domain/proxy-bidding.js';
+import type { NewAuction } from '../functions/ports/auction-store.js';
 import { PROXY_CASES, PROXY_DEFAULTS } from './support/proxy-cases.js';
 
 const targets = [
@@ -139,5 +142,78 @@ describe.each(targets)('proxy bidding in the place-bid script on $name', ({ url,
     expect(list.join('')).not.toContain('maxAmount');
     expect(logged).toHaveLength(seq);
     expect(outbox).toHaveLength(seq);
+  });
+
+  const newAuction = async (overrides: Partial<NewAuction> = {}, on = store) => {
+    const created = await on.create({
+      id: `px-${ulid()}`,
+      title: 'Lot',
+      sellerId: 'seller',
+      ...PROXY_DEFAULTS,
+      startsAt: null,
+      endsAt: Date.now() + 3_600_000,
+      antiSnipe: null,
+      ...overrides,
+    });
+    if (!created.ok) throw new Error(created.code);
+    return created.state.id;
+  };
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  const bidOn = (auctionId: string, bidderId: string, amount: number, maxAmount: number | null, on = store) =>
+    on.placeBid({ auctionId, bidderId, amount, maxAmount, bidId: ulid(), idempotency: null });
+
+  it('anti-sniping: a request extends once for its two price changes; a new maximum alone does not', async () => {
+    const id = await newAuction({
+      endsAt: Date.now() + 2_000,
+      antiSnipe: { windowSeconds: 30, extendSeconds: 20, maxExtensions: 10 },
+    });
+    const first = await bidOn(id, 'a', 1_000, 5_000);
+    if (!first.ok) throw new Error(first.code);
+    expect(first.state.extensions).toBe(1);
+    await sleep(5);
+    const outbid = await bidOn(id, 'b', 1_100, 3_000);
+    if (!outbid.ok) throw new Error(outbid.code);
+    expect(outbid.events).toHaveLength(2);
+    expect(outbid.extended).toBe(true);
+    expect(outbid.events.map((event) => (event.payload as AuctionEventPayload).extended)).toEqual([
+      true,
+      false,
+    ]);
+    expect(outbid.state.extensions).toBe(2);
+    await sleep(5);
+    const raised = await bidOn(id, 'a', 3_200, 9_000);
+    if (!raised.ok) throw new Error(raised.code);
+    expect(raised.maxRaised).toBe(true);
+    expect(raised.extended).toBe(false);
+    expect(raised.state).toMatchObject({ extensions: 2, endsAt: outbid.state.endsAt, currentPrice: 3_100 });
+  });
+
+  it('proxy raises do not count against the raised bidder’s rate limit', async () => {
+    const limited = new RedisAuctionStore(redis, {
+      ...DEFAULT_AUCTION_STORE_LIMITS,
+      bidRateLimit: { max: 2, windowMs: 10_000 },
+    });
+    const id = await newAuction({}, limited);
+    expect(await bidOn(id, 'a', 1_000, 5_000, limited)).toMatchObject({ ok: true });
+    expect(await bidOn(id, 'b', 1_100, 2_000, limited)).toMatchObject({ ok: true, outbid: true });
+    expect(await bidOn(id, 'a', 2_200, 6_000, limited)).toMatchObject({ ok: true, maxRaised: true });
+    expect(await bidOn(id, 'a', 2_200, 7_000, limited)).toMatchObject({ ok: false, code: 'rate_limited' });
+  });
+
+  it('the close names the leader at the price, never at a maximum', async () => {
+    const id = await newAuction({ endsAt: Date.now() + 500, reservePrice: 1_500 });
+    expect(await bidOn(id, 'a', 1_000, 5_000)).toMatchObject({ ok: true, state: { currentPrice: 1_500 } });
+    expect(await bidOn(id, 'b', 1_600, 2_000)).toMatchObject({ ok: true, outbid: true });
+    await sleep(600);
+    const closed = await runCloseAuction(redis, id, 10_000);
+    if (!closed.ok) throw new Error(closed.code);
+    expect(toAuctionView(closed.state, closed.now)).toMatchObject({
+      status: 'closed',
+      winnerId: 'a',
+      finalPrice: 2_100,
+      currentPrice: 2_100,
+      reserveMet: true,
+      bidCount: 4,
+    });
   });
 });

@@ -300,6 +300,52 @@ describe('watching an auction', () => {
     await client.close();
   });
 
+  it('proxy bidding: a request’s two price changes reach watchers as the newest, never with a maximum', async () => {
+    const auction = await stack.http.createAuction();
+    const topic = `auction:${auction.id}`;
+    const client = await watcher(topic);
+    const post = async (bidder: string, body: Record<string, number>) => {
+      const response = await stack.http.request(`/auctions/${auction.id}/bids`, {
+        method: 'POST',
+        token: await tokenFor(bidder),
+        body,
+      });
+      expect(response.status).toBe(201);
+      return (await response.json()) as { auction: { seq: number }; bid: Record<string, unknown> };
+    };
+    // Maxima no price here can spell.
+    const opening = await post('bidder-a', { amount: 1_000, maxAmount: 7_777_777 });
+    await waitFor(() => topicMessages(client, topic).some((m) => m.seq === opening.auction.seq));
+    const outbid = await post('bidder-b', { amount: 1_100, maxAmount: 3_333_333 });
+    await waitFor(() => topicMessages(client, topic).some((m) => m.seq === outbid.auction.seq));
+    // The leader's new maximum changes nothing a watcher sees: it is not pushed.
+    const raised = await post('bidder-a', { amount: 3_333_533, maxAmount: 8_888_888 });
+    const last = await post('bidder-c', { amount: 3_333_533 });
+    await waitFor(() => topicMessages(client, topic).some((m) => m.seq === last.auction.seq));
+    const messages = topicMessages(client, topic);
+    expectStrictlyIncreasing(messages);
+    // The outbid request made two price changes (seq 3 and 4) sent together: conflated to the newest.
+    const afterOutbid = messages.find((m) => m.seq === outbid.auction.seq);
+    expect(afterOutbid).toMatchObject({
+      type: 'auction.updated',
+      auction: { leaderId: 'bidder-a', currentPrice: 3_333_433 },
+      lastBid: { bidderId: 'bidder-a', amount: 3_333_433, proxy: true },
+    });
+    expect(afterOutbid?.auction).toEqual(outbid.auction);
+    expect(messages.some((m) => m.seq === outbid.auction.seq - 1)).toBe(false);
+    expect(messages.some((m) => m.seq === raised.auction.seq)).toBe(false);
+    expect(messages.at(-1)?.auction).toEqual(last.auction);
+    for (const raw of client.messages) {
+      for (const secret of ['7777777', '3333333', '8888888']) expect(raw).not.toContain(secret);
+      expect(raw).not.toMatch(/maxAmount|leaderMax/);
+    }
+    // A watcher subscribing now gets the same, in its snapshot.
+    const late = await watcher(topic);
+    expect(topicMessages(late, topic)[0]).toMatchObject({ type: 'subscribed', seq: last.auction.seq });
+    expect(late.messages.join('')).not.toMatch(/7777777|3333333|8888888|maxAmount|leaderMax/);
+    await Promise.all([client.close(), late.close()]);
+  });
+
   it('auction.closed reaches watchers with the closed auction', async () => {
     const auction = await stack.http.createAuction();
     const topic = `auction:${auction.id}`;

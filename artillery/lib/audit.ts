@@ -2,14 +2,18 @@
  * The consistency audit after a load run, on the entities the run created (ids start with its run id):
  * - every 2xx write the load generator saw (auction, product, bid, order, payment, cancel) is in
  *   PostgreSQL, with the values it was answered with;
- * - every closed auction has exactly one result, whose winner and price are those of its highest
- *   bid, and its bids form a valid ascending chain (each >= previous + minIncrement, all before the end);
+ * - every closed auction has exactly one result, whose winner and price are those of its last (highest)
+ *   bid, and its bids form a valid ascending chain, all before the end: each bid of its own >= previous +
+ *   minIncrement; a proxy raise (proxy bidding) >= previous, within the raised bidder's maximum and at
+ *   most one increment above the maximum it answers, or at the reserve (checkBidChain in
+ *   functions/domain/proxy-bidding.ts, with the maxima PostgreSQL keeps);
  * - no product is oversold: units held by reserved + paid orders never exceed the stock and equal
  *   stock - available, in PostgreSQL and in Redis (read through the API);
  * - Redis (through the API) and PostgreSQL agree on every entity's seq and state.
  * `npm run audit` (the persistence audit over whole keyspaces) runs besides this one.
  */
 import type postgres from 'postgres';
+import { type ChainBid, checkBidChain } from '../../functions/domain/proxy-bidding.js';
 import type { WriteSample } from './samples.js';
 
 export interface AuditCheck {
@@ -89,6 +93,11 @@ export async function auditRun(options: {
   const results = await sql`select * from auction_results where auction_id like ${prefix}`;
   const bids = await sql`
     select b.* from bids b where b.auction_id like ${prefix} order by b.auction_id, b.seq`;
+  // A leader's raise of their own maximum is an event, not a bid: the chain check needs the new maximum.
+  const maxRaises = await sql`
+    select entity_id, seq, payload->'state'->>'leaderId' as bidder_id,
+           payload->'state'->>'leaderMax' as max_amount
+    from events where entity_type = 'auction' and entity_id like ${prefix} and type = 'bid.max_raised'`;
   const products = await sql`select * from products where id like ${prefix} order by id`;
   const orders = await sql`select * from orders where product_id like ${prefix}`;
   const payments = await sql`select * from payment_events where order_id in (
@@ -181,29 +190,53 @@ export async function auditRun(options: {
     const { status, json } = await getJson<{ auction?: ApiAuction }>(`${httpUrl}/auctions/${auction.id}`);
     if (status === 200 && json.auction) apiAuctions.set(auction.id, json.auction);
   }
+  const maxRaisesByAuction = new Map<string, ChainBid[]>();
+  for (const raise of maxRaises) {
+    const list = maxRaisesByAuction.get(raise.entity_id) ?? [];
+    list.push({
+      seq: Number(raise.seq),
+      bidderId: String(raise.bidder_id),
+      amount: 0,
+      proxy: false,
+      maxAmount: raise.max_amount ? Number(raise.max_amount) : null,
+      maxRaise: true,
+    });
+    maxRaisesByAuction.set(raise.entity_id, list);
+  }
   for (const auction of auctions) {
     const list = bidsByAuction.get(auction.id) ?? [];
-    let previous: number | undefined;
     for (const bid of list) {
       chain.seen();
-      const amount = Number(bid.amount);
-      const minimum =
-        previous === undefined ? Number(auction.starting_price) : previous + Number(auction.min_increment);
-      if (amount < minimum) chain.fail(`${auction.id} seq ${bid.seq}: ${amount} < minimum ${minimum}`);
       if (new Date(bid.placed_at as string) >= new Date(auction.ends_at))
         chain.fail(
           `${auction.id} seq ${bid.seq} placed at ${bid.placed_at}, after the end ${auction.ends_at}`,
         );
-      previous = amount;
     }
+    const links: ChainBid[] = [
+      ...list.map((bid) => ({
+        seq: Number(bid.seq),
+        bidderId: String(bid.bidder_id),
+        amount: Number(bid.amount),
+        proxy: bid.proxy === true,
+        maxAmount: bid.max_amount === null || bid.max_amount === undefined ? null : Number(bid.max_amount),
+      })),
+      ...(maxRaisesByAuction.get(auction.id) ?? []),
+    ].sort((a, b) => a.seq - b.seq);
+    const settings = {
+      startingPrice: Number(auction.starting_price),
+      minIncrement: Number(auction.min_increment),
+      reservePrice: auction.reserve_price === null ? null : Number(auction.reserve_price),
+    };
+    for (const problem of checkBidChain(settings, links)) chain.fail(`${auction.id} ${problem}`);
     const api = apiAuctions.get(auction.id);
     if (api?.status !== 'closed') continue;
     winners.seen();
     const result = resultRows.get(auction.id);
-    const top = list.reduce<Record<string, unknown> | undefined>(
-      (best, bid) => (!best || Number(bid.amount) > Number(best.amount) ? bid : best),
-      undefined,
-    );
+    // The chain ascends, so the last bid is the highest; a proxy raise may equal the bid before it
+    // (equal maxima go to the earlier bidder), and then the last one is the winner.
+    const top = list.at(-1);
+    if (top && list.some((bid) => Number(bid.amount) > Number(top.amount)))
+      winners.fail(`${auction.id}: the last bid ${top.amount} is not the highest`);
     const reserveMet =
       top !== undefined &&
       (auction.reserve_price === null || Number(top.amount) >= Number(auction.reserve_price));
@@ -220,8 +253,13 @@ export async function auditRun(options: {
       winners.fail(`${auction.id}: result counts ${result.bid_count} bids, PostgreSQL holds ${list.length}`);
     if (api.winnerId !== expectedWinner || (reserveMet && str(api.finalPrice) !== str(top?.amount)))
       winners.fail(`${auction.id}: Redis says winner ${api.winnerId} at ${api.finalPrice}`);
+    // With proxy raises the top bid may be above every 201 answer (no request answered it), never below.
     const seenTop = acceptedByAuction.get(auction.id);
-    if (seenTop !== undefined && str(seenTop) !== str(top?.amount))
+    const proxied = list.some((bid) => bid.proxy === true);
+    if (
+      seenTop !== undefined &&
+      (proxied ? seenTop > Number(top?.amount) : str(seenTop) !== str(top?.amount))
+    )
       winners.fail(
         `${auction.id}: highest 201 bid seen by the load test ${seenTop}, highest persisted ${top?.amount}`,
       );
