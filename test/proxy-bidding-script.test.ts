@@ -1,11 +1,11 @@
 import { ulid } from 'ulid';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { auctionKeys } from '../functions/adapters/redis/auction-keys.js';
 import { createRedisClient, type RedisClient } from '../functions/adapters/redis/client.js';
 import {
   DEFAULT_AUCTION_STORE_LIMITS,
   RedisAuctionStore,
 } from '../functions/adapters/redis/redis-auction-store.js';
+import { auctionKeys } from '../functions/adapters/redis/redis-keys.js';
 import { runCloseAuction } from '../functions/adapters/redis/scripts/close-auction.js';
 import { toAuctionView } from '../functions/domain/auction.js';
 import type { AuctionEventPayload } from '../functions/domain/events.js';
