@@ -181,8 +181,15 @@ local function finish(reply)
   redis.call('HSET', KEYS[4], unpack(outboxFields))
   -- Events are spliced in as already encoded: encoding the state a second time is a good part of
   -- the script's cost.
+  local events = #encodedEvents == 1 and encodedEvents[1] or table.concat(encodedEvents, ',')
   return remember('{"ok":true,"now":' .. int(now) .. ',"extended":' .. tostring(extendedAny) .. reply ..
-    ',"events":[' .. table.concat(encodedEvents, ',') .. ']}')
+    ',"events":[' .. events .. ']}')
+end
+
+if maxAmount == nil and leaderMax == nil then
+  -- Neither this bid nor the leader has a maximum: exactly v1, one price change at the amount.
+  priceChange(ARGV[3], bidder, amount, false, nil)
+  return finish('')
 end
 
 local reserve = state.reservePrice ~= '' and state.reservePrice ~= nil and tonumber(state.reservePrice) or nil
@@ -211,11 +218,6 @@ if leading then
   return finish(',"outbid":false,"maxRaised":true,"bid":' .. cjson.encode(own))
 end
 
-if maxAmount == nil and leaderMax == nil then
-  -- Neither this bid nor the leader has a maximum: exactly v1, one price change at the amount.
-  priceChange(ARGV[3], bidder, amount, false, nil)
-  return finish('')
-end
 
 -- The request's own bid, as in v1: its bidder leads at its amount for one seq. Then the proxy
 -- raises whoever leads by the rule to the price the rule gives (a bid with its own seq), if that
