@@ -23,7 +23,9 @@ const SCRIPT = 'functions/adapters/redis/scripts/place-bid.lua';
 
 const redis = new Redis(redisUrl);
 const current = readFileSync(SCRIPT, 'utf8');
-const base = execFileSync('git', ['show', `${baseRef}:${SCRIPT}`], { encoding: 'utf8' });
+const baseSource = execFileSync('git', ['show', `${baseRef}:${SCRIPT}`], { encoding: 'utf8' });
+// The same script as the base (an A/A run, to see the measurement's own bias) needs its own sha.
+const base = baseSource === current ? `${baseSource}\n-- A/A run\n` : baseSource;
 const create = readFileSync('functions/adapters/redis/scripts/create-auction.lua', 'utf8');
 const [currentSha, baseSha, createSha] = (await Promise.all(
   [current, base, create].map((source) => redis.script('LOAD', source)),

@@ -58,6 +58,20 @@ describe('malformed input on the auction routes', () => {
       .record({ amount: fc.integer({ min: 1, max: 10_000 }), extra: fc.anything() })
       .map((v) => JSON.stringify(v)),
     fc.record({ amount: fc.integer({ min: 1, max: 100_000 }) }).map((v) => JSON.stringify(v)),
+    // Proxy bidding (API.md v1.1): maxima of every shape, below, at and above the amount.
+    fc
+      .record({
+        amount: fc.integer({ min: 1, max: 100_000 }),
+        maxAmount: fc.oneof(
+          fc.integer({ min: -10, max: 200_000 }),
+          fc.double(),
+          fc.string(),
+          fc.constant(null),
+          fc.bigInt().map(String),
+          fc.constant(2 ** 60),
+        ),
+      })
+      .map((v) => JSON.stringify(v)),
     fc
       .record(
         {
