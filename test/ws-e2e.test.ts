@@ -318,7 +318,7 @@ describe('watching an auction', () => {
     await waitFor(() => topicMessages(client, topic).some((m) => m.seq === opening.auction.seq));
     const outbid = await post('bidder-b', { amount: 1_100, maxAmount: 3_333_333 });
     await waitFor(() => topicMessages(client, topic).some((m) => m.seq === outbid.auction.seq));
-    // The leader's new maximum changes nothing a watcher sees: it is not pushed.
+    // The leader's new maximum changes nothing a watcher sees.
     const raised = await post('bidder-a', { amount: 3_333_533, maxAmount: 8_888_888 });
     const last = await post('bidder-c', { amount: 3_333_533 });
     await waitFor(() => topicMessages(client, topic).some((m) => m.seq === last.auction.seq));
@@ -333,7 +333,13 @@ describe('watching an auction', () => {
     });
     expect(afterOutbid?.auction).toEqual(outbid.auction);
     expect(messages.some((m) => m.seq === outbid.auction.seq - 1)).toBe(false);
-    expect(messages.some((m) => m.seq === raised.auction.seq)).toBe(false);
+    // It is not sent to the fan-out; a wave catching up with the store's newest event may still push
+    // its seq, with the public state unchanged and no bid.
+    const afterRaise = messages.find((m) => m.seq === raised.auction.seq);
+    if (afterRaise) {
+      expect(afterRaise).toMatchObject({ type: 'auction.updated', lastBid: null });
+      expect(afterRaise.auction).toEqual(raised.auction);
+    }
     expect(messages.at(-1)?.auction).toEqual(last.auction);
     for (const raw of client.messages) {
       for (const secret of ['7777777', '3333333', '8888888']) expect(raw).not.toContain(secret);
