@@ -342,7 +342,9 @@ export const placeBidResponse = z.object({
   outbid: z
     .literal(true)
     .optional()
-    .meta({ description: "Present (true) when your bid was recorded but the leader's maximum kept the lead" }),
+    .meta({
+      description: "Present (true) when your bid was recorded but the leader's maximum kept the lead",
+    }),
   maxRaised: z
     .literal(true)
     .optional()
