@@ -339,12 +339,9 @@ export const placeBidResponse = z.object({
     maxAmount: moneySchema.optional().meta({ description: 'Your maximum; only ever in your own 201' }),
   }),
   auction: auctionSchema,
-  outbid: z
-    .literal(true)
-    .optional()
-    .meta({
-      description: "Present (true) when your bid was recorded but the leader's maximum kept the lead",
-    }),
+  outbid: z.literal(true).optional().meta({
+    description: "Present (true) when your bid was recorded but the leader's maximum kept the lead",
+  }),
   maxRaised: z
     .literal(true)
     .optional()
