@@ -52,7 +52,7 @@ describe('IAM: least privilege, exact actions on exact resources', () => {
       ...probe,
       ...read('jwtSecret', 'webhookSecret', 'redisAuthToken', 'appDatabaseSecret'),
     ],
-    Ws: [...read('jwtSecret', 'redisAuthToken'), ...post],
+    Ws: [...read('jwtSecret', 'redisAuthToken', 'appDatabaseSecret'), ...post],
     // The application user for the request path; the schema owner's secret only for migrate,
     // which also reads the application user's to create it.
     Writer: [...consume('persistQueue'), ...read('appDatabaseSecret')],
@@ -132,7 +132,7 @@ describe('functions', () => {
   const queues = ['FANOUT_QUEUE_URL', 'PERSIST_QUEUE_URL', 'PERSIST_DLQ_URL'];
   const env: Record<(typeof FUNCTIONS)[number], string[]> = {
     Http: [...common, ...redis, ...db, ...queues, 'JWT_SECRET_ARN', 'WEBHOOK_SECRET_ARN'],
-    Ws: [...common, ...redis, 'JWT_SECRET_ARN', 'WS_MANAGEMENT_ENDPOINT'],
+    Ws: [...common, ...redis, ...db, 'JWT_SECRET_ARN', 'WS_MANAGEMENT_ENDPOINT'],
     Writer: [...common, ...db],
     Fanout: [...common, ...redis, 'FANOUT_QUEUE_URL', 'WS_MANAGEMENT_ENDPOINT'],
     Sweeper: [...common, ...redis, ...db, ...queues],
@@ -195,7 +195,7 @@ describe('functions', () => {
         .map((r) => JSON.stringify(r.SourceSecurityGroupId).match(/"(\w+)FunctionSecurityGroup/)?.[1])
         .sort();
     expect(from(6379)).toEqual(['Fanout', 'Http', 'Sweeper', 'Ws']);
-    expect(from(5432)).toEqual(['Http', 'Migrate', 'Sweeper', 'Writer']);
+    expect(from(5432)).toEqual(['Http', 'Migrate', 'Sweeper', 'Writer', 'Ws']);
   });
 });
 

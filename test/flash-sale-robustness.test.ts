@@ -188,8 +188,18 @@ describe('flash sales under hostile input and races', () => {
       async find(productId: string) {
         return this.snapshots.get(productId) ?? null;
       }
+      async findOrder(orderId: string) {
+        for (const snapshot of this.snapshots.values()) {
+          const order = snapshot.orders.find((candidate) => candidate.id === orderId);
+          if (order) return order;
+        }
+        return null;
+      }
       async settled() {
         return this.isSettled;
+      }
+      async mayBeInFlight() {
+        return !this.isSettled;
       }
     }
 

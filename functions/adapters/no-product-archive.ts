@@ -9,7 +9,16 @@ export class NoProductArchive implements ProductArchive {
     return null;
   }
 
+  async findOrder(): Promise<null> {
+    return null;
+  }
+
   async settled(): Promise<boolean> {
+    return false;
+  }
+
+  /** Without PostgreSQL, Redis is the only truth: what it does not hold does not exist. */
+  async mayBeInFlight(): Promise<boolean> {
     return false;
   }
 }

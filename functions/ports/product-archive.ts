@@ -1,3 +1,4 @@
+import type { Order } from '../domain/product.js';
 import type { ArchivedProduct } from './product-store.js';
 
 /**
@@ -10,8 +11,18 @@ export interface ProductArchive {
   /** The product and all its orders, or null when PostgreSQL never heard of it. */
   find(productId: string): Promise<ArchivedProduct | null>;
   /**
+   * One order as PostgreSQL has it, or null. Finds the product of an order whose Redis pointer is
+   * gone (Redis lost it, or the settled order aged out); its status may lag what is in flight.
+   */
+  findOrder(orderId: string): Promise<Order | null>;
+  /**
    * True when every event of this product sent before `fencedSince` (epoch ms) is persisted: the
    * persist queue holds none of them any more and its dead-letter queue has none either.
    */
   settled(productId: string, fencedSince: number): Promise<boolean>;
+  /**
+   * True while an event sent at `sentAt` (epoch ms) may still be on its way to PostgreSQL (the same
+   * probe as `settled`): an order PostgreSQL does not know yet is then not known not to exist.
+   */
+  mayBeInFlight(sentAt: number): Promise<boolean>;
 }

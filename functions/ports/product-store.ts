@@ -89,6 +89,8 @@ export type ExpireOutcome = Step<
 export interface ProductStore {
   /** A new order id, placed so that the order is found from its id alone. */
   newOrderId(productId: string): string;
+  /** When an order id was made (epoch ms), or null when it cannot be one of ours. */
+  orderIdTime(orderId: string): number | null;
   create(product: NewProduct): Promise<CreateProductOutcome>;
   read(productId: string, orderId?: string): Promise<ReadProductOutcome>;
   /** The product an order belongs to, or null when no such order is visible. */

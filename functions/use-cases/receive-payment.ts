@@ -1,6 +1,7 @@
 import type { PaymentEvent } from '../ports/product-store.js';
 import { type FlashSaleDeps, publishProductEvents } from './flash-sale-use-cases.js';
-import { missingProductError } from './recover-product.js';
+import { productOfOrder } from './read-products.js';
+import { ensureProduct, productUnavailable } from './recover-product.js';
 
 export type WebhookStatus = 'applied' | 'duplicate' | 'pending';
 
@@ -10,8 +11,13 @@ export type WebhookStatus = 'applied' | 'duplicate' | 'pending';
  * is not visible yet is parked under the order's id and applied when the order appears (by the
  * reservation that creates it, or by the sweeper).
  */
-export async function receivePayment(deps: FlashSaleDeps, event: PaymentEvent): Promise<WebhookStatus> {
-  let productId = await deps.products.productOfOrder(event.orderId);
+export async function receivePayment(
+  deps: FlashSaleDeps,
+  event: PaymentEvent,
+  afterRecovery = false,
+): Promise<WebhookStatus> {
+  // Redis' pointer, else PostgreSQL's: an order Redis lost with its product is not "not visible yet".
+  let productId = await productOfOrder(deps, event.orderId);
   if (productId === null) {
     const parked = await deps.products.parkPayment(event);
     if (parked.parked) return parked.duplicate ? 'duplicate' : 'pending';
@@ -28,7 +34,10 @@ export async function receivePayment(deps: FlashSaleDeps, event: PaymentEvent): 
     }
     case 'product_unavailable':
     case 'product_not_found':
-      throw await missingProductError(deps, productId);
+      // 503 while the product is fenced (the provider retries), else decided on the rebuilt state.
+      await ensureProduct(deps, productId);
+      if (afterRecovery) throw productUnavailable(productId, 1);
+      return receivePayment(deps, event, true);
   }
 }
 

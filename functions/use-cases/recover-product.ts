@@ -40,6 +40,19 @@ export const productUnavailable = (productId: string, retryAfterSeconds = RECOVE
 export const productNotFound = (productId: string) =>
   new NotFoundError('product_not_found', `product ${productId} does not exist`);
 
+/**
+ * Brings back a product a script did not find, or throws: 404 when PostgreSQL never heard of it,
+ * 503 + Retry-After while it is fenced. Returns once Redis has it again (the caller retries).
+ */
+export async function ensureProduct(
+  deps: Pick<FlashSaleDeps, 'products' | 'archive'>,
+  productId: string,
+): Promise<void> {
+  const state = await recoverProduct(deps, productId);
+  if (state === 'unknown') throw productNotFound(productId);
+  if (state === 'fenced') throw productUnavailable(productId);
+}
+
 /** The error for a product a script did not find: 404 if it never existed, else 503 while it is rebuilt. */
 export async function missingProductError(
   deps: Pick<FlashSaleDeps, 'products' | 'archive'>,

@@ -3,14 +3,18 @@ import {
   createManagementApiClient,
   ManagementApiMessenger,
 } from '../adapters/apigw/management-api-messenger.js';
+import { composeArchives } from '../adapters/postgres/compose-archives.js';
 import type { RedisClient } from '../adapters/redis/client.js';
 import { RedisConnectionRegistry } from '../adapters/redis/connection-registry.js';
 import { RedisConnectionLimits } from '../adapters/redis/redis-connection-limits.js';
 import { createRedisFromEnvironment } from '../adapters/redis/redis-from-environment.js';
+import { RedisProductStore } from '../adapters/redis/redis-product-store.js';
 import { RedisTopicReader } from '../adapters/redis/redis-topic-reader.js';
+import { createSqsClient } from '../adapters/sqs/sqs-client.js';
 import { type Environment, readEnvironment, required, resolveSecret } from '../config.js';
 import { authenticate } from '../http/auth.js';
 import type { LogSink } from '../ports/logger.js';
+import { recoveringTopicReader } from '../use-cases/recover-topic.js';
 import type { WsDeps } from './handle-event.js';
 
 export interface ComposedRealtime {
@@ -68,7 +72,17 @@ export async function composeWs(
 ): Promise<{ deps: WsDeps; close: () => Promise<void> }> {
   const jwtSecret = await resolveSecret(env, 'JWT_SECRET', 'JWT_SECRET_ARN');
   const realtime = await composeRealtime(logger, env, { maxSockets: 16 });
-  const topics = new RedisTopicReader(realtime.redis);
+  // With a database, a subscribe to an entity Redis lost is told the truth (guarantee 5): closed
+  // auctions from PostgreSQL, lost live entities `temporarily_unavailable` until rebuilt. Without
+  // PERSIST_QUEUE_URL this function only fences; the HTTP function and the sweeper rebuild.
+  const sqs = createSqsClient(env);
+  const archives = await composeArchives(env, sqs, realtime.redis);
+  const topics = recoveringTopicReader(new RedisTopicReader(realtime.redis), {
+    auctions: archives.auctions?.recovery,
+    products: archives.products
+      ? { products: new RedisProductStore(realtime.redis), archive: archives.products }
+      : undefined,
+  });
   return {
     deps: {
       registry: realtime.registry,
@@ -81,6 +95,10 @@ export async function composeWs(
       authenticate: (token) => authenticate(`Bearer ${token}`, jwtSecret),
       logger,
     },
-    close: realtime.close,
+    close: async () => {
+      sqs.destroy();
+      await archives.close();
+      await realtime.close();
+    },
   };
 }

@@ -31,7 +31,7 @@ export interface DatabaseProps {
  * Aurora PostgreSQL Serverless v2, reached only through RDS Proxy (TLS required), which pools the
  * connections of many short-lived Lambda environments. Two users, each with credentials generated
  * into Secrets Manager and registered with the proxy: the master user (owns the schema; the migrate
- * function only) and the application user (http, writer, sweeper), which the migrate function
+ * function only) and the application user (http, ws, writer, sweeper), which the migrate function
  * creates and grants data rights to. A secret's JSON (username, password, dbname, port, host) is
  * what functions read, with DATABASE_HOST overriding `host` by the proxy endpoint.
  */

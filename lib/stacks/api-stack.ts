@@ -111,8 +111,10 @@ export class ApiStack extends Stack {
 
     // --- bindings: each call sets the env var(s) and the matching grant / network rule -----------
     for (const f of [http, ws, fanout, sweeper]) data.redis.connect(f);
-    // The application user for the request path; the schema owner only for migrations.
-    for (const f of [http, writer, sweeper]) data.database.connect(f, 'application');
+    // The application user for the request path; the schema owner only for migrations. ws reads
+    // PostgreSQL so that a subscribe to an entity Redis lost is answered truthfully (closed auctions
+    // from PostgreSQL, lost live ones `temporarily_unavailable`, see use-cases/recover-topic.ts).
+    for (const f of [http, ws, writer, sweeper]) data.database.connect(f, 'application');
     data.database.connect(migrate, 'owner');
     for (const f of [http, sweeper]) {
       data.persistQueue.sendFrom(f, 'PERSIST_QUEUE_URL');

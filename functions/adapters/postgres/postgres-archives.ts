@@ -1,6 +1,7 @@
 import type { Bid } from '../../domain/auction.js';
 import { parseAuctionRecord } from '../../domain/auction-record.js';
 import type { EventEnvelope, EventType } from '../../domain/events.js';
+import type { Order } from '../../domain/product.js';
 import { type OrderRecord, parseOrderRecord, parseProductRecord } from '../../domain/product-record.js';
 import type { ArchivedAuction, AuctionArchive } from '../../ports/auction-archive.js';
 import type { ProductArchive } from '../../ports/product-archive.js';
@@ -109,13 +110,16 @@ export class PostgresProductArchive implements ProductArchive {
     };
   }
 
+  async findOrder(orderId: string): Promise<Order | null> {
+    const [row] = await this.sql<{ record: OrderRecord }[]>`SELECT record FROM orders WHERE id = ${orderId}`;
+    return row ? parseOrderRecord(row.record) : null;
+  }
+
   settled(_productId: string, fencedSince: number): Promise<boolean> {
     return this.settledCheck.settled(fencedSince);
   }
-}
 
-/** Orders read back once Redis evicted their product (settled orders stay readable). */
-export async function findArchivedOrder(sql: Sql, orderId: string) {
-  const [row] = await sql<{ record: OrderRecord }[]>`SELECT record FROM orders WHERE id = ${orderId}`;
-  return row ? parseOrderRecord(row.record) : null;
+  async mayBeInFlight(sentAt: number): Promise<boolean> {
+    return !(await this.settledCheck.settled(sentAt));
+  }
 }

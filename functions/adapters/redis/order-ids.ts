@@ -1,3 +1,4 @@
+import { decodeTime } from 'ulid';
 import { createUlidGenerator } from '../ulid-generator.js';
 import { productKeys } from './redis-keys.js';
 
@@ -91,4 +92,17 @@ export function newOrderId(productId: string, base: string = nextUlid()): string
   const prefixCrc = crc16(`o:${base}\0\0\0`);
   const wanted = (prefixCrc ^ productSlot(productId)) % SLOTS;
   return base + (suffixTable()[wanted] as string);
+}
+
+/**
+ * When an order id was made (epoch ms), or null when it is not one this module makes (29 characters,
+ * a ULID first). An order id is made just before its reservation script runs.
+ */
+export function orderIdTime(orderId: string): number | null {
+  if (orderId.length !== 29) return null;
+  try {
+    return decodeTime(orderId.slice(0, 26));
+  } catch {
+    return null;
+  }
 }

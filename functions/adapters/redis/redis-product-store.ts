@@ -7,7 +7,7 @@ import type {
   ReserveCommand,
 } from '../../ports/product-store.js';
 import type { RedisClient } from './client.js';
-import { newOrderId } from './order-ids.js';
+import { newOrderId, orderIdTime } from './order-ids.js';
 import { OutboxIndex } from './outbox-index.js';
 import {
   orderKeys,
@@ -53,6 +53,10 @@ export class RedisProductStore implements ProductStore {
 
   newOrderId(productId: string): string {
     return newOrderId(productId);
+  }
+
+  orderIdTime(orderId: string): number | null {
+    return orderIdTime(orderId);
   }
 
   async create(product: NewProduct) {
