@@ -5,6 +5,7 @@
  * before the loss. Through the real HTTP composition root and the ws function's composition root,
  * with the writer drained and with events still in flight.
  */
+import { DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import type { Sql } from '../functions/adapters/postgres/client.js';
 import { createRedisClient, type RedisClient } from '../functions/adapters/redis/client.js';
@@ -164,6 +165,22 @@ describe('reads of entities Redis lost (issue 13)', () => {
     return { productId, orders };
   }
 
+  /** Empties the DLQ (as a redrive would, once its events are fixed and persisted). */
+  const redriveDlqAway = async () => {
+    for (;;) {
+      const { Messages = [] } = await pipeline.sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: pipeline.persist.dlqUrl, MaxNumberOfMessages: 10 }),
+      );
+      if (Messages.length === 0) return;
+      for (const message of Messages)
+        await pipeline.sqs.send(
+          new DeleteMessageCommand({
+            QueueUrl: pipeline.persist.dlqUrl,
+            ReceiptHandle: message.ReceiptHandle,
+          }),
+        );
+    }
+  };
   const readOrder = (name: string, orderId: string) => call(`/orders/${orderId}`, { token: users[name] });
 
   it('orders of a lost product: 503 + Retry-After while fenced (never 404), then 200 with the same status', async () => {
@@ -343,5 +360,98 @@ describe('reads of entities Redis lost (issue 13)', () => {
     expect(bids.json.bids.map((bid: Json) => bid.amount)).toEqual([1_500, 1_100, 1_000]);
     const events = await call(`/auctions/${id}/events?since=3`);
     expect(events.json.events.map((event: Json) => [event.seq, event.type])).toEqual([[4, 'bid.accepted']]);
+  });
+
+  it('webhook de-duplication and Idempotency-Key decisions survive the rebuild (issue 19 item 3)', async () => {
+    const created = await call('/products', {
+      method: 'POST',
+      token: admin,
+      body: { name: 'Sneaker', price: 5_000, stock: 10 },
+    });
+    const productId = created.json.product.id as string;
+    const reserve = (token: string | undefined, key: string) =>
+      call('/orders', {
+        method: 'POST',
+        token,
+        body: { productId, qty: 1 },
+        headers: { 'idempotency-key': key },
+      });
+    const first = await reserve(users.alice, 'k-1');
+    expect(first.status).toBe(201);
+    const paidEvent = {
+      id: `evt-dedupe-${productId}`,
+      type: 'payment.succeeded',
+      orderId: first.json.order.id,
+      amount: 5_000,
+    };
+    expect((await webhook(paidEvent)).json.status).toBe('applied');
+    const kept = await reserve(users.bob, 'k-2');
+    await drain();
+    await loseRedis();
+    // The first request after the loss raises the fence; the rebuild follows the settle time.
+    expect((await webhook(paidEvent)).status).toBe(503);
+    await sleep(SETTLE_MS + 100);
+
+    // The provider retries the applied event: no second effect, no refund flag.
+    const retried = await webhook(paidEvent);
+    expect(retried.status).toBe(200);
+    expect(retried.json.status).toBe('duplicate');
+    expect((await readOrder('alice', first.json.order.id)).json.order).toMatchObject({ status: 'paid' });
+    expect((await readOrder('alice', first.json.order.id)).json.order.refundRequired).toBeUndefined();
+    // The client retries its reservation: the same order (same body), not a second one.
+    const replay = await reserve(users.bob, 'k-2');
+    expect(replay.status).toBe(201);
+    expect(replay.json).toEqual(kept.json);
+    expect((await call(`/products/${productId}`)).json.product.available).toBe(8);
+    // The same key with another body is still a reuse.
+    const reused = await call('/orders', {
+      method: 'POST',
+      token: users.bob,
+      body: { productId, qty: 2 },
+      headers: { 'idempotency-key': 'k-2' },
+    });
+    expect(reused.status).toBe(422);
+  });
+
+  it('a poison message of another entity, in the queue and then in the DLQ, holds a lost product back only while it is retried', async () => {
+    const { orders } = await productWithOrders();
+    const productId = orders.alice?.productId as string;
+    await drain();
+    await loseRedis();
+    const poison = await pipeline.sqs.send(
+      new SendMessageCommand({
+        QueueUrl: pipeline.persist.queueUrl,
+        MessageBody: '{"not":"an event"}',
+        MessageAttributes: { entity: { DataType: 'String', StringValue: 'product:someone-else' } },
+      }),
+    );
+    expect((await readOrder('alice', orders.alice?.id)).status).toBe(503);
+    // The writer refuses it on every receive; after maxReceiveCount (3 here) SQS dead-letters it.
+    await drain();
+    await waitFor(
+      () => queueDepth(pipeline.sqs, pipeline.persist.dlqUrl),
+      (depth) => depth === 1,
+    );
+    await sleep(SETTLE_MS + 100);
+    const rebuilt = await readOrder('alice', orders.alice?.id);
+    expect(rebuilt.status).toBe(200);
+    expect(rebuilt.json.order.status).toBe('reserved');
+
+    // A dead letter of the lost entity itself still holds it back: its event is not persisted.
+    await loseRedis();
+    await pipeline.sqs.send(
+      new SendMessageCommand({
+        QueueUrl: pipeline.persist.dlqUrl,
+        MessageBody: '{"also":"poison"}',
+        MessageAttributes: { entity: { DataType: 'String', StringValue: `product:${productId}` } },
+      }),
+    );
+    expect((await readOrder('alice', orders.alice?.id)).status).toBe(503);
+    await sleep(SETTLE_MS + 100);
+    expect((await readOrder('alice', orders.alice?.id)).status).toBe(503);
+    await redriveDlqAway();
+    await sleep(1_100);
+    expect((await readOrder('alice', orders.alice?.id)).status).toBe(200);
+    expect(poison.MessageId).toBeTruthy();
   });
 });

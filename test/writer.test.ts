@@ -52,6 +52,34 @@ describe('writer on real PostgreSQL', () => {
   const count = async (table: string, column: string, id: string) =>
     Number((await sql`SELECT count(*)::int AS n FROM ${sql(table)} WHERE ${sql(column)} = ${id}`)[0]?.n);
 
+  it('persists accepted events whose text PostgreSQL cannot store (NUL, lone surrogates) instead of dead-lettering them', async () => {
+    // As an auction titled with a NUL (issue 19 item 1) left its events: accepted by Redis, each
+    // carrying the title; a lone surrogate as older data or another path could carry it.
+    const { id, events } = await auctionWithBids(redis, 3);
+    const tainted = events.map((event) => {
+      const payload = event.payload as AuctionEventPayload;
+      const bid = payload.bid ? { ...payload.bid, bidderId: `${payload.bid.bidderId}\u0000x` } : undefined;
+      return {
+        ...event,
+        payload: {
+          ...payload,
+          state: { ...payload.state, title: 'Lot \u0000 with a NUL and a lone \ud800 surrogate' },
+          ...(bid ? { bid } : {}),
+        },
+      };
+    });
+    const batch = await handler(sqsEventOf(tainted));
+    expect(batch.batchItemFailures).toEqual([]);
+    const one = await handler(sqsEventOf(tainted.slice(-1)));
+    expect(one.batchItemFailures).toEqual([]);
+    expect(await count('bids', 'auction_id', id)).toBe(3);
+    expect(await count('events', 'entity_id', id)).toBe(4);
+    const [row] = await sql<{ title: string; state: { title: string } }[]>`
+      SELECT title, state FROM auctions WHERE id = ${id}`;
+    expect(row?.title).toBe('Lot \uFFFD with a NUL and a lone \uFFFD surrogate');
+    expect(row?.state.title).toBe(row?.title);
+  });
+
   it('persists an auction, its bids and every event, reporting no failure', async () => {
     const { id, events } = await auctionWithBids(redis, 5);
     const response = await handler(sqsEventOf(events));

@@ -69,4 +69,6 @@ export interface ProductEventPayload {
   product: Record<string, string>;
   order?: OrderRecord;
   payment?: PaymentRecord;
+  /** On the event of a reservation decided under an Idempotency-Key: what a rebuild replays. */
+  idempotency?: { userId: string; key: string; fingerprint: string };
 }

@@ -122,4 +122,16 @@ export interface ProductStore {
 export interface ArchivedProduct {
   product: ProductState;
   orders: Order[];
+  /** Webhook events applied to its orders: their ids keep de-duplicating provider retries. */
+  payments?: PaymentRecord[];
+  /** Reservations decided under an Idempotency-Key within the last 24 h, to replay after a rebuild. */
+  decisions?: ArchivedDecision[];
+}
+
+export interface ArchivedDecision {
+  userId: string;
+  key: string;
+  fingerprint: string;
+  /** The order.reserved event the decision produced (the replay renders from it). */
+  event: EventEnvelope;
 }

@@ -113,8 +113,20 @@ export interface PaymentRow {
   payload: Record<string, unknown>;
 }
 
+/** An Idempotency-Key decision that produced an event (see migrations/0002_recovery_decisions.sql). */
+export interface DecisionRow {
+  entity_type: string;
+  entity_id: string;
+  user_id: string;
+  idem_key: string;
+  fingerprint: string;
+  event_id: string;
+  decided_at: number;
+}
+
 export interface EventRows {
   events: EventRow[];
+  decisions: DecisionRow[];
   auctions: AuctionRow[];
   bids: BidRow[];
   results: AuctionResultRow[];
@@ -279,6 +291,22 @@ function productRows(event: EventEnvelope<Payload>, rows: EventRows): void {
   }
 }
 
+/** `payload.idempotency` of an event decided under an Idempotency-Key (any entity type). */
+function decisionRows(event: EventEnvelope<Payload>, rows: EventRows): void {
+  if (event.payload.idempotency === undefined) return;
+  const c = checker(event.eventId);
+  const decision = c.record(event.payload.idempotency, 'payload.idempotency');
+  rows.decisions.push({
+    entity_type: event.entityType,
+    entity_id: event.entityId,
+    user_id: c.text(decision.userId, 'idempotency.userId'),
+    idem_key: c.text(decision.key, 'idempotency.key'),
+    fingerprint: c.text(decision.fingerprint, 'idempotency.fingerprint'),
+    event_id: event.eventId,
+    decided_at: event.occurredAt,
+  });
+}
+
 /** Keeps, per key, the row that `wins` over the others. */
 function newest<Row>(rows: Row[], key: (row: Row) => string, wins: (a: Row, b: Row) => boolean): Row[] {
   const kept = new Map<string, Row>();
@@ -297,12 +325,42 @@ const lexicallyGreater = (a: readonly number[], b: readonly number[]) => {
 };
 
 /**
+ * Text PostgreSQL refuses whatever the column: NUL (jsonb `\u0000` is SQLSTATE 22P05, a text column
+ * 22021) and lone UTF-16 surrogates (no UTF-8 form; jsonb refuses the escape). The edge refuses both
+ * in new input, but an event already accepted (older data, another path) must still persist
+ * (guarantee 3): each such character is stored as U+FFFD instead of sending the event to the DLQ.
+ */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is what must be found
+const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/gu;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is what must be found
+const UNSTORABLE_TEST = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/u;
+
+function storable(value: unknown): unknown {
+  if (typeof value === 'string')
+    return UNSTORABLE_TEST.test(value) ? value.replace(UNSTORABLE, '\uFFFD') : value;
+  if (Array.isArray(value)) return value.map(storable);
+  if (typeof value === 'object' && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [storable(key), storable(item)]));
+  }
+  return value;
+}
+
+/** The event with every string PostgreSQL would refuse made storable; the same object when none is. */
+export function storableEvent(event: EventEnvelope<Payload>): EventEnvelope<Payload> {
+  // JSON.stringify escapes NUL and lone surrogates (and only those among them): one cheap test.
+  const text = JSON.stringify(event);
+  if (!/\\u0000|\\ud[89a-f]/i.test(text)) return event;
+  return storable(event) as EventEnvelope<Payload>;
+}
+
+/**
  * The rows of a set of events, one per key: within a batch the same precedence applies as between
  * the batch and the table (the SQL repeats it), so each statement touches each row once.
  */
 export function rowsOf(events: readonly EventEnvelope<Payload>[]): EventRows {
   const rows: EventRows = {
     events: [],
+    decisions: [],
     auctions: [],
     bids: [],
     results: [],
@@ -310,9 +368,11 @@ export function rowsOf(events: readonly EventEnvelope<Payload>[]): EventRows {
     orders: [],
     payments: [],
   };
-  for (const event of events) {
+  for (const original of events) {
+    const event = storableEvent(original);
     if (event.entityType === 'auction') auctionRows(event, rows);
     else productRows(event, rows);
+    decisionRows(event, rows);
     rows.events.push({
       event_id: event.eventId,
       entity_type: event.entityType,
@@ -344,5 +404,10 @@ export function rowsOf(events: readonly EventEnvelope<Payload>[]): EventRows {
       lexicallyGreater([a.status_rank, a.seq], [b.status_rank, b.seq]),
     ),
     payments: newest(rows.payments, byId, () => false),
+    decisions: newest(
+      rows.decisions,
+      (row) => JSON.stringify([row.entity_type, row.entity_id, row.user_id, row.idem_key]),
+      () => false,
+    ),
   };
 }

@@ -2,7 +2,12 @@ import type { Bid } from '../../domain/auction.js';
 import { parseAuctionRecord } from '../../domain/auction-record.js';
 import type { EventEnvelope, EventType } from '../../domain/events.js';
 import type { Order } from '../../domain/product.js';
-import { type OrderRecord, parseOrderRecord, parseProductRecord } from '../../domain/product-record.js';
+import {
+  type OrderRecord,
+  type PaymentRecord,
+  parseOrderRecord,
+  parseProductRecord,
+} from '../../domain/product-record.js';
 import type { ArchivedAuction, AuctionArchive } from '../../ports/auction-archive.js';
 import type { ProductArchive } from '../../ports/product-archive.js';
 import type { ArchivedProduct } from '../../ports/product-store.js';
@@ -11,7 +16,8 @@ import { MissCache } from './miss-cache.js';
 
 /** Whether everything sent for an entity before `fencedSince` is persisted (see PersistQueueProbe). */
 export interface SettledCheck {
-  settled(fencedSince: number): Promise<boolean>;
+  /** `entity` (`auction:ID` / `product:ID`): dead letters of other entities do not count. */
+  settled(fencedSince: number, entity?: string): Promise<boolean>;
 }
 
 /** Never settled: without a way to look at the queue, a lost entity is never rebuilt (503 stays). */
@@ -81,8 +87,8 @@ export class PostgresAuctionArchive implements AuctionArchive {
     return rows.map(toEnvelope);
   }
 
-  settled(_auctionId: string, fencedSince: number): Promise<boolean> {
-    return this.settledCheck.settled(fencedSince);
+  settled(auctionId: string, fencedSince: number): Promise<boolean> {
+    return this.settledCheck.settled(fencedSince, `auction:${auctionId}`);
   }
 }
 
@@ -104,9 +110,27 @@ export class PostgresProductArchive implements ProductArchive {
     }
     const orders = await this.sql<{ record: OrderRecord }[]>`
       SELECT record FROM orders WHERE product_id = ${productId} ORDER BY id`;
+    const [payments, decisions] = await Promise.all([
+      this.sql<{ payload: PaymentRecord }[]>`
+        SELECT pe.payload FROM payment_events pe JOIN orders o ON o.id = pe.order_id
+        WHERE o.product_id = ${productId}`,
+      this.sql<(EventRow & { user_id: string; idem_key: string; fingerprint: string })[]>`
+        SELECT d.user_id, d.idem_key, d.fingerprint,
+          e.event_id, e.type, e.entity_type, e.entity_id, e.seq, e.occurred_at, e.payload
+        FROM idempotency_decisions d JOIN events e ON e.event_id = d.event_id
+        WHERE d.entity_type = 'product' AND d.entity_id = ${productId}
+          AND d.decided_at > now() - interval '24 hours'`,
+    ]);
     return {
       product: parseProductRecord(product.state),
       orders: orders.map((row) => parseOrderRecord(row.record)),
+      payments: payments.map((row) => row.payload),
+      decisions: decisions.map((row) => ({
+        userId: row.user_id,
+        key: row.idem_key,
+        fingerprint: row.fingerprint,
+        event: toEnvelope(row),
+      })),
     };
   }
 
@@ -115,8 +139,8 @@ export class PostgresProductArchive implements ProductArchive {
     return row ? parseOrderRecord(row.record) : null;
   }
 
-  settled(_productId: string, fencedSince: number): Promise<boolean> {
-    return this.settledCheck.settled(fencedSince);
+  settled(productId: string, fencedSince: number): Promise<boolean> {
+    return this.settledCheck.settled(fencedSince, `product:${productId}`);
   }
 
   async mayBeInFlight(sentAt: number): Promise<boolean> {

@@ -122,5 +122,15 @@ function statements(tx: Tx, rows: EventRows) {
         payload jsonb)
       ON CONFLICT (id) DO NOTHING`);
   }
+  if (rows.decisions.length > 0) {
+    queries.push(tx`
+      INSERT INTO idempotency_decisions (entity_type, entity_id, user_id, idem_key, fingerprint, event_id, decided_at)
+      SELECT r.entity_type, r.entity_id, r.user_id, r.idem_key, r.fingerprint, r.event_id,
+        ${tx.unsafe(ms('decided_at'))}
+      FROM jsonb_to_recordset(${json(rows.decisions)}) AS r(
+        entity_type text, entity_id text, user_id text, idem_key text, fingerprint text, event_id text,
+        decided_at bigint)
+      ON CONFLICT DO NOTHING`);
+  }
   return queries;
 }

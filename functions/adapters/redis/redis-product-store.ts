@@ -165,6 +165,7 @@ export class RedisProductStore implements ProductStore {
     const restored = await runRestoreProduct(this.redis, {
       ...snapshot,
       eventLogLength: this.limits.eventLogLength,
+      idempotencyTtlSeconds: this.limits.idempotencyTtlSeconds,
     });
     if (restored) await this.redis.zadd(PRODUCTS_BY_NEXT_EXPIRY_KEY, Date.now(), snapshot.product.id);
     return restored;

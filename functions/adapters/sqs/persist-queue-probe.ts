@@ -1,4 +1,4 @@
-import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 
 export interface PersistQueueProbeOptions {
   persistQueueUrl: string;
@@ -12,6 +12,15 @@ export interface PersistQueueProbeOptions {
   settleMs: number;
   /** Counts are cached this long, so a burst of reads of fenced entities costs one SQS call. */
   cacheMs?: number;
+  /** At most this many dead letters are looked at to tell whose they are (more: nobody settles). */
+  dlqPeekLimit?: number;
+}
+
+/** What the probe saw: the persist queue's depth, and whose events sit in the DLQ (null: unknown). */
+interface Observation {
+  at: number;
+  persistDepth: number;
+  deadLetterEntities: Set<string> | null;
 }
 
 /**
@@ -23,7 +32,7 @@ export interface PersistQueueProbeOptions {
  * answering 503 until a lull (a wrong answer is worse, see docs/persistence.md).
  */
 export class PersistQueueProbe {
-  private cached: { at: number; drained: boolean } | undefined;
+  private cached: Observation | undefined;
 
   constructor(
     private readonly sqs: SQSClient,
@@ -31,24 +40,80 @@ export class PersistQueueProbe {
     private readonly clock: () => number = Date.now,
   ) {}
 
-  async settled(fencedSince: number): Promise<boolean> {
+  /**
+   * `entity` (`auction:ID` / `product:ID`): a dead letter of another entity does not hold this one
+   * back (issue 19: one poison event blocked every rebuild). A message still in the persist queue
+   * does, whoever it belongs to (SQS cannot list in-flight messages); a poison message leaves it
+   * for the DLQ after maxReceiveCount receives, which bounds that wait (visibility x receives).
+   */
+  async settled(fencedSince: number, entity?: string): Promise<boolean> {
     if (this.clock() - fencedSince < this.options.settleMs) return false;
-    return this.drained();
+    const seen = await this.observe();
+    if (seen.persistDepth > 0) return false;
+    if (seen.deadLetterEntities === null) return false;
+    if (seen.deadLetterEntities.size === 0) return true;
+    return entity !== undefined && !seen.deadLetterEntities.has(entity);
   }
 
+  /** Nothing in the persist queue nor in its DLQ. */
   async drained(): Promise<boolean> {
-    const now = this.clock();
-    if (this.cached && now - this.cached.at < (this.options.cacheMs ?? 1_000)) return this.cached.drained;
-    const queues = [this.options.persistQueueUrl, this.options.persistDlqUrl].filter(
-      (url): url is string => typeof url === 'string',
-    );
-    const depths = await Promise.all(queues.map((url) => this.depth(url)));
-    const drained = depths.every((depth) => depth === 0);
-    this.cached = { at: now, drained };
-    return drained;
+    const seen = await this.observe();
+    return seen.persistDepth === 0 && seen.deadLetterEntities?.size === 0;
   }
 
-  private async depth(queueUrl: string): Promise<number> {
+  private async observe(): Promise<Observation> {
+    const now = this.clock();
+    if (this.cached && now - this.cached.at < (this.options.cacheMs ?? 1_000)) return this.cached;
+    const dlqUrl = this.options.persistDlqUrl;
+    const [persist, dlq] = await Promise.all([
+      this.depth(this.options.persistQueueUrl),
+      dlqUrl ? this.depth(dlqUrl) : Promise.resolve({ visible: 0, hidden: 0 }),
+    ]);
+    const persistDepth = persist.visible + persist.hidden;
+    let deadLetterEntities: Set<string> | null = new Set();
+    if (dlqUrl && persistDepth === 0 && dlq.visible + dlq.hidden > 0) {
+      // Messages someone holds (a redrive, a console peek) cannot be looked at: nobody settles.
+      deadLetterEntities = dlq.hidden > 0 ? null : await this.deadLetterEntities(dlqUrl, dlq.visible);
+    }
+    this.cached = { at: now, persistDepth, deadLetterEntities };
+    return this.cached;
+  }
+
+  /**
+   * Whose events the DLQ holds, from each message's `entity` attribute (the publisher sets it; the
+   * body names it too). Peeks with a zero visibility timeout, so every message stays where it is
+   * and visible to everyone; null when not every message could be seen.
+   */
+  private async deadLetterEntities(queueUrl: string, count: number): Promise<Set<string> | null> {
+    const limit = this.options.dlqPeekLimit ?? 100;
+    if (count > limit) return null;
+    const seen = new Map<string, string | null>();
+    for (let round = 0; round < Math.ceil(count / 10) * 3 && seen.size < count; round++) {
+      const { Messages = [] } = await this.sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: queueUrl,
+          MaxNumberOfMessages: 10,
+          VisibilityTimeout: 0,
+          WaitTimeSeconds: 0,
+          MessageAttributeNames: ['entity'],
+        }),
+      );
+      if (Messages.length === 0) break;
+      for (const message of Messages) {
+        if (message.MessageId) seen.set(message.MessageId, entityOf(message));
+      }
+    }
+    if (seen.size < count) return null;
+    const entities = new Set<string>();
+    for (const entity of seen.values()) {
+      // A message that names no entity could be anyone's.
+      if (entity === null) return null;
+      entities.add(entity);
+    }
+    return entities;
+  }
+
+  private async depth(queueUrl: string): Promise<{ visible: number; hidden: number }> {
     const result = await this.sqs.send(
       new GetQueueAttributesCommand({
         QueueUrl: queueUrl,
@@ -60,10 +125,24 @@ export class PersistQueueProbe {
       }),
     );
     const attributes = result.Attributes ?? {};
-    return (
-      Number(attributes.ApproximateNumberOfMessages ?? 0) +
-      Number(attributes.ApproximateNumberOfMessagesNotVisible ?? 0) +
-      Number(attributes.ApproximateNumberOfMessagesDelayed ?? 0)
-    );
+    return {
+      visible: Number(attributes.ApproximateNumberOfMessages ?? 0),
+      hidden:
+        Number(attributes.ApproximateNumberOfMessagesNotVisible ?? 0) +
+        Number(attributes.ApproximateNumberOfMessagesDelayed ?? 0),
+    };
   }
+}
+
+function entityOf(message: { Body?: string; MessageAttributes?: Record<string, { StringValue?: string }> }) {
+  const attribute = message.MessageAttributes?.entity?.StringValue;
+  if (attribute) return attribute;
+  try {
+    const body = JSON.parse(message.Body ?? '') as { entityType?: unknown; entityId?: unknown };
+    if (typeof body.entityType === 'string' && typeof body.entityId === 'string')
+      return `${body.entityType}:${body.entityId}`;
+  } catch {
+    // Not an envelope: whose it is cannot be told.
+  }
+  return null;
 }

@@ -46,13 +46,15 @@ local function writeOrder(order)
 end
 
 -- The event is encoded at once: the tables it names may change later in the same run.
-local function emit(eventType, order, payment)
+-- `idempotency` ({userId, key, fingerprint}) rides on the event of a decision stored under an
+-- Idempotency-Key, so that PostgreSQL keeps what a rebuild needs to replay it.
+local function emit(eventType, order, payment, idempotency)
   local seq = tonumber(product.seq) + 1
   product.seq = int(seq)
   local event = {
     eventId = 'p:' .. product.id .. ':' .. product.seq, type = eventType, entityType = 'product',
     entityId = product.id, seq = seq, occurredAt = now,
-    payload = { product = product, order = order, payment = payment },
+    payload = { product = product, order = order, payment = payment, idempotency = idempotency },
   }
   local encoded = cjson.encode(event)
   redis.call('ZADD', KEYS[5], seq, encoded)

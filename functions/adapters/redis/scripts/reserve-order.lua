@@ -19,6 +19,8 @@ ARGV[6]  rate window, ms
 ARGV[7]  event log length kept
 ARGV[8]  idempotency record lifetime, seconds
 ARGV[9]  most overdue reservations expired in this run
+ARGV[10] the Idempotency-Key ('' without one): carried by the order.reserved event, so that a rebuild
+         from PostgreSQL restores the stored decision
 
 Reply (JSON string), every reply carries the server time `now` and the events of the run:
   {"ok":true,"pendingPayments":bool,"events":[...,order.reserved]}   the product and the order
@@ -110,7 +112,9 @@ writeOrder(order)
 redis.call('HINCRBY', KEYS[3], userId, qty)
 redis.call('ZADD', KEYS[4], order.expiresAt, orderId)
 redis.call('SET', KEYS[10], product.id)
-emit('order.reserved', order, nil)
+local idempotency = nil
+if fingerprint ~= '' then idempotency = { userId = userId, key = ARGV[10], fingerprint = fingerprint } end
+emit('order.reserved', order, nil, idempotency)
 saveProduct()
 
 return decide({ ok = true, pendingPayments = redis.call('EXISTS', KEYS[11]) == 1 })

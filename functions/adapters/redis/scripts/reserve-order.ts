@@ -52,6 +52,7 @@ export async function runReserveOrder(redis: RedisClient, args: ReserveOrderArgs
       args.eventLogLength,
       args.idempotencyTtlSeconds,
       args.expireBatch,
+      args.idempotency?.key ?? '',
     ],
   );
   const common = { now: raw.now, events: raw.events, replayed: raw.replayed === true };

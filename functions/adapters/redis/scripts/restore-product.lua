@@ -4,10 +4,14 @@ fence, in one step. Only a fenced product without state is restored; anything el
 
 KEYS[1..6]  the product's core keys (see product-prelude.lua)
 KEYS[7]     {p:ID}:fence
-KEYS[8..]   {o:ORDERID} pointer of each archived order, in the order of ARGV[2]
+KEYS[8]     {p:ID}:payments     webhook de-duplication (event id -> payment record)
+KEYS[9..8+N]    {o:ORDERID} pointer of each archived order, in the order of ARGV[2] (N orders)
+KEYS[9+N..]     {p:ID}:idem:USER:KEY of each archived decision, in the order of ARGV[5]
 ARGV[1]  product record JSON (the hash fields, strings; seq = last persisted seq)
 ARGV[2]  JSON array of the product's order records
 ARGV[3]  event log length kept
+ARGV[4]  JSON array of the payment records applied to its orders
+ARGV[5]  JSON array of [seconds left, stored decision JSON] per Idempotency-Key decision
 
 Reply (JSON string): {"ok":true,"restored":true,"product":{...},"events":[]} or
 {"ok":true,"restored":false,"events":[]} (not fenced, or the state is there)
@@ -22,7 +26,7 @@ local orders = cjson.decode(ARGV[2])
 local available = tonumber(product.stock)
 for index, order in ipairs(orders) do
   writeOrder(order)
-  redis.call('SET', KEYS[7 + index], product.id)
+  redis.call('SET', KEYS[8 + index], product.id)
   if order.status == 'reserved' or order.status == 'paid' then
     available = available - order.qty
     redis.call('HINCRBY', KEYS[3], order.userId, order.qty)
@@ -30,6 +34,12 @@ for index, order in ipairs(orders) do
   if order.status == 'reserved' then redis.call('ZADD', KEYS[4], order.expiresAt, order.id) end
 end
 product.available = int(available)
+for _, payment in ipairs(cjson.decode(ARGV[4])) do
+  redis.call('HSET', KEYS[8], payment.eventId, cjson.encode(payment))
+end
+for index, decision in ipairs(cjson.decode(ARGV[5])) do
+  redis.call('SET', KEYS[8 + #orders + index], decision[2], 'EX', decision[1], 'NX')
+end
 local flat = {}
 for k, v in pairs(product) do
   flat[#flat + 1] = k

@@ -12,9 +12,28 @@ const int = (value: number | null) => (value === null ? '' : String(value));
 
 export async function runRestoreProduct(
   redis: RedisClient,
-  args: ArchivedProduct & { eventLogLength: number },
+  args: ArchivedProduct & { eventLogLength: number; idempotencyTtlSeconds: number; now?: number },
 ): Promise<boolean> {
   const { product, orders } = args;
+  const now = args.now ?? Date.now();
+  // A stored decision as reserve-order.lua writes it: the fingerprint and the reply, which renders
+  // from its last event (the order.reserved event) at that event's time. Only the time left of the
+  // decision's 24 h is restored.
+  const decisions = (args.decisions ?? [])
+    .map((decision) => ({
+      key: productKeys(product.id).idempotency(decision.userId, decision.key),
+      secondsLeft: args.idempotencyTtlSeconds - Math.floor((now - decision.event.occurredAt) / 1000),
+      stored: JSON.stringify({
+        fp: decision.fingerprint,
+        reply: JSON.stringify({
+          ok: true,
+          pendingPayments: false,
+          now: decision.event.occurredAt,
+          events: [decision.event],
+        }),
+      }),
+    }))
+    .filter((decision) => decision.secondsLeft > 0);
   const record = {
     id: product.id,
     name: product.name,
@@ -45,9 +64,18 @@ export async function runRestoreProduct(
     [
       ...productCoreKeys(product.id),
       productKeys(product.id).fence,
+      productKeys(product.id).payments,
       ...orders.map((order) => orderKeys(order.id).pointer),
+      ...decisions.map((decision) => decision.key),
     ],
-    [JSON.stringify(record), JSON.stringify(orderRecords), args.eventLogLength],
+    [
+      JSON.stringify(record),
+      JSON.stringify(orderRecords),
+      args.eventLogLength,
+      // An empty Lua table encodes as an object; the script only iterates, so [] and {} are alike.
+      JSON.stringify(args.payments ?? []),
+      JSON.stringify(decisions.map((decision) => [decision.secondsLeft, decision.stored])),
+    ],
   );
   return reply.restored;
 }
