@@ -198,6 +198,9 @@ describe('flash sales under hostile input and races', () => {
       async settled() {
         return this.isSettled;
       }
+      async findOrders() {
+        return [];
+      }
       async mayBeInFlight() {
         return !this.isSettled;
       }

@@ -13,6 +13,10 @@ export class NoProductArchive implements ProductArchive {
     return null;
   }
 
+  async findOrders(): Promise<[]> {
+    return [];
+  }
+
   async settled(): Promise<boolean> {
     return false;
   }

@@ -15,6 +15,8 @@ export interface ProductArchive {
    * gone (Redis lost it, or the settled order aged out); its status may lag what is in flight.
    */
   findOrder(orderId: string): Promise<Order | null>;
+  /** The orders of these ids PostgreSQL holds (in any order). */
+  findOrders(orderIds: readonly string[]): Promise<Order[]>;
   /**
    * True when every event of this product sent before `fencedSince` (epoch ms) is persisted: the
    * persist queue holds none of them any more and its dead-letter queue has none either.

@@ -111,6 +111,17 @@ export interface ProductStore {
   scheduleExpiryCheck(productId: string, atMs: number | null): Promise<void>;
   /** Removes events from the product's outbox once the persist queue has them. */
   acknowledge(events: readonly EventEnvelope[]): Promise<void>;
+  /**
+   * Settled orders (paid, cancelled, expired) whose last change is older than `beforeMs`, oldest
+   * first, with their product (null when Redis no longer holds the order's pointer).
+   */
+  settledOrdersDue(beforeMs: number, limit: number): Promise<{ orderId: string; productId: string | null }[]>;
+  /** Drops the orders whose Redis copy is settled and equals `archived`; returns the ids Redis no longer holds. */
+  evictSettled(productId: string, archived: readonly Order[]): Promise<string[]>;
+  /** Forgets orders in the settled index (they are gone from Redis). */
+  forgetSettled(orderIds: readonly string[]): Promise<void>;
+  /** Puts a settled order back into its product (from PostgreSQL); false when the product is not in Redis. */
+  returnOrder(order: Order): Promise<boolean>;
   /** Recovery fence: see ProductArchive. */
   fence(productId: string): Promise<{ exists: true } | { exists: false; since: number; now: number }>;
   restore(snapshot: ArchivedProduct): Promise<boolean>;

@@ -28,6 +28,11 @@ export async function receivePayment(
   if (outcome.ok) return outcome.status;
   switch (outcome.code) {
     case 'order_not_found': {
+      // A settled order that aged out of Redis (or was not brought back by a rebuild): back into
+      // its product from PostgreSQL, then decided as any order (a second charge flags a refund).
+      const archived = afterRecovery ? null : await deps.archive.findOrder(event.orderId);
+      if (archived && archived.productId === productId && (await deps.products.returnOrder(archived)))
+        return receivePayment(deps, event, true);
       // The pointer exists but the product has no such order: keep the event rather than drop it.
       const parked = await deps.products.parkPayment(event);
       return parked.parked && parked.duplicate ? 'duplicate' : 'pending';

@@ -134,6 +134,13 @@ export class PostgresProductArchive implements ProductArchive {
     };
   }
 
+  async findOrders(orderIds: readonly string[]): Promise<Order[]> {
+    if (orderIds.length === 0) return [];
+    const rows = await this.sql<{ record: OrderRecord }[]>`
+      SELECT record FROM orders WHERE id = ANY(${orderIds as string[]})`;
+    return rows.map((row) => parseOrderRecord(row.record));
+  }
+
   async findOrder(orderId: string): Promise<Order | null> {
     const [row] = await this.sql<{ record: OrderRecord }[]>`SELECT record FROM orders WHERE id = ${orderId}`;
     return row ? parseOrderRecord(row.record) : null;

@@ -97,6 +97,12 @@ export const AUCTIONS_BY_END_KEY = 'auctions:by-end';
  */
 export const PRODUCTS_BY_NEXT_EXPIRY_KEY = 'products:by-next-expiry';
 
+/**
+ * Settled orders (paid, cancelled, expired) by the time of their last change: the sweeper drops them
+ * from Redis once PostgreSQL has that change (members: order ids).
+ */
+export const SETTLED_ORDERS_KEY = 'orders:settled';
+
 /** Orders with parked webhook events, by parking time: the sweeper retries them. Intent first too. */
 export const PENDING_PAYMENTS_KEY = 'payments:pending';
 

@@ -1,4 +1,5 @@
-import type { EventEnvelope } from '../../domain/events.js';
+import type { EventEnvelope, ProductEventPayload } from '../../domain/events.js';
+import type { Order } from '../../domain/product.js';
 import type {
   ArchivedProduct,
   NewProduct,
@@ -15,16 +16,19 @@ import {
   PENDING_PAYMENTS_KEY,
   PRODUCTS_BY_NEXT_EXPIRY_KEY,
   productKeys,
+  SETTLED_ORDERS_KEY,
 } from './redis-keys.js';
 import { runApplyPayment } from './scripts/apply-payment.js';
 import { runCancelOrder } from './scripts/cancel-order.js';
 import { runCreateProduct } from './scripts/create-product.js';
+import { runEvictOrders } from './scripts/evict-orders.js';
 import { runExpireReservations } from './scripts/expire-reservations.js';
 import { runFenceProduct } from './scripts/fence-product.js';
 import { runParkPayment } from './scripts/park-payment.js';
 import { runReadProduct } from './scripts/read-product.js';
 import { runReserveOrder } from './scripts/reserve-order.js';
 import { runRestoreProduct } from './scripts/restore-product.js';
+import { runReturnOrder } from './scripts/return-order.js';
 
 export interface ProductStoreLimits {
   orderRateLimit: { max: number; windowMs: number };
@@ -80,28 +84,34 @@ export class RedisProductStore implements ProductStore {
   async reserve(command: ReserveCommand) {
     // Intent first (see outbox-index.ts): the sweeper finds this product's outbox if the process dies.
     await this.outboxIndex.intent(outboxMember('product', command.productId), { ifExists: true });
-    return runReserveOrder(this.redis, {
-      ...command,
-      rateLimit: this.limits.orderRateLimit,
-      eventLogLength: this.limits.eventLogLength,
-      idempotencyTtlSeconds: this.limits.idempotencyTtlSeconds,
-      expireBatch: this.limits.expireBatch,
-    });
+    return this.noteSettled(
+      await runReserveOrder(this.redis, {
+        ...command,
+        rateLimit: this.limits.orderRateLimit,
+        eventLogLength: this.limits.eventLogLength,
+        idempotencyTtlSeconds: this.limits.idempotencyTtlSeconds,
+        expireBatch: this.limits.expireBatch,
+      }),
+    );
   }
 
   async cancel(productId: string, orderId: string, userId: string) {
     await this.outboxIndex.intent(outboxMember('product', productId), { ifExists: true });
-    return runCancelOrder(this.redis, {
-      productId,
-      orderId,
-      userId,
-      eventLogLength: this.limits.eventLogLength,
-    });
+    return this.noteSettled(
+      await runCancelOrder(this.redis, {
+        productId,
+        orderId,
+        userId,
+        eventLogLength: this.limits.eventLogLength,
+      }),
+    );
   }
 
   async applyPayment(productId: string, event: PaymentEvent) {
     await this.outboxIndex.intent(outboxMember('product', productId), { ifExists: true });
-    return runApplyPayment(this.redis, { productId, event, eventLogLength: this.limits.eventLogLength });
+    return this.noteSettled(
+      await runApplyPayment(this.redis, { productId, event, eventLogLength: this.limits.eventLogLength }),
+    );
   }
 
   async parkPayment(event: PaymentEvent) {
@@ -130,11 +140,13 @@ export class RedisProductStore implements ProductStore {
 
   async expireOverdue(productId: string) {
     await this.outboxIndex.intent(outboxMember('product', productId), { ifExists: true });
-    return runExpireReservations(this.redis, {
-      productId,
-      max: this.limits.expireBatch,
-      eventLogLength: this.limits.eventLogLength,
-    });
+    return this.noteSettled(
+      await runExpireReservations(this.redis, {
+        productId,
+        max: this.limits.expireBatch,
+        eventLogLength: this.limits.eventLogLength,
+      }),
+    );
   }
 
   productsDueForExpiry(nowMs: number, limit: number): Promise<string[]> {
@@ -151,6 +163,41 @@ export class RedisProductStore implements ProductStore {
     await Promise.all(
       events.map((event) => this.redis.hdel(productKeys(event.entityId).outbox, event.eventId)),
     );
+  }
+
+  /**
+   * Indexes the orders a step settled, by the time of that change, for the sweeper to drop once
+   * PostgreSQL has them (after the script: a crash in between leaves an order in Redis, never one
+   * dropped before it is persisted).
+   */
+  private async noteSettled<T extends { events: EventEnvelope[] }>(outcome: T): Promise<T> {
+    const settled: (string | number)[] = [];
+    for (const event of outcome.events) {
+      const order = (event.payload as ProductEventPayload).order;
+      if (order && order.status !== 'reserved') settled.push(event.occurredAt, order.id);
+    }
+    if (settled.length > 0) await this.redis.zadd(SETTLED_ORDERS_KEY, ...settled);
+    return outcome;
+  }
+
+  async settledOrdersDue(beforeMs: number, limit: number) {
+    const orderIds = await this.redis.zrangebyscore(SETTLED_ORDERS_KEY, '-inf', beforeMs, 'LIMIT', 0, limit);
+    const productIds = await Promise.all(orderIds.map((orderId) => this.productOfOrder(orderId)));
+    return orderIds.map((orderId, index) => ({ orderId, productId: productIds[index] ?? null }));
+  }
+
+  async evictSettled(productId: string, archived: readonly Order[]): Promise<string[]> {
+    if (archived.length === 0) return [];
+    const { evicted, gone } = await runEvictOrders(this.redis, productId, archived);
+    return [...evicted, ...gone];
+  }
+
+  async forgetSettled(orderIds: readonly string[]): Promise<void> {
+    if (orderIds.length > 0) await this.redis.zrem(SETTLED_ORDERS_KEY, ...orderIds);
+  }
+
+  returnOrder(order: Order): Promise<boolean> {
+    return runReturnOrder(this.redis, order);
   }
 
   fence(productId: string) {

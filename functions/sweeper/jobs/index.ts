@@ -1,4 +1,5 @@
 import type { SweeperJob } from '../job.js';
+import { ageOutOrdersJob } from './age-out-orders.js';
 import { closeAuctionsJob } from './close-auctions.js';
 import { expireReservationsJob } from './expire-reservations.js';
 import { resendOutboxJob } from './resend-outbox.js';
@@ -6,6 +7,6 @@ import { resendOutboxJob } from './resend-outbox.js';
 /**
  * The sweeper's jobs, run in this order on every schedule tick. Register a job by adding it here.
  * State-changing jobs come first; the outbox re-send runs last so it also picks up whatever their
- * publishing could not send.
+ * publishing could not send. Settled orders age out of Redis last (they need PostgreSQL to have them).
  */
-export const jobs: SweeperJob[] = [closeAuctionsJob, resendOutboxJob, expireReservationsJob];
+export const jobs: SweeperJob[] = [closeAuctionsJob, resendOutboxJob, expireReservationsJob, ageOutOrdersJob];

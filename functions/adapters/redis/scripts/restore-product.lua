@@ -8,7 +8,8 @@ KEYS[8]     {p:ID}:payments     webhook de-duplication (event id -> payment reco
 KEYS[9..8+N]    {o:ORDERID} pointer of each archived order, in the order of ARGV[2] (N orders)
 KEYS[9+N..]     {p:ID}:idem:USER:KEY of each archived decision, in the order of ARGV[5]
 ARGV[1]  product record JSON (the hash fields, strings; seq = last persisted seq)
-ARGV[2]  JSON array of the product's order records
+ARGV[2]  JSON array of the product's live order records (reserved, paid: they hold units); only the
+         reserved ones are written back
 ARGV[3]  event log length kept
 ARGV[4]  JSON array of the payment records applied to its orders
 ARGV[5]  JSON array of [seconds left, stored decision JSON] per Idempotency-Key decision
@@ -25,13 +26,17 @@ product = cjson.decode(ARGV[1])
 local orders = cjson.decode(ARGV[2])
 local available = tonumber(product.stock)
 for index, order in ipairs(orders) do
-  writeOrder(order)
-  redis.call('SET', KEYS[8 + index], product.id)
   if order.status == 'reserved' or order.status == 'paid' then
     available = available - order.qty
     redis.call('HINCRBY', KEYS[3], order.userId, order.qty)
   end
-  if order.status == 'reserved' then redis.call('ZADD', KEYS[4], order.expiresAt, order.id) end
+  -- Only live orders come back: settled ones are final in PostgreSQL and read from there (a webhook
+  -- for one brings it back first, see return-order.lua), so a rebuild does not refill Redis.
+  if order.status == 'reserved' then
+    writeOrder(order)
+    redis.call('SET', KEYS[8 + index], product.id)
+    redis.call('ZADD', KEYS[4], order.expiresAt, order.id)
+  end
 end
 product.available = int(available)
 for _, payment in ipairs(cjson.decode(ARGV[4])) do

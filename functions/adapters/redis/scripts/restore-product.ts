@@ -14,7 +14,9 @@ export async function runRestoreProduct(
   redis: RedisClient,
   args: ArchivedProduct & { eventLogLength: number; idempotencyTtlSeconds: number; now?: number },
 ): Promise<boolean> {
-  const { product, orders } = args;
+  const { product } = args;
+  // Cancelled and expired orders hold nothing and stay in PostgreSQL (read back from there).
+  const orders = args.orders.filter((order) => order.status === 'reserved' || order.status === 'paid');
   const now = args.now ?? Date.now();
   // A stored decision as reserve-order.lua writes it: the fingerprint and the reply, which renders
   // from its last event (the order.reserved event) at that event's time. Only the time left of the
