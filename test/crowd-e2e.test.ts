@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sign } from 'hono/jwt';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { percentile } from '../artillery/lib/samples.js';
 import { type LocalProcess, type ReadyUrls, startLocal } from './support/local-process.js';
@@ -16,7 +16,7 @@ import { createTestDatabase, type TestDatabase } from './support/postgres-databa
 
 const WATCHERS = Number(process.env.CROWD_TEST_WATCHERS ?? 1_000);
 const JWT_SECRET = 'crowd-test-secret-0123456789abcdef';
-const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const REDIS_URL = inject('redisUrl');
 
 const token = (sub: string, role?: string) =>
   sign({ sub, ...(role ? { role } : {}), exp: Math.floor(Date.now() / 1000) + 600 }, JWT_SECRET, 'HS256');
@@ -61,6 +61,8 @@ beforeAll(async () => {
       LOCAL_DATA_DIR: dataDir,
       JWT_SECRET,
       BID_RATE_LIMIT: '0',
+      // Every watcher comes from 127.0.0.1: the per-address connection cap would refuse the 101st.
+      WS_CONNECTIONS_PER_IP: '0',
       REDIS_URL,
       DATABASE_URL: database.url,
       LOG_LEVEL: 'WARN',

@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createRedisClient } from '../functions/adapters/redis/client.js';
+import { sourceKeys } from '../functions/adapters/redis/redis-keys.js';
 import { connectClient, type RealtimeStack, startRealtimeStack, waitFor } from './ws-helpers.js';
 
 /**
@@ -9,6 +11,11 @@ import { connectClient, type RealtimeStack, startRealtimeStack, waitFor } from '
 describe('WebSocket abuse limits', () => {
   let stack: RealtimeStack;
   beforeAll(async () => {
+    // Every test's clients come from 127.0.0.1: start from an empty count for that address, whatever
+    // an earlier file (a runtime stopped before its $disconnects ran) left in the shared Redis.
+    const redis = createRedisClient({ url: inject('redisUrl'), cluster: false });
+    await redis.del(sourceKeys('127.0.0.1').connections, sourceKeys('::ffff:127.0.0.1').connections);
+    await redis.quit();
     stack = await startRealtimeStack({
       redisUrl: inject('redisUrl'),
       sqsEndpoint: inject('sqsEndpoint'),
