@@ -413,6 +413,55 @@ describe('reads of entities Redis lost (issue 13)', () => {
     expect(reused.status).toBe(422);
   });
 
+  it("a bid's Idempotency-Key decision survives the rebuild: the same key replays the same bid (issue 19)", async () => {
+    const created = await call('/auctions', {
+      method: 'POST',
+      token: admin,
+      body: {
+        title: 'Lot',
+        startingPrice: 1_000,
+        minIncrement: 100,
+        endsAt: new Date(Date.now() + 3_600_000).toISOString(),
+      },
+    });
+    const id = created.json.auction.id as string;
+    const bid = (name: string, key: string, body: Json) =>
+      call(`/auctions/${id}/bids`, {
+        method: 'POST',
+        token: users[name],
+        body,
+        headers: { 'idempotency-key': key },
+      });
+    // A plain bid (one event), a proxy bid, and a challenger the proxy outbids (two events).
+    const plain = await bid('alice', 'kb-1', { amount: 1_000 });
+    const proxy = await bid('bob', 'kb-2', { amount: 1_100, maxAmount: 3_000 });
+    const outbid = await bid('carol', 'kb-3', { amount: 1_500 });
+    expect([plain.status, proxy.status, outbid.status]).toEqual([201, 201, 201]);
+    expect(outbid.json.outbid).toBe(true);
+    await drain();
+    await loseRedis();
+    expect((await call(`/auctions/${id}`)).status).toBe(503);
+    await sleep(SETTLE_MS + 100);
+
+    for (const [name, key, body, first] of [
+      ['alice', 'kb-1', { amount: 1_000 }, plain],
+      ['bob', 'kb-2', { amount: 1_100, maxAmount: 3_000 }, proxy],
+      ['carol', 'kb-3', { amount: 1_500 }, outbid],
+    ] as const) {
+      const replay = await bid(name, key, body);
+      expect(replay.status).toBe(201);
+      expect(replay.json).toEqual(first?.json);
+    }
+    // No second bid: the auction is as it was (bob leads at 1,600 after four bids).
+    expect((await call(`/auctions/${id}`)).json.auction).toMatchObject({
+      seq: 5,
+      bidCount: 4,
+      currentPrice: 1_600,
+      leaderId: 'bob',
+    });
+    expect((await bid('alice', 'kb-1', { amount: 2_000 })).status).toBe(422);
+  });
+
   it('a poison message of another entity, in the queue and then in the DLQ, holds a lost product back only while it is retried', async () => {
     const { orders } = await productWithOrders();
     const productId = orders.alice?.productId as string;

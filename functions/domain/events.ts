@@ -35,21 +35,27 @@ export interface AuctionEventPayload {
   state: Record<string, string>;
   bid?: Record<string, string | number | boolean>;
   extended?: boolean;
+  /**
+   * On the last event of a bid decided under an Idempotency-Key: what a rebuild replays (the key,
+   * the fingerprint and, for proxy bidding, the reply's own bid with its maximum: secret too).
+   */
+  idempotency?: Record<string, unknown>;
 }
 
 /**
  * Proxy bidding keeps maxima secret. The deciding script writes them into the events it makes
- * (`state.leaderMax`, `bid.maxAmount`) because the write-behind store must keep them for a rebuild;
- * every copy that goes towards watchers is made with this function first.
+ * (`state.leaderMax`, `bid.maxAmount`, `idempotency`) because the write-behind store must keep them
+ * for a rebuild; every copy that goes towards watchers is made with this function first.
  */
 export function withoutSecrets(event: EventEnvelope): EventEnvelope {
   if (event.entityType !== 'auction') return event;
   const payload = event.payload as AuctionEventPayload;
   const secretInState = payload.state !== undefined && 'leaderMax' in payload.state;
   const secretInBid = payload.bid !== undefined && 'maxAmount' in payload.bid;
-  if (!secretInState && !secretInBid) return event;
+  if (!secretInState && !secretInBid && payload.idempotency === undefined) return event;
+  const { idempotency: _idempotency, ...rest } = payload;
   const { leaderMax: _leaderMax, ...state } = payload.state;
-  const stripped: AuctionEventPayload = { ...payload, state };
+  const stripped: AuctionEventPayload = { ...rest, state };
   if (payload.bid) {
     const { maxAmount: _maxAmount, ...bid } = payload.bid;
     stripped.bid = bid;

@@ -1,5 +1,6 @@
 import type { AuctionState, Bid } from '../domain/auction.js';
 import type { EventEnvelope } from '../domain/events.js';
+import type { ArchivedDecision } from './product-store.js';
 
 /** An auction as PostgreSQL has it: the newest persisted state (`record` = the raw Redis record). */
 export interface ArchivedAuction {
@@ -18,6 +19,8 @@ export interface AuctionArchive {
   recentBids(auctionId: string, limit: number): Promise<Bid[]>;
   /** Oldest first, seq > sinceSeq. */
   events(auctionId: string, sinceSeq: number, limit: number): Promise<EventEnvelope[]>;
+  /** Bids decided under an Idempotency-Key within the last 24 h, to replay after a rebuild. */
+  decisions(auctionId: string): Promise<ArchivedDecision[]>;
   /**
    * True when every event of this auction sent before `fencedSince` (epoch ms) is persisted: the
    * persist queue holds none of them any more and its dead-letter queue has none either.

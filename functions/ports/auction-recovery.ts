@@ -1,5 +1,6 @@
 import type { Bid } from '../domain/auction.js';
 import type { EventEnvelope } from '../domain/events.js';
+import type { ArchivedDecision } from './product-store.js';
 
 export type AuctionFence =
   | { now: number; exists: true }
@@ -12,6 +13,8 @@ export interface AuctionSnapshot {
   bids: Bid[];
   /** Oldest first. */
   events: EventEnvelope[];
+  /** Idempotency-Key decisions to store again (each one's event is the decision's last). */
+  decisions?: ArchivedDecision[];
 }
 
 /** The Redis side of rebuilding a lost auction (see use-cases/recover-auction.ts). */

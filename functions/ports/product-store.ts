@@ -143,6 +143,6 @@ export interface ArchivedDecision {
   userId: string;
   key: string;
   fingerprint: string;
-  /** The order.reserved event the decision produced (the replay renders from it). */
+  /** The event the decision produced (order.reserved; a bid's last event): the replay renders from it. */
   event: EventEnvelope;
 }

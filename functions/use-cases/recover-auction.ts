@@ -42,13 +42,19 @@ export async function recoverAuction(deps: AuctionRecoveryDeps, auctionId: strin
   if (fence.exists) return { kind: 'present' };
   if (fence.outboxPending > 0 || !(await deps.archive.settled(auctionId, fence.since)))
     return { kind: 'fenced' };
-  const [snapshot, bids, events] = await Promise.all([
+  const [snapshot, bids, events, decisions] = await Promise.all([
     deps.archive.find(auctionId),
     deps.archive.recentBids(auctionId, RESTORED_BIDS),
     deps.archive.events(auctionId, 0, RESTORED_EVENTS),
+    deps.archive.decisions(auctionId),
   ]);
   if (snapshot === null) return { kind: 'fenced' };
-  const restored = await deps.recovery.restore(auctionId, { record: snapshot.record, bids, events });
+  const restored = await deps.recovery.restore(auctionId, {
+    record: snapshot.record,
+    bids,
+    events,
+    decisions,
+  });
   return restored ? { kind: 'restored' } : { kind: 'present' };
 }
 

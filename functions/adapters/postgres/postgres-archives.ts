@@ -10,7 +10,7 @@ import {
 } from '../../domain/product-record.js';
 import type { ArchivedAuction, AuctionArchive } from '../../ports/auction-archive.js';
 import type { ProductArchive } from '../../ports/product-archive.js';
-import type { ArchivedProduct } from '../../ports/product-store.js';
+import type { ArchivedDecision, ArchivedProduct } from '../../ports/product-store.js';
 import type { Sql } from './client.js';
 import { MissCache } from './miss-cache.js';
 
@@ -42,6 +42,26 @@ const toEnvelope = (row: EventRow): EventEnvelope => ({
   occurredAt: row.occurred_at.getTime(),
   payload: row.payload,
 });
+
+/** An entity's Idempotency-Key decisions of the last 24 h (API.md keeps them that long), with their events. */
+async function decisionsOf(
+  sql: Sql,
+  entityType: 'auction' | 'product',
+  entityId: string,
+): Promise<ArchivedDecision[]> {
+  const rows = await sql<(EventRow & { user_id: string; idem_key: string; fingerprint: string })[]>`
+    SELECT d.user_id, d.idem_key, d.fingerprint,
+      e.event_id, e.type, e.entity_type, e.entity_id, e.seq, e.occurred_at, e.payload
+    FROM idempotency_decisions d JOIN events e ON e.event_id = d.event_id
+    WHERE d.entity_type = ${entityType} AND d.entity_id = ${entityId}
+      AND d.decided_at > now() - interval '24 hours'`;
+  return rows.map((row) => ({
+    userId: row.user_id,
+    key: row.idem_key,
+    fingerprint: row.fingerprint,
+    event: toEnvelope(row),
+  }));
+}
 
 export class PostgresAuctionArchive implements AuctionArchive {
   constructor(
@@ -87,6 +107,10 @@ export class PostgresAuctionArchive implements AuctionArchive {
     return rows.map(toEnvelope);
   }
 
+  decisions(auctionId: string): Promise<ArchivedDecision[]> {
+    return decisionsOf(this.sql, 'auction', auctionId);
+  }
+
   settled(auctionId: string, fencedSince: number): Promise<boolean> {
     return this.settledCheck.settled(fencedSince, `auction:${auctionId}`);
   }
@@ -114,23 +138,13 @@ export class PostgresProductArchive implements ProductArchive {
       this.sql<{ payload: PaymentRecord }[]>`
         SELECT pe.payload FROM payment_events pe JOIN orders o ON o.id = pe.order_id
         WHERE o.product_id = ${productId}`,
-      this.sql<(EventRow & { user_id: string; idem_key: string; fingerprint: string })[]>`
-        SELECT d.user_id, d.idem_key, d.fingerprint,
-          e.event_id, e.type, e.entity_type, e.entity_id, e.seq, e.occurred_at, e.payload
-        FROM idempotency_decisions d JOIN events e ON e.event_id = d.event_id
-        WHERE d.entity_type = 'product' AND d.entity_id = ${productId}
-          AND d.decided_at > now() - interval '24 hours'`,
+      decisionsOf(this.sql, 'product', productId),
     ]);
     return {
       product: parseProductRecord(product.state),
       orders: orders.map((row) => parseOrderRecord(row.record)),
       payments: payments.map((row) => row.payload),
-      decisions: decisions.map((row) => ({
-        userId: row.user_id,
-        key: row.idem_key,
-        fingerprint: row.fingerprint,
-        event: toEnvelope(row),
-      })),
+      decisions,
     };
   }
 

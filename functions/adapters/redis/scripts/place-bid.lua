@@ -17,6 +17,10 @@ ARGV[7]  event log length kept
 ARGV[8]  idempotency record lifetime, seconds
 ARGV[9]  recent bids kept
 ARGV[10] maxAmount, decimal string, '' when the bid has none (proxy bidding, API.md v1.1)
+ARGV[11] the Idempotency-Key ('' without one): the last event of a decision made under a key carries
+         it (`payload.idempotency`: userId, key, fingerprint and, on proxy-bidding replies, `reply`:
+         outbid, maxRaised and the request's own bid when it is not that event's bid), so that a
+         rebuild from PostgreSQL restores the stored decision (restore-auction.lua)
 
 Reply (JSON string), every reply carries the server time `now` (epoch ms):
   {"ok":true,"events":[{...}],"extended":bool}   a bid that changed the price once, as in v1:
@@ -63,6 +67,12 @@ end
 local function decide(reply)
   reply.now = reply.now or now
   return remember(cjson.encode(reply))
+end
+
+-- What the decision's last event carries when it was made under an Idempotency-Key (ARGV[11]).
+local function keyed(reply)
+  if fingerprint == '' then return nil end
+  return { userId = ARGV[1], key = ARGV[11], fingerprint = fingerprint, reply = reply }
 end
 
 -- Not stored under the key: the auction may appear (created late, or rebuilt after Redis lost it),
@@ -148,7 +158,7 @@ if maxAmount == nil and leaderMax == nil then
   local event = {
     eventId = 'a:' .. state.id .. ':' .. state.seq, type = 'bid.accepted', entityType = 'auction',
     entityId = state.id, seq = seq, occurredAt = now,
-    payload = { state = state, bid = bid, extended = extended },
+    payload = { state = state, bid = bid, extended = extended, idempotency = keyed(nil) },
   }
   local encodedEvent = cjson.encode(event)
   redis.call('ZADD', KEYS[3], seq, encodedEvent)
@@ -185,7 +195,7 @@ end
 -- One price change: anti-sniping (a change inside the window moves the end to acceptedAt +
 -- extendSeconds, never earlier than it already is, at most antiMax times; the second change of a
 -- request happens at the same instant, so it never moves the end again), the state, the bid.
-local function priceChange(id, bidderId, price, proxy, bidMax)
+local function priceChange(id, bidderId, price, proxy, bidMax, idempotency)
   local extended = false
   if antiWindow then
     local endsAt = tonumber(state.endsAt)
@@ -205,7 +215,7 @@ local function priceChange(id, bidderId, price, proxy, bidMax)
   -- The recent-bids list is public: it never holds a maximum.
   entries[#entries + 1] = cjson.encode(bid)
   if bidMax then bid.maxAmount = int(bidMax) end
-  recordEvent('bid.accepted', { state = state, bid = bid, extended = extended })
+  recordEvent('bid.accepted', { state = state, bid = bid, extended = extended, idempotency = idempotency })
   return bid
 end
 
@@ -240,14 +250,14 @@ if leading then
   local raisedTo = lifted(price, maxAmount)
   local own
   if raisedTo ~= price then
-    own = priceChange(ARGV[3], bidder, raisedTo, true, maxAmount)
+    own = priceChange(ARGV[3], bidder, raisedTo, true, maxAmount, keyed({ outbid = false, maxRaised = true }))
   else
-    recordEvent('bid.max_raised', { state = state })
     -- The newest recorded bid is always the leader's, at the price.
     local standing = redis.call('LINDEX', KEYS[2], 0)
     own = standing and cjson.decode(standing) or
-      { id = ARGV[3], auctionId = state.id, bidderId = bidder, amount = state.currentPrice, seq = seq, placedAt = now }
+      { id = ARGV[3], auctionId = state.id, bidderId = bidder, amount = state.currentPrice, seq = seq + 1, placedAt = now }
     own.maxAmount = int(maxAmount)
+    recordEvent('bid.max_raised', { state = state, idempotency = keyed({ outbid = false, maxRaised = true, bid = own }) })
   end
   return finish(',"outbid":false,"maxRaised":true,"bid":' .. cjson.encode(own))
 end
@@ -259,8 +269,6 @@ end
 local challenge = maxAmount or amount
 local defender = state.leaderId
 local defended = leaderMax or tonumber(state.currentPrice)
-state.leaderMax = maxAmount and int(maxAmount) or ''
-local own = priceChange(ARGV[3], bidder, amount, false, maxAmount)
 local winner, winnerMax, price = bidder, maxAmount, amount
 if defender ~= '' then
   if challenge > defended then
@@ -272,8 +280,13 @@ if defender ~= '' then
   end
 end
 price = lifted(price, winnerMax or price)
-if winner ~= bidder or price ~= amount then
+local raised = winner ~= bidder or price ~= amount
+state.leaderMax = maxAmount and int(maxAmount) or ''
+local own = priceChange(ARGV[3], bidder, amount, false, maxAmount,
+  not raised and keyed({ outbid = false, maxRaised = false }) or nil)
+if raised then
   state.leaderMax = winnerMax and int(winnerMax) or ''
-  priceChange(ARGV[3] .. '-p', winner, price, true, winnerMax)
+  priceChange(ARGV[3] .. '-p', winner, price, true, winnerMax,
+    keyed({ outbid = winner ~= bidder, maxRaised = false, bid = own }))
 end
 return finish(',"outbid":' .. tostring(winner ~= bidder) .. ',"maxRaised":false,"bid":' .. cjson.encode(own))

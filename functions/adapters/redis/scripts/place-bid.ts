@@ -59,6 +59,7 @@ export async function runPlaceBid(redis: RedisClient, args: PlaceBidArgs): Promi
       args.idempotencyTtlSeconds,
       args.recentBidsKept,
       args.maxAmount == null ? '' : String(args.maxAmount),
+      args.idempotency?.key ?? '',
     ],
   );
   const common = { now: raw.now, replayed: raw.replayed === true };
