@@ -45,12 +45,12 @@ export type MyBidPage = z.infer<typeof schemas.myBidPageResponse>;
 export type WebhookResult = z.infer<typeof schemas.webhookResponse>;
 export type HealthResult = z.infer<typeof schemas.healthResponse>;
 
-/** Query of `GET /auctions` (what the caller writes: every field optional). */
-export type ListAuctionsQuery = Partial<z.input<typeof schemas.listAuctionsQuery>>;
-/** Query of `GET /products`; `active` as a boolean. */
-export type ListProductsQuery = Partial<z.input<typeof schemas.pageQuery>> & { active?: boolean };
+/** Query of `GET /auctions`, as the server reads it; every field optional (the server has defaults). */
+export type ListAuctionsQuery = Partial<z.infer<typeof schemas.listAuctionsQuery>>;
+/** Query of `GET /products` (`active` as the boolean the server reads it as). */
+export type ListProductsQuery = Partial<z.infer<typeof schemas.listProductsQuery>>;
 /** `limit` and `cursor` of `/me/orders` and `/me/bids`. */
-export type PageQuery = Partial<z.input<typeof schemas.pageQuery>>;
+export type PageQuery = Partial<z.infer<typeof schemas.pageQuery>>;
 
 // --- transport ----------------------------------------------------------------------------------
 

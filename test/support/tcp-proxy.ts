@@ -1,0 +1,103 @@
+import { createServer, Socket } from 'node:net';
+
+/**
+ * A TCP proxy in front of a real server, to break connections the way networks do:
+ * - `cutNextAnswers(n)`: the next n answers are lost: the request reaches the server (which
+ *   decides), and once the first bytes of its answer come back, both sockets are destroyed
+ *   without passing them on;
+ * - `answerNext(n, raw)`: the next n requests get `raw` (e.g. a gateway's 503) without reaching
+ *   the server;
+ * - `cutAll()` destroys every open connection; `refuse(true)` refuses new ones meanwhile.
+ * It records the raw bytes of every request it saw (headers included), in order.
+ */
+export async function startTcpProxy(target: { host: string; port: number }) {
+  const open = new Set<Socket>();
+  const requests: string[] = [];
+  let cutsLeft = 0;
+  let answersLeft = 0;
+  let cannedAnswer = '';
+  let refusing = false;
+  let connections = 0;
+
+  const server = createServer((client) => {
+    if (refusing) {
+      client.destroy();
+      return;
+    }
+    connections += 1;
+    let upstream: Socket | undefined;
+    const pending: Buffer[] = [];
+    open.add(client);
+    client.on('close', () => {
+      open.delete(client);
+      upstream?.destroy();
+    });
+    client.on('error', () => undefined);
+    client.on('data', (chunk: Buffer) => {
+      const text = chunk.toString('latin1');
+      if (/^(GET|POST|PUT|DELETE|PATCH|HEAD|OPTIONS) /.test(text)) {
+        requests.push(text);
+        if (answersLeft > 0) {
+          answersLeft -= 1;
+          client.end(cannedAnswer);
+          return;
+        }
+      }
+      if (upstream) upstream.write(chunk);
+      else pending.push(chunk);
+    });
+    upstream = new Socket();
+    const up = upstream;
+    open.add(up);
+    let cutThis = false;
+    up.on('close', () => {
+      open.delete(up);
+      client.destroy();
+    });
+    up.on('error', () => undefined);
+    up.on('data', (chunk: Buffer) => {
+      if (!cutThis && cutsLeft > 0) {
+        cutsLeft -= 1;
+        cutThis = true;
+      }
+      if (cutThis) {
+        client.destroy();
+        up.destroy();
+        return;
+      }
+      client.write(chunk);
+    });
+    up.connect(target.port, target.host, () => {
+      for (const chunk of pending.splice(0)) up.write(chunk);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+
+  return {
+    port,
+    requests,
+    connections: () => connections,
+    cutNextAnswers(count: number) {
+      cutsLeft = count;
+    },
+    answerNext(count: number, raw: string) {
+      answersLeft = count;
+      cannedAnswer = raw;
+    },
+    refuse(value: boolean) {
+      refusing = value;
+    },
+    cutAll() {
+      for (const socket of [...open]) socket.destroy();
+    },
+    async close() {
+      refusing = true;
+      for (const socket of [...open]) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+export type TcpProxy = Awaited<ReturnType<typeof startTcpProxy>>;
