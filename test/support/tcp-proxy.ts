@@ -7,7 +7,8 @@ import { createServer, Socket } from 'node:net';
  *   without passing them on;
  * - `answerNext(n, raw)`: the next n requests get `raw` (e.g. a gateway's 503) without reaching
  *   the server;
- * - `cutAll()` destroys every open connection; `refuse(true)` refuses new ones meanwhile.
+ * - `cutAll()` destroys every open connection; `refuse(true)` refuses new ones meanwhile;
+ * - `stallOpen()`: the open connections stay open but carry nothing more (a half-open connection).
  * It records the raw bytes of every request it saw (headers included), in order.
  */
 export async function startTcpProxy(target: { host: string; port: number }) {
@@ -18,6 +19,7 @@ export async function startTcpProxy(target: { host: string; port: number }) {
   let cannedAnswer = '';
   let refusing = false;
   let connections = 0;
+  const stalled = new WeakSet<Socket>();
 
   const server = createServer((client) => {
     if (refusing) {
@@ -34,6 +36,7 @@ export async function startTcpProxy(target: { host: string; port: number }) {
     });
     client.on('error', () => undefined);
     client.on('data', (chunk: Buffer) => {
+      if (stalled.has(client)) return;
       const text = chunk.toString('latin1');
       if (/^(GET|POST|PUT|DELETE|PATCH|HEAD|OPTIONS) /.test(text)) {
         requests.push(text);
@@ -56,6 +59,7 @@ export async function startTcpProxy(target: { host: string; port: number }) {
     });
     up.on('error', () => undefined);
     up.on('data', (chunk: Buffer) => {
+      if (stalled.has(client)) return;
       if (!cutThis && cutsLeft > 0) {
         cutsLeft -= 1;
         cutThis = true;
@@ -88,6 +92,9 @@ export async function startTcpProxy(target: { host: string; port: number }) {
     },
     refuse(value: boolean) {
       refusing = value;
+    },
+    stallOpen() {
+      for (const socket of open) stalled.add(socket);
     },
     cutAll() {
       for (const socket of [...open]) socket.destroy();
