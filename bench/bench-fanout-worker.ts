@@ -69,6 +69,9 @@ if (role === 'watchers') {
   let subscribed = 0;
   let errors = 0;
   let outOfOrder = 0;
+  // Per pushed seq: when its bid was accepted and when the first and the last watcher got it, to
+  // tell waiting for a wave (first - accepted) from the wave's own length (last - first).
+  let waves = new Map<number, { placedAt: number; first: number; last: number }>();
   const watchers: { socket: WebSocket; lastSeq: number }[] = [];
 
   const open = () =>
@@ -102,6 +105,10 @@ if (role === 'watchers') {
           if (message.lastBid) {
             const latency = Math.min(60_000, Math.max(0, now - Date.parse(message.lastBid.placedAt)));
             histogram[latency] = (histogram[latency] ?? 0) + 1;
+            const seq = message.seq ?? 0;
+            const wave = waves.get(seq);
+            if (wave) wave.last = now;
+            else waves.set(seq, { placedAt: Date.parse(message.lastBid.placedAt), first: now, last: now });
           }
         } else if (message.type === 'error') {
           errors++;
@@ -155,6 +162,7 @@ if (role === 'watchers') {
       histogram = new Uint32Array(60_001);
       received = 0;
       outOfOrder = 0;
+      waves = new Map();
       send({ type: 'reset', cpuMs: cpuMs() });
     }
     if (message.type === 'report') {
@@ -164,6 +172,11 @@ if (role === 'watchers') {
         count += histogram[ms] ?? 0;
         if ((histogram[ms] ?? 0) > 0) max = ms;
       }
+      const sorted = (values: number[]) => values.sort((a, b) => a - b);
+      const at = (values: number[], p: number) =>
+        values[Math.min(values.length - 1, Math.ceil(values.length * p) - 1)] ?? 0;
+      const starts = sorted([...waves.values()].map((w) => w.first - w.placedAt));
+      const spreads = sorted([...waves.values()].map((w) => w.last - w.first));
       const finalSeq = (message.finalSeq as number | undefined) ?? Number.POSITIVE_INFINITY;
       send({
         type: 'report',
@@ -175,6 +188,11 @@ if (role === 'watchers') {
         p50: percentile(histogram, count, 0.5),
         p99: percentile(histogram, count, 0.99),
         max,
+        waves: waves.size,
+        waveStartP50: at(starts, 0.5),
+        waveStartP99: at(starts, 0.99),
+        waveSpreadP50: at(spreads, 0.5),
+        waveSpreadP99: at(spreads, 0.99),
       });
     }
   });

@@ -363,6 +363,17 @@ console.log(
     ['update-to-watcher p50', '', ...results.map((r) => `${r.report.p50} ms`)],
     ['update-to-watcher p99', '', ...results.map((r) => `${r.report.p99} ms`)],
     ['update-to-watcher max', '', ...results.map((r) => `${r.report.max} ms`)],
+    ['waves (seqs pushed)', '', ...results.map((r) => String(r.report.waves))],
+    [
+      'wave start after the bid p50 / p99',
+      '',
+      ...results.map((r) => `${r.report.waveStartP50} / ${r.report.waveStartP99} ms`),
+    ],
+    [
+      'wave first to last watcher p50 / p99',
+      '',
+      ...results.map((r) => `${r.report.waveSpreadP50} / ${r.report.waveSpreadP99} ms`),
+    ],
     ['messages received by watchers', '', ...results.map((r) => String(r.report.received))],
     ['deliveries/s', '', ...results.map((r) => r.deliveriesPerSecond.toFixed(0))],
     [

@@ -13,6 +13,9 @@ import { PROJECT_ROOT } from './build-functions.js';
 import { describeError, LocalRuntimeError, log } from './local/log.js';
 import { portFromEnv } from './local/ports.js';
 import { type LocalRuntime, startLocalRuntime } from './local/runtime.js';
+import { profileThisThread } from './local/thread-profiler.js';
+
+profileThisThread('runtime-main');
 
 const args = process.argv.slice(2);
 if (args.includes('--help') || args.includes('-h')) {

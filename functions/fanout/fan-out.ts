@@ -33,6 +33,16 @@ import { helpWithParts, sendInParts, sendPart, shouldSplit, type WavePartsDeps }
  */
 export const FANOUT_LEASE_WAIT_MS = 12_000;
 
+/**
+ * A wave that ends with a newer event already in the store sends that next ("follow-on wave")
+ * instead of releasing the lease to an invocation that polls for it: under a steady stream of bids
+ * the waves then run back to back, where a poller noticed the free lease up to 50 ms late (each
+ * such gap delays every watcher's next update). Only while more than this remains of the
+ * invocation's time: one wave's worst case (a post with every throttle retry, lib/config/functions.ts
+ * `fanoutWork`) plus a margin, so a follow-on never runs into the function timeout.
+ */
+export const FANOUT_FOLLOW_ON_RESERVE_MS = 32_000;
+
 export interface FanOutDeps extends WavePartsDeps {
   /**
    * The entity's newest event in its deciding store. A wave pushes that, not only the newest event
@@ -74,7 +84,16 @@ interface TopicBatch {
   messageIds: string[];
 }
 
-export async function fanOut(deps: FanOutDeps, records: readonly FanOutRecord[]): Promise<FanOutResult> {
+export interface FanOutInvocation {
+  /** What is left of the invocation's time (Lambda's `context.getRemainingTimeInMillis`); without it, no follow-on waves. */
+  remainingMs?: () => number;
+}
+
+export async function fanOut(
+  deps: FanOutDeps,
+  records: readonly FanOutRecord[],
+  invocation: FanOutInvocation = {},
+): Promise<FanOutResult> {
   const failures: string[] = [];
   const batches = new Map<string, TopicBatch>();
   const parts: { messageId: string; part: WavePart }[] = [];
@@ -127,7 +146,7 @@ export async function fanOut(deps: FanOutDeps, records: readonly FanOutRecord[])
   });
   const wavesSent = [...batches.values()].map(async (batch) => {
     try {
-      await wave(deps, batch.topic, batch.newest, limit);
+      await wave(deps, batch.topic, batch.newest, limit, invocation);
     } catch (error) {
       deps.logger.error('fanout: wave failed; its records will be retried', {
         topic: batch.topic.name,
@@ -181,17 +200,19 @@ async function wave(
   topic: Topic,
   batchNewest: EventEnvelope,
   limit: Limiter,
+  invocation: FanOutInvocation,
 ): Promise<void> {
   const now = deps.now ?? Date.now;
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
-  const token = randomUUID();
+  let token = randomUUID();
   const deadline = now() + deps.leaseWaitMs;
   let event = await newestKnown(deps, topic, batchNewest);
   let claim = await deps.registry.claimWave(topic, event.seq, token, now());
   // While another wave runs, poll its lease with a growing pause (10 ms doubling to 50 ms): every
   // poll reads and renders the newest event, and at a fixed 10 ms the invocations waiting behind
   // one long wave spent more CPU polling than the wave spent posting (measured: ~18 ms of CPU per
-  // waiting invocation behind a 3 s wave). A wave that ends is noticed within 50 ms.
+  // waiting invocation behind a 3 s wave). A wave that ends is noticed within 50 ms, or at once by
+  // its own invocation (follow-on waves below).
   let pauseMs = 10;
   while (claim.status === 'busy') {
     if (now() > deadline) throw new LeaseTimeoutError(`${topic.name}: another wave held the lease too long`);
@@ -208,19 +229,40 @@ async function wave(
     return;
   }
   if (event.seq > batchNewest.seq) deps.metrics.count('caughtUp', 1);
+  for (;;) {
+    await sendClaimed(deps, topic, event, token, claim.connectionIds, limit);
+    const remainingMs = invocation.remainingMs?.();
+    if (remainingMs === undefined || remainingMs <= FANOUT_FOLLOW_ON_RESERVE_MS) return;
+    const newer = await newestKnown(deps, topic, event);
+    if (newer.seq <= event.seq) return;
+    // Busy (another invocation took the lease meanwhile, or parts of a split wave still run) or
+    // stale: that wave is someone else's; this invocation is done.
+    token = randomUUID();
+    claim = await deps.registry.claimWave(topic, newer.seq, token, now());
+    if (claim.status !== 'claimed') return;
+    event = newer;
+    deps.metrics.count('followOn', 1);
+  }
+}
+
+/** One claimed wave: rendered once, posted to every receiver (in parts if many), lease released. */
+async function sendClaimed(
+  deps: FanOutDeps,
+  topic: Topic,
+  event: EventEnvelope,
+  token: string,
+  connectionIds: readonly string[],
+  limit: Limiter,
+): Promise<void> {
   deps.metrics.count('waves', 1);
   const data = encodeMessage(messageForEvent(event));
-  if (shouldSplit(deps, claim.connectionIds.length)) {
-    await sendInParts(
-      deps,
-      { topic, seq: event.seq, token, data, connectionIds: claim.connectionIds },
-      limit,
-    );
+  if (shouldSplit(deps, connectionIds.length)) {
+    await sendInParts(deps, { topic, seq: event.seq, token, data, connectionIds }, limit);
     return;
   }
   let gone: string[] = [];
   try {
-    gone = await postToAll(deps, claim.connectionIds, data, limit);
+    gone = await postToAll(deps, connectionIds, data, limit);
   } finally {
     await deps.registry.releaseWave(topic, token);
   }

@@ -1,4 +1,4 @@
-import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { logger, MetricUnit, metrics } from '../observability.js';
 import { composeFanOut } from './compose.js';
 import { fanOut } from './fan-out.js';
@@ -9,11 +9,12 @@ const { deps } = await composeFanOut(logger, {
 });
 
 /** SQS "fanout" queue (reportBatchItemFailures): only unreadable records or failed waves are retried. */
-export const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
+export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
   try {
     return await fanOut(
       deps,
       event.Records.map((record) => ({ messageId: record.messageId, body: record.body })),
+      { remainingMs: () => context.getRemainingTimeInMillis() },
     );
   } finally {
     metrics.publishStoredMetrics();

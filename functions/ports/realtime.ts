@@ -134,7 +134,8 @@ export interface Counter {
       | 'waves'
       | 'parts'
       | 'duplicateParts'
-      | 'caughtUp',
+      | 'caughtUp'
+      | 'followOn',
     value: number,
   ): void;
 }

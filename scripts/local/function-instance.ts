@@ -13,6 +13,7 @@ import { getHeapStatistics } from 'node:v8';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Context } from 'aws-lambda';
 import { osThreadId } from './os-thread.js';
+import { profileThisThread } from './thread-profiler.js';
 
 export interface InstanceData {
   file: string;
@@ -41,6 +42,7 @@ export type InstanceReply =
 type Handler = (event: unknown, context: Context) => Promise<unknown>;
 
 const data = workerData as InstanceData;
+profileThisThread(`function-${data.functionName}`);
 const port = parentPort;
 if (!port) throw new Error('function-instance.ts runs only as a worker thread of function-pool.ts');
 

@@ -7,6 +7,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { osThreadId } from './os-thread.js';
+import { profileThisThread } from './thread-profiler.js';
 import {
   type ManagementStats,
   startWebSocketGateway,
@@ -28,6 +29,7 @@ export type GatewayToHost =
   | { type: 'stats'; connections: number; management: ManagementStats }
   | { type: 'closed' };
 
+profileThisThread('websocket-gateway');
 const port = parentPort;
 if (!port) throw new Error('websocket-gateway-thread.ts runs only as a worker thread');
 const send = (message: GatewayToHost) => port.postMessage(message);
