@@ -262,6 +262,12 @@ describe('retries cannot place a second bid', () => {
     expect(error).toBeInstanceOf(NetworkError);
     expect((error as NetworkError).attempts).toBe(1);
     expect((await clientAs(undefined).getAuction(auction.id)).bidCount).toBe(1);
+    // The app learns the outcome by calling again with the key the error carries: the first decision.
+    const key = (error as NetworkError).idempotencyKey;
+    expect(key).toMatch(/^c-/);
+    const replay = await alice.placeBid(auction.id, { amount: 1_000 }, { idempotencyKey: key as string });
+    expect(replay.bid).toMatchObject({ bidderId: 'alice', amount: 1_000, seq: 2 });
+    expect((await clientAs(undefined).getAuction(auction.id)).bidCount).toBe(1);
   });
 
   it('a 503 is retried after its Retry-After with the same key; each call has its own key', async () => {
@@ -315,3 +321,54 @@ describe('retries cannot place a second bid', () => {
     expect(error).toMatchObject({ status: 503, code: 'service_unavailable', retryAfterSeconds: 30 });
   });
 });
+
+describe('retries under the user-wide rate limit (1 request per second)', () => {
+  let limited: HttpFixture;
+  let limitedServer: ReturnType<typeof serve>;
+  let limitedProxy: TcpProxy;
+  beforeAll(async () => {
+    limited = await createHttpFixture({
+      redisUrl: inject('redisUrl'),
+      sqsEndpoint: inject('sqsEndpoint'),
+      userRateLimit: 1,
+    });
+    limitedServer = serve({ fetch: limited.app.fetch, port: 0, hostname: '127.0.0.1' });
+    await new Promise((resolve) => limitedServer.once('listening', resolve));
+    limitedProxy = await startTcpProxy({
+      host: '127.0.0.1',
+      port: (limitedServer.address() as AddressInfo).port,
+    });
+  });
+  afterAll(async () => {
+    await limitedProxy?.close();
+    await new Promise((resolve) => limitedServer?.close(resolve));
+    await limited?.close();
+  });
+
+  it('a retry refused 429 after a lost answer waits and asks again: the first decision, one bid', async () => {
+    // The user-wide limit counts the replay before recognising its key: the retry is refused
+    // 429 although the bid was placed. Handing that 429 to the app would say "not placed".
+    const auction = await limited.createAuction({ id: `client-${ulid()}` });
+    const url = `http://127.0.0.1:${limitedProxy.port}`;
+    const alice = createClient({ baseUrl: url, token: tokens.alice, retry: { baseDelayMs: 20 } });
+    limitedProxy.cutNextAnswers(1);
+    const result = await alice.placeBid(auction.id, { amount: 1_000 });
+    expect(result.bid).toMatchObject({ bidderId: 'alice', amount: 1_000, seq: 2 });
+    const keys = bidKeys(limitedProxy.requests, auction.id);
+    expect(keys.length).toBeGreaterThanOrEqual(3);
+    expect(new Set(keys).size).toBe(1);
+    const state = await createClient({ baseUrl: url }).getAuction(auction.id);
+    expect([state.bidCount, state.seq]).toEqual([1, 2]);
+
+    // A first attempt refused 429 was decided by nobody: that refusal is the app's to see.
+    await sleep(1_100);
+    const bob = createClient({ baseUrl: url, token: tokens.bob });
+    await bob.placeBid(auction.id, { amount: 1_100 });
+    expect(await caught(bob.placeBid(auction.id, { amount: 1_300 }))).toMatchObject({
+      status: 429,
+      code: 'rate_limited',
+    });
+  });
+});
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -2,7 +2,8 @@
  * Errors as typed values. An HTTP error answer becomes an `ApiError` carrying the status, the
  * `code` and the details of `{"error": {code, message, ...details}}`; `is(code)` narrows the
  * details of the codes that have some. A request that never got an answer (network error,
- * timeout, retries used up) is a `NetworkError`.
+ * timeout, retries used up; for a bid or an order whose outcome is unknown, also a 429/503 that
+ * ended the retries after an unanswered attempt) is a `NetworkError`.
  */
 
 /** The codes the HTTP API answers with (API.md v1.1); test/client-rest.test.ts checks them against the OpenAPI document. */
@@ -79,6 +80,11 @@ export class NetworkError extends Error {
     /** Attempts made (retries of bids and orders reuse one Idempotency-Key). */
     readonly attempts: number,
     override readonly cause?: unknown,
+    /**
+     * Bids and orders: the key the attempts carried. The server may have decided the call: to
+     * learn the outcome without risking a second bid, call again with `{ idempotencyKey }`.
+     */
+    readonly idempotencyKey?: string,
   ) {
     super(message);
   }

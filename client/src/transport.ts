@@ -5,7 +5,8 @@
  * - `read` (GETs): retried like `keyed`, nothing to protect;
  * - `once` (creates, cancel, the webhook): never retried, the caller decides.
  * Retried: network errors (no answer, or an answer cut before its body ended), attempts over the
- * timeout, and `503` after its Retry-After (a Retry-After longer than `maxDelayMs` ends the retries).
+ * timeout, and `503` after its Retry-After (a Retry-After longer than `maxDelayMs` ends the retries);
+ * for a keyed call after an unanswered attempt, `429` as well.
  */
 import { ApiError, type ApiErrorDetails, NetworkError } from './errors.js';
 import type { FetchLike, RetryOptions, TokenSource } from './types.js';
@@ -134,6 +135,18 @@ export async function send<T>(options: TransportOptions, call: Call): Promise<T>
   }
   const body = call.rawBody ?? (call.body === undefined ? undefined : JSON.stringify(call.body));
   const attempts = call.policy === 'once' ? 1 : Math.max(1, options.retry.attempts);
+  const idempotencyKey = call.headers?.['idempotency-key'];
+  // Once an attempt of a keyed call went unanswered, the server may have decided it: from then on
+  // a 429 is retried too (the user-wide limit counts a replay before it is recognised), and a call
+  // that ends without a decision is "outcome unknown", never a refusal the app could act on.
+  let unanswered = false;
+  const unknownOutcome = (made: number, cause: unknown) =>
+    new NetworkError(
+      `${call.method} ${call.path}: no decision after ${made} attempt(s), one unanswered: retry with idempotencyKey ${idempotencyKey} to learn it`,
+      made,
+      cause,
+      idempotencyKey,
+    );
   for (let made = 1; ; made++) {
     const token = await resolveToken(options.token);
     const headers: Record<string, string> = {
@@ -152,11 +165,13 @@ export async function send<T>(options: TransportOptions, call: Call): Promise<T>
       );
     } catch (error) {
       if (call.signal?.aborted) throw call.signal.reason;
+      unanswered = true;
       if (made >= attempts) {
         throw new NetworkError(
           `${call.method} ${call.path}: no answer after ${made} attempt(s)`,
           made,
           error,
+          idempotencyKey,
         );
       }
       await sleep(backoffDelay(made - 1, options.retry.baseDelayMs, options.retry.maxDelayMs), call.signal);
@@ -166,12 +181,16 @@ export async function send<T>(options: TransportOptions, call: Call): Promise<T>
       return (result.text === '' ? undefined : JSON.parse(result.text)) as T;
     }
     const error = toApiError(result.status, result.text, result.retryAfter);
-    if (result.status !== 503 || made >= attempts) throw error;
+    const keyedAfterLoss = call.policy === 'keyed' && unanswered;
+    const retryable = result.status === 503 || (result.status === 429 && keyedAfterLoss);
+    if (!retryable) throw error;
     const waitMs =
       result.retryAfter !== undefined
         ? result.retryAfter * 1000
         : backoffDelay(made - 1, options.retry.baseDelayMs, options.retry.maxDelayMs);
-    if (waitMs > options.retry.maxDelayMs) throw error;
+    if (made >= attempts || waitMs > options.retry.maxDelayMs) {
+      throw keyedAfterLoss ? unknownOutcome(made, error) : error;
+    }
     await sleep(waitMs, call.signal);
   }
 }
