@@ -50,8 +50,9 @@ export type PlaceBidOutcome = { now: number; replayed: boolean } & (
     }
   | { ok: false; code: 'auction_not_found' | 'idempotency_key_reused' }
   | { ok: false; code: 'rate_limited'; retryAfterMs: number }
-  | { ok: false; code: BidRefusalCode; state: AuctionState }
-  | { ok: false; code: 'bid_too_low'; minimumBid: number; state: AuctionState }
+  /** Refusals name their rule only (the answer says no more; the script does not encode the state). */
+  | { ok: false; code: BidRefusalCode }
+  | { ok: false; code: 'bid_too_low'; minimumBid: number }
 );
 
 /** The deciding store of auctions (Redis): every method is one atomic step on one auction. */

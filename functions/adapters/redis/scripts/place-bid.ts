@@ -29,8 +29,8 @@ type RawReply = { now: number; replayed?: boolean } & (
     }
   | { ok: false; code: 'auction_not_found' | 'idempotency_key_reused' }
   | { ok: false; code: 'rate_limited'; retryAfterMs: number }
-  | { ok: false; code: BidRefusalCode; state: Record<string, string> }
-  | { ok: false; code: 'bid_too_low'; minimumBid: string; state: Record<string, string> }
+  | { ok: false; code: BidRefusalCode }
+  | { ok: false; code: 'bid_too_low'; minimumBid: string }
 );
 
 /** A never-written key of the same slot stands in for the idempotency key when the request has none. */
@@ -90,9 +90,8 @@ export async function runPlaceBid(redis: RedisClient, args: PlaceBidArgs): Promi
         ok: false,
         code: raw.code,
         minimumBid: Number(raw.minimumBid),
-        state: parseAuctionRecord(raw.state),
       };
     default:
-      return { ...common, ok: false, code: raw.code, state: parseAuctionRecord(raw.state) };
+      return { ...common, ok: false, code: raw.code };
   }
 }

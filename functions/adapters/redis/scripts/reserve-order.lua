@@ -33,8 +33,12 @@ Reply (JSON string), every reply carries the server time `now` and the events of
   a stored reply with "replayed":true when the key was seen with the same fingerprint
 Decisions are stored under the Idempotency-Key; rate limiting and an unavailable product are not,
 since retrying after them is the point.
+
+Cost (issue 17: a product's every decision runs on one shard, one script at a time): the rules read
+four fields (one HMGET, also the existence check); a refusal with no overdue reservation to expire
+(the stampede after the last unit) answers from them, the earliest deadline and the user's count,
+without reading or encoding the product; only a reservation that may succeed reads it whole.
 ]]
-eventLogLength = tonumber(ARGV[7])
 local userId = ARGV[1]
 local qty = tonumber(ARGV[2])
 local orderId = ARGV[3]
@@ -45,25 +49,26 @@ if fingerprint ~= '' then
   if stored then
     local record = cjson.decode(stored)
     if record.fp ~= fingerprint then
-      return respond({ ok = false, code = 'idempotency_key_reused' })
+      return '{"ok":false,"code":"idempotency_key_reused","now":' .. int(now) .. ',"events":[]}'
     end
     return string.sub(record.reply, 1, -2) .. ',"replayed":true}'
   end
 end
 
-local function decide(reply)
-  local encoded = respond(reply)
+local function remember(encoded)
   if fingerprint ~= '' then
     redis.call('SET', KEYS[8], cjson.encode({ fp = fingerprint, reply = encoded }), 'EX', tonumber(ARGV[8]))
   end
   return encoded
 end
 
-if not loadProduct() then
-  if redis.call('EXISTS', KEYS[9]) == 1 then return respond({ ok = false, code = 'product_unavailable' }) end
+-- The rules' fields; every product has them all, so a missing one means no product here.
+local rules = redis.call('HMGET', KEYS[1], 'available', 'saleStartsAt', 'saleEndsAt', 'perUserLimit')
+if not rules[1] then
+  local code = redis.call('EXISTS', KEYS[9]) == 1 and 'product_unavailable' or 'product_not_found'
   -- Not stored under the key: the product may appear (created late, or rebuilt), and the retry
   -- of the same request must then be decided.
-  return respond({ ok = false, code = 'product_not_found' })
+  return '{"ok":false,"code":"' .. code .. '","now":' .. int(now) .. ',"events":[]}'
 end
 
 local limit = tonumber(ARGV[5])
@@ -76,10 +81,39 @@ if limit > 0 then
       redis.call('PEXPIRE', KEYS[7], tonumber(ARGV[6]))
       ttl = tonumber(ARGV[6])
     end
-    return respond({ ok = false, code = 'rate_limited', retryAfterMs = ttl })
+    return '{"ok":false,"code":"rate_limited","retryAfterMs":' .. int(ttl) .. ',"now":' .. int(now) .. ',"events":[]}'
   end
 end
 
+local function outsideSale(startsAt, endsAt)
+  return now < tonumber(startsAt) or (endsAt and endsAt ~= '' and now >= tonumber(endsAt))
+end
+
+local available = tonumber(rules[1])
+if qty > available then
+  -- Not enough stock unless an overdue reservation gives units back: with none overdue (the
+  -- earliest deadline is still ahead) the answer follows from the rules' fields alone, in the
+  -- rules' order, and nothing changes (no event).
+  local earliest = redis.call('ZRANGE', KEYS[4], 0, 0, 'WITHSCORES')
+  if earliest[2] == nil or tonumber(earliest[2]) > now then
+    local stamp = ',"now":' .. int(now) .. ',"events":[]}'
+    if outsideSale(rules[2], rules[3]) then return remember('{"ok":false,"code":"sale_not_active"' .. stamp) end
+    local perUserLimit = tonumber(rules[4])
+    local purchased = tonumber(redis.call('HGET', KEYS[3], userId) or '0')
+    if purchased + qty > perUserLimit then
+      return remember('{"ok":false,"code":"limit_exceeded","limit":' .. int(perUserLimit) .. ',"purchased":' ..
+        int(purchased) .. stamp)
+    end
+    return remember('{"ok":false,"code":"sold_out","available":' .. int(available) .. stamp)
+  end
+end
+
+-- The prelude's helpers from here on (see product-prelude.lua).
+--#helpers
+eventLogLength = tonumber(ARGV[7])
+local function decide(reply) return remember(respond(reply)) end
+
+loadProduct()
 local before = product.seq
 expireOverdue(tonumber(ARGV[9]))
 local function refuse(reply)
@@ -87,17 +121,25 @@ local function refuse(reply)
   return decide(reply)
 end
 
-if now < tonumber(product.saleStartsAt) or (product.saleEndsAt ~= '' and now >= tonumber(product.saleEndsAt)) then
+if outsideSale(product.saleStartsAt, product.saleEndsAt) then
   return refuse({ ok = false, code = 'sale_not_active' })
 end
 
 local perUserLimit = tonumber(product.perUserLimit)
-local purchased = tonumber(redis.call('HGET', KEYS[3], userId) or '0')
+available = tonumber(product.available)
+local purchased
+if qty > available then
+  purchased = tonumber(redis.call('HGET', KEYS[3], userId) or '0')
+else
+  -- Counted first, taken back on a refusal: one call fewer on the path that reserves.
+  purchased = redis.call('HINCRBY', KEYS[3], userId, qty) - qty
+  if purchased + qty > perUserLimit then
+    if redis.call('HINCRBY', KEYS[3], userId, -qty) <= 0 then redis.call('HDEL', KEYS[3], userId) end
+  end
+end
 if purchased + qty > perUserLimit then
   return refuse({ ok = false, code = 'limit_exceeded', limit = perUserLimit, purchased = purchased })
 end
-
-local available = tonumber(product.available)
 if qty > available then
   return refuse({ ok = false, code = 'sold_out', available = available })
 end
@@ -109,7 +151,6 @@ local order = {
   expiresAt = now + tonumber(product.reservationTtlSeconds) * 1000, paidAt = 0, refundRequired = false,
 }
 writeOrder(order)
-redis.call('HINCRBY', KEYS[3], userId, qty)
 redis.call('ZADD', KEYS[4], order.expiresAt, orderId)
 redis.call('SET', KEYS[10], product.id)
 local idempotency = nil
