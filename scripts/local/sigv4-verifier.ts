@@ -60,6 +60,13 @@ function parseAmzDate(value: string): number {
 export class SigV4Verifier {
   /** Signing keys per date: the HMAC chain is the same for every request of a day. */
   private readonly keys = new Map<string, Buffer>();
+  /**
+   * The last body and its SHA-256: a fan-out wave posts the same bytes to every receiver, and
+   * comparing them (memcmp) costs a fraction of hashing them again. Still checked per request.
+   */
+  private lastBody: { body: Buffer; hash: string } | undefined;
+  /** The last X-Amz-Date parsed: the same for every request signed within a second. */
+  private lastDate: { text: string; ms: number } | undefined;
 
   constructor(
     private readonly credentials: LocalCredentials,
@@ -80,7 +87,8 @@ export class SigV4Verifier {
     if (region !== this.region || service !== this.service)
       return `Credential should be scoped to a valid region and service (${this.region}/${this.service}).`;
     const amzDate = String(request.headers['x-amz-date'] ?? '');
-    const signedAt = parseAmzDate(amzDate);
+    if (this.lastDate?.text !== amzDate) this.lastDate = { text: amzDate, ms: parseAmzDate(amzDate) };
+    const signedAt = this.lastDate.ms;
     if (!amzDate.startsWith(date as string) || Number.isNaN(signedAt))
       return 'X-Amz-Date is missing or does not match the credential scope.';
     if (Math.abs(now - signedAt) > MAX_SKEW_MS)
@@ -99,8 +107,9 @@ export class SigV4Verifier {
       .split('/')
       .map((segment) => encodeRfc3986(segment))
       .join('/');
-    const payloadHash = String(request.headers['x-amz-content-sha256'] ?? sha256(request.body));
-    if (request.headers['x-amz-content-sha256'] !== undefined && payloadHash !== sha256(request.body))
+    const bodyHash = this.bodyHash(request.body);
+    const payloadHash = String(request.headers['x-amz-content-sha256'] ?? bodyHash);
+    if (request.headers['x-amz-content-sha256'] !== undefined && payloadHash !== bodyHash)
       return 'The provided x-amz-content-sha256 header does not match the body.';
     const canonicalRequest = [
       request.method,
@@ -117,6 +126,11 @@ export class SigV4Verifier {
     if (given.length !== expected.length || !timingSafeEqual(given, expected))
       return 'The request signature we calculated does not match the signature you provided.';
     return undefined;
+  }
+
+  private bodyHash(body: Buffer): string {
+    if (!this.lastBody || !this.lastBody.body.equals(body)) this.lastBody = { body, hash: sha256(body) };
+    return this.lastBody.hash;
   }
 
   private signingKey(date: string): Buffer {
