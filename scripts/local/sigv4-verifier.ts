@@ -129,7 +129,7 @@ export class SigV4Verifier {
   }
 
   private bodyHash(body: Buffer): string {
-    if (!this.lastBody || !this.lastBody.body.equals(body)) this.lastBody = { body, hash: sha256(body) };
+    if (!this.lastBody?.body.equals(body)) this.lastBody = { body, hash: sha256(body) };
     return this.lastBody.hash;
   }
 
