@@ -63,7 +63,7 @@ export class FunctionTimeoutError extends Error {
 interface Instance {
   worker: Worker;
   ready: Promise<void>;
-  busy: boolean;
+  started: boolean;
   threadId?: number | undefined;
   current?: {
     id: number;
@@ -94,17 +94,35 @@ export async function startFunctionPool(options: FunctionPoolOptions): Promise<L
     maxHeapUsedMb: 0,
   };
   const instances = new Set<Instance>();
+  /**
+   * Instances free for an invocation, the most recently freed last: dispatch takes from the end, so
+   * a steady trickle keeps reusing the same warm instance, as Lambda's router prefers warm ones.
+   */
+  const idle: Instance[] = [];
+  /** Instances in their cold start. */
+  let starting = 0;
   const waiting: { event: string; resolve: (value: unknown) => void; reject: (error: Error) => void }[] = [];
   let nextId = 1;
   let stopped = false;
 
+  const forgetIdle = (instance: Instance) => {
+    const at = idle.indexOf(instance);
+    if (at >= 0) idle.splice(at, 1);
+  };
   const discard = (instance: Instance) => {
     instances.delete(instance);
+    forgetIdle(instance);
     void instance.worker.terminate();
+  };
+  const coldStartEnded = (instance: Instance) => {
+    if (instance.started) return;
+    instance.started = true;
+    starting--;
   };
 
   const startInstance = (): Instance => {
     stats.coldStarts++;
+    starting++;
     const data: InstanceData = {
       file: options.file,
       functionName: options.functionName,
@@ -122,7 +140,7 @@ export async function startFunctionPool(options: FunctionPoolOptions): Promise<L
     let readyReject: (error: Error) => void = () => undefined;
     const instance: Instance = {
       worker,
-      busy: true, // until init is done
+      started: false,
       ready: new Promise<void>((resolve, reject) => {
         readyResolve = resolve;
         readyReject = reject;
@@ -133,10 +151,12 @@ export async function startFunctionPool(options: FunctionPoolOptions): Promise<L
       if (reply.type === 'ready') {
         stats.initMs.push(reply.initMs);
         instance.threadId = reply.threadId;
-        instance.busy = false;
+        coldStartEnded(instance);
+        idle.push(instance);
         readyResolve();
         dispatch();
       } else if (reply.type === 'init-error') {
+        coldStartEnded(instance);
         readyReject(
           new LocalRuntimeError(`the ${options.name} function failed at cold start: ${reply.message}`),
         );
@@ -146,7 +166,7 @@ export async function startFunctionPool(options: FunctionPoolOptions): Promise<L
         if (!current || current.id !== reply.id) return;
         clearTimeout(current.timer);
         instance.current = undefined;
-        instance.busy = false;
+        idle.push(instance);
         stats.durationsMs.push(reply.durationMs);
         if (stats.durationsMs.length > KEPT_DURATIONS) stats.durationsMs.splice(0, KEPT_DURATIONS / 2);
         stats.maxHeapUsedMb = Math.max(stats.maxHeapUsedMb, reply.heapUsedMb);
@@ -161,7 +181,9 @@ export async function startFunctionPool(options: FunctionPoolOptions): Promise<L
     const died = (reason: string) => {
       readyReject(new LocalRuntimeError(`the ${options.name} function failed at cold start: ${reason}`));
       if (!instances.has(instance)) return;
+      coldStartEnded(instance);
       instances.delete(instance);
+      forgetIdle(instance);
       const current = instance.current;
       if (current) {
         clearTimeout(current.timer);
@@ -180,7 +202,6 @@ export async function startFunctionPool(options: FunctionPoolOptions): Promise<L
 
   const run = (instance: Instance, job: (typeof waiting)[number]) => {
     const id = nextId++;
-    instance.busy = true;
     stats.invocations++;
     const timer = setTimeout(() => {
       if (instance.current?.id !== id) return;
@@ -201,12 +222,11 @@ export async function startFunctionPool(options: FunctionPoolOptions): Promise<L
   /** Hands waiting invocations to idle instances, starting instances up to the limit. */
   function dispatch(): void {
     while (waiting.length > 0 && !stopped) {
-      const idle = [...instances].find((instance) => !instance.busy);
-      if (idle) {
-        run(idle, waiting.shift() as (typeof waiting)[number]);
+      const free = idle.pop();
+      if (free) {
+        run(free, waiting.shift() as (typeof waiting)[number]);
         continue;
       }
-      const starting = [...instances].filter((instance) => instance.busy && !instance.current).length;
       if (instances.size < options.maxInstances && starting < waiting.length) {
         startInstance();
         continue;
@@ -240,6 +260,7 @@ export async function startFunctionPool(options: FunctionPoolOptions): Promise<L
         job.reject(new Error(`${options.name}: the local runtime stopped`));
       await Promise.all([...instances].map((instance) => instance.worker.terminate()));
       instances.clear();
+      idle.length = 0;
     },
   };
 }
