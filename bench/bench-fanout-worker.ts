@@ -9,6 +9,7 @@
  */
 import { Agent, request } from 'node:http';
 import { WebSocket } from 'ws';
+import { atFixedPace } from '../test/support/paced.js';
 
 const role = process.env.BENCH_ROLE;
 const send = (message: Record<string, unknown>) => process.send?.(message);
@@ -124,24 +125,14 @@ if (role === 'watchers') {
 
   /** Opens `count` more watchers at `connectRate` per second, at most 200 handshakes in flight. */
   const connect = async (count: number) => {
-    const start = performance.now();
-    let started = 0;
     let lastPrint = Date.now();
-    await Promise.all(
-      Array.from({ length: Math.min(200, count) }, async () => {
-        while (started < count) {
-          const due = start + (started / connectRate) * 1000;
-          started++;
-          const wait = due - performance.now();
-          if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-          await open();
-          if (Date.now() - lastPrint > 2_000) {
-            lastPrint = Date.now();
-            send({ type: 'progress', subscribed, errors });
-          }
-        }
-      }),
-    );
+    await atFixedPace({ total: count, perSecond: connectRate, lanes: 200 }, async () => {
+      await open();
+      if (Date.now() - lastPrint > 2_000) {
+        lastPrint = Date.now();
+        send({ type: 'progress', subscribed, errors });
+      }
+    });
   };
 
   const percentile = (counts: Uint32Array, total: number, p: number) => {

@@ -30,6 +30,7 @@ import postgres from 'postgres';
 import { percentile } from '../artillery/lib/samples.js';
 import { threadCpuMs } from '../scripts/local/os-thread.js';
 import { startLocal } from '../test/support/local-process.js';
+import { atFixedPace } from '../test/support/paced.js';
 import { formatTable } from './support/load.js';
 import { createBenchAuction } from './support/phases.js';
 
@@ -217,24 +218,19 @@ let nextAmount = 100;
 /** Bids at a fixed rate (due times, latency from the due time); each accepted bid's latency in ms. */
 async function bidPhase(auctionId: string, label: string): Promise<number[]> {
   const latencies: number[] = [];
-  const interval = 1_000 / bidRate;
-  const start = performance.now();
   const total = Math.round(bidRate * seconds);
   let refused = 0;
-  for (let i = 0; i < total; i++) {
-    const due = start + i * interval;
-    const wait = due - performance.now();
-    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+  await atFixedPace({ total, perSecond: bidRate }, async (i, dueAt) => {
     const response = await fetch(`${base}/auctions/${auctionId}/bids`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${bidderTokens[i % BIDDERS]}` },
       body: JSON.stringify({ amount: nextAmount++ }),
     });
     await response.arrayBuffer();
-    if (response.status === 201) latencies.push(performance.now() - due);
+    if (response.status === 201) latencies.push(performance.now() - dueAt);
     else refused++;
     if ((i + 1) % (bidRate * 5) === 0) log(`  ${label}: ${i + 1}/${total} bids`);
-  }
+  });
   if (refused > 0) log(`  ${label}: ${refused} bids refused`);
   return latencies;
 }

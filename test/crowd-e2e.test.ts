@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { percentile } from '../artillery/lib/samples.js';
 import { type LocalProcess, type ReadyUrls, startLocal } from './support/local-process.js';
+import { atFixedPace } from './support/paced.js';
 import { createTestDatabase, type TestDatabase } from './support/postgres-database.js';
 
 const WATCHERS = Number(process.env.CROWD_TEST_WATCHERS ?? 1_000);
@@ -96,11 +97,7 @@ describe('a crowd through npm run local', () => {
     let amount = 100;
     const bidEvery100ms = async (count: number) => {
       const latencies: number[] = [];
-      const start = performance.now();
-      for (let i = 0; i < count; i++) {
-        const due = start + i * 100;
-        const wait = due - performance.now();
-        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      await atFixedPace({ total: count, perSecond: 10 }, async (i, dueAt) => {
         const response = await fetch(`${urls.http}/auctions/${auctionId}/bids`, {
           method: 'POST',
           headers: { 'content-type': 'application/json', authorization: `Bearer ${bidders[i % 10]}` },
@@ -108,25 +105,17 @@ describe('a crowd through npm run local', () => {
         });
         expect(response.status).toBe(201);
         await response.arrayBuffer();
-        latencies.push(performance.now() - due);
-      }
+        latencies.push(performance.now() - dueAt);
+      });
       return latencies.sort((a, b) => a - b);
     };
 
     const alone = await bidEvery100ms(30);
     // Connected at 450/s: the gateway refuses more than 500 new connections a second, as AWS does.
     const watchers: Watcher[] = [];
-    const connectStart = performance.now();
-    await Promise.all(
-      Array.from({ length: 50 }, async (_, lane) => {
-        for (let i = lane; i < WATCHERS; i += 50) {
-          const due = connectStart + (i / 450) * 1000;
-          const wait = due - performance.now();
-          if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-          watchers.push(await watch(urls.ws, `auction:${auctionId}`));
-        }
-      }),
-    );
+    await atFixedPace({ total: WATCHERS, perSecond: 450, lanes: 50 }, async () => {
+      watchers.push(await watch(urls.ws, `auction:${auctionId}`));
+    });
     expect(watchers).toHaveLength(WATCHERS);
 
     const crowded = await bidEvery100ms(50);
