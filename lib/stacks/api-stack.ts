@@ -20,6 +20,7 @@ import * as triggers from 'aws-cdk-lib/triggers';
 import type { Construct } from 'constructs';
 import { schedules } from '../config/event-sources.js';
 import { functionTimeoutSeconds } from '../config/functions.js';
+import { httpCors } from '../config/http-cors.js';
 import type { StageConfig } from '../config/stages.js';
 import { AppFunction, type FunctionName } from '../constructs/app-function.js';
 import { Monitoring } from '../constructs/monitoring.js';
@@ -147,14 +148,10 @@ export class ApiStack extends Stack {
       }),
       corsPreflight: {
         allowOrigins: stage.http.corsOrigins,
-        allowMethods: [
-          apigwv2.CorsHttpMethod.GET,
-          apigwv2.CorsHttpMethod.POST,
-          apigwv2.CorsHttpMethod.OPTIONS,
-        ],
-        allowHeaders: ['authorization', 'content-type', 'idempotency-key'],
-        exposeHeaders: ['retry-after'],
-        maxAge: Duration.hours(1),
+        allowMethods: httpCors.allowMethods.map((method) => apigwv2.CorsHttpMethod[method]),
+        allowHeaders: [...httpCors.allowHeaders],
+        exposeHeaders: [...httpCors.exposeHeaders],
+        maxAge: Duration.seconds(httpCors.maxAgeSeconds),
       },
     });
     new apigwv2.HttpStage(this, 'HttpStage', {

@@ -123,4 +123,34 @@ describe('local HTTP API gateway (payload format 2.0)', () => {
     expect(await failed.json()).toEqual({ message: 'Internal Server Error' });
     expect(gateway.stats.handlerErrors).toBe(1);
   });
+  it('answers CORS preflights itself and exposes Retry-After to pages of other origins, as corsPreflight does', async () => {
+    const before = recorder.events.length;
+    const preflight = await fetch(`${gateway.url}/auctions/a-1/bids`, {
+      method: 'OPTIONS',
+      headers: {
+        Origin: 'http://127.0.0.1:3002',
+        'Access-Control-Request-Method': 'POST',
+        'Access-Control-Request-Headers': 'authorization,content-type,idempotency-key',
+      },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-allow-origin')).toBe('*');
+    expect(preflight.headers.get('access-control-allow-headers')).toBe(
+      'authorization,content-type,idempotency-key',
+    );
+    expect(preflight.headers.get('access-control-allow-methods')).toBe('GET,POST,OPTIONS');
+    expect(recorder.events.length).toBe(before);
+
+    recorder.answer(() => ({ statusCode: 429, headers: { 'retry-after': '1' }, body: '{}' }));
+    const limited = await fetch(`${gateway.url}/orders`, {
+      method: 'POST',
+      headers: { Origin: 'http://127.0.0.1:3002' },
+      body: '{}',
+    });
+    expect(limited.status).toBe(429);
+    expect(limited.headers.get('access-control-allow-origin')).toBe('*');
+    expect(limited.headers.get('access-control-expose-headers')).toBe('retry-after');
+    const sameOrigin = await fetch(`${gateway.url}/orders`);
+    expect(sameOrigin.headers.get('access-control-allow-origin')).toBeNull();
+  });
 });

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { applyCors } from './cors.js';
 import type { LocalFunction } from './lambda.js';
 import { describeError, log } from './log.js';
 
@@ -252,6 +253,7 @@ export function startHttpGateway(fn: LocalFunction, port: number, host: string):
   };
 
   const server: Server = createServer((req, res) => {
+    if (applyCors(req, res)) return;
     const length = req.headers['content-length'];
     if (length === undefined && req.headers['transfer-encoding'] === undefined) {
       handle(req, res, undefined);
