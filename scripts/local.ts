@@ -3,15 +3,17 @@
  * stand-ins for API Gateway, SQS, EventBridge; see docs/local-runtime.md.
  *
  * Flags: `--seed` creates demo data once ready (same as `npm run seed`).
- * Environment: HTTP_PORT (3000), WS_PORT (3001), LOCAL_HOST (127.0.0.1), REDIS_URL, DATABASE_URL,
- * SQS_ENDPOINT / AWS_ENDPOINT_URL (LocalStack), LOCAL_DATA_DIR (.local-data), SWEEPER_INTERVAL_MS,
- * LOCAL_LOG_FORMAT=json; JWT_SECRET / WEBHOOK_SECRET (generated when unset).
+ * Environment: HTTP_PORT (3000), WS_PORT (3001), DEMO_PORT (3002, the demo app), LOCAL_HOST
+ * (127.0.0.1), REDIS_URL, DATABASE_URL, SQS_ENDPOINT / AWS_ENDPOINT_URL (LocalStack), LOCAL_DATA_DIR
+ * (.local-data), SWEEPER_INTERVAL_MS, LOCAL_LOG_FORMAT=json; JWT_SECRET / WEBHOOK_SECRET (generated
+ * when unset).
  */
 import { isAbsolute, join } from 'node:path';
+import { type DemoServer, startDemoServer } from '../demo/server/demo-server.js';
 import { schedules } from '../lib/config/event-sources.js';
 import { PROJECT_ROOT } from './build-functions.js';
 import { describeError, LocalRuntimeError, log } from './local/log.js';
-import { portFromEnv } from './local/ports.js';
+import { ensurePortFree, portFromEnv } from './local/ports.js';
 import { type LocalRuntime, startLocalRuntime } from './local/runtime.js';
 import { profileThisThread } from './local/thread-profiler.js';
 
@@ -22,7 +24,8 @@ if (args.includes('--help') || args.includes('-h')) {
   console.log(`usage: npm run local [-- --seed]
 
 Starts the HTTP API (HTTP_PORT, default 3000), the WebSocket API and its management API (WS_PORT,
-default 3001), SQS with the writer/fan-out pollers, the sweeper schedule, Redis and PostgreSQL.
+default 3001), the demo web app (DEMO_PORT, default 3002), SQS with the writer/fan-out pollers,
+the sweeper schedule, Redis and PostgreSQL.
 See docs/local-runtime.md for the environment variables.`);
   process.exit(0);
 }
@@ -42,6 +45,7 @@ const dataDir = env.LOCAL_DATA_DIR
   : join(PROJECT_ROOT, '.local-data');
 
 let runtime: LocalRuntime | undefined;
+let demo: DemoServer | undefined;
 let firstSignalAt = 0;
 
 /**
@@ -61,6 +65,7 @@ async function shutdown(signal: string): Promise<void> {
     process.exit(130);
   }
   log.info('shutdown', `${signal}: stopping (another signal after 2 s forces it)`);
+  await demo?.stop();
   const lines = await runtime.stop();
   for (const line of lines) log.info('summary', line);
   log.info('shutdown', 'stopped');
@@ -78,9 +83,12 @@ process.on('unhandledRejection', (reason) => {
   );
 });
 
+const host = env.LOCAL_HOST || '127.0.0.1';
 try {
+  const demoPort = portFromEnv('DEMO_PORT', 3002);
+  await ensurePortFree(demoPort, host, 'DEMO_PORT');
   runtime = await startLocalRuntime({
-    host: env.LOCAL_HOST || '127.0.0.1',
+    host,
     httpPort: portFromEnv('HTTP_PORT', 3000),
     wsPort: portFromEnv('WS_PORT', 3001),
     redisUrl: env.REDIS_URL || undefined,
@@ -91,7 +99,17 @@ try {
     stage: 'local',
     sweeperIntervalMs: Number(env.SWEEPER_INTERVAL_MS) || schedules.sweeper.localIntervalMs,
   });
+  // The demo app (demo/): pages on the project's client, talking to the two APIs like any client.
+  demo = await startDemoServer({
+    port: demoPort,
+    host,
+    httpUrl: runtime.urls.http,
+    wsUrl: runtime.urls.ws,
+    jwtSecret: runtime.jwtSecret,
+  });
+  log.info('demo', `${demo.url} - the demo app (pick a name; the auction room and the flash sale pages)`);
 } catch (error) {
+  await runtime?.stop();
   if (error instanceof LocalRuntimeError) {
     log.error('error', error.message);
   } else {
@@ -107,7 +125,7 @@ const { urls } = runtime;
 log.info('try', `curl ${urls.http}/health    |    npm run seed    |    Ctrl-C stops everything`);
 log.info(
   'ready',
-  `http=${urls.http} ws=${urls.ws} management=${urls.management} sqs=${urls.sqs} redis=${urls.redis} postgres=${urls.postgres} startup=${process.uptime().toFixed(1)}s`,
+  `http=${urls.http} ws=${urls.ws} demo=${demo.url} management=${urls.management} sqs=${urls.sqs} redis=${urls.redis} postgres=${urls.postgres} startup=${process.uptime().toFixed(1)}s`,
 );
 
 if (args.includes('--seed')) {

@@ -12,6 +12,8 @@ status=0
 
 step "typecheck"
 npx tsc -p tsconfig.json --noEmit
+# The demo pages: DOM types, no Node types (demo/tsconfig.json).
+npx tsc -p demo/tsconfig.json --noEmit
 
 step "lint"
 npx biome check .

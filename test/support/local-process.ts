@@ -14,6 +14,8 @@ export interface ReadyUrls {
   ws: string;
   management: string;
   postgres: string;
+  /** The demo web app (DEMO_PORT). */
+  demo: string;
 }
 
 export interface LocalProcess {
@@ -35,7 +37,13 @@ export function startLocal(
   env: Record<string, string | undefined>,
   options: { openFiles?: boolean; nice?: number; echo?: (chunk: string) => void } = {},
 ): LocalProcess {
-  const childEnv: NodeJS.ProcessEnv = { ...process.env, HTTP_PORT: '0', WS_PORT: '0', ...env };
+  const childEnv: NodeJS.ProcessEnv = {
+    ...process.env,
+    HTTP_PORT: '0',
+    WS_PORT: '0',
+    DEMO_PORT: '0',
+    ...env,
+  };
   for (const [name, value] of Object.entries(childEnv)) if (value === undefined) delete childEnv[name];
   const child = options.openFiles
     ? spawn(
@@ -82,6 +90,7 @@ export function startLocal(
         ws: field('ws'),
         management: field('management'),
         postgres: field('postgres'),
+        demo: field('demo'),
       });
     };
     child.stdout?.on('data', check);

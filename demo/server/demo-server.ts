@@ -1,0 +1,151 @@
+/**
+ * The demo web app's server (local runtime only, see API.md "Demo app"): the pages' HTML shell and
+ * their esbuild bundle, plus `POST /token`, which signs a user token for a demo user name with the
+ * local JWT_SECRET. The pages talk to the HTTP and WebSocket APIs directly, like any client.
+ * Nothing here is part of the CDK app or of a Lambda bundle.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { DemoConfig } from '../src/demo-config.js';
+import { type Asset, buildPages } from './build-pages.js';
+import { demoUserName, signDemoToken } from './demo-token.js';
+
+export interface DemoServerOptions {
+  /** 0 picks a free port. */
+  port: number;
+  host: string;
+  /** The URLs the browser uses for the APIs (printed by the local runtime). */
+  httpUrl: string;
+  wsUrl: string;
+  jwtSecret: string;
+}
+
+export interface DemoServer {
+  url: string;
+  stop: () => Promise<void>;
+}
+
+const PAGE_PATH = /^\/(?:|auctions\/[^/]+|products\/[^/]+)$/;
+const MAX_TOKEN_BODY_BYTES = 1_024;
+
+function shell(config: DemoConfig): string {
+  // `<` escaped: a URL can never close the data block.
+  const json = JSON.stringify(config).replace(/</g, '\\u003c');
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>live-sale demo</title>
+<link rel="icon" href="data:,">
+<link rel="stylesheet" href="/assets/app.css">
+<script type="module" src="/assets/app.js"></script>
+</head>
+<body>
+<main id="app" aria-live="polite"></main>
+<script id="demo-config" type="application/json">${json}</script>
+</body>
+</html>
+`;
+}
+
+function send(res: ServerResponse, status: number, type: string, body: string | Uint8Array, extra = {}) {
+  res.writeHead(status, {
+    'content-type': type,
+    'content-length': typeof body === 'string' ? Buffer.byteLength(body) : body.length,
+    'x-content-type-options': 'nosniff',
+    ...extra,
+  });
+  res.end(body);
+}
+
+const sendJson = (res: ServerResponse, status: number, value: unknown) =>
+  send(res, status, 'application/json', JSON.stringify(value), { 'cache-control': 'no-store' });
+
+function readBody(req: IncomingMessage): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= MAX_TOKEN_BODY_BYTES) chunks.push(chunk);
+    });
+    req.on('end', () => resolve(size > MAX_TOKEN_BODY_BYTES ? undefined : Buffer.concat(chunks).toString()));
+    req.on('error', () => resolve(undefined));
+  });
+}
+
+async function issueToken(req: IncomingMessage, res: ServerResponse, secret: string): Promise<void> {
+  const raw = await readBody(req);
+  let user: string | undefined;
+  try {
+    user = demoUserName((JSON.parse(raw ?? '') as { user?: unknown }).user);
+  } catch {
+    user = undefined;
+  }
+  if (!user) {
+    sendJson(res, 400, {
+      error: { code: 'invalid_request', message: 'user: 1-32 letters, digits, _ or -' },
+    });
+    return;
+  }
+  sendJson(res, 200, { user, ...(await signDemoToken(user, secret)) });
+}
+
+export async function startDemoServer(options: DemoServerOptions): Promise<DemoServer> {
+  const assets: Map<string, Asset> = await buildPages();
+  const config: DemoConfig = { httpUrl: options.httpUrl, wsUrl: options.wsUrl };
+  const html = shell(config);
+  // Only this server's own files and the two APIs: a page that tried a CDN asset would fail here.
+  const csp = [
+    "default-src 'self'",
+    `connect-src 'self' ${new URL(options.httpUrl).origin} ${new URL(options.wsUrl).origin}`,
+    "img-src 'self' data:",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+  ].join('; ');
+
+  const server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    if (req.method === 'POST' && path === '/token') {
+      void issueToken(req, res, options.jwtSecret);
+      return;
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      sendJson(res, 405, { error: { code: 'method_not_allowed', message: `${req.method} ${path}` } });
+      return;
+    }
+    const asset = assets.get(path);
+    if (asset) {
+      send(res, 200, asset.contentType, asset.body, { 'cache-control': 'no-cache' });
+      return;
+    }
+    if (PAGE_PATH.test(path)) {
+      send(res, 200, 'text/html; charset=utf-8', html, {
+        'content-security-policy': csp,
+        'cache-control': 'no-cache',
+      });
+      return;
+    }
+    send(res, 404, 'text/plain; charset=utf-8', 'not found\n');
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : options.port;
+  const host = options.host === '0.0.0.0' || options.host === '::' ? '127.0.0.1' : options.host;
+  return {
+    url: `http://${host}:${port}`,
+    stop: () =>
+      new Promise<void>((done) => {
+        server.close(() => done());
+        server.closeAllConnections();
+      }),
+  };
+}

@@ -1,0 +1,375 @@
+/**
+ * The demo app in a real browser (Debian's chromium driven by playwright-core) against one real
+ * `npm run local`: two users bidding against each other, a bid from the API, refusals in words, a
+ * flash sale counting down while others buy, and a page whose WebSocket is killed and which then
+ * catches up through /events. Every page's uncaught errors and console errors are collected and
+ * must be none. `DEMO_SCREENSHOTS=docs/images` also writes the README's screenshots.
+ */
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { type Browser, chromium, type Page, type WebSocketRoute } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { type LocalProcess, type ReadyUrls, startLocal } from './support/local-process.js';
+import { createTestDatabase, type TestDatabase } from './support/postgres-database.js';
+import { tokenFor } from './support/tokens.js';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const JWT_SECRET = 'demo-browser-test-secret-0123456789';
+const REDIS_URL = inject('redisUrl');
+const SCREENSHOTS = process.env.DEMO_SCREENSHOTS ? resolve(process.env.DEMO_SCREENSHOTS) : undefined;
+
+/** What a page showed, in order: recorded in the page by a MutationObserver (installed before any script). */
+interface Shown {
+  seq: number;
+  price: string;
+  available: string;
+  at: number;
+}
+
+/** The little of the DOM the recorder below uses (this file is type-checked without the DOM library). */
+interface InPage {
+  __shown: Shown[];
+  document: { querySelector: (selector: string) => { getAttribute: (name: string) => string | null } | null };
+  MutationObserver: new (
+    callback: () => void,
+  ) => { observe: (target: unknown, options: Record<string, unknown>) => void };
+}
+
+/** Runs in the page: records every value of `data-seq`, `data-price` and `data-available`, with the time. */
+function recordShownStates() {
+  const page = globalThis as unknown as InPage;
+  const shown: Shown[] = [];
+  page.__shown = shown;
+  const read = (testId: string, attribute: string) =>
+    page.document.querySelector(`[data-testid=${testId}]`)?.getAttribute(attribute) ?? '';
+  new page.MutationObserver(() => {
+    const seq = Number(page.document.querySelector('[data-seq]')?.getAttribute('data-seq') ?? 0);
+    const price = read('current-price', 'data-price');
+    const available = read('available', 'data-available');
+    const last = shown.at(-1);
+    if (last && last.seq === seq && last.price === price && last.available === available) return;
+    shown.push({ seq, price, available, at: Date.now() });
+  }).observe(page.document, {
+    subtree: true,
+    attributes: true,
+    attributeFilter: ['data-seq', 'data-price', 'data-available'],
+  });
+}
+
+let local: LocalProcess;
+let urls: ReadyUrls;
+let database: TestDatabase;
+let browser: Browser;
+const dataDir = mkdtempSync(join(tmpdir(), 'demo-browser-'));
+/** Uncaught errors and console errors of every page, with the page's user. */
+const pageProblems: string[] = [];
+/** 409 answers log a "Failed to load resource" console line in Chromium: expected for refusals. */
+const EXPECTED_REFUSAL_LOG = /^Failed to load resource: the server responded with a status of 409/;
+
+async function api(path: string, token: string | undefined, body?: unknown) {
+  const response = await fetch(`${urls.http}${path}`, {
+    method: body === undefined ? 'GET' : 'POST',
+    headers: {
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  return { status: response.status, json: (await response.json()) as Record<string, unknown> };
+}
+
+async function createAuction(title: string): Promise<string> {
+  const created = await api('/auctions', await tokenFor('seller-1', { admin: true, secret: JWT_SECRET }), {
+    title,
+    startingPrice: 1_000,
+    minIncrement: 100,
+    endsAt: new Date(Date.now() + 300_000).toISOString(),
+    // Every bid of the test falls in the window: each one moves endsAt, which the page must follow.
+    antiSnipe: { windowSeconds: 600, extendSeconds: 900, maxExtensions: 50 },
+  });
+  expect(created.status).toBe(201);
+  return (created.json.auction as { id: string }).id;
+}
+
+async function bidFromApi(auctionId: string, user: string, amount: number) {
+  const answer = await api(`/auctions/${auctionId}/bids`, await tokenFor(user, { secret: JWT_SECRET }), {
+    amount,
+  });
+  expect(answer.status, JSON.stringify(answer.json)).toBe(201);
+}
+
+async function openPage(user: string, path: string, route?: (page: Page) => Promise<void>): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width: 900, height: 900 } });
+  const page = await context.newPage();
+  page.on('pageerror', (error) => pageProblems.push(`${user}: uncaught ${error.stack ?? error.message}`));
+  page.on('console', (message) => {
+    if (message.type() === 'error' && !EXPECTED_REFUSAL_LOG.test(message.text()))
+      pageProblems.push(`${user}: console.error ${message.text()}`);
+  });
+  await page.addInitScript(recordShownStates);
+  await route?.(page);
+  await page.goto(`${urls.demo}${path}${path.includes('?') ? '&' : '?'}as=${user}`);
+  return page;
+}
+
+const shownStates = (page: Page) => page.evaluate(() => (globalThis as unknown as InPage).__shown);
+
+async function expectLive(page: Page, seq: number) {
+  await expect.poll(() => page.getByTestId('connection').getAttribute('data-state')).toBe('live');
+  await expect.poll(() => page.locator('[data-seq]').first().getAttribute('data-seq')).toBe(String(seq));
+}
+
+/** Fills the bid box and clicks Place bid; resolves with the epoch ms at which the answer arrived. */
+async function placeBid(page: Page, amount: number): Promise<{ status: number; answeredAt: number }> {
+  await page.getByLabel('Your bid').fill(String(amount));
+  const [response] = await Promise.all([
+    page.waitForResponse((r) => r.request().method() === 'POST' && /\/bids$/.test(r.url())),
+    page.getByRole('button', { name: 'Place bid' }).click(),
+  ]);
+  const timing = response.request().timing();
+  return { status: response.status(), answeredAt: timing.startTime + timing.responseEnd };
+}
+
+/** When the page first showed the price (epoch ms, from its own recorder). */
+async function shownAt(page: Page, price: number): Promise<number> {
+  await expect.poll(() => page.getByTestId('current-price').getAttribute('data-price')).toBe(String(price));
+  const states = await shownStates(page);
+  const first = states.find((state) => state.price === String(price));
+  return first?.at ?? Number.NaN;
+}
+
+function expectInOrder(states: Shown[]) {
+  for (let i = 1; i < states.length; i++) {
+    expect((states[i] as Shown).seq).toBeGreaterThanOrEqual((states[i - 1] as Shown).seq);
+  }
+}
+
+async function screenshot(page: Page, name: string) {
+  if (!SCREENSHOTS) return;
+  if (!existsSync(SCREENSHOTS)) mkdirSync(SCREENSHOTS, { recursive: true });
+  await page.screenshot({ path: join(SCREENSHOTS, name), fullPage: true });
+}
+
+beforeAll(async () => {
+  database = await createTestDatabase('live_sale_demo');
+  local = startLocal({
+    LOCAL_DATA_DIR: dataDir,
+    JWT_SECRET,
+    REDIS_URL,
+    DATABASE_URL: database.url,
+    LOG_LEVEL: 'WARN',
+  });
+  [urls, browser] = await Promise.all([
+    local.ready,
+    chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
+    }),
+  ]);
+}, 150_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await local?.stop();
+  await database?.drop();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe('the demo app in chromium', () => {
+  let auctionId: string;
+  let alice: Page;
+  let bob: Page;
+
+  it('two users bid against each other; each sees the other one’s accepted bid within 1 s of its answer, and the countdown follows the extension', async () => {
+    auctionId = await createAuction('Signed first edition');
+    [alice, bob] = await Promise.all([
+      openPage('alice', `/auctions/${auctionId}`),
+      openPage('bob', `/auctions/${auctionId}`),
+    ]);
+    await Promise.all([expectLive(alice, 1), expectLive(bob, 1)]);
+    const endsBefore = await bob.getByTestId('ends-at').getAttribute('datetime');
+
+    const first = await placeBid(alice, 1_000);
+    expect(first.status).toBe(201);
+    await expect.poll(() => alice.getByTestId('bid-message').textContent()).toContain('leads');
+    const bobSaw = (await shownAt(bob, 1_000)) - first.answeredAt;
+    await expect.poll(() => bob.getByTestId('leader').textContent()).toBe('alice');
+    // Anti-sniping moved the end: the page shows the new one.
+    await expect.poll(() => bob.getByTestId('ends-at').getAttribute('datetime')).not.toBe(endsBefore);
+    await expect.poll(() => bob.getByTestId('extensions').getAttribute('data-extensions')).toBe('1');
+
+    const second = await placeBid(bob, 1_100);
+    expect(second.status).toBe(201);
+    const aliceSaw = (await shownAt(alice, 1_100)) - second.answeredAt;
+    await expect.poll(() => alice.getByTestId('leader').textContent()).toBe('bob');
+    console.log(
+      `demo: bob saw alice's bid ${bobSaw} ms after her answer, alice saw bob's ${aliceSaw} ms after his`,
+    );
+    expect(bobSaw).toBeLessThan(1_000);
+    expect(aliceSaw).toBeLessThan(1_000);
+  });
+
+  it('a bid made through the API reaches both pages, with its line in the bid history', async () => {
+    await bidFromApi(auctionId, 'carol', 1_200);
+    for (const page of [alice, bob]) {
+      await expect.poll(() => page.getByTestId('current-price').getAttribute('data-price')).toBe('1200');
+      await expect.poll(() => page.getByTestId('leader').textContent()).toBe('carol');
+      await expect
+        .poll(() => page.getByTestId('bid-history').locator('li .amount').allTextContents())
+        .toEqual(['12.00', '11.00', '10.00']);
+    }
+  });
+
+  it('a refused bid says why: too low (with the minimum), already leading', async () => {
+    const low = await placeBid(bob, 1_000);
+    expect(low.status).toBe(409);
+    await expect.poll(() => bob.getByRole('alert').textContent()).toMatch(/Too low.*13\.00 \(1300 cents\)/);
+
+    expect((await placeBid(bob, 1_300)).status).toBe(201);
+    const again = await placeBid(bob, 1_400);
+    expect(again.status).toBe(409);
+    await expect.poll(() => bob.getByRole('alert').textContent()).toContain('already the leader');
+    await screenshot(bob, 'demo-auction-room.png');
+    for (const page of [alice, bob]) expectInOrder(await shownStates(page));
+  });
+
+  it('the sale page counts units down as other clients buy; Buy now reserves one and shows the order with its expiry', async () => {
+    const created = await api('/products', await tokenFor('shop', { admin: true, secret: JWT_SECRET }), {
+      name: 'Limited sneakers',
+      price: 12_900,
+      stock: 5,
+      perUserLimit: 1,
+      reservationTtlSeconds: 600,
+    });
+    expect(created.status).toBe(201);
+    const productId = (created.json.product as { id: string }).id;
+    const dave = await openPage('dave', `/products/${productId}`);
+    await expectLive(dave, 1);
+    await expect.poll(() => dave.getByTestId('available').getAttribute('data-available')).toBe('5');
+
+    for (const [i, buyer] of ['erin', 'frank', 'grace'].entries()) {
+      const order = await api('/orders', await tokenFor(buyer, { secret: JWT_SECRET }), {
+        productId,
+        qty: 1,
+      });
+      expect(order.status).toBe(201);
+      await expect
+        .poll(() => dave.getByTestId('available').getAttribute('data-available'))
+        .toBe(String(4 - i));
+    }
+
+    await dave.getByRole('button', { name: 'Buy now' }).click();
+    const order = dave.getByTestId('order');
+    await expect.poll(() => order.getAttribute('data-status')).toBe('reserved');
+    await expect.poll(() => order.getByTestId('order-expiry').textContent()).toMatch(/^expires in (9m|10m)/);
+    await expect.poll(() => dave.getByTestId('available').getAttribute('data-available')).toBe('1');
+    await dave.getByRole('button', { name: 'Buy now' }).click();
+    await expect.poll(() => dave.getByRole('alert').textContent()).toContain('at most 1 per person');
+    await screenshot(dave, 'demo-flash-sale.png');
+
+    const counts = (await shownStates(dave)).map((state) => state.available).filter((n) => n !== '');
+    expect([...new Set(counts)]).toEqual(['5', '4', '3', '2', '1']);
+  });
+
+  it('a page whose WebSocket is killed reconnects and catches up through /events (also after a dropped message), never showing an older state', async () => {
+    const id = await createAuction('Vintage camera');
+    const wsPort = new URL(urls.ws).port;
+    const sockets: WebSocketRoute[] = [];
+    let refuse = false;
+    let dropNextUpdate = false;
+    const eventReads: string[] = [];
+    const page = await openPage('henry', `/auctions/${id}`, (p) =>
+      p.routeWebSocket(
+        (url) => url.port === wsPort,
+        (ws) => {
+          // While "the gateway is down", every new connection is closed at once.
+          if (refuse) {
+            ws.close({ code: 1001, reason: 'gateway restarting' });
+            return;
+          }
+          sockets.push(ws);
+          const server = ws.connectToServer();
+          ws.onMessage((message) => server.send(message));
+          server.onMessage((message) => {
+            if (dropNextUpdate && String(message).includes('"auction.updated"')) {
+              dropNextUpdate = false;
+              return;
+            }
+            ws.send(message);
+          });
+        },
+      ),
+    );
+    page.on('request', (request) => {
+      if (request.url().includes(`/auctions/${id}/events`)) eventReads.push(request.url());
+    });
+    await expectLive(page, 1);
+
+    await bidFromApi(id, 'ivy', 1_000);
+    await expect.poll(() => page.getByTestId('current-price').getAttribute('data-price')).toBe('1000');
+
+    // A lost message: the next one shows a seq gap, and the client fills it from /events.
+    dropNextUpdate = true;
+    await bidFromApi(id, 'jack', 1_100);
+    await expect.poll(() => dropNextUpdate).toBe(false);
+    await bidFromApi(id, 'ivy', 1_200);
+    await expect.poll(() => page.getByTestId('current-price').getAttribute('data-price')).toBe('1200');
+    await expect
+      .poll(() => page.getByTestId('bid-history').locator('li .amount').allTextContents())
+      .toEqual(['12.00', '11.00', '10.00']);
+    expect(eventReads.length).toBeGreaterThan(0);
+
+    // The connection is killed and the gateway refuses new ones while three bids are accepted.
+    refuse = true;
+    const readsBefore = eventReads.length;
+    for (const ws of sockets.splice(0)) await ws.close({ code: 1001, reason: 'gateway restarting' });
+    await expect.poll(() => page.getByTestId('connection').getAttribute('data-state')).not.toBe('live');
+    await bidFromApi(id, 'jack', 1_300);
+    await bidFromApi(id, 'ivy', 1_400);
+    await bidFromApi(id, 'jack', 1_500);
+    await new Promise((done) => setTimeout(done, 500));
+    expect(await page.getByTestId('current-price').getAttribute('data-price')).toBe('1200');
+
+    refuse = false;
+    await expect
+      .poll(() => page.getByTestId('connection').getAttribute('data-state'), { timeout: 20_000 })
+      .toBe('live');
+    await expect.poll(() => page.getByTestId('current-price').getAttribute('data-price')).toBe('1500');
+    await expect
+      .poll(() => page.getByTestId('bid-history').locator('li .amount').allTextContents())
+      .toEqual(['15.00', '14.00', '13.00', '12.00', '11.00', '10.00']);
+    expect(eventReads.length).toBeGreaterThan(readsBefore);
+    const seqs = await page
+      .getByTestId('bid-history')
+      .locator('li')
+      .evaluateAll((items) => items.map((item) => Number(item.getAttribute('data-seq'))));
+    expect(seqs).toEqual([...seqs].sort((a, b) => b - a));
+    expectInOrder(await shownStates(page));
+    await page.context().close();
+  });
+
+  it('the home page lists the open auctions and active sales, each a link to its page as the same user', async () => {
+    const home = await openPage('alice', '/');
+    const link = home.getByTestId('open-auctions').getByRole('link', { name: 'Signed first edition' });
+    await expect
+      .poll(() => link.getAttribute('href'), { timeout: 15_000 })
+      .toBe(`/auctions/${auctionId}?as=alice`);
+    await expect
+      .poll(() => home.getByTestId('active-sales').getByRole('link', { name: 'Limited sneakers' }).count(), {
+        timeout: 15_000,
+      })
+      .toBe(1);
+  });
+
+  it('no page had an uncaught error or a console error', () => {
+    expect(pageProblems).toEqual([]);
+  });
+});
