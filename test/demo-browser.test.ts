@@ -86,7 +86,7 @@ async function createAuction(title: string): Promise<string> {
     minIncrement: 100,
     endsAt: new Date(Date.now() + 300_000).toISOString(),
     // Every bid of the test falls in the window: each one moves endsAt, which the page must follow.
-    antiSnipe: { windowSeconds: 600, extendSeconds: 900, maxExtensions: 50 },
+    antiSnipe: { windowSeconds: 600, extendSeconds: 300, maxExtensions: 50 },
   });
   expect(created.status).toBe(201);
   return (created.json.auction as { id: string }).id;
@@ -115,8 +115,10 @@ async function openPage(user: string, path: string, route?: (page: Page) => Prom
 
 const shownStates = (page: Page) => page.evaluate(() => (globalThis as unknown as InPage).__shown);
 
+/** Connected, subscribed (a state came through the subscription) and showing that seq. */
 async function expectLive(page: Page, seq: number) {
   await expect.poll(() => page.getByTestId('connection').getAttribute('data-state')).toBe('live');
+  await expect.poll(() => page.locator('[data-last-source]').count()).toBe(1);
   await expect.poll(() => page.locator('[data-seq]').first().getAttribute('data-seq')).toBe(String(seq));
 }
 
@@ -197,44 +199,54 @@ describe('the demo app in chromium', () => {
     await Promise.all([expectLive(alice, 1), expectLive(bob, 1)]);
     const endsBefore = await bob.getByTestId('ends-at').getAttribute('datetime');
 
-    const first = await placeBid(alice, 1_000);
-    expect(first.status).toBe(201);
-    await expect.poll(() => alice.getByTestId('bid-message').textContent()).toContain('leads');
-    const bobSaw = (await shownAt(bob, 1_000)) - first.answeredAt;
-    await expect.poll(() => bob.getByTestId('leader').textContent()).toBe('alice');
+    // The first push after start-up pays the fan-out instance's cold start: printed, not asserted.
+    const warmUpAt = Date.now();
+    await bidFromApi(auctionId, 'carol', 1_000);
+    const cold = Math.max(await shownAt(alice, 1_000), await shownAt(bob, 1_000)) - warmUpAt;
     // Anti-sniping moved the end: the page shows the new one.
     await expect.poll(() => bob.getByTestId('ends-at').getAttribute('datetime')).not.toBe(endsBefore);
     await expect.poll(() => bob.getByTestId('extensions').getAttribute('data-extensions')).toBe('1');
 
-    const second = await placeBid(bob, 1_100);
-    expect(second.status).toBe(201);
-    const aliceSaw = (await shownAt(alice, 1_100)) - second.answeredAt;
-    await expect.poll(() => alice.getByTestId('leader').textContent()).toBe('bob');
+    const seen: number[] = [];
+    for (const [amount, bidder, watcher, name] of [
+      [1_100, alice, bob, 'alice'],
+      [1_200, bob, alice, 'bob'],
+      [1_300, alice, bob, 'alice'],
+      [1_400, bob, alice, 'bob'],
+    ] as const) {
+      const answer = await placeBid(bidder, amount);
+      expect(answer.status).toBe(201);
+      await expect
+        .poll(() => bidder.getByTestId('bid-message').textContent())
+        .toBe(`Your bid of ${(amount / 100).toFixed(2)} leads.`);
+      seen.push((await shownAt(watcher, amount)) - answer.answeredAt);
+      await expect.poll(() => watcher.getByTestId('leader').textContent()).toBe(name);
+    }
+    await expect.poll(() => alice.getByTestId('extensions').getAttribute('data-extensions')).toBe('5');
     console.log(
-      `demo: bob saw alice's bid ${bobSaw} ms after her answer, alice saw bob's ${aliceSaw} ms after his`,
+      `demo: the other page showed each accepted bid ${seen.map((ms) => Math.round(ms)).join(', ')} ms after the bidder's answer (first push after start-up, cold: ${cold} ms after the API answer)`,
     );
-    expect(bobSaw).toBeLessThan(1_000);
-    expect(aliceSaw).toBeLessThan(1_000);
+    for (const ms of seen) expect(ms).toBeLessThan(1_000);
   });
 
   it('a bid made through the API reaches both pages, with its line in the bid history', async () => {
-    await bidFromApi(auctionId, 'carol', 1_200);
+    await bidFromApi(auctionId, 'carol', 1_500);
     for (const page of [alice, bob]) {
-      await expect.poll(() => page.getByTestId('current-price').getAttribute('data-price')).toBe('1200');
+      await expect.poll(() => page.getByTestId('current-price').getAttribute('data-price')).toBe('1500');
       await expect.poll(() => page.getByTestId('leader').textContent()).toBe('carol');
       await expect
         .poll(() => page.getByTestId('bid-history').locator('li .amount').allTextContents())
-        .toEqual(['12.00', '11.00', '10.00']);
+        .toEqual(['15.00', '14.00', '13.00', '12.00', '11.00', '10.00']);
     }
   });
 
   it('a refused bid says why: too low (with the minimum), already leading', async () => {
     const low = await placeBid(bob, 1_000);
     expect(low.status).toBe(409);
-    await expect.poll(() => bob.getByRole('alert').textContent()).toMatch(/Too low.*13\.00 \(1300 cents\)/);
+    await expect.poll(() => bob.getByRole('alert').textContent()).toMatch(/Too low.*16\.00 \(1600 cents\)/);
 
-    expect((await placeBid(bob, 1_300)).status).toBe(201);
-    const again = await placeBid(bob, 1_400);
+    expect((await placeBid(bob, 1_600)).status).toBe(201);
+    const again = await placeBid(bob, 1_700);
     expect(again.status).toBe(409);
     await expect.poll(() => bob.getByRole('alert').textContent()).toContain('already the leader');
     await screenshot(bob, 'demo-auction-room.png');

@@ -70,7 +70,7 @@ async function main(root: HTMLElement): Promise<void> {
       cancel: (orderId) => client.cancelOrder(orderId),
       explain,
       watch: (productId, onProduct, onConnection) =>
-        live(onConnection).subscribeProduct(productId, (update) => onProduct(update.product)),
+        live(onConnection).subscribeProduct(productId, (update) => onProduct(update.product, update.source)),
     });
   } else {
     await homePage(root, {

@@ -198,12 +198,20 @@ export async function auctionRoom(root: HTMLElement, id: string, deps: RoomDeps)
     tick();
   };
 
+  const mergeRecentBids = async () => {
+    for (const bid of await deps.recentBids(id).catch(() => [] as Bid[])) bids.set(bid.id, bid);
+    renderHistory();
+  };
+
   const apply = (update: AuctionUpdate) => {
     room.dataset.lastSource = update.source;
     if (update.bid && !bids.has(update.bid.id)) {
       bids.set(update.bid.id, update.bid);
       renderHistory();
     }
+    // A subscribe snapshot carries no bid: when it is ahead of the history (bids made between
+    // the page's first read and its subscription), the history is read again.
+    if (update.source === 'snapshot' && update.auction.bidCount > bids.size) void mergeRecentBids();
     show(update.auction);
   };
 
@@ -244,11 +252,6 @@ export async function auctionRoom(root: HTMLElement, id: string, deps: RoomDeps)
   // Live first, so that no change between the first read and the subscription is missed; the
   // subscription's snapshot and the reads below are all filtered by seq.
   deps.watch(id, apply, (state) => showConnection(header.connection, state));
-  const [auction, recent] = await Promise.all([
-    deps.getAuction(id),
-    deps.recentBids(id).catch(() => [] as Bid[]),
-  ]);
-  for (const bid of recent) bids.set(bid.id, bid);
-  renderHistory();
+  const [auction] = await Promise.all([deps.getAuction(id), mergeRecentBids()]);
   show(auction);
 }

@@ -18,7 +18,7 @@ export interface SaleDeps {
   explain: (error: unknown) => string;
   watch: (
     id: string,
-    onProduct: (product: Product) => void,
+    onProduct: (product: Product, source: string) => void,
     onConnection: (state: ConnectionState) => void,
   ) => () => void;
 }
@@ -202,7 +202,14 @@ export async function salePage(root: HTMLElement, id: string, deps: SaleDeps): P
   });
 
   setInterval(tick, 250);
-  deps.watch(id, show, (state) => showConnection(header.connection, state));
+  deps.watch(
+    id,
+    (product, source) => {
+      page.dataset.lastSource = source;
+      show(product);
+    },
+    (state) => showConnection(header.connection, state),
+  );
   const [product, mine] = await Promise.all([
     deps.getProduct(id),
     deps.myOrders(id).catch(() => [] as Order[]),
