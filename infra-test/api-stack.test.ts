@@ -343,6 +343,20 @@ describe('migrations at deploy', () => {
     }
   });
 
+  it('no Lambda bundle carries anything of the demo app (demo/ runs in npm run local only)', () => {
+    let checked = 0;
+    for (const fn of Object.values(resources(s.api, 'AWS::Lambda::Function'))) {
+      const assetPath = (fn as { Metadata?: Record<string, string> }).Metadata?.['aws:asset:path'];
+      const map = assetPath ? join(s.assembly.directory, assetPath, 'index.mjs.map') : undefined;
+      if (!map || !existsSync(map)) continue;
+      const sources = (JSON.parse(readFileSync(map, 'utf8')) as { sources: string[] }).sources;
+      expect(sources.length).toBeGreaterThan(0);
+      expect(sources.filter((source) => /(^|\/)demo\//.test(source))).toEqual([]);
+      checked++;
+    }
+    expect(checked).toBeGreaterThanOrEqual(6);
+  });
+
   it('bundles are ESM with the createRequire banner', () => {
     const fnId = logicalId(s.api, 'AWS::Lambda::Function', 'HttpFunction');
     const fn = s.api.toJSON().Resources[fnId] as { Metadata: Record<string, string> };

@@ -47,6 +47,7 @@ export async function auctionRoom(root: HTMLElement, id: string, deps: RoomDeps)
   const header = pageHeader(deps.user);
   const title = h('h1', {}, 'Auction');
   const status = h('span', { class: 'badge', 'data-testid': 'status' });
+  const seller = h('span', { class: 'hint' });
   const price = h('span', { 'data-testid': 'current-price' }, '…');
   const priceHint = h('div', { class: 'hint' });
   const leader = h('span', { 'data-testid': 'leader' }, '…');
@@ -78,7 +79,7 @@ export async function auctionRoom(root: HTMLElement, id: string, deps: RoomDeps)
   const room = h(
     'section',
     { 'data-testid': 'auction-room' },
-    h('div', { class: 'card' }, title, h('div', {}, status)),
+    h('div', { class: 'card' }, title, h('div', {}, seller, status)),
     h(
       'div',
       { class: 'card grid' },
@@ -165,6 +166,7 @@ export async function auctionRoom(root: HTMLElement, id: string, deps: RoomDeps)
     title.textContent = auction.title;
     const closed = auction.status === 'closed';
     status.textContent = auction.status;
+    seller.textContent = `sold by ${auction.sellerId}`;
     status.className = `badge ${auction.status}`;
     price.dataset.price = auction.currentPrice === null ? '' : String(auction.currentPrice);
     price.textContent = auction.currentPrice === null ? '—' : money(auction.currentPrice);

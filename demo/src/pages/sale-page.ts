@@ -117,7 +117,12 @@ export async function salePage(root: HTMLElement, id: string, deps: SaleDeps): P
         return h(
           'li',
           { 'data-testid': 'order', 'data-order-id': order.id, 'data-status': order.status },
-          h('span', {}, `${order.qty} × ${money(order.amount / order.qty)}`),
+          h(
+            'span',
+            {},
+            `${order.qty} × ${money(order.amount / order.qty)} `,
+            h('span', { class: 'hint' }, order.id),
+          ),
           h('span', { class: 'badge', 'data-testid': 'order-status' }, order.status),
           expiry,
           cancel,
