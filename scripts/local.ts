@@ -122,7 +122,10 @@ try {
 }
 
 const { urls } = runtime;
-log.info('try', `curl ${urls.http}/health    |    npm run seed    |    Ctrl-C stops everything`);
+log.info(
+  'try',
+  `curl ${urls.http}/health    |    npm run seed, then open ${demo.url}    |    Ctrl-C stops everything`,
+);
 log.info(
   'ready',
   `http=${urls.http} ws=${urls.ws} demo=${demo.url} management=${urls.management} sqs=${urls.sqs} redis=${urls.redis} postgres=${urls.postgres} startup=${process.uptime().toFixed(1)}s`,
