@@ -8,8 +8,15 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { type Browser, chromium, type Page, type WebSocketRoute } from 'playwright-core';
+import {
+  ApiGatewayManagementApiClient,
+  DeleteConnectionCommand,
+} from '@aws-sdk/client-apigatewaymanagementapi';
+import { Redis } from 'ioredis';
+import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { topicKeys } from '../functions/adapters/redis/redis-keys.js';
+import { LOCAL_CREDENTIALS } from '../scripts/local/websocket-gateway.js';
 import { type LocalProcess, type ReadyUrls, startLocal } from './support/local-process.js';
 import { createTestDatabase, type TestDatabase } from './support/postgres-database.js';
 import { tokenFor } from './support/tokens.js';
@@ -298,7 +305,6 @@ describe('the demo app in chromium', () => {
   it('a page whose WebSocket is killed reconnects and catches up through /events (also after a dropped message), never showing an older state', async () => {
     const id = await createAuction('Vintage camera');
     const wsPort = new URL(urls.ws).port;
-    const sockets: WebSocketRoute[] = [];
     let refuse = false;
     let dropNextUpdate = false;
     const eventReads: string[] = [];
@@ -311,7 +317,6 @@ describe('the demo app in chromium', () => {
             ws.close({ code: 1001, reason: 'gateway restarting' });
             return;
           }
-          sockets.push(ws);
           const server = ws.connectToServer();
           ws.onMessage((message) => server.send(message));
           server.onMessage((message) => {
@@ -345,10 +350,24 @@ describe('the demo app in chromium', () => {
     ]);
     expect(eventReads.length).toBeGreaterThan(0);
 
-    // The connection is killed and the gateway refuses new ones while three bids are accepted.
+    // The gateway kills the page's connection (management API DELETE, as API Gateway's
+    // DeleteConnection) and new ones are refused while three bids are accepted.
     refuse = true;
     const readsBefore = eventReads.length;
-    for (const ws of sockets.splice(0)) await ws.close({ code: 1001, reason: 'gateway restarting' });
+    const redis = new Redis(REDIS_URL, { lazyConnect: true });
+    const management = new ApiGatewayManagementApiClient({
+      endpoint: urls.management.replace(/\/@connections$/, ''),
+      region: 'us-east-1',
+      credentials: LOCAL_CREDENTIALS,
+    });
+    try {
+      const connections = await redis.zrange(topicKeys(`auction:${id}`).conns, 0, -1);
+      expect(connections).toHaveLength(1);
+      await management.send(new DeleteConnectionCommand({ ConnectionId: connections[0] }));
+    } finally {
+      management.destroy();
+      redis.disconnect();
+    }
     await eventually(() => page.getByTestId('connection').getAttribute('data-state')).not.toBe('live');
     await bidFromApi(id, 'jack', 1_300);
     await bidFromApi(id, 'ivy', 1_400);
