@@ -25,6 +25,8 @@ export interface HttpFixtureOptions {
   bidRateLimit?: number;
   orderRateLimit?: number;
   userRateLimit?: number;
+  /** The user-wide limit's window (USER_RATE_WINDOW_MS, 1 s by default). */
+  userRateWindowMs?: number;
   /** PostgreSQL for the read-back and the listings; without it the API runs on Redis alone. */
   databaseUrl?: string;
 }
@@ -55,6 +57,7 @@ export async function createHttpFixture(options: HttpFixtureOptions) {
     BID_RATE_LIMIT: String(options.bidRateLimit ?? 1_000_000),
     BID_RATE_WINDOW_MS: '1000',
     USER_RATE_LIMIT: String(options.userRateLimit ?? 1_000_000),
+    ...(options.userRateWindowMs ? { USER_RATE_WINDOW_MS: String(options.userRateWindowMs) } : {}),
     ...(options.databaseUrl ? { DATABASE_URL: options.databaseUrl } : {}),
   });
   const composed = await composeHttpApp(quietLogger, env);

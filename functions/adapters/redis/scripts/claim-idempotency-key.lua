@@ -4,6 +4,10 @@ carries an Idempotency-Key and is within the limit, claim the key user-wide (fir
 wins). Both keys carry the user's hash tag `{u:USER}`: one slot. Runs before anything else of a bid
 or a reservation is written, so a user over the limit writes nothing but this counter.
 
+A key already claimed is answered first, uncounted: a retry of a request whose answer was lost
+must learn the decision taken ('same': replayed) or its misuse ('different'), not a 429 that reads
+as "not placed" although it was. Neither writes anything; the first request was counted.
+
 KEYS[1]  rl:{u:USER}          the user's request counter for the current window (PX = window)
 KEYS[2]  idem:{u:USER}:KEY    the claim: the request fingerprint (never written without a key)
 ARGV[1]  requests allowed per window, 0 = no limit
@@ -12,6 +16,14 @@ ARGV[3]  request fingerprint, '' = no Idempotency-Key (count only)
 ARGV[4]  claim lifetime, seconds
 Reply (array): {'limited', retryAfterMs} | {'admitted'} (no key) | {'new'} | {'same'} | {'different'}
 ]]
+local fingerprint = ARGV[3]
+if fingerprint ~= '' then
+  local claimed = redis.call('GET', KEYS[2])
+  if claimed then
+    if claimed == fingerprint then return { 'same' } end
+    return { 'different' }
+  end
+end
 local limit = tonumber(ARGV[1])
 if limit > 0 then
   local count = redis.call('INCR', KEYS[1])
@@ -25,8 +37,7 @@ if limit > 0 then
     return { 'limited', ttl }
   end
 end
-local fingerprint = ARGV[3]
 if fingerprint == '' then return { 'admitted' } end
-if redis.call('SET', KEYS[2], fingerprint, 'EX', tonumber(ARGV[4]), 'NX') then return { 'new' } end
-if redis.call('GET', KEYS[2]) == fingerprint then return { 'same' } end
-return { 'different' }
+-- Unclaimed a moment ago, and a script runs alone: this SET always creates the claim.
+redis.call('SET', KEYS[2], fingerprint, 'EX', tonumber(ARGV[4]))
+return { 'new' }
