@@ -28,7 +28,7 @@ import { build } from 'esbuild';
 import { sign } from 'hono/jwt';
 import postgres from 'postgres';
 import { percentile } from '../artillery/lib/samples.js';
-import { threadCpuMs } from '../scripts/local/os-thread.js';
+import { machineCpuMs, processCpuMs, threadCpuMs } from '../scripts/local/os-thread.js';
 import { startLocal } from '../test/support/local-process.js';
 import { atFixedPace } from '../test/support/paced.js';
 import { formatTable } from './support/load.js';
@@ -182,6 +182,11 @@ function startChild(
 }
 
 /** CPU ms used so far by each of the runtime's threads, by group (LOCAL_THREADS_FILE). */
+/** The pid of `npm run local`'s node process (its threads file says). */
+function runtimePid(): number {
+  return (JSON.parse(readFileSync(threadsFile, 'utf8')) as { pid: number }).pid;
+}
+
 function runtimeCpu(): Record<string, Map<number, number>> {
   const { pid, threads } = JSON.parse(readFileSync(threadsFile, 'utf8')) as {
     pid: number;
@@ -279,6 +284,12 @@ interface PhaseResult {
   fanoutUsPerDelivery: number;
   gatewayUsPerDelivery: number;
   httpUsPerBid: number;
+  /** Every thread of `npm run local` (functions, gateways, SQS, main), per delivered message. */
+  runtimeUsPerDelivery: number;
+  /** The watchers' process (the users' devices), per message received. */
+  watchersUsPerMessage: number;
+  /** Share of both cores busy during the phase, whoever used them. */
+  machineBusy: number;
   finalSeq: number;
 }
 const results: PhaseResult[] = [];
@@ -292,8 +303,10 @@ for (const count of watcherCounts) {
     `${done.subscribed} watchers subscribed in ${((Date.now() - connectStart) / 1000).toFixed(1)}s${done.errors ? `, ${done.errors} errors` : ''}`,
   );
   await new Promise((resolve) => setTimeout(resolve, 2_000));
-  await watcherProcess.request({ type: 'reset' }, 'reset');
+  const reset = await watcherProcess.request({ type: 'reset' }, 'reset');
   const before = runtimeCpu();
+  const runtimeBefore = processCpuMs(runtimePid()) ?? 0;
+  const machineBefore = machineCpuMs();
   log(`phase: bids with ${count} watchers`);
   const phaseStart = Date.now();
   const bids = await bidPhase(auctionId, `${count} watchers`);
@@ -307,6 +320,8 @@ for (const count of watcherCounts) {
     report = now;
   }
   const after = runtimeCpu();
+  const runtimeAfter = processCpuMs(runtimePid()) ?? 0;
+  const machineAfter = machineCpuMs();
   const auction = (await (await fetch(`${base}/auctions/${auctionId}`)).json()) as {
     auction: { seq: number };
   };
@@ -322,6 +337,13 @@ for (const count of watcherCounts) {
     fanoutUsPerDelivery: (cpuDelta(before, after, 'fanout') * 1000) / Math.max(1, received),
     gatewayUsPerDelivery: (cpuDelta(before, after, 'ws-gateway') * 1000) / Math.max(1, received),
     httpUsPerBid: (cpuDelta(before, after, 'http') * 1000) / Math.max(1, bids.length),
+    runtimeUsPerDelivery: ((runtimeAfter - runtimeBefore) * 1000) / Math.max(1, received),
+    watchersUsPerMessage:
+      (((report.cpuMs as number) - (reset.cpuMs as number)) * 1000) / Math.max(1, received),
+    machineBusy:
+      machineBefore && machineAfter
+        ? (machineAfter.busy - machineBefore.busy) / Math.max(1, machineAfter.total - machineBefore.total)
+        : Number.NaN,
     finalSeq,
   });
 }
@@ -386,6 +408,9 @@ console.log(
     ['seq not increasing at a watcher', '', ...results.map((r) => String(r.report.outOfOrder))],
     ['fan-out CPU per delivery', '', ...results.map((r) => us(r.fanoutUsPerDelivery))],
     ['gateway thread CPU per delivery', '', ...results.map((r) => us(r.gatewayUsPerDelivery))],
+    ['whole runtime CPU per delivery', '', ...results.map((r) => us(r.runtimeUsPerDelivery))],
+    ['watchers process CPU per message', '', ...results.map((r) => us(r.watchersUsPerMessage))],
+    ['machine busy (both cores)', '', ...results.map((r) => `${(r.machineBusy * 100).toFixed(0)}%`)],
     ['reference: raw keep-alive POST, client CPU', us(floorUs), ...results.map(() => '')],
     ['reference: the same, gateway thread CPU (403)', us(floorGatewayUs), ...results.map(() => '')],
   ]),

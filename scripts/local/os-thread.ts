@@ -23,3 +23,31 @@ export function threadCpuMs(threadId: number, pid = process.pid): number | undef
 
 /** USER_HZ: 100 on every Linux this runs on (sysconf(_SC_CLK_TCK) is not reachable from Node). */
 const CLOCK_TICKS = 100;
+
+/** CPU time (user + system, ms) of a whole process, every thread included; undefined off Linux. */
+export function processCpuMs(pid: number): number | undefined {
+  return threadCpuMs(pid, pid) === undefined ? undefined : statCpuMs(`/proc/${pid}/stat`);
+}
+
+/** Busy and total CPU time of the machine (all cores, ms), from /proc/stat. */
+export function machineCpuMs(): { busy: number; total: number } | undefined {
+  try {
+    const [, ...values] = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/);
+    const ticks = values.map(Number);
+    const total = ticks.reduce((sum, value) => sum + value, 0);
+    const idle = (ticks[3] ?? 0) + (ticks[4] ?? 0); // idle + iowait
+    return { busy: ((total - idle) * 1000) / CLOCK_TICKS, total: (total * 1000) / CLOCK_TICKS };
+  } catch {
+    return undefined;
+  }
+}
+
+function statCpuMs(file: string): number | undefined {
+  try {
+    const stat = readFileSync(file, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+  } catch {
+    return undefined;
+  }
+}
