@@ -49,6 +49,15 @@ local function writeOrder(order)
   redis.call('HSET', KEYS[2], order.id, cjson.encode(order))
 end
 
+-- An encoded event into the log and the outbox, and into this run's reply.
+local function storeEvent(seq, eventId, encoded)
+  redis.call('ZADD', KEYS[5], seq, encoded)
+  -- The log holds at most seq events: below its length there is nothing to trim.
+  if seq > eventLogLength then redis.call('ZREMRANGEBYRANK', KEYS[5], 0, -(eventLogLength + 1)) end
+  redis.call('HSET', KEYS[6], eventId, encoded)
+  emitted[#emitted + 1] = encoded
+end
+
 -- The event is encoded at once: the tables it names may change later in the same run.
 -- `idempotency` ({userId, key, fingerprint}) rides on the event of a decision stored under an
 -- Idempotency-Key, so that PostgreSQL keeps what a rebuild needs to replay it.
@@ -60,12 +69,7 @@ local function emit(eventType, order, payment, idempotency)
     entityId = product.id, seq = seq, occurredAt = now,
     payload = { product = product, order = order, payment = payment, idempotency = idempotency },
   }
-  local encoded = cjson.encode(event)
-  redis.call('ZADD', KEYS[5], seq, encoded)
-  -- The log holds at most seq events: below its length there is nothing to trim.
-  if seq > eventLogLength then redis.call('ZREMRANGEBYRANK', KEYS[5], 0, -(eventLogLength + 1)) end
-  redis.call('HSET', KEYS[6], event.eventId, encoded)
-  emitted[#emitted + 1] = encoded
+  storeEvent(seq, event.eventId, cjson.encode(event))
 end
 
 -- A reserved order leaves the live set: its units return to stock and to the user's allowance,

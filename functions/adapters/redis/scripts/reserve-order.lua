@@ -113,7 +113,14 @@ end
 eventLogLength = tonumber(ARGV[7])
 local function decide(reply) return remember(respond(reply)) end
 
-loadProduct()
+-- The rest of the product (its event carries all of it): the fields create-product.lua and
+-- restore-product.lua write, beside the four read above.
+local more = redis.call('HMGET', KEYS[1], 'id', 'name', 'price', 'stock', 'reservationTtlSeconds', 'seq',
+  'createdAt')
+product = { available = rules[1], saleStartsAt = rules[2], saleEndsAt = rules[3], perUserLimit = rules[4] }
+for i, name in ipairs({ 'id', 'name', 'price', 'stock', 'reservationTtlSeconds', 'seq', 'createdAt' }) do
+  if more[i] then product[name] = more[i] end
+end
 local before = product.seq
 expireOverdue(tonumber(ARGV[9]))
 local function refuse(reply)
@@ -150,12 +157,22 @@ local order = {
   amount = int(tonumber(product.price) * qty), status = 'reserved', createdAt = now,
   expiresAt = now + tonumber(product.reservationTtlSeconds) * 1000, paidAt = 0, refundRequired = false,
 }
-writeOrder(order)
+-- The order is encoded once, for its hash and, spliced in, for its event (as emit would make it).
+local orderJson = cjson.encode(order)
+redis.call('HSET', KEYS[2], orderId, orderJson)
 redis.call('ZADD', KEYS[4], order.expiresAt, orderId)
 redis.call('SET', KEYS[10], product.id)
-local idempotency = nil
-if fingerprint ~= '' then idempotency = { userId = userId, key = ARGV[10], fingerprint = fingerprint } end
-emit('order.reserved', order, nil, idempotency)
+local seq = tonumber(product.seq) + 1
+product.seq = int(seq)
+local eventId = 'p:' .. product.id .. ':' .. product.seq
+local idempotency = ''
+if fingerprint ~= '' then
+  idempotency = ',"idempotency":' .. cjson.encode({ userId = userId, key = ARGV[10], fingerprint = fingerprint })
+end
+storeEvent(seq, eventId, '{"eventId":' .. cjson.encode(eventId) ..
+  ',"type":"order.reserved","entityType":"product","entityId":' .. cjson.encode(product.id) ..
+  ',"seq":' .. product.seq .. ',"occurredAt":' .. int(now) .. ',"payload":{"product":' .. cjson.encode(product) ..
+  ',"order":' .. orderJson .. idempotency .. '}}')
 saveProduct()
 
 return decide({ ok = true, pendingPayments = redis.call('EXISTS', KEYS[11]) == 1 })
