@@ -1,0 +1,245 @@
+/**
+ * npm run bench:scripts — the hot item's scripts in isolation, this working tree's against the ones
+ * at BENCH_BASE_REF, on one Redis, call by call interleaved with each other and with a no-op script
+ * (`return 1`), so the machine's noise falls on all alike; each call's own duration from SLOWLOG
+ * (threshold 0; the commands a script runs are logged too, which adds a little to every script
+ * that runs commands, base and tree alike). Median and mean per case:
+ *   - bid accepted: v1 bids rising from two bidders (each one accepted);
+ *   - bid refused: bid_too_low from 300 bidders (the bulk of a bid storm);
+ *   - reservation accepted: one unit each, new users, stock never runs out;
+ *   - sold out: one unit each, new users, stock 0.
+ * The per-entity rate limit is on (high enough never to refuse), no Idempotency-Key.
+ * npm run bench:redis measures the same through `npm run local`.
+ *
+ * Env: REDIS_URL (default redis://127.0.0.1:6379; a Redis of your own: it sets its slowlog),
+ * BENCH_BASE_REF (default main), BENCH_CALLS per case and version (default 5000).
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { Redis } from 'ioredis';
+import {
+  auctionKeys,
+  orderKeys,
+  productCoreKeys,
+  productKeys,
+} from '../functions/adapters/redis/redis-keys.js';
+
+const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+const baseRef = process.env.BENCH_BASE_REF ?? 'main';
+const calls = Number(process.env.BENCH_CALLS ?? 5_000);
+const DIR = 'functions/adapters/redis/scripts';
+const HELPERS = '\n--#helpers\n';
+
+const atBase = (file: string) =>
+  execFileSync('git', ['show', `${baseRef}:${DIR}/${file}`], { encoding: 'utf8' });
+const atTree = (file: string) => readFileSync(`${DIR}/${file}`, 'utf8');
+/** As product-script.ts puts a product script together (a base without the marker: prelude first). */
+function productSource(prelude: string, source: string): string {
+  const [head, helpers] = prelude.includes(HELPERS)
+    ? (prelude.split(HELPERS) as [string, string])
+    : [prelude, ''];
+  return source.includes(HELPERS)
+    ? `${head}\n${source.replace(HELPERS, `\n${helpers}\n`)}`
+    : `${head}\n${helpers}\n${source}`;
+}
+const versions = {
+  base: {
+    bid: atBase('place-bid.lua'),
+    reserve: productSource(atBase('product-prelude.lua'), atBase('reserve-order.lua')),
+  },
+  tree: {
+    bid: atTree('place-bid.lua'),
+    reserve: productSource(atTree('product-prelude.lua'), atTree('reserve-order.lua')),
+  },
+};
+const createAuctionSha = (await redis.script('LOAD', atTree('create-auction.lua'))) as string;
+const createProductSha = (await redis.script(
+  'LOAD',
+  productSource(atTree('product-prelude.lua'), atTree('create-product.lua')),
+)) as string;
+
+const run = `${Date.now().toString(36)}`;
+async function newAuction(name: string): Promise<string> {
+  const id = `bs-${run}-${name}`;
+  const keys = auctionKeys(id);
+  const input = {
+    id,
+    title: 'Bench lot',
+    sellerId: 'seller',
+    startingPrice: '1000',
+    minIncrement: '10',
+    reservePrice: '',
+    startsAt: '',
+    endsAt: String(Date.now() + 3_600_000),
+    antiWindow: '',
+    antiExtend: '',
+    antiMax: '',
+  };
+  await redis.evalsha(
+    createAuctionSha,
+    3,
+    keys.state,
+    keys.events,
+    keys.outbox,
+    JSON.stringify(input),
+    31 * 86_400_000,
+    10_000,
+  );
+  return id;
+}
+async function newProduct(name: string, stock: number): Promise<string> {
+  const id = `bs-${run}-${name}`;
+  const input = {
+    id,
+    name: 'Bench sneaker',
+    price: '5000',
+    stock: String(stock),
+    perUserLimit: '2',
+    saleStartsAt: '',
+    saleEndsAt: '',
+    reservationTtlSeconds: '600',
+  };
+  await redis.evalsha(
+    createProductSha,
+    7,
+    ...productCoreKeys(id),
+    productKeys(id).fence,
+    JSON.stringify(input),
+    10_000,
+  );
+  return id;
+}
+
+interface Case {
+  name: string;
+  sha: string;
+  call: (n: number) => Promise<unknown>;
+}
+const cases: Case[] = [];
+// The same source under several cases needs a sha of its own per case.
+const load = async (source: string, tag: string) =>
+  (await redis.script('LOAD', `${source}\n-- ${tag}\n`)) as string;
+const noop = await load('return 1', 'noop');
+cases.push({ name: 'no-op script', sha: noop, call: () => redis.evalsha(noop, 0) });
+for (const [version, source] of Object.entries(versions)) {
+  const bid = (sha: string, id: string, bidder: string, amount: number, n: number) => {
+    const keys = auctionKeys(id);
+    return redis.evalsha(
+      sha,
+      6,
+      keys.state,
+      keys.bids,
+      keys.events,
+      keys.outbox,
+      keys.rateLimit(bidder),
+      keys.idempotency(bidder, '-'),
+      bidder,
+      String(amount),
+      `b${n}`,
+      '',
+      1_000_000,
+      1_000,
+      10_000,
+      86_400,
+      100,
+      '',
+      '',
+    );
+  };
+  const reserve = async (sha: string, id: string, n: number) => {
+    const user = `user-${n}`;
+    const orderId = `${id}-o${n}`;
+    const keys = productKeys(id);
+    const reply = (await redis.evalsha(
+      sha,
+      11,
+      ...productCoreKeys(id),
+      keys.rateLimit(user),
+      keys.idempotency(user, '-'),
+      keys.fence,
+      orderKeys(orderId).pointer,
+      orderKeys(orderId).pending,
+      user,
+      1,
+      orderId,
+      '',
+      1_000_000,
+      1_000,
+      10_000,
+      86_400,
+      20,
+      '',
+    )) as string;
+    // As the HTTP function does once SQS has the event: the outbox entry goes.
+    for (const event of (JSON.parse(reply) as { events: { eventId: string }[] }).events)
+      await redis.hdel(keys.outbox, event.eventId);
+  };
+  const accepted = await newAuction(`${version}-accepted`);
+  const acceptedSha = await load(source.bid, `${version} accepted`);
+  cases.push({
+    name: `${version}: bid accepted`,
+    sha: acceptedSha,
+    call: async (n) => {
+      const reply = (await bid(acceptedSha, accepted, `bidder-${n % 2}`, 1_000 + n * 10, n)) as string;
+      const event = (JSON.parse(reply) as { events?: { eventId: string }[] }).events?.[0];
+      if (event) await redis.hdel(auctionKeys(accepted).outbox, event.eventId);
+    },
+  });
+  const refused = await newAuction(`${version}-refused`);
+  await bid(acceptedSha, refused, 'leader', 100_000, 0);
+  const refusedSha = await load(source.bid, `${version} refused`);
+  cases.push({
+    name: `${version}: bid refused (too low)`,
+    sha: refusedSha,
+    call: (n) => bid(refusedSha, refused, `bidder-${n % 300}`, 1_000, n),
+  });
+  const plenty = await newProduct(`${version}-plenty`, 1_000_000);
+  const reserveSha = await load(source.reserve, `${version} reserve`);
+  cases.push({
+    name: `${version}: reservation accepted`,
+    sha: reserveSha,
+    call: (n) => reserve(reserveSha, plenty, n),
+  });
+  const none = await newProduct(`${version}-none`, 0);
+  const soldOutSha = await load(source.reserve, `${version} sold out`);
+  cases.push({ name: `${version}: sold out`, sha: soldOutSha, call: (n) => reserve(soldOutSha, none, n) });
+}
+
+const durations = new Map(cases.map((c) => [c.sha, [] as number[]]));
+const SLOWLOG_LEN = 200_000;
+async function collect() {
+  const entries = (await redis.slowlog('GET', SLOWLOG_LEN)) as [number, number, number, string[]][];
+  await redis.slowlog('RESET');
+  for (const [, , micros, args] of entries) {
+    if (args[0]?.toLowerCase() === 'evalsha') durations.get(args[1] as string)?.push(micros);
+  }
+}
+await redis.config('SET', 'slowlog-max-len', String(SLOWLOG_LEN));
+await redis.config('SET', 'slowlog-log-slower-than', '0');
+await redis.slowlog('RESET');
+let next = 0;
+await Promise.all(
+  Array.from({ length: 8 }, async () => {
+    while (next < calls) {
+      const n = next++;
+      await Promise.all(cases.map((c) => c.call(n)));
+      if (n % 500 === 0) await collect();
+    }
+  }),
+);
+await collect();
+await redis.config('SET', 'slowlog-log-slower-than', '10000');
+
+const median = (values: number[]) =>
+  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
+const mean = (values: number[]) => values.reduce((sum, value) => sum + value, 0) / values.length;
+console.log(
+  `bench:scripts — ${calls} calls per case, interleaved, base ${baseRef} vs this tree, SLOWLOG per call`,
+);
+console.log('| case | median | mean | calls |');
+console.log('|---|---|---|---|');
+for (const c of cases) {
+  const values = durations.get(c.sha) ?? [];
+  console.log(`| ${c.name} | ${median(values)} us | ${mean(values).toFixed(1)} us | ${values.length} |`);
+}
+await redis.quit();
