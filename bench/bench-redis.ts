@@ -12,7 +12,12 @@
  *   2. reservations: 2,000 users reserve one unit each of a product with 2,000 units;
  *   3. sold out: 6,000 more reservations of it, by other users (every answer 409 sold_out).
  * EVALSHA counts every script of the storm: the deciding script and what the runtime's other
- * functions run meanwhile (outbox, fan-out registry); the table prints calls per request too.
+ * functions run meanwhile (fan-out registry, sweeper); the table prints calls per request too, and
+ * the deciding script's own calls read from SLOWLOG (threshold 0 during the storm, per call; the
+ * commands a script runs are logged too, which adds ~0.3 us per command to its figure).
+ * Through npm run local this machine sends a few hundred requests a second: the Redis idles between
+ * scripts and runs each one cold (cache), 4-5x slower than busy (bench:scripts); the no-op in the
+ * same storm is slowed alike, hence the ratio column.
  * Then Redis memory (MEMORY USAGE) per accepted bid and per reservation, once the outboxes are empty.
  *
  * Env: BENCH_BIDS (6000), BENCH_UNITS (2000), BENCH_SOLD_OUT (6000), BENCH_INFLIGHT (64),
@@ -31,6 +36,7 @@ import { Agent } from 'undici';
 import { auctionKeys, orderKeys, productKeys } from '../functions/adapters/redis/redis-keys.js';
 import { startLocal } from '../test/support/local-process.js';
 import { freePort } from '../test/support/ports.js';
+import { deciderShas } from './support/lua-sources.js';
 
 const BIDS = Number(process.env.BENCH_BIDS ?? 6_000);
 const UNITS = Number(process.env.BENCH_UNITS ?? 2_000);
@@ -150,10 +156,25 @@ async function stats(): Promise<Record<string, Stat>> {
 }
 
 /** Runs `total` requests, INFLIGHT at a time, with the no-op reference beside them; Redis stats of the storm. */
-async function storm(label: string, total: number, request: (n: number) => Promise<number>) {
+const shas = deciderShas();
+const SLOWLOG_LEN = 100_000;
+/** The deciding script's own calls, from SLOWLOG (threshold 0: see the header). */
+async function slowlogOf(sha: string, into: number[]): Promise<void> {
+  const entries = (await redis.slowlog('GET', SLOWLOG_LEN)) as [number, number, number, string[]][];
+  await redis.slowlog('RESET');
+  for (const [, , micros, args] of entries) {
+    if (args[0]?.toLowerCase() === 'evalsha' && args[1] === sha) into.push(micros);
+  }
+}
+
+async function storm(label: string, total: number, request: (n: number) => Promise<number>, decider: string) {
   const statuses = new Map<number, number>();
   let next = 0;
   let running = true;
+  const own: number[] = [];
+  await redis.config('SET', 'slowlog-max-len', String(SLOWLOG_LEN));
+  await redis.config('SET', 'slowlog-log-slower-than', '0');
+  await redis.slowlog('RESET');
   await redis.config('RESETSTAT');
   const started = performance.now();
   const load = loadavg()[0] as number;
@@ -161,6 +182,12 @@ async function storm(label: string, total: number, request: (n: number) => Promi
     while (running) {
       await redis.fcall('noop', 0);
       await sleep(2);
+    }
+  })();
+  const sampler = (async () => {
+    while (running) {
+      await sleep(250);
+      await slowlogOf(decider, own);
     }
   })();
   await Promise.all(
@@ -173,11 +200,19 @@ async function storm(label: string, total: number, request: (n: number) => Promi
   );
   const seconds = (performance.now() - started) / 1000;
   running = false;
-  await reference;
+  await Promise.all([reference, sampler]);
   const s = await stats();
+  await slowlogOf(decider, own);
+  await redis.config('SET', 'slowlog-log-slower-than', '10000');
   const evalsha = s.evalsha ?? { calls: 0, usecPerCall: Number.NaN, p50: Number.NaN };
   const noop = s.fcall ?? { calls: 0, usecPerCall: Number.NaN, p50: Number.NaN };
-  return { label, total, seconds, statuses, evalsha, noop, load, all: s };
+  own.sort((x, y) => x - y);
+  const decision = {
+    calls: own.length,
+    mean: own.reduce((sum, value) => sum + value, 0) / Math.max(1, own.length),
+    p50: own[Math.floor(own.length / 2)] ?? Number.NaN,
+  };
+  return { label, total, seconds, statuses, evalsha, noop, decision, load, all: s };
 }
 
 const results: Awaited<ReturnType<typeof storm>>[] = [];
@@ -214,18 +249,23 @@ const auctionId = auction.json.auction.id as string;
 let minimum = 1_000;
 let accepted = 0;
 results.push(
-  await storm('bids on one auction (300 bidders, most refused)', BIDS, async (n) => {
-    const answer = await post(`/auctions/${auctionId}/bids`, bidderTokens[n % BIDDERS] as string, {
-      amount: minimum,
-    });
-    if (answer.status === 201) {
-      accepted++;
-      minimum = Math.max(minimum, answer.json.auction.minimumNextBid);
-    } else if (answer.json.error?.details?.minimumBid) {
-      minimum = Math.max(minimum, answer.json.error.details.minimumBid);
-    }
-    return answer.status;
-  }),
+  await storm(
+    'bids on one auction (300 bidders, most refused)',
+    BIDS,
+    async (n) => {
+      const answer = await post(`/auctions/${auctionId}/bids`, bidderTokens[n % BIDDERS] as string, {
+        amount: minimum,
+      });
+      if (answer.status === 201) {
+        accepted++;
+        minimum = Math.max(minimum, answer.json.auction.minimumNextBid);
+      } else if (answer.json.error?.details?.minimumBid) {
+        minimum = Math.max(minimum, answer.json.error.details.minimumBid);
+      }
+      return answer.status;
+    },
+    shas.placeBid,
+  ),
 );
 const a = auctionKeys(auctionId);
 await settle(a.outbox);
@@ -236,19 +276,29 @@ const productId = product.json.product.id as string;
 const userTokens = await Promise.all(Array.from({ length: UNITS + SOLD_OUT }, (_, i) => token(`user-${i}`)));
 const orderIds: string[] = [];
 results.push(
-  await storm(`reservations on one product (${UNITS} units, one each)`, UNITS, async (n) => {
-    const answer = await post('/orders', userTokens[n] as string, { productId, qty: 1 });
-    if (answer.status === 201) orderIds.push(answer.json.order.id);
-    return answer.status;
-  }),
+  await storm(
+    `reservations on one product (${UNITS} units, one each)`,
+    UNITS,
+    async (n) => {
+      const answer = await post('/orders', userTokens[n] as string, { productId, qty: 1 });
+      if (answer.status === 201) orderIds.push(answer.json.order.id);
+      return answer.status;
+    },
+    shas.reserveOrder,
+  ),
 );
 const p = productKeys(productId);
 await settle(p.outbox);
 results.push(
-  await storm('after it sold out', SOLD_OUT, async (n) => {
-    const answer = await post('/orders', userTokens[UNITS + n] as string, { productId, qty: 1 });
-    return answer.status;
-  }),
+  await storm(
+    'after it sold out',
+    SOLD_OUT,
+    async (n) => {
+      const answer = await post('/orders', userTokens[UNITS + n] as string, { productId, qty: 1 });
+      return answer.status;
+    },
+    shas.reserveOrder,
+  ),
 );
 await settle(p.outbox);
 
@@ -270,13 +320,13 @@ const perReservation =
 const f1 = (value: number) => value.toFixed(1);
 console.log(`\nbench:redis — through npm run local, ${INFLIGHT} requests in flight, Redis ${redisUrl}`);
 console.log(
-  '| storm | requests (answers) | req/s | EVALSHA calls per request | Redis time per script: mean (p50) | no-op FCALL, same storm: mean (p50) | load avg |',
+  '| storm | requests (answers) | req/s | all EVALSHA (commandstats): calls per request, mean (p50) | the deciding script (SLOWLOG): mean (p50) | no-op FCALL, same storm: mean (p50) | deciding script / no-op (means) | load avg |',
 );
-console.log('|---|---|---|---|---|---|---|');
+console.log('|---|---|---|---|---|---|---|---|');
 for (const r of results) {
   const answers = [...r.statuses.entries()].map(([status, count]) => `${count}x${status}`).join(', ');
   console.log(
-    `| ${r.label} | ${r.total} (${answers}) | ${Math.round(r.total / r.seconds)} | ${f1(r.evalsha.calls / r.total)} | **${f1(r.evalsha.usecPerCall)} us** (${f1(r.evalsha.p50)}) | ${f1(r.noop.usecPerCall)} us (${f1(r.noop.p50)}), ${r.noop.calls} calls | ${r.load.toFixed(2)} |`,
+    `| ${r.label} | ${r.total} (${answers}) | ${Math.round(r.total / r.seconds)} | ${f1(r.evalsha.calls / r.total)}, ${f1(r.evalsha.usecPerCall)} us (${f1(r.evalsha.p50)}) | **${f1(r.decision.mean)} us** (${r.decision.p50}), ${r.decision.calls} calls | ${f1(r.noop.usecPerCall)} us (${f1(r.noop.p50)}), ${r.noop.calls} calls | **${f1(r.decision.mean / r.noop.usecPerCall)}x** | ${r.load.toFixed(2)} |`,
   );
 }
 console.log(`\naccepted bids: ${accepted}; reservations: ${orderIds.length}`);

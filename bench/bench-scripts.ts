@@ -23,25 +23,15 @@ import {
   productCoreKeys,
   productKeys,
 } from '../functions/adapters/redis/redis-keys.js';
+import { productSource } from './support/lua-sources.js';
 
 const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
 const baseRef = process.env.BENCH_BASE_REF ?? 'main';
 const calls = Number(process.env.BENCH_CALLS ?? 5_000);
 const DIR = 'functions/adapters/redis/scripts';
-const HELPERS = '\n--#helpers\n';
-
 const atBase = (file: string) =>
   execFileSync('git', ['show', `${baseRef}:${DIR}/${file}`], { encoding: 'utf8' });
 const atTree = (file: string) => readFileSync(`${DIR}/${file}`, 'utf8');
-/** As product-script.ts puts a product script together (a base without the marker: prelude first). */
-function productSource(prelude: string, source: string): string {
-  const [head, helpers] = prelude.includes(HELPERS)
-    ? (prelude.split(HELPERS) as [string, string])
-    : [prelude, ''];
-  return source.includes(HELPERS)
-    ? `${head}\n${source.replace(HELPERS, `\n${helpers}\n`)}`
-    : `${head}\n${helpers}\n${source}`;
-}
 const versions = {
   base: {
     bid: atBase('place-bid.lua'),
