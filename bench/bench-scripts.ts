@@ -12,7 +12,8 @@
  * npm run bench:redis measures the same through `npm run local`.
  *
  * Env: REDIS_URL (default redis://127.0.0.1:6379; a Redis of your own: it sets its slowlog),
- * BENCH_BASE_REF (default main), BENCH_CALLS per case and version (default 5000).
+ * BENCH_BASE_REF (default main), BENCH_CALLS per case and version (default 5000), BENCH_PACE_MS
+ * (one step every N ms instead of 8 in flight: an idle, cold Redis, as through npm run local).
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -28,6 +29,8 @@ import { productSource } from './support/lua-sources.js';
 const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
 const baseRef = process.env.BENCH_BASE_REF ?? 'main';
 const calls = Number(process.env.BENCH_CALLS ?? 5_000);
+/** Set: one step of calls every BENCH_PACE_MS, so Redis idles between them (runs each script cold). */
+const paceMs = process.env.BENCH_PACE_MS === undefined ? 0 : Number(process.env.BENCH_PACE_MS);
 const DIR = 'functions/adapters/redis/scripts';
 const atBase = (file: string) =>
   execFileSync('git', ['show', `${baseRef}:${DIR}/${file}`], { encoding: 'utf8' });
@@ -209,11 +212,12 @@ await redis.config('SET', 'slowlog-log-slower-than', '0');
 await redis.slowlog('RESET');
 let next = 0;
 await Promise.all(
-  Array.from({ length: 8 }, async () => {
+  Array.from({ length: paceMs > 0 ? 1 : 8 }, async () => {
     while (next < calls) {
       const n = next++;
       await Promise.all(cases.map((c) => c.call(n)));
       if (n % 500 === 0) await collect();
+      if (paceMs > 0) await new Promise((resolve) => setTimeout(resolve, paceMs));
     }
   }),
 );
@@ -224,7 +228,7 @@ const median = (values: number[]) =>
   [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
 const mean = (values: number[]) => values.reduce((sum, value) => sum + value, 0) / values.length;
 console.log(
-  `bench:scripts — ${calls} calls per case, interleaved, base ${baseRef} vs this tree, SLOWLOG per call`,
+  `bench:scripts — ${calls} calls per case, interleaved, base ${baseRef} vs this tree, SLOWLOG per call${paceMs > 0 ? `, one step every ${paceMs} ms` : ', 8 steps in flight'}`,
 );
 console.log('| case | median | mean | calls |');
 console.log('|---|---|---|---|');
