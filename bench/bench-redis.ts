@@ -58,6 +58,8 @@ const redisServer = spawn(
   ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', scratch],
   { stdio: 'ignore' },
 );
+// Whatever ends this process (an error before the shutdown below included) ends its Redis too.
+process.on('exit', () => redisServer.kill('SIGTERM'));
 // Under BENCH_NICE the Redis runs at -19: it stands for the shard (a node of its own on AWS); a
 // script preempted by a neighbour's process counts the wait as its own time.
 if (benchNice !== undefined && redisServer.pid) setPriority(redisServer.pid, -19);
