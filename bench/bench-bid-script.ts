@@ -13,6 +13,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { auctionKeys } from '../functions/adapters/redis/redis-keys.js';
+import { createAuctionByScript } from './support/script-auction.js';
 
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const baseRef = process.env.BENCH_BASE_REF ?? 'main';
@@ -33,32 +34,11 @@ const [currentSha, baseSha, createSha] = (await Promise.all(
 
 let auctions = 0;
 async function newAuction(): Promise<string> {
-  const id = `bench-script-${Date.now().toString(36)}-${auctions++}`;
-  const keys = auctionKeys(id);
-  const input = {
-    id,
-    title: 'Bench lot',
-    sellerId: 'seller',
-    startingPrice: '1000',
-    minIncrement: '10',
-    reservePrice: '',
-    startsAt: '',
-    endsAt: String(Date.now() + 3_600_000),
-    antiWindow: '',
-    antiExtend: '',
-    antiMax: '',
-  };
-  await redis.evalsha(
+  return createAuctionByScript(
+    redis,
     createSha as string,
-    3,
-    keys.state,
-    keys.events,
-    keys.outbox,
-    JSON.stringify(input),
-    31 * 86_400_000,
-    10_000,
+    `bench-script-${Date.now().toString(36)}-${auctions++}`,
   );
-  return id;
 }
 
 async function usecPerCall(): Promise<number> {

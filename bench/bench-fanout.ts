@@ -26,13 +26,13 @@ import { setPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { sign } from 'hono/jwt';
-import postgres from 'postgres';
 import { percentile } from '../artillery/lib/samples.js';
 import { machineCpuMs, processCpuMs, threadCpuMs } from '../scripts/local/os-thread.js';
 import { startLocal } from '../test/support/local-process.js';
 import { atFixedPace } from '../test/support/paced.js';
 import { formatTable } from './support/load.js';
 import { createBenchAuction } from './support/phases.js';
+import { createScratchDatabase } from './support/scratch-database.js';
 
 const watcherCounts = (process.env.BENCH_WATCHERS ?? '1000,10000')
   .split(',')
@@ -57,18 +57,8 @@ const children: ChildProcess[] = [];
 const scratch = mkdtempSync(join(tmpdir(), 'bench-fanout-'));
 
 // A scratch database, dropped at the end (the runtime embeds PostgreSQL when none answers).
-const serverUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const dbName = `live_sale_bench_${Math.random().toString(36).slice(2, 8)}`;
-const admin = postgres(serverUrl, { max: 1, onnotice: () => undefined, connect_timeout: 3 });
-let databaseUrl: string | undefined;
-try {
-  await admin.unsafe(`CREATE DATABASE ${dbName}`);
-  const url = new URL(serverUrl);
-  url.pathname = `/${dbName}`;
-  databaseUrl = url.toString();
-} catch {
-  log(`no PostgreSQL at ${serverUrl}: the runtime starts an embedded one`);
-}
+const scratchDatabase = await createScratchDatabase(log);
+const databaseUrl = scratchDatabase.url;
 
 log(
   `bench:fanout — watchers ${watcherCounts.join(' then ')}, ${bidRate} bids/s, ${seconds}s per phase, through npm run local`,
@@ -104,9 +94,7 @@ async function shutdown(code: number): Promise<never> {
         .filter((line) => line.includes('[local] summary'))
         .join('\n'),
     );
-  if (databaseUrl)
-    await admin.unsafe(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`).catch(() => undefined);
-  await admin.end();
+  await scratchDatabase.drop();
   rmSync(scratch, { recursive: true, force: true });
   process.exit(code);
 }

@@ -31,12 +31,12 @@ import { loadavg, setPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sign } from 'hono/jwt';
 import { Redis } from 'ioredis';
-import postgres from 'postgres';
 import { Agent } from 'undici';
 import { auctionKeys, orderKeys, productKeys } from '../functions/adapters/redis/redis-keys.js';
 import { startLocal } from '../test/support/local-process.js';
 import { freePort } from '../test/support/ports.js';
 import { deciderShas } from './support/lua-sources.js';
+import { createScratchDatabase } from './support/scratch-database.js';
 
 const BIDS = Number(process.env.BENCH_BIDS ?? 6_000);
 const UNITS = Number(process.env.BENCH_UNITS ?? 2_000);
@@ -69,18 +69,8 @@ const redis = new Redis(redisUrl, { retryStrategy: () => 100 });
 redis.on('error', () => undefined);
 await redis.ping();
 
-const serverUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const dbName = `live_sale_bench_${Math.random().toString(36).slice(2, 8)}`;
-const admin = postgres(serverUrl, { max: 1, onnotice: () => undefined, connect_timeout: 3 });
-let databaseUrl: string | undefined;
-try {
-  await admin.unsafe(`CREATE DATABASE ${dbName}`);
-  const url = new URL(serverUrl);
-  url.pathname = `/${dbName}`;
-  databaseUrl = url.toString();
-} catch {
-  log(`no PostgreSQL at ${serverUrl}: the runtime starts an embedded one`);
-}
+const scratchDatabase = await createScratchDatabase(log);
+const databaseUrl = scratchDatabase.url;
 
 const local = startLocal(
   {
@@ -101,9 +91,7 @@ async function shutdown(code: number): Promise<never> {
   if (code !== 0) console.log(local.output().split('\n').slice(-40).join('\n'));
   await redis.quit().catch(() => undefined);
   redisServer.kill('SIGTERM');
-  if (databaseUrl)
-    await admin.unsafe(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`).catch(() => undefined);
-  await admin.end();
+  await scratchDatabase.drop();
   rmSync(scratch, { recursive: true, force: true });
   process.exit(code);
 }

@@ -25,6 +25,7 @@ import {
   productKeys,
 } from '../functions/adapters/redis/redis-keys.js';
 import { productSource } from './support/lua-sources.js';
+import { createAuctionByScript } from './support/script-auction.js';
 
 const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
 const baseRef = process.env.BENCH_BASE_REF ?? 'main';
@@ -53,32 +54,7 @@ const createProductSha = (await redis.script(
 
 const run = `${Date.now().toString(36)}`;
 async function newAuction(name: string): Promise<string> {
-  const id = `bs-${run}-${name}`;
-  const keys = auctionKeys(id);
-  const input = {
-    id,
-    title: 'Bench lot',
-    sellerId: 'seller',
-    startingPrice: '1000',
-    minIncrement: '10',
-    reservePrice: '',
-    startsAt: '',
-    endsAt: String(Date.now() + 3_600_000),
-    antiWindow: '',
-    antiExtend: '',
-    antiMax: '',
-  };
-  await redis.evalsha(
-    createAuctionSha,
-    3,
-    keys.state,
-    keys.events,
-    keys.outbox,
-    JSON.stringify(input),
-    31 * 86_400_000,
-    10_000,
-  );
-  return id;
+  return createAuctionByScript(redis, createAuctionSha, `bs-${run}-${name}`);
 }
 async function newProduct(name: string, stock: number): Promise<string> {
   const id = `bs-${run}-${name}`;
