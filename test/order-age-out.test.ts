@@ -10,16 +10,13 @@ import { productKeys, SETTLED_ORDERS_KEY } from '../functions/adapters/redis/red
 import { composeHttpApp } from '../functions/http/compose.js';
 import { composeSweeper } from '../functions/sweeper/compose.js';
 import { ageOutOrdersJob } from '../functions/sweeper/jobs/age-out-orders.js';
+import { appCaller, type Json } from './support/app-caller.js';
 import { recordingLogger, testSql } from './support/persistence.js';
 import { createPipeline } from './support/pipeline.js';
-import { queueDepth, SqsEventSource, waitFor } from './support/sqs-event-source.js';
 import { TEST_JWT_SECRET, tokenFor } from './support/tokens.js';
 import { signedWebhookHeaders, TEST_WEBHOOK_SECRET } from './support/webhooks.js';
 
 const LOOPS = 100;
-
-// biome-ignore lint/suspicious/noExplicitAny: response bodies are checked by the assertions
-type Json = Record<string, any>;
 
 describe('settled orders age out of Redis once PostgreSQL has them', () => {
   let sql: Sql;
@@ -57,36 +54,10 @@ describe('settled orders age out of Redis once PostgreSQL has them', () => {
     await redis.quit();
   });
 
-  const call = async (
-    path: string,
-    init: { method?: string; token?: string; body?: unknown; headers?: Record<string, string> } = {},
-  ) => {
-    const response = await http.app.request(path, {
-      method: init.method ?? 'GET',
-      headers: {
-        'content-type': 'application/json',
-        ...(init.token ? { authorization: `Bearer ${init.token}` } : {}),
-        ...init.headers,
-      },
-      ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}),
-    });
-    return { status: response.status, json: (await response.json()) as Json };
-  };
+  const call = appCaller(() => http.app);
   const webhook = (body: Json) =>
     call('/payments/webhook', { method: 'POST', body, headers: signedWebhookHeaders(JSON.stringify(body)) });
-  const drain = async () => {
-    const source = new SqsEventSource(pipeline.sqs, pipeline.handler, {
-      queueUrl: pipeline.persist.queueUrl,
-      batchSize: 100,
-      maxBatchingWindowMs: 20,
-    });
-    await source.start();
-    await waitFor(
-      () => queueDepth(pipeline.sqs, pipeline.persist.queueUrl),
-      (depth) => depth === 0,
-    );
-    await source.stop();
-  };
+  const drain = () => pipeline.drainPersist();
   const product = async (body: Json = {}) => {
     const created = await call('/products', {
       method: 'POST',

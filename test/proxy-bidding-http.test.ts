@@ -16,15 +16,12 @@ import { runCloseAuction } from '../functions/adapters/redis/scripts/close-aucti
 import { checkBidChain } from '../functions/domain/proxy-bidding.js';
 import { composeHttpApp } from '../functions/http/compose.js';
 import { audit } from '../scripts/audit.js';
+import { appCaller, type CallInit, type Json } from './support/app-caller.js';
 import { recordingLogger, sqsEventOf, testSql } from './support/persistence.js';
 import { createPipeline } from './support/pipeline.js';
 import { createTestDatabase, type TestDatabase } from './support/postgres-database.js';
-import { queueDepth, SqsEventSource, waitFor } from './support/sqs-event-source.js';
 import { TEST_JWT_SECRET, tokenFor } from './support/tokens.js';
 import { TEST_WEBHOOK_SECRET } from './support/webhooks.js';
-
-// biome-ignore lint/suspicious/noExplicitAny: response bodies are checked by the assertions
-type Json = Record<string, any>;
 
 const REDIS_DB = 7;
 
@@ -68,22 +65,9 @@ describe('proxy bidding through the HTTP app, SQS and PostgreSQL', () => {
     await database.drop();
   });
 
-  const call = async (
-    path: string,
-    init: { method?: string; as?: string; body?: unknown; headers?: Record<string, string> } = {},
-  ) => {
-    const response = await http.app.request(path, {
-      method: init.method ?? 'GET',
-      headers: {
-        'content-type': 'application/json',
-        ...(init.as ? { authorization: `Bearer ${tokens[init.as]}` } : {}),
-        ...init.headers,
-      },
-      ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}),
-    });
-    const text = await response.text();
-    return { status: response.status, text, json: JSON.parse(text) as Json };
-  };
+  const request = appCaller(() => http.app);
+  const call = (path: string, { as, ...init }: Omit<CallInit, 'token'> & { as?: string } = {}) =>
+    request(path, { ...init, token: as ? tokens[as] : undefined });
   const create = async (extra: Json = {}) => {
     const created = await call('/auctions', {
       method: 'POST',
@@ -112,19 +96,7 @@ describe('proxy bidding through the HTTP app, SQS and PostgreSQL', () => {
       body: maxAmount === undefined ? { amount } : { amount, maxAmount },
       ...(headers ? { headers } : {}),
     });
-  const drain = async () => {
-    const source = new SqsEventSource(pipeline.sqs, pipeline.handler, {
-      queueUrl: pipeline.persist.queueUrl,
-      batchSize: 100,
-      maxBatchingWindowMs: 20,
-    });
-    await source.start();
-    await waitFor(
-      () => queueDepth(pipeline.sqs, pipeline.persist.queueUrl),
-      (depth) => depth === 0,
-    );
-    await source.stop();
-  };
+  const drain = () => pipeline.drainPersist();
   const fanoutBodies = async () => {
     const bodies: string[] = [];
     for (;;) {

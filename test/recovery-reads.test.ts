@@ -13,14 +13,12 @@ import { composeHttpApp } from '../functions/http/compose.js';
 import type { ConnectionMessenger } from '../functions/ports/realtime.js';
 import { composeWs } from '../functions/ws/compose.js';
 import { handleMessage } from '../functions/ws/handle-event.js';
+import { appCaller, type Json } from './support/app-caller.js';
 import { recordingLogger, testSql } from './support/persistence.js';
 import { createPipeline } from './support/pipeline.js';
-import { queueDepth, SqsEventSource, waitFor } from './support/sqs-event-source.js';
+import { queueDepth, waitFor } from './support/sqs-event-source.js';
 import { TEST_JWT_SECRET, tokenFor } from './support/tokens.js';
 import { signedWebhookHeaders, TEST_WEBHOOK_SECRET } from './support/webhooks.js';
-
-// biome-ignore lint/suspicious/noExplicitAny: response bodies are checked by the assertions
-type Json = Record<string, any>;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** Long enough to see the fence, short enough for a test. */
@@ -68,37 +66,10 @@ describe('reads of entities Redis lost (issue 13)', () => {
     await redis.flushdb();
   });
 
-  const call = async (
-    path: string,
-    init: { method?: string; token?: string; body?: unknown; headers?: Record<string, string> } = {},
-  ) => {
-    const raw = init.body === undefined ? undefined : JSON.stringify(init.body);
-    const response = await http.app.request(path, {
-      method: init.method ?? 'GET',
-      headers: {
-        'content-type': 'application/json',
-        ...(init.token ? { authorization: `Bearer ${init.token}` } : {}),
-        ...init.headers,
-      },
-      ...(raw !== undefined ? { body: raw } : {}),
-    });
-    return { status: response.status, headers: response.headers, json: (await response.json()) as Json };
-  };
+  const call = appCaller(() => http.app);
   const webhook = (body: Json) =>
     call('/payments/webhook', { method: 'POST', body, headers: signedWebhookHeaders(JSON.stringify(body)) });
-  const drain = async () => {
-    const source = new SqsEventSource(pipeline.sqs, pipeline.handler, {
-      queueUrl: pipeline.persist.queueUrl,
-      batchSize: 100,
-      maxBatchingWindowMs: 20,
-    });
-    await source.start();
-    await waitFor(
-      () => queueDepth(pipeline.sqs, pipeline.persist.queueUrl),
-      (depth) => depth === 0,
-    );
-    await source.stop();
-  };
+  const drain = () => pipeline.drainPersist();
   /** What Redis loses: everything (FLUSHDB), as when it restarts empty. */
   const loseRedis = () => redis.flushdb();
   /** 503 with Retry-After, or 200 with the expected body: anything else (a 404 above all) fails. */

@@ -6,14 +6,11 @@ import { PersistQueueProbe } from '../functions/adapters/sqs/persist-queue-probe
 import { composeHttpApp } from '../functions/http/compose.js';
 import { composeSweeper } from '../functions/sweeper/compose.js';
 import { closeAuctionsJob } from '../functions/sweeper/jobs/close-auctions.js';
+import { appCaller } from './support/app-caller.js';
 import { recordingLogger, testSql } from './support/persistence.js';
 import { createPipeline } from './support/pipeline.js';
-import { queueDepth, SqsEventSource, waitFor } from './support/sqs-event-source.js';
 import { TEST_JWT_SECRET, tokenFor } from './support/tokens.js';
 import { TEST_WEBHOOK_SECRET } from './support/webhooks.js';
-
-// biome-ignore lint/suspicious/noExplicitAny: response bodies are checked by the assertions
-type Json = Record<string, any>;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -57,21 +54,7 @@ describe('read-back and fenced rebuild of auctions from PostgreSQL', () => {
     await redis.quit();
   });
 
-  const call = async (path: string, init: { method?: string; token?: string; body?: unknown } = {}) => {
-    const response = await http.app.request(path, {
-      method: init.method ?? 'GET',
-      headers: {
-        'content-type': 'application/json',
-        ...(init.token ? { authorization: `Bearer ${init.token}` } : {}),
-      },
-      ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}),
-    });
-    return {
-      status: response.status,
-      headers: response.headers,
-      json: (await response.json()) as Json,
-    };
-  };
+  const call = appCaller(() => http.app);
   const create = async (endsInMs: number) => {
     const created = await call('/auctions', {
       method: 'POST',
@@ -92,19 +75,7 @@ describe('read-back and fenced rebuild of auctions from PostgreSQL', () => {
     const keys = auctionKeys(id);
     await redis.del(keys.state, keys.bids, keys.events);
   };
-  const drain = async () => {
-    const source = new SqsEventSource(pipeline.sqs, pipeline.handler, {
-      queueUrl: pipeline.persist.queueUrl,
-      batchSize: 100,
-      maxBatchingWindowMs: 20,
-    });
-    await source.start();
-    await waitFor(
-      () => queueDepth(pipeline.sqs, pipeline.persist.queueUrl),
-      (depth) => depth === 0,
-    );
-    await source.stop();
-  };
+  const drain = () => pipeline.drainPersist();
 
   it('reads a closed auction back from PostgreSQL once Redis evicted it', async () => {
     const id = await create(700);

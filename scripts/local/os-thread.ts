@@ -11,14 +11,7 @@ export function osThreadId(): number | undefined {
 
 /** CPU time (user + system, ms) a thread of this process has used, from /proc; undefined off Linux. */
 export function threadCpuMs(threadId: number, pid = process.pid): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/task/${threadId}/stat`, 'utf8');
-    // Fields after the command name (which may hold spaces) start after the last ')'.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
-  } catch {
-    return undefined;
-  }
+  return statCpuMs(`/proc/${pid}/task/${threadId}/stat`);
 }
 
 /** USER_HZ: 100 on every Linux this runs on (sysconf(_SC_CLK_TCK) is not reachable from Node). */
@@ -26,7 +19,7 @@ const CLOCK_TICKS = 100;
 
 /** CPU time (user + system, ms) of a whole process, every thread included; undefined off Linux. */
 export function processCpuMs(pid: number): number | undefined {
-  return threadCpuMs(pid, pid) === undefined ? undefined : statCpuMs(`/proc/${pid}/stat`);
+  return statCpuMs(`/proc/${pid}/stat`);
 }
 
 /** Busy and total CPU time of the machine (all cores, ms), from /proc/stat. */
@@ -42,9 +35,11 @@ export function machineCpuMs(): { busy: number; total: number } | undefined {
   }
 }
 
+/** utime + stime of a /proc stat file, in ms. */
 function statCpuMs(file: string): number | undefined {
   try {
     const stat = readFileSync(file, 'utf8');
+    // Fields after the command name (which may hold spaces) start after the last ')'.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
   } catch {

@@ -7,7 +7,7 @@ import { readEnvironment } from '../../functions/config.js';
 import type { EventSink } from '../../functions/ports/event-sink.js';
 import { createWriterHandler } from '../../functions/writer/handler.js';
 import { recordingLogger } from './persistence.js';
-import { createQueueWithDlq, SqsEventSource } from './sqs-event-source.js';
+import { createQueueWithDlq, queueDepth, SqsEventSource, waitFor } from './sqs-event-source.js';
 
 export function localSqsClient(endpoint: string): SQSClient {
   return new SQSClient({
@@ -81,6 +81,23 @@ export async function createPipeline(
     handler,
     receiveCounts,
     source,
+    /**
+     * Runs the writer on the persist queue until it is empty, then stops: for tests that read
+     * PostgreSQL back after some writes (and whose own poller `source` is not started).
+     */
+    async drainPersist() {
+      const drainer = new SqsEventSource(sqs, handler, {
+        queueUrl: persist.queueUrl,
+        batchSize: 100,
+        maxBatchingWindowMs: 20,
+      });
+      await drainer.start();
+      await waitFor(
+        () => queueDepth(sqs, persist.queueUrl),
+        (depth) => depth === 0,
+      );
+      await drainer.stop();
+    },
     env: (extra: Record<string, string> = {}) =>
       readEnvironment({
         REDIS_URL: inject('redisUrl'),
