@@ -10,7 +10,9 @@
  *   1. bids: 300 bidders on one auction, each bidding the minimum it last heard of (most refused:
  *      bid_too_low / already_leading, as in a real crowd);
  *   2. reservations: 2,000 users reserve one unit each of a product with 2,000 units;
- *   3. sold out: 6,000 more reservations of it, by other users (every answer 409 sold_out).
+ *   3. sold out: 6,000 more reservations of it, by other users (every answer 409 sold_out; each
+ *      HTTP instance answers from its memory of "sold out" for SOLD_OUT_MEMO_MS after Redis said so,
+ *      the product's shard then only counts the request: see the item's-shard column).
  * EVALSHA counts every script of the storm: the deciding script and what the runtime's other
  * functions run meanwhile (fan-out registry, sweeper); the table prints calls per request too, and
  * the deciding script's own calls read from SLOWLOG (threshold 0 during the storm, per call; the
@@ -148,20 +150,41 @@ async function stats(): Promise<Record<string, Stat>> {
 /** Runs `total` requests, INFLIGHT at a time, with the no-op reference beside them; Redis stats of the storm. */
 const shas = deciderShas();
 const SLOWLOG_LEN = 100_000;
-/** The deciding script's own calls, from SLOWLOG (threshold 0: see the header). */
-async function slowlogOf(sha: string, into: number[]): Promise<void> {
+/**
+ * The deciding script's own calls, from SLOWLOG (threshold 0: see the header), and every script the
+ * item's shard ran (first key tagged with the item's hash tag: the decider, and what answers without
+ * it, e.g. count-request.lua for a product remembered sold out).
+ */
+async function slowlogOf(
+  sha: string,
+  slotTag: string,
+  into: number[],
+  slot: { calls: number; micros: number },
+) {
   const entries = (await redis.slowlog('GET', SLOWLOG_LEN)) as [number, number, number, string[]][];
   await redis.slowlog('RESET');
   for (const [, , micros, args] of entries) {
-    if (args[0]?.toLowerCase() === 'evalsha' && args[1] === sha) into.push(micros);
+    if (args[0]?.toLowerCase() !== 'evalsha') continue;
+    if (args[1] === sha) into.push(micros);
+    if (args[3]?.startsWith(slotTag)) {
+      slot.calls++;
+      slot.micros += micros;
+    }
   }
 }
 
-async function storm(label: string, total: number, request: (n: number) => Promise<number>, decider: string) {
+async function storm(
+  label: string,
+  total: number,
+  request: (n: number) => Promise<number>,
+  decider: string,
+  slotTag: string,
+) {
   const statuses = new Map<number, number>();
   let next = 0;
   let running = true;
   const own: number[] = [];
+  const slot = { calls: 0, micros: 0 };
   await redis.config('SET', 'slowlog-max-len', String(SLOWLOG_LEN));
   await redis.config('SET', 'slowlog-log-slower-than', '0');
   await redis.slowlog('RESET');
@@ -177,7 +200,7 @@ async function storm(label: string, total: number, request: (n: number) => Promi
   const sampler = (async () => {
     while (running) {
       await sleep(250);
-      await slowlogOf(decider, own);
+      await slowlogOf(decider, slotTag, own, slot);
     }
   })();
   await Promise.all(
@@ -192,7 +215,7 @@ async function storm(label: string, total: number, request: (n: number) => Promi
   running = false;
   await Promise.all([reference, sampler]);
   const s = await stats();
-  await slowlogOf(decider, own);
+  await slowlogOf(decider, slotTag, own, slot);
   await redis.config('SET', 'slowlog-log-slower-than', '10000');
   const evalsha = s.evalsha ?? { calls: 0, usecPerCall: Number.NaN, p50: Number.NaN };
   const noop = s.fcall ?? { calls: 0, usecPerCall: Number.NaN, p50: Number.NaN };
@@ -202,7 +225,7 @@ async function storm(label: string, total: number, request: (n: number) => Promi
     mean: own.reduce((sum, value) => sum + value, 0) / Math.max(1, own.length),
     p50: own[Math.floor(own.length / 2)] ?? Number.NaN,
   };
-  return { label, total, seconds, statuses, evalsha, noop, decision, load, all: s };
+  return { label, total, seconds, statuses, evalsha, noop, decision, slot, load, all: s };
 }
 
 const results: Awaited<ReturnType<typeof storm>>[] = [];
@@ -255,6 +278,7 @@ results.push(
       return answer.status;
     },
     shas.placeBid,
+    auctionKeys(auctionId).state,
   ),
 );
 const a = auctionKeys(auctionId);
@@ -275,6 +299,7 @@ results.push(
       return answer.status;
     },
     shas.reserveOrder,
+    productKeys(productId).state,
   ),
 );
 const p = productKeys(productId);
@@ -288,6 +313,7 @@ results.push(
       return answer.status;
     },
     shas.reserveOrder,
+    productKeys(productId).state,
   ),
 );
 await settle(p.outbox);
@@ -310,13 +336,13 @@ const perReservation =
 const f1 = (value: number) => value.toFixed(1);
 console.log(`\nbench:redis — through npm run local, ${INFLIGHT} requests in flight, Redis ${redisUrl}`);
 console.log(
-  '| storm | requests (answers) | req/s | all EVALSHA (commandstats): calls per request, mean (p50) | the deciding script (SLOWLOG): mean (p50) | no-op FCALL, same storm: mean (p50) | deciding script / no-op (means) | load avg |',
+  "| storm | requests (answers) | req/s | all EVALSHA (commandstats): calls per request, mean (p50) | the deciding script (SLOWLOG): mean (p50) | no-op FCALL, same storm: mean (p50) | deciding script / no-op (means) | the item's shard per answer (SLOWLOG): scripts, us, / no-op | load avg |",
 );
-console.log('|---|---|---|---|---|---|---|---|');
+console.log('|---|---|---|---|---|---|---|---|---|');
 for (const r of results) {
   const answers = [...r.statuses.entries()].map(([status, count]) => `${count}x${status}`).join(', ');
   console.log(
-    `| ${r.label} | ${r.total} (${answers}) | ${Math.round(r.total / r.seconds)} | ${f1(r.evalsha.calls / r.total)}, ${f1(r.evalsha.usecPerCall)} us (${f1(r.evalsha.p50)}) | **${f1(r.decision.mean)} us** (${r.decision.p50}), ${r.decision.calls} calls | ${f1(r.noop.usecPerCall)} us (${f1(r.noop.p50)}), ${r.noop.calls} calls | **${f1(r.decision.mean / r.noop.usecPerCall)}x** | ${r.load.toFixed(2)} |`,
+    `| ${r.label} | ${r.total} (${answers}) | ${Math.round(r.total / r.seconds)} | ${f1(r.evalsha.calls / r.total)}, ${f1(r.evalsha.usecPerCall)} us (${f1(r.evalsha.p50)}) | **${f1(r.decision.mean)} us** (${r.decision.p50}), ${r.decision.calls} calls | ${f1(r.noop.usecPerCall)} us (${f1(r.noop.p50)}), ${r.noop.calls} calls | **${f1(r.decision.mean / r.noop.usecPerCall)}x** | ${(r.slot.calls / r.total).toFixed(3)}, **${f1(r.slot.micros / r.total)} us**, ${f1(r.slot.micros / r.total / r.noop.usecPerCall)}x | ${r.load.toFixed(2)} |`,
   );
 }
 console.log(`\naccepted bids: ${accepted}; reservations: ${orderIds.length}`);

@@ -11,6 +11,7 @@ import { createUlidGenerator } from '../adapters/ulid-generator.js';
 import { type Environment, readEnvironment, required, resolveSecret } from '../config.js';
 import type { EventPublisher } from '../ports/event-publisher.js';
 import type { LogSink } from '../ports/logger.js';
+import { SoldOutMemo } from '../use-cases/sold-out-memo.js';
 import { createHttpApp, type HttpApp, type HttpAppDeps } from './app.js';
 
 /** Resolves within `ms`, or with `false`: a health check must answer even when Redis hangs. */
@@ -95,6 +96,7 @@ export async function composeHttpApp(
       claims,
       logger,
       newId,
+      soldOut: new SoldOutMemo(env.SOLD_OUT_MEMO_MS),
     },
     ...(archives.readModel ? { readModel: archives.readModel } : {}),
     health: async () => [

@@ -43,7 +43,8 @@ export type ReserveOutcome = Step<
     | { ok: false; code: 'rate_limited'; retryAfterMs: number }
     | { ok: false; code: 'sale_not_active' }
     | { ok: false; code: 'limit_exceeded'; limit: number; purchased: number }
-    | { ok: false; code: 'sold_out'; available: number }
+    /** `saleEndsAt`: when the sale ends (epoch ms), null without an end: how long "sold out" can hold. */
+    | { ok: false; code: 'sold_out'; available: number; saleEndsAt: number | null }
   )
 >;
 
@@ -96,6 +97,11 @@ export interface ProductStore {
   /** The product an order belongs to, or null when no such order is visible. */
   productOfOrder(orderId: string): Promise<string | null>;
   reserve(command: ReserveCommand): Promise<ReserveOutcome>;
+  /**
+   * Counts a reservation answered without `reserve` toward the user's rate limit on the product
+   * (the counter `reserve` keeps): the ms until the window ends when over the limit, else 0.
+   */
+  countReservationRequest(productId: string, userId: string): Promise<number>;
   cancel(productId: string, orderId: string, userId: string): Promise<CancelOutcome>;
   applyPayment(productId: string, event: PaymentEvent): Promise<PaymentOutcome>;
   /** Keeps an event for an order not visible yet; says where to apply it if the order appeared. */

@@ -22,7 +22,11 @@ export async function cancelOrder(
   if (productId === null) throw await unknownOrderError(deps, orderId);
   const outcome = await deps.products.cancel(productId, orderId, userId);
   await publishProductEvents(deps, outcome.events);
-  if (outcome.ok) return toOrderView(outcome.order, outcome.now);
+  if (outcome.ok) {
+    // Its units are back: this instance must not answer "sold out" from memory any longer.
+    deps.soldOut?.forget(productId);
+    return toOrderView(outcome.order, outcome.now);
+  }
   switch (outcome.code) {
     case 'order_not_found': {
       // Redis holds the product but not the order: a settled order that aged out (final in

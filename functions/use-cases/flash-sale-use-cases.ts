@@ -5,6 +5,7 @@ import type { LogSink } from '../ports/logger.js';
 import type { ProductArchive } from '../ports/product-archive.js';
 import type { ProductStore } from '../ports/product-store.js';
 import { publishEvents } from './publish-events.js';
+import type { SoldOutMemo } from './sold-out-memo.js';
 
 /** What the flash-sale use cases need; wired once per cold start. */
 export interface FlashSaleDeps {
@@ -13,6 +14,8 @@ export interface FlashSaleDeps {
   publisher: EventPublisher;
   claims: IdempotencyClaims;
   logger: LogSink;
+  /** The HTTP function's memory of products Redis just answered sold out for (absent elsewhere). */
+  soldOut?: SoldOutMemo;
 }
 
 /** Publishes what a product step emitted (also on refusals: an expiry may have happened on the way). */

@@ -3,7 +3,8 @@ import { type OrderView, toOrderView } from '../domain/product.js';
 import { type FlashSaleDeps, publishProductEvents } from './flash-sale-use-cases.js';
 import { applyParkedPayments } from './receive-payment.js';
 import { missingProductError } from './recover-product.js';
-import { underUserRules } from './user-requests.js';
+import type { RememberedSoldOut } from './sold-out-memo.js';
+import { rateLimited, underUserRules } from './user-requests.js';
 
 export interface ReserveOrderInput {
   productId: string;
@@ -15,12 +16,66 @@ export interface ReserveOrderInput {
 /**
  * One reservation: the deciding script applies every rule atomically; this use case only translates
  * its decision. A replayed Idempotency-Key yields the stored decision, which renders to the same body.
- * The user-wide rate limit and key claim come first (see user-requests.ts).
+ * The user-wide rate limit and key claim come first (see user-requests.ts). A product this instance
+ * remembers sold out (sold-out-memo.ts) is answered without its script.
  */
 export function reserveOrder(deps: FlashSaleDeps, input: ReserveOrderInput): Promise<OrderView> {
-  return underUserRules(deps.claims, input.userId, input.idempotency, (admitMiss) =>
-    decideReservation(deps, input, admitMiss),
+  const remembered = deps.soldOut?.answerFor(input.productId, input.qty);
+  if (remembered) return answerRemembered(deps, input, remembered);
+  return underUserRules(
+    deps.claims,
+    input.userId,
+    input.idempotency,
+    (admitMiss) => decideReservation(deps, input, admitMiss),
+    replaySoldOut,
   );
+}
+
+const soldOut = (available: number) =>
+  new ConflictError('sold_out', available === 0 ? 'sold out' : `only ${available} left`, { available });
+
+/** The decision bound to a key's claim when the memo answered (user-requests.ts replays it). */
+const soldOutDecision = (available: number) => JSON.stringify({ code: 'sold_out', available });
+
+async function replaySoldOut(decided: string): Promise<never> {
+  const decision = JSON.parse(decided) as { code: string; available: number };
+  if (decision.code !== 'sold_out') throw new Error(`reserveOrder: unknown bound decision ${decided}`);
+  throw soldOut(decision.available);
+}
+
+/**
+ * "Sold out" from the memo. With an Idempotency-Key the decision is bound to the key's user-wide
+ * claim in the step that makes the claim, so every later request with the key replays it, even
+ * once stock came back; a key already claimed by a request Redis decided goes to the script, which
+ * replays that decision. Then the request counts toward the user's rate limit on the product, as
+ * the script would count it: over the limit, 429 (a new key's bound "sold out" is what its retry
+ * then hears, as a retry after a 429 would have been decided).
+ */
+async function answerRemembered(
+  deps: FlashSaleDeps,
+  input: ReserveOrderInput,
+  remembered: RememberedSoldOut,
+): Promise<OrderView> {
+  if (input.idempotency) {
+    const { key, fingerprint } = input.idempotency;
+    const claim = await deps.claims.claim(
+      input.userId,
+      key,
+      fingerprint,
+      soldOutDecision(remembered.available),
+    );
+    if (claim.status === 'rate_limited') throw rateLimited(claim.retryAfterMs);
+    if (claim.status === 'different') throw new IdempotencyKeyReusedError();
+    if (claim.status === 'same') {
+      if (claim.decided !== undefined) return replaySoldOut(claim.decided);
+      // Claimed before, by a request the script decided: the script replays it. The product
+      // exists (Redis said sold out), so a miss cannot happen here to count.
+      return decideReservation(deps, input, async () => undefined);
+    }
+  }
+  const retryAfterMs = await deps.products.countReservationRequest(input.productId, input.userId);
+  if (retryAfterMs > 0) throw rateLimited(retryAfterMs);
+  throw soldOut(remembered.available);
 }
 
 async function decideReservation(
@@ -58,10 +113,7 @@ async function decideReservation(
         { limit: outcome.limit, purchased: outcome.purchased },
       );
     case 'sold_out':
-      throw new ConflictError(
-        'sold_out',
-        outcome.available === 0 ? 'sold out' : `only ${outcome.available} left`,
-        { available: outcome.available },
-      );
+      if (!outcome.replayed) deps.soldOut?.remember(input.productId, outcome.available, outcome.saleEndsAt);
+      throw soldOut(outcome.available);
   }
 }

@@ -6,7 +6,7 @@ type Idempotency = { key: string; fingerprint: string } | null;
 /** What the request's user-wide step did: claimed its key ('new'), found its own claim, or none. */
 export type UserClaim = 'new' | 'same' | null;
 
-const rateLimited = (retryAfterMs: number) =>
+export const rateLimited = (retryAfterMs: number) =>
   new RateLimitedError(Math.max(1, Math.ceil(retryAfterMs / 1000)));
 
 /**
@@ -15,19 +15,25 @@ const rateLimited = (retryAfterMs: number) =>
  * written (one script, the user's slot); a request that names an entity Redis does not know counts
  * before the PostgreSQL lookup (`admitMiss`); a claim made for an entity that does not exist is
  * given back, so requests for unknown ids leave nothing behind. Requests without a key on existing
- * entities cost nothing extra: the entity's script limits them per user.
+ * entities cost nothing extra: the entity's script limits them per user. A key whose claim carries
+ * its decision (bound when it was answered without the entity's script) replays that decision
+ * (`replayDecided`).
  */
 export async function underUserRules<T>(
   claims: IdempotencyClaims,
   userId: string,
   idempotency: Idempotency,
   work: (admitMiss: () => Promise<void>) => Promise<T>,
+  replayDecided?: (decided: string) => Promise<T>,
 ): Promise<T> {
   let claim: UserClaim = null;
   if (idempotency) {
     const outcome = await claims.claim(userId, idempotency.key, idempotency.fingerprint);
     if (outcome.status === 'rate_limited') throw rateLimited(outcome.retryAfterMs);
     if (outcome.status === 'different') throw new IdempotencyKeyReusedError();
+    if (outcome.status === 'same' && outcome.decided !== undefined && replayDecided) {
+      return replayDecided(outcome.decided);
+    }
     claim = outcome.status;
   }
   const admitMiss = async () => {

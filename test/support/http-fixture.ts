@@ -27,6 +27,8 @@ export interface HttpFixtureOptions {
   userRateLimit?: number;
   /** The user-wide limit's window (USER_RATE_WINDOW_MS, 1 s by default). */
   userRateWindowMs?: number;
+  /** SOLD_OUT_MEMO_MS (the deployed default unless given). */
+  soldOutMemoMs?: number;
   /** PostgreSQL for the read-back and the listings; without it the API runs on Redis alone. */
   databaseUrl?: string;
 }
@@ -59,6 +61,7 @@ export async function createHttpFixture(options: HttpFixtureOptions) {
     USER_RATE_LIMIT: String(options.userRateLimit ?? 1_000_000),
     ...(options.userRateWindowMs ? { USER_RATE_WINDOW_MS: String(options.userRateWindowMs) } : {}),
     ...(options.databaseUrl ? { DATABASE_URL: options.databaseUrl } : {}),
+    ...(options.soldOutMemoMs === undefined ? {} : { SOLD_OUT_MEMO_MS: String(options.soldOutMemoMs) }),
   });
   const composed = await composeHttpApp(quietLogger, env);
   const adminToken = await tokenFor('admin-1', { admin: true });

@@ -27,29 +27,35 @@ export class RedisIdempotencyClaims implements IdempotencyClaims {
     private readonly limit: UserRateLimit = DEFAULT_USER_RATE_LIMIT,
   ) {}
 
-  private async run(userId: string, key: string, fingerprint: string): Promise<[string, number]> {
-    const [status, retryAfterMs] = (await claimScript.run(
+  private async run(
+    userId: string,
+    key: string,
+    fingerprint: string,
+    decision = '',
+  ): Promise<[string, (number | string)?]> {
+    return (await claimScript.run(
       this.redis,
       [userRateLimitKey(userId), idempotencyClaimKey(userId, key)],
-      [this.limit.max, this.limit.windowMs, fingerprint, CLAIM_TTL_SECONDS],
-    )) as [string, number?];
-    return [status, Number(retryAfterMs ?? 0)];
+      [this.limit.max, this.limit.windowMs, fingerprint, CLAIM_TTL_SECONDS, decision],
+    )) as [string, (number | string)?];
   }
 
   async claim(
     userId: string,
     key: string,
     fingerprint: string,
-  ): Promise<{ status: 'new' | 'same' | 'different' } | UserRateLimited> {
-    const [status, retryAfterMs] = await this.run(userId, key, fingerprint);
-    if (status === 'limited') return { status: 'rate_limited', retryAfterMs };
-    if (status === 'new' || status === 'same' || status === 'different') return { status };
+    decision?: string,
+  ): Promise<{ status: 'new' | 'different' } | { status: 'same'; decided?: string } | UserRateLimited> {
+    const [status, detail] = await this.run(userId, key, fingerprint, decision);
+    if (status === 'limited') return { status: 'rate_limited', retryAfterMs: Number(detail ?? 0) };
+    if (status === 'same') return typeof detail === 'string' ? { status, decided: detail } : { status };
+    if (status === 'new' || status === 'different') return { status };
     throw new Error(`claimIdempotencyKey: unexpected reply ${status}`);
   }
 
   async admit(userId: string): Promise<{ status: 'admitted' } | UserRateLimited> {
     const [status, retryAfterMs] = await this.run(userId, NO_KEY, '');
-    if (status === 'limited') return { status: 'rate_limited', retryAfterMs };
+    if (status === 'limited') return { status: 'rate_limited', retryAfterMs: Number(retryAfterMs ?? 0) };
     if (status === 'admitted') return { status };
     throw new Error(`claimIdempotencyKey: unexpected reply ${status}`);
   }

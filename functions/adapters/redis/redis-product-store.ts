@@ -20,6 +20,7 @@ import {
 } from './redis-keys.js';
 import { runApplyPayment } from './scripts/apply-payment.js';
 import { runCancelOrder } from './scripts/cancel-order.js';
+import { runCountProductRequest } from './scripts/count-request.js';
 import { runCreateProduct } from './scripts/create-product.js';
 import { runEvictOrders } from './scripts/evict-orders.js';
 import { runExpireReservations } from './scripts/expire-reservations.js';
@@ -93,6 +94,10 @@ export class RedisProductStore implements ProductStore {
         expireBatch: this.limits.expireBatch,
       }),
     );
+  }
+
+  countReservationRequest(productId: string, userId: string): Promise<number> {
+    return runCountProductRequest(this.redis, productId, userId, this.limits.orderRateLimit);
   }
 
   async cancel(productId: string, orderId: string, userId: string) {

@@ -8,20 +8,31 @@ A key already claimed is answered first, uncounted: a retry of a request whose a
 must learn the decision taken ('same': replayed) or its misuse ('different'), not a 429 that reads
 as "not placed" although it was. Neither writes anything; the first request was counted.
 
+A claim can carry its decision (ARGV[5]), bound when the claim is made: the HTTP function answers
+a reservation of a product it remembers sold out without the product's script (sold-out-memo.ts),
+and the decision must be the one every later request with the key replays. Made in the same step as
+the claim, no request with the key can slip in between and be decided otherwise.
+
 KEYS[1]  rl:{u:USER}          the user's request counter for the current window (PX = window)
-KEYS[2]  idem:{u:USER}:KEY    the claim: the request fingerprint (never written without a key)
+KEYS[2]  idem:{u:USER}:KEY    the claim: the request fingerprint, then a newline and the decision
+                              when one was bound to it (never written without a key)
 ARGV[1]  requests allowed per window, 0 = no limit
 ARGV[2]  window, ms
 ARGV[3]  request fingerprint, '' = no Idempotency-Key (count only)
 ARGV[4]  claim lifetime, seconds
-Reply (array): {'limited', retryAfterMs} | {'admitted'} (no key) | {'new'} | {'same'} | {'different'}
+ARGV[5]  the decision to bind to a new claim ('' = none: the entity's script decides)
+Reply (array): {'limited', retryAfterMs} | {'admitted'} (no key) | {'new'} | {'same'} |
+               {'same', decision} | {'different'}
 ]]
 local fingerprint = ARGV[3]
 if fingerprint ~= '' then
   local claimed = redis.call('GET', KEYS[2])
   if claimed then
-    if claimed == fingerprint then return { 'same' } end
-    return { 'different' }
+    local newline = string.find(claimed, '\n', 1, true)
+    local claimedBy = newline and string.sub(claimed, 1, newline - 1) or claimed
+    if claimedBy ~= fingerprint then return { 'different' } end
+    if newline then return { 'same', string.sub(claimed, newline + 1) } end
+    return { 'same' }
   end
 end
 local limit = tonumber(ARGV[1])
@@ -39,5 +50,6 @@ if limit > 0 then
 end
 if fingerprint == '' then return { 'admitted' } end
 -- Unclaimed a moment ago, and a script runs alone: this SET always creates the claim.
-redis.call('SET', KEYS[2], fingerprint, 'EX', tonumber(ARGV[4]))
+local decision = ARGV[5] or ''
+redis.call('SET', KEYS[2], decision == '' and fingerprint or fingerprint .. '\n' .. decision, 'EX', tonumber(ARGV[4]))
 return { 'new' }

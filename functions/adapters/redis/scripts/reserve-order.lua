@@ -29,7 +29,7 @@ Reply (JSON string), every reply carries the server time `now` and the events of
   {"ok":false,"code":"rate_limited","retryAfterMs":N,"events":[]}
   {"ok":false,"code":"sale_not_active","events":[...]}
   {"ok":false,"code":"limit_exceeded","limit":N,"purchased":N,"events":[...]}
-  {"ok":false,"code":"sold_out","available":N,"events":[...]}
+  {"ok":false,"code":"sold_out","available":N,"saleEndsAt":N (when the sale has an end),"events":[...]}
   a stored reply with "replayed":true when the key was seen with the same fingerprint
 Decisions are stored under the Idempotency-Key; rate limiting and an unavailable product are not,
 since retrying after them is the point.
@@ -104,7 +104,8 @@ if qty > available then
       return remember('{"ok":false,"code":"limit_exceeded","limit":' .. int(perUserLimit) .. ',"purchased":' ..
         int(purchased) .. stamp)
     end
-    return remember('{"ok":false,"code":"sold_out","available":' .. int(available) .. stamp)
+    local endsAt = (rules[3] and rules[3] ~= '') and ',"saleEndsAt":' .. rules[3] or ''
+    return remember('{"ok":false,"code":"sold_out","available":' .. int(available) .. endsAt .. stamp)
   end
 end
 
@@ -148,7 +149,8 @@ if purchased + qty > perUserLimit then
   return refuse({ ok = false, code = 'limit_exceeded', limit = perUserLimit, purchased = purchased })
 end
 if qty > available then
-  return refuse({ ok = false, code = 'sold_out', available = available })
+  local endsAt = (product.saleEndsAt and product.saleEndsAt ~= '') and tonumber(product.saleEndsAt) or nil
+  return refuse({ ok = false, code = 'sold_out', available = available, saleEndsAt = endsAt })
 end
 
 product.available = int(available - qty)

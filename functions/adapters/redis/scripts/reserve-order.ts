@@ -22,7 +22,7 @@ type RawReply = RawStep<
     | { ok: false; code: 'rate_limited'; retryAfterMs: number }
     | { ok: false; code: 'sale_not_active' }
     | { ok: false; code: 'limit_exceeded'; limit: number; purchased: number }
-    | { ok: false; code: 'sold_out'; available: number }
+    | { ok: false; code: 'sold_out'; available: number; saleEndsAt?: number }
   )
 >;
 
@@ -68,5 +68,8 @@ export async function runReserveOrder(redis: RedisClient, args: ReserveOrderArgs
     };
   }
   const { replayed: _, ...refusal } = raw;
+  if (refusal.code === 'sold_out') {
+    return { ...refusal, saleEndsAt: refusal.saleEndsAt ?? null, replayed: common.replayed };
+  }
   return { ...refusal, replayed: common.replayed };
 }
