@@ -7,7 +7,8 @@
  *   - bid accepted: v1 bids rising from two bidders (each one accepted);
  *   - bid refused: bid_too_low from 300 bidders (the bulk of a bid storm);
  *   - reservation accepted: one unit each, new users, stock never runs out;
- *   - sold out: one unit each, new users, stock 0.
+ *   - sold out: one unit each, new users, stock 0;
+ *   - the floor of an accepted reservation: its seven writes alone, of the same sizes, no logic.
  * The per-entity rate limit is on (high enough never to refuse), no Idempotency-Key.
  * npm run bench:redis measures the same through `npm run local`.
  *
@@ -90,6 +91,60 @@ const load = async (source: string, tag: string) =>
   (await redis.script('LOAD', `${source}\n-- ${tag}\n`)) as string;
 const noop = await load('return 1', 'noop');
 cases.push({ name: 'no-op script', sha: noop, call: () => redis.evalsha(noop, 0) });
+// The floor of an accepted reservation in this data model: the seven writes it makes (order into
+// its hash, deadline, order pointer, held units, event into the log and the outbox, the product's
+// available + seq), of the sizes reserve-order.lua writes, with no rule, read or encoding.
+const writesAlone = await load(
+  `redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+  redis.call('ZADD', KEYS[2], ARGV[4], ARGV[1])
+  redis.call('SET', KEYS[3], 'product')
+  redis.call('HINCRBY', KEYS[4], ARGV[1], 1)
+  redis.call('ZADD', KEYS[5], ARGV[4], ARGV[3] .. ARGV[4])
+  redis.call('HSET', KEYS[6], ARGV[1], ARGV[3] .. ARGV[4])
+  redis.call('HSET', KEYS[7], 'available', ARGV[4], 'seq', ARGV[4])
+  return 1`,
+  'writes alone',
+);
+const floorTag = `{bs-${run}-floor}`;
+const orderJson = JSON.stringify({
+  id: 'o'.repeat(29),
+  productId: 'p'.repeat(26),
+  userId: 'user-12345',
+  qty: 1,
+  amount: '5000',
+  status: 'reserved',
+  createdAt: Date.now(),
+  expiresAt: Date.now() + 600_000,
+  paidAt: 0,
+  refundRequired: false,
+});
+const eventJson = JSON.stringify({
+  eventId: 'p:x:1',
+  payload: { product: 'x'.repeat(330), order: orderJson },
+});
+cases.push({
+  name: 'floor: an accepted reservation’s 7 writes alone (no logic)',
+  sha: writesAlone,
+  call: async (n) => {
+    const order = `floor-o${n}`;
+    await redis.evalsha(
+      writesAlone,
+      7,
+      `${floorTag}:orders`,
+      `${floorTag}:deadlines`,
+      `{o:${run}-${order}}`,
+      `${floorTag}:held`,
+      `${floorTag}:events`,
+      `${floorTag}:outbox`,
+      floorTag,
+      order,
+      orderJson,
+      eventJson,
+      String(n),
+    );
+    await redis.hdel(`${floorTag}:outbox`, order);
+  },
+});
 for (const [version, source] of Object.entries(versions)) {
   const bid = (sha: string, id: string, bidder: string, amount: number, n: number) => {
     const keys = auctionKeys(id);

@@ -107,7 +107,7 @@ describe('"sold out" remembered by the HTTP function', () => {
       other,
       dave,
       { productId: product.id, qty: 1 },
-      { 'idempotency-key': 'memo-new' },
+      { 'idempotency-key': `memo-new-${product.id}` },
     );
     expect(fresh.status).toBe(201);
   });

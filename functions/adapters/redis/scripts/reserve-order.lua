@@ -34,10 +34,10 @@ Reply (JSON string), every reply carries the server time `now` and the events of
 Decisions are stored under the Idempotency-Key; rate limiting and an unavailable product are not,
 since retrying after them is the point.
 
-Cost (issue 17: a product's every decision runs on one shard, one script at a time): the rules read
-four fields (one HMGET, also the existence check); a refusal with no overdue reservation to expire
-(the stampede after the last unit) answers from them, the earliest deadline and the user's count,
-without reading or encoding the product; only a reservation that may succeed reads it whole.
+Cost (issue 17: a product's every decision runs on one shard, one script at a time): one HMGET of
+the product's fields (also the existence check); a refusal with no overdue reservation to expire
+(the stampede after the last unit) answers from the rules' four, the earliest deadline and the
+user's count, without building or encoding the product; the accepted reply is written out.
 ]]
 local userId = ARGV[1]
 local qty = tonumber(ARGV[2])
@@ -62,8 +62,11 @@ local function remember(encoded)
   return encoded
 end
 
--- The rules' fields; every product has them all, so a missing one means no product here.
-local rules = redis.call('HMGET', KEYS[1], 'available', 'saleStartsAt', 'saleEndsAt', 'perUserLimit')
+-- The rules' fields (every product has them all, so a missing one means no product here), then the
+-- rest of the product (its event carries all of it: the fields create-product.lua and
+-- restore-product.lua write): one HMGET serves the refusals and the reservation alike.
+local rules = redis.call('HMGET', KEYS[1], 'available', 'saleStartsAt', 'saleEndsAt', 'perUserLimit', 'id', 'name',
+  'price', 'stock', 'reservationTtlSeconds', 'seq', 'createdAt')
 if not rules[1] then
   local code = redis.call('EXISTS', KEYS[9]) == 1 and 'product_unavailable' or 'product_not_found'
   -- Not stored under the key: the product may appear (created late, or rebuilt), and the retry
@@ -114,14 +117,12 @@ end
 eventLogLength = tonumber(ARGV[7])
 local function decide(reply) return remember(respond(reply)) end
 
--- The rest of the product (its event carries all of it): the fields create-product.lua and
--- restore-product.lua write, beside the four read above.
-local more = redis.call('HMGET', KEYS[1], 'id', 'name', 'price', 'stock', 'reservationTtlSeconds', 'seq',
-  'createdAt')
-product = { available = rules[1], saleStartsAt = rules[2], saleEndsAt = rules[3], perUserLimit = rules[4] }
-for i, name in ipairs({ 'id', 'name', 'price', 'stock', 'reservationTtlSeconds', 'seq', 'createdAt' }) do
-  if more[i] then product[name] = more[i] end
-end
+-- A field the product lacks reads false: left out (nil), as HGETALL would leave it.
+product = {
+  available = rules[1], saleStartsAt = rules[2], saleEndsAt = rules[3], perUserLimit = rules[4],
+  id = rules[5] or nil, name = rules[6] or nil, price = rules[7] or nil, stock = rules[8] or nil,
+  reservationTtlSeconds = rules[9] or nil, seq = rules[10] or nil, createdAt = rules[11] or nil,
+}
 local before = product.seq
 expireOverdue(tonumber(ARGV[9]))
 local function refuse(reply)
@@ -171,10 +172,14 @@ local idempotency = ''
 if fingerprint ~= '' then
   idempotency = ',"idempotency":' .. cjson.encode({ userId = userId, key = ARGV[10], fingerprint = fingerprint })
 end
-storeEvent(seq, eventId, '{"eventId":' .. cjson.encode(eventId) ..
-  ',"type":"order.reserved","entityType":"product","entityId":' .. cjson.encode(product.id) ..
+-- Ids are [A-Za-z0-9_-] (API.md; order ids are made by order-ids.ts): quoted as they are.
+storeEvent(seq, eventId, '{"eventId":"' .. eventId ..
+  '","type":"order.reserved","entityType":"product","entityId":"' .. product.id .. '"' ..
   ',"seq":' .. product.seq .. ',"occurredAt":' .. int(now) .. ',"payload":{"product":' .. cjson.encode(product) ..
   ',"order":' .. orderJson .. idempotency .. '}}')
 saveProduct()
 
-return decide({ ok = true, pendingPayments = redis.call('EXISTS', KEYS[11]) == 1 })
+-- The reply as respond() would make it, written out: no table to build and encode on the hot path.
+local pending = redis.call('EXISTS', KEYS[11]) == 1 and 'true' or 'false'
+return remember('{"ok":true,"pendingPayments":' .. pending .. ',"now":' .. int(now) .. ',"events":[' ..
+  table.concat(emitted, ',') .. ']}')
