@@ -91,6 +91,14 @@ const load = async (source: string, tag: string) =>
   (await redis.script('LOAD', `${source}\n-- ${tag}\n`)) as string;
 const noop = await load('return 1', 'noop');
 cases.push({ name: 'no-op script', sha: noop, call: () => redis.evalsha(noop, 0) });
+// What a product's shard runs per answer while HTTP instances remember it sold out (sold-out-memo.ts).
+const countRequest = await load(atTree('count-request.lua'), 'count request');
+cases.push({
+  name: 'sold out, remembered by the HTTP instance: the counter alone (count-request.lua)',
+  sha: countRequest,
+  call: (n) =>
+    redis.evalsha(countRequest, 1, productKeys(`bs-${run}-memo`).rateLimit(`user-${n}`), 1_000_000, 1_000),
+});
 // The floor of an accepted reservation in this data model: the seven writes it makes (order into
 // its hash, deadline, order pointer, held units, event into the log and the outbox, the product's
 // available + seq), of the sizes reserve-order.lua writes, with no rule, read or encoding.
