@@ -10,11 +10,13 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { productKeys } from '../functions/adapters/redis/redis-keys.js';
 import { countRequestScript } from '../functions/adapters/redis/scripts/count-request.js';
 import { reserveOrderScript } from '../functions/adapters/redis/scripts/reserve-order.js';
 import type { OrderView } from '../functions/domain/product.js';
 import { createProduct, type ErrorBody, postOrder, reserved, sleep } from './support/flash-sale.js';
 import { createHttpFixture, type HttpFixture } from './support/http-fixture.js';
+import { commandsDuring } from './support/redis-writes.js';
 import { tokenFor } from './support/tokens.js';
 
 const MEMO_MS = 500;
@@ -24,20 +26,10 @@ const COUNT_SHA = sha(countRequestScript.source);
 
 /** How often the app's own Redis client ran the reservation script and the counter while `during` ran. */
 async function scriptRuns<T>(redis: Redis, during: () => Promise<T>) {
-  const runs = { reserve: 0, count: 0 };
-  const original = redis.sendCommand.bind(redis);
-  redis.sendCommand = ((command: { name: string; args: unknown[] }, ...rest: unknown[]) => {
-    if (command.name.toLowerCase() === 'evalsha') {
-      if (command.args[0] === RESERVE_SHA) runs.reserve++;
-      if (command.args[0] === COUNT_SHA) runs.count++;
-    }
-    return (original as (...args: unknown[]) => unknown)(command, ...rest);
-  }) as Redis['sendCommand'];
-  try {
-    return { result: await during(), runs };
-  } finally {
-    redis.sendCommand = original;
-  }
+  const { result, commands } = await commandsDuring(redis, during);
+  const runsOf = (sha: string) =>
+    commands.filter((command) => command.name === 'evalsha' && command.args[0] === sha).length;
+  return { result, runs: { reserve: runsOf(RESERVE_SHA), count: runsOf(COUNT_SHA) } };
 }
 
 const body = async (response: Response) => ({ status: response.status, json: await response.json() });
@@ -67,7 +59,8 @@ describe('"sold out" remembered by the HTTP function', () => {
     expect(first.status).toBe(409);
     expect((first.json as ErrorBody).error).toMatchObject({ code: 'sold_out', available: 0 });
 
-    const tokens = await Promise.all(Array.from({ length: 40 }, (_, i) => tokenFor(`memo-crowd-${i}`)));
+    const users = Array.from({ length: 40 }, (_, i) => `memo-crowd-${i}`);
+    const tokens = await Promise.all(users.map((user) => tokenFor(user)));
     const { result, runs } = await scriptRuns(fx.redis, () =>
       Promise.all(
         tokens.map(async (token) => body(await postOrder(fx, token, { productId: product.id, qty: 1 }))),
@@ -75,6 +68,11 @@ describe('"sold out" remembered by the HTTP function', () => {
     );
     expect(result.map((answer) => answer.status)).toEqual(tokens.map(() => 409));
     for (const answer of result) expect(answer.json).toEqual(first.json);
+    // Each one counted toward its user's rate limit on the product, as the script counts.
+    const counters = await Promise.all(
+      users.map((user) => fx.redis.get(productKeys(product.id).rateLimit(user))),
+    );
+    expect(counters).toEqual(users.map(() => '1'));
     expect(runs).toEqual({ reserve: 0, count: 40 });
   });
 

@@ -41,6 +41,32 @@ const READ_ONLY = new Set([
   'script',
 ]);
 
+/** One command the application's client sent: its name (lower case) and arguments. */
+export interface SentCommand {
+  name: string;
+  args: unknown[];
+}
+
+/** Every command the application's own Redis client sends while `during` runs. */
+export async function commandsDuring<T>(
+  redis: Redis,
+  during: () => Promise<T>,
+): Promise<{ result: T; commands: SentCommand[] }> {
+  const commands: SentCommand[] = [];
+  const original = redis.sendCommand.bind(redis);
+  redis.sendCommand = ((command: { name: string; args: unknown[] }, ...rest: unknown[]) => {
+    // Copied now: ioredis rewrites a script's first run on a connection into EVAL with the source,
+    // in place, when it writes the command out.
+    commands.push({ name: command.name.toLowerCase(), args: [...command.args] });
+    return (original as (...args: unknown[]) => unknown)(command, ...rest);
+  }) as Redis['sendCommand'];
+  try {
+    return { result: await during(), commands };
+  } finally {
+    redis.sendCommand = original;
+  }
+}
+
 /**
  * The write commands the application's own Redis client sends while `during` runs (the HTTP app's
  * client is the fixture's `redis`). "A refused request writes nothing" asserted this way holds while
@@ -51,15 +77,6 @@ export async function writesDuring<T>(
   redis: Redis,
   during: () => Promise<T>,
 ): Promise<{ result: T; writes: string[] }> {
-  const writes: string[] = [];
-  const original = redis.sendCommand.bind(redis);
-  redis.sendCommand = ((command: { name: string }, ...rest: unknown[]) => {
-    if (!READ_ONLY.has(command.name.toLowerCase())) writes.push(command.name.toLowerCase());
-    return (original as (...args: unknown[]) => unknown)(command, ...rest);
-  }) as Redis['sendCommand'];
-  try {
-    return { result: await during(), writes };
-  } finally {
-    redis.sendCommand = original;
-  }
+  const { result, commands } = await commandsDuring(redis, during);
+  return { result, writes: commands.map((command) => command.name).filter((name) => !READ_ONLY.has(name)) };
 }
