@@ -3,7 +3,7 @@
  * runtime (`npm run local` as a child process) on a Redis of this bench's own, read with INFO
  * commandstats (mean, usec_per_call) and INFO latencystats (p50) after CONFIG RESETSTAT per storm.
  * The reference, in the same storm on the same Redis: a no-op Lua function (`return 1`) called by
- * this bench with FCALL a few hundred times a second, so it is counted apart from the runtime's
+ * this bench with FCALL_RO (the floor below uses FCALL) a few hundred times a second, so it is counted apart from the runtime's
  * EVALSHA calls.
  *
  * Storms, each on one item, 64 requests in flight from this process:
@@ -20,9 +20,12 @@
  * Through npm run local this machine sends a few hundred requests a second: the Redis idles between
  * scripts and runs each one cold (cache), 4-5x slower than busy (bench:scripts); the no-op in the
  * same storm is slowed alike, hence the ratio column.
+ * In the reservation storm the bench also calls, at the no-op's pace, a Lua function doing only the
+ * seven writes an accepted reservation makes (the floor of this data model), read from SLOWLOG.
  * Then Redis memory (MEMORY USAGE) per accepted bid and per reservation, once the outboxes are empty.
  *
- * Env: BENCH_BIDS (6000), BENCH_UNITS (2000), BENCH_SOLD_OUT (6000), BENCH_INFLIGHT (64),
+ * Env: BENCH_BIDS (6000), BENCH_UNITS (2000), BENCH_SOLD_OUT (6000), BENCH_INFLIGHT (64), BENCH_SLOWLOG
+ *      (0: commandstats alone, no per-script figures),
  *      BENCH_NICE (e.g. -10, root only: the runtime and this bench at that niceness and the Redis at
  *      -19, for a machine shared with other work), BENCH_DATABASE_URL (a server to create a scratch database
  *      on; postgres://postgres@127.0.0.1:5432/postgres, else the runtime embeds PostgreSQL).
@@ -44,6 +47,12 @@ const BIDS = Number(process.env.BENCH_BIDS ?? 6_000);
 const UNITS = Number(process.env.BENCH_UNITS ?? 2_000);
 const SOLD_OUT = Number(process.env.BENCH_SOLD_OUT ?? 6_000);
 const INFLIGHT = Number(process.env.BENCH_INFLIGHT ?? 64);
+/**
+ * SLOWLOG at threshold 0 during the storms (default): per-call figures of the deciding script, but
+ * every command a script runs is logged too, which slows the scripts (not the no-op) in every
+ * figure, commandstats included. BENCH_SLOWLOG=0: commandstats alone, as the issue measures.
+ */
+const SLOWLOG = process.env.BENCH_SLOWLOG !== '0';
 const BIDDERS = 300;
 const jwtSecret = 'bench-redis-secret-0123456789abcdef';
 const benchNice = process.env.BENCH_NICE === undefined ? undefined : Number(process.env.BENCH_NICE);
@@ -122,12 +131,65 @@ async function post(path: string, bearer: string, body: unknown): Promise<{ stat
 // biome-ignore lint/suspicious/noExplicitAny: answers are read loosely by the load generator
 type Json = Record<string, any>;
 
-// The reference: a no-op Lua function, called with FCALL so that commandstats keeps it apart.
+// The reference: a no-op Lua function, called with FCALL_RO so that commandstats keeps it apart.
+// Beside it, in the reservation storm, the floor of an accepted reservation in this data model: its
+// seven writes alone (order into its hash, deadline, order pointer, held units, the event into the
+// log and the outbox, the product's available + seq), of the sizes reserve-order.lua writes, no rule,
+// read or encoding; called at the no-op's pace, its time read from SLOWLOG like the deciding script's.
 await redis.function(
   'LOAD',
   'REPLACE',
-  "#!lua name=benchnoop\nredis.register_function('noop', function() return 1 end)",
+  `#!lua name=benchnoop
+redis.register_function{function_name = 'noop', callback = function() return 1 end, flags = {'no-writes'}}
+redis.register_function('floor', function(keys, args)
+  redis.call('HSET', keys[1], args[1], args[2])
+  redis.call('ZADD', keys[2], args[4], args[1])
+  redis.call('SET', keys[3], 'product')
+  redis.call('HINCRBY', keys[4], args[1], 1)
+  redis.call('ZADD', keys[5], args[4], args[3] .. args[4])
+  redis.call('HSET', keys[6], args[1], args[3] .. args[4])
+  redis.call('HSET', keys[7], 'available', args[4], 'seq', args[4])
+  return 1
+end)`,
 );
+const floorOrder = JSON.stringify({
+  id: 'o'.repeat(29),
+  productId: 'p'.repeat(26),
+  userId: 'user-12345',
+  qty: 1,
+  amount: '5000',
+  status: 'reserved',
+  createdAt: Date.now(),
+  expiresAt: Date.now() + 600_000,
+  paidAt: 0,
+  refundRequired: false,
+});
+const floorEvent = JSON.stringify({
+  eventId: 'p:x:1',
+  payload: { product: 'x'.repeat(330), order: floorOrder },
+});
+let floorCalls = 0;
+/** One floor call, then its outbox entry acknowledged (apart: the floor is the script's writes). */
+const floorWrites = async () => {
+  const n = floorCalls++;
+  const t = '{bench-floor}';
+  await redis.fcall(
+    'floor',
+    7,
+    `${t}:orders`,
+    `${t}:deadlines`,
+    `${t}:o${n}`,
+    `${t}:held`,
+    `${t}:events`,
+    `${t}:outbox`,
+    t,
+    `o${n}`,
+    floorOrder,
+    floorEvent,
+    String(n),
+  );
+  await redis.hdel(`${t}:outbox`, `o${n}`);
+};
 
 interface Stat {
   calls: number;
@@ -160,10 +222,12 @@ async function slowlogOf(
   slotTag: string,
   into: number[],
   slot: { calls: number; micros: number },
+  floor: number[],
 ) {
   const entries = (await redis.slowlog('GET', SLOWLOG_LEN)) as [number, number, number, string[]][];
   await redis.slowlog('RESET');
   for (const [, , micros, args] of entries) {
+    if (args[0]?.toLowerCase() === 'fcall' && args[1] === 'floor') floor.push(micros);
     if (args[0]?.toLowerCase() !== 'evalsha') continue;
     if (args[1] === sha) into.push(micros);
     if (args[3]?.startsWith(slotTag)) {
@@ -179,28 +243,31 @@ async function storm(
   request: (n: number) => Promise<number>,
   decider: string,
   slotTag: string,
+  withFloor = false,
 ) {
   const statuses = new Map<number, number>();
   let next = 0;
   let running = true;
   const own: number[] = [];
   const slot = { calls: 0, micros: 0 };
+  const floor: number[] = [];
   await redis.config('SET', 'slowlog-max-len', String(SLOWLOG_LEN));
-  await redis.config('SET', 'slowlog-log-slower-than', '0');
+  if (SLOWLOG) await redis.config('SET', 'slowlog-log-slower-than', '0');
   await redis.slowlog('RESET');
   await redis.config('RESETSTAT');
   const started = performance.now();
   const load = loadavg()[0] as number;
   const reference = (async () => {
     while (running) {
-      await redis.fcall('noop', 0);
+      await redis.call('FCALL_RO', 'noop', 0);
+      if (withFloor) await floorWrites();
       await sleep(2);
     }
   })();
   const sampler = (async () => {
     while (running) {
       await sleep(250);
-      await slowlogOf(decider, slotTag, own, slot);
+      await slowlogOf(decider, slotTag, own, slot, floor);
     }
   })();
   await Promise.all(
@@ -215,17 +282,23 @@ async function storm(
   running = false;
   await Promise.all([reference, sampler]);
   const s = await stats();
-  await slowlogOf(decider, slotTag, own, slot);
+  await slowlogOf(decider, slotTag, own, slot, floor);
   await redis.config('SET', 'slowlog-log-slower-than', '10000');
   const evalsha = s.evalsha ?? { calls: 0, usecPerCall: Number.NaN, p50: Number.NaN };
-  const noop = s.fcall ?? { calls: 0, usecPerCall: Number.NaN, p50: Number.NaN };
+  const noop = s.fcall_ro ?? { calls: 0, usecPerCall: Number.NaN, p50: Number.NaN };
   own.sort((x, y) => x - y);
   const decision = {
     calls: own.length,
     mean: own.reduce((sum, value) => sum + value, 0) / Math.max(1, own.length),
     p50: own[Math.floor(own.length / 2)] ?? Number.NaN,
   };
-  return { label, total, seconds, statuses, evalsha, noop, decision, slot, load, all: s };
+  floor.sort((x, y) => x - y);
+  const floorAlone = {
+    calls: floor.length,
+    mean: floor.reduce((sum, value) => sum + value, 0) / Math.max(1, floor.length),
+    p50: floor[Math.floor(floor.length / 2)] ?? Number.NaN,
+  };
+  return { label, total, seconds, statuses, evalsha, noop, decision, slot, floor: floorAlone, load, all: s };
 }
 
 const results: Awaited<ReturnType<typeof storm>>[] = [];
@@ -300,6 +373,7 @@ results.push(
     },
     shas.reserveOrder,
     productKeys(productId).state,
+    true,
   ),
 );
 const p = productKeys(productId);
@@ -336,13 +410,28 @@ const perReservation =
 const f1 = (value: number) => value.toFixed(1);
 console.log(`\nbench:redis — through npm run local, ${INFLIGHT} requests in flight, Redis ${redisUrl}`);
 console.log(
-  "| storm | requests (answers) | req/s | all EVALSHA (commandstats): calls per request, mean (p50) | the deciding script (SLOWLOG): mean (p50) | no-op FCALL, same storm: mean (p50) | deciding script / no-op (means) | the item's shard per answer (SLOWLOG): scripts, us, / no-op | load avg |",
+  "| storm | requests (answers) | req/s | all EVALSHA (commandstats): calls per request, mean (p50) = mean / no-op mean | the deciding script (SLOWLOG): mean (p50) | no-op FCALL_RO, same storm: mean (p50) | deciding script / no-op (means) | the item's shard per answer (SLOWLOG): scripts, us, / no-op | load avg |",
 );
 console.log('|---|---|---|---|---|---|---|---|---|');
 for (const r of results) {
   const answers = [...r.statuses.entries()].map(([status, count]) => `${count}x${status}`).join(', ');
   console.log(
-    `| ${r.label} | ${r.total} (${answers}) | ${Math.round(r.total / r.seconds)} | ${f1(r.evalsha.calls / r.total)}, ${f1(r.evalsha.usecPerCall)} us (${f1(r.evalsha.p50)}) | **${f1(r.decision.mean)} us** (${r.decision.p50}), ${r.decision.calls} calls | ${f1(r.noop.usecPerCall)} us (${f1(r.noop.p50)}), ${r.noop.calls} calls | **${f1(r.decision.mean / r.noop.usecPerCall)}x** | ${(r.slot.calls / r.total).toFixed(3)}, **${f1(r.slot.micros / r.total)} us**, ${f1(r.slot.micros / r.total / r.noop.usecPerCall)}x | ${r.load.toFixed(2)} |`,
+    `| ${r.label} | ${r.total} (${answers}) | ${Math.round(r.total / r.seconds)} | ${f1(r.evalsha.calls / r.total)}, ${f1(r.evalsha.usecPerCall)} us (${f1(r.evalsha.p50)}) = **${f1(r.evalsha.usecPerCall / r.noop.usecPerCall)}x** | ${
+      SLOWLOG
+        ? `**${f1(r.decision.mean)} us** (${r.decision.p50}), ${r.decision.calls} calls`
+        : 'not measured (BENCH_SLOWLOG=0)'
+    } | ${f1(r.noop.usecPerCall)} us (${f1(r.noop.p50)}), ${r.noop.calls} calls | ${
+      SLOWLOG ? `**${f1(r.decision.mean / r.noop.usecPerCall)}x**` : '-'
+    } | ${
+      SLOWLOG
+        ? `${(r.slot.calls / r.total).toFixed(3)}, **${f1(r.slot.micros / r.total)} us**, ${f1(r.slot.micros / r.total / r.noop.usecPerCall)}x`
+        : '-'
+    } | ${r.load.toFixed(2)} |`,
+  );
+}
+for (const r of results.filter((result) => result.floor.calls > 0)) {
+  console.log(
+    `\n${r.label}: the floor, an accepted reservation's seven writes alone (SLOWLOG, at the no-op's pace): mean ${f1(r.floor.mean)} us (p50 ${r.floor.p50}), ${r.floor.calls} calls = **${f1(r.floor.mean / r.noop.usecPerCall)}x** the no-op (by p50 ${f1(r.floor.p50 / r.noop.p50)}x); the deciding script by p50: ${f1(r.decision.p50 / r.noop.p50)}x`,
   );
 }
 console.log(`\naccepted bids: ${accepted}; reservations: ${orderIds.length}`);
