@@ -13,7 +13,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { auctionKeys } from '../functions/adapters/redis/redis-keys.js';
-import { createAuctionByScript } from './support/script-auction.js';
+import { bidByScript, createAuctionByScript } from './support/script-auction.js';
 
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const baseRef = process.env.BENCH_BASE_REF ?? 'main';
@@ -49,21 +49,11 @@ async function usecPerCall(): Promise<number> {
 
 /** One bid on `id` through the script `sha` (v1 unless `proxy`). */
 function bidOnce(sha: string, id: string, n: number, withMax: boolean, proxy: boolean) {
-  const keys = auctionKeys(id);
   // v1: rising amounts from two bidders. Proxy: a leader with a high maximum, challengers below it.
   const bidder = proxy ? (n === 0 ? 'leader' : `challenger-${n}`) : `bidder-${n % 2}`;
   const amount = proxy ? 1_000 + n * 20 : 1_000 + n * 10;
-  const max = proxy && n === 0 ? String(1_000_000_000) : '';
-  const args = [bidder, String(amount), `b${n}`, '', 0, 1_000, 10_000, 86_400, 100];
-  const keyList = [
-    keys.state,
-    keys.bids,
-    keys.events,
-    keys.outbox,
-    keys.rateLimit(bidder),
-    keys.idempotency(bidder, '-'),
-  ];
-  return redis.evalsha(sha, 6, ...keyList, ...args, ...(withMax ? [max] : []));
+  const maxAmount = withMax ? (proxy && n === 0 ? String(1_000_000_000) : '') : undefined;
+  return bidByScript(redis, sha, id, { bidder, amount, bidId: `b${n}`, rateLimit: 0, maxAmount });
 }
 
 /**

@@ -41,6 +41,7 @@ import { auctionKeys, orderKeys, productKeys } from '../functions/adapters/redis
 import { startLocal } from '../test/support/local-process.js';
 import { freePort } from '../test/support/ports.js';
 import { deciderShas } from './support/lua-sources.js';
+import { floorCall, floorFunctionLine } from './support/reservation-floor.js';
 import { createScratchDatabase } from './support/scratch-database.js';
 
 const BIDS = Number(process.env.BENCH_BIDS ?? 6_000);
@@ -141,54 +142,14 @@ await redis.function(
   'REPLACE',
   `#!lua name=benchnoop
 redis.register_function{function_name = 'noop', callback = function() return 1 end, flags = {'no-writes'}}
-redis.register_function('floor', function(keys, args)
-  redis.call('HSET', keys[1], args[1], args[2])
-  redis.call('ZADD', keys[2], args[4], args[1])
-  redis.call('SET', keys[3], 'product')
-  redis.call('HINCRBY', keys[4], args[1], 1)
-  redis.call('ZADD', keys[5], args[4], args[3] .. args[4])
-  redis.call('HSET', keys[6], args[1], args[3] .. args[4])
-  redis.call('HSET', keys[7], 'available', args[4], 'seq', args[4])
-  return 1
-end)`,
+${floorFunctionLine('floor')}`,
 );
-const floorOrder = JSON.stringify({
-  id: 'o'.repeat(29),
-  productId: 'p'.repeat(26),
-  userId: 'user-12345',
-  qty: 1,
-  amount: '5000',
-  status: 'reserved',
-  createdAt: Date.now(),
-  expiresAt: Date.now() + 600_000,
-  paidAt: 0,
-  refundRequired: false,
-});
-const floorEvent = JSON.stringify({
-  eventId: 'p:x:1',
-  payload: { product: 'x'.repeat(330), order: floorOrder },
-});
 let floorCalls = 0;
 /** One floor call, then its outbox entry acknowledged (apart: the floor is the script's writes). */
 const floorWrites = async () => {
-  const n = floorCalls++;
-  const t = '{bench-floor}';
-  await redis.fcall(
-    'floor',
-    7,
-    `${t}:orders`,
-    `${t}:deadlines`,
-    `${t}:o${n}`,
-    `${t}:held`,
-    `${t}:events`,
-    `${t}:outbox`,
-    t,
-    `o${n}`,
-    floorOrder,
-    floorEvent,
-    String(n),
-  );
-  await redis.hdel(`${t}:outbox`, `o${n}`);
+  const floor = floorCall('{bench-floor}', floorCalls++);
+  await redis.fcall('floor', floor.keys.length, ...floor.keys, ...floor.args);
+  await redis.hdel(floor.outbox.key, floor.outbox.field);
 };
 
 interface Stat {

@@ -26,7 +26,8 @@ import {
   productKeys,
 } from '../functions/adapters/redis/redis-keys.js';
 import { productSource } from './support/lua-sources.js';
-import { createAuctionByScript } from './support/script-auction.js';
+import { FLOOR_WRITES_LUA, floorCall } from './support/reservation-floor.js';
+import { bidByScript, createAuctionByScript } from './support/script-auction.js';
 
 const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
 const baseRef = process.env.BENCH_BASE_REF ?? 'main';
@@ -99,85 +100,22 @@ cases.push({
   call: (n) =>
     redis.evalsha(countRequest, 1, productKeys(`bs-${run}-memo`).rateLimit(`user-${n}`), 1_000_000, 1_000),
 });
-// The floor of an accepted reservation in this data model: the seven writes it makes (order into
-// its hash, deadline, order pointer, held units, event into the log and the outbox, the product's
-// available + seq), of the sizes reserve-order.lua writes, with no rule, read or encoding.
-const writesAlone = await load(
-  `redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-  redis.call('ZADD', KEYS[2], ARGV[4], ARGV[1])
-  redis.call('SET', KEYS[3], 'product')
-  redis.call('HINCRBY', KEYS[4], ARGV[1], 1)
-  redis.call('ZADD', KEYS[5], ARGV[4], ARGV[3] .. ARGV[4])
-  redis.call('HSET', KEYS[6], ARGV[1], ARGV[3] .. ARGV[4])
-  redis.call('HSET', KEYS[7], 'available', ARGV[4], 'seq', ARGV[4])
-  return 1`,
-  'writes alone',
-);
+// The floor of an accepted reservation in this data model (bench/support/reservation-floor.ts).
+const writesAlone = await load(FLOOR_WRITES_LUA, 'writes alone');
 const floorTag = `{bs-${run}-floor}`;
-const orderJson = JSON.stringify({
-  id: 'o'.repeat(29),
-  productId: 'p'.repeat(26),
-  userId: 'user-12345',
-  qty: 1,
-  amount: '5000',
-  status: 'reserved',
-  createdAt: Date.now(),
-  expiresAt: Date.now() + 600_000,
-  paidAt: 0,
-  refundRequired: false,
-});
-const eventJson = JSON.stringify({
-  eventId: 'p:x:1',
-  payload: { product: 'x'.repeat(330), order: orderJson },
-});
 cases.push({
   name: 'floor: an accepted reservation’s 7 writes alone (no logic)',
   sha: writesAlone,
   call: async (n) => {
-    const order = `floor-o${n}`;
-    await redis.evalsha(
-      writesAlone,
-      7,
-      `${floorTag}:orders`,
-      `${floorTag}:deadlines`,
-      `{o:${run}-${order}}`,
-      `${floorTag}:held`,
-      `${floorTag}:events`,
-      `${floorTag}:outbox`,
-      floorTag,
-      order,
-      orderJson,
-      eventJson,
-      String(n),
-    );
-    await redis.hdel(`${floorTag}:outbox`, order);
+    const floor = floorCall(floorTag, n);
+    await redis.evalsha(writesAlone, floor.keys.length, ...floor.keys, ...floor.args);
+    await redis.hdel(floor.outbox.key, floor.outbox.field);
   },
 });
 for (const [version, source] of Object.entries(versions)) {
-  const bid = (sha: string, id: string, bidder: string, amount: number, n: number) => {
-    const keys = auctionKeys(id);
-    return redis.evalsha(
-      sha,
-      6,
-      keys.state,
-      keys.bids,
-      keys.events,
-      keys.outbox,
-      keys.rateLimit(bidder),
-      keys.idempotency(bidder, '-'),
-      bidder,
-      String(amount),
-      `b${n}`,
-      '',
-      1_000_000,
-      1_000,
-      10_000,
-      86_400,
-      100,
-      '',
-      '',
-    );
-  };
+  const bid = (sha: string, id: string, bidder: string, amount: number, n: number) =>
+    bidByScript(redis, sha, id, { bidder, amount, bidId: `b${n}`, rateLimit: 1_000_000, maxAmount: '' });
+
   const reserve = async (sha: string, id: string, n: number) => {
     const user = `user-${n}`;
     const orderId = `${id}-o${n}`;

@@ -13,7 +13,7 @@ import { composeHttpApp } from '../functions/http/compose.js';
 import type { ConnectionMessenger } from '../functions/ports/realtime.js';
 import { composeWs } from '../functions/ws/compose.js';
 import { handleMessage } from '../functions/ws/handle-event.js';
-import { appCaller, type Json } from './support/app-caller.js';
+import { appCaller, createLot, type Json } from './support/app-caller.js';
 import { recordingLogger, testSql } from './support/persistence.js';
 import { createPipeline } from './support/pipeline.js';
 import { queueDepth, waitFor } from './support/sqs-event-source.js';
@@ -251,18 +251,7 @@ describe('reads of entities Redis lost (issue 13)', () => {
   });
 
   async function auctionWithBids() {
-    const created = await call('/auctions', {
-      method: 'POST',
-      token: admin,
-      body: {
-        title: 'Lot',
-        startingPrice: 1_000,
-        minIncrement: 100,
-        endsAt: new Date(Date.now() + 3_600_000).toISOString(),
-      },
-    });
-    expect(created.status).toBe(201);
-    const id = created.json.auction.id as string;
+    const id = await createLot(call, admin);
     for (const [name, amount] of [
       ['alice', 1_000],
       ['bob', 1_100],
@@ -385,17 +374,7 @@ describe('reads of entities Redis lost (issue 13)', () => {
   });
 
   it("a bid's Idempotency-Key decision survives the rebuild: the same key replays the same bid (issue 19)", async () => {
-    const created = await call('/auctions', {
-      method: 'POST',
-      token: admin,
-      body: {
-        title: 'Lot',
-        startingPrice: 1_000,
-        minIncrement: 100,
-        endsAt: new Date(Date.now() + 3_600_000).toISOString(),
-      },
-    });
-    const id = created.json.auction.id as string;
+    const id = await createLot(call, admin);
     const bid = (name: string, key: string, body: Json) =>
       call(`/auctions/${id}/bids`, {
         method: 'POST',

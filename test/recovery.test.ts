@@ -6,7 +6,7 @@ import { PersistQueueProbe } from '../functions/adapters/sqs/persist-queue-probe
 import { composeHttpApp } from '../functions/http/compose.js';
 import { composeSweeper } from '../functions/sweeper/compose.js';
 import { closeAuctionsJob } from '../functions/sweeper/jobs/close-auctions.js';
-import { appCaller } from './support/app-caller.js';
+import { appCaller, createLot } from './support/app-caller.js';
 import { recordingLogger, testSql } from './support/persistence.js';
 import { createPipeline } from './support/pipeline.js';
 import { TEST_JWT_SECRET, tokenFor } from './support/tokens.js';
@@ -55,20 +55,7 @@ describe('read-back and fenced rebuild of auctions from PostgreSQL', () => {
   });
 
   const call = appCaller(() => http.app);
-  const create = async (endsInMs: number) => {
-    const created = await call('/auctions', {
-      method: 'POST',
-      token: admin,
-      body: {
-        title: 'Lot',
-        startingPrice: 1_000,
-        minIncrement: 100,
-        endsAt: new Date(Date.now() + endsInMs).toISOString(),
-      },
-    });
-    expect(created.status).toBe(201);
-    return created.json.auction.id as string;
-  };
+  const create = (endsInMs: number) => createLot(call, admin, endsInMs);
   const bid = (id: string, token: string, amount: number) =>
     call(`/auctions/${id}/bids`, { method: 'POST', token, body: { amount } });
   const loseFromRedis = async (id: string) => {

@@ -110,6 +110,39 @@ describe('"sold out" remembered by the HTTP function', () => {
     expect(fresh.status).toBe(201);
   });
 
+  it('gives one Idempotency-Key one decision when its retries race each other on an instance that remembers and one that does not, after the unit came back', async () => {
+    for (let round = 0; round < 5; round++) {
+      const product = await createProduct(fx, { stock: 1 });
+      const alice = await tokenFor(`memo-race-alice-${round}`);
+      const order = await reserved(fx, alice, product.id);
+      expect(
+        (await postOrder(fx, await tokenFor(`memo-race-carol-${round}`), { productId: product.id, qty: 1 }))
+          .status,
+      ).toBe(409);
+
+      const bob = await tokenFor(`memo-race-bob-${round}`);
+      const keyed = { 'idempotency-key': `memo-race-${product.id}` };
+      const attempt = async (instance: HttpFixture) =>
+        body(await postOrder(instance, bob, { productId: product.id, qty: 1 }, keyed));
+      // The first request is answered from memory; the unit comes back; then twenty retries at
+      // once, half through each instance: any of them reaching the script unbound would reserve.
+      const first = await attempt(fx);
+      expect(first.status).toBe(409);
+      expect(
+        (await other.request(`/orders/${order.id}/cancel`, { method: 'POST', token: alice })).status,
+      ).toBe(200);
+      const retries = await Promise.all(
+        Array.from({ length: 10 }, () => [attempt(fx), attempt(other)]).flat(),
+      );
+      for (const retry of retries) expect(retry).toEqual(first);
+      // The unit is still there for others.
+      expect(
+        (await postOrder(other, await tokenFor(`memo-race-dave-${round}`), { productId: product.id, qty: 1 }))
+          .status,
+      ).toBe(201);
+    }
+  });
+
   it('replays a key the script decided, also while the product is remembered sold out', async () => {
     const product = await createProduct(fx, { stock: 1 });
     const bob = await tokenFor('memo-bob-2');

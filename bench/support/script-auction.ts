@@ -32,3 +32,31 @@ export async function createAuctionByScript(redis: Redis, createSha: string, id:
   );
   return id;
 }
+
+/**
+ * One bid on `auctionId` straight through place-bid.lua (loaded as `sha`), with no Idempotency-Key:
+ * the bench's rate limit (`rateLimit` per second, 0 = none), a 10,000-event log, the newest 100 bids
+ * kept; `maxAmount` for a proxy bid. `maxAmount: undefined` sends ARGV up to the recent-bids count
+ * only, for a base script from before proxy bidding.
+ */
+export function bidByScript(
+  redis: Redis,
+  sha: string,
+  auctionId: string,
+  bid: { bidder: string; amount: number; bidId: string; rateLimit: number; maxAmount?: string | undefined },
+) {
+  const keys = auctionKeys(auctionId);
+  const v1 = [bid.bidder, String(bid.amount), bid.bidId, '', bid.rateLimit, 1_000, 10_000, 86_400, 100];
+  return redis.evalsha(
+    sha,
+    6,
+    keys.state,
+    keys.bids,
+    keys.events,
+    keys.outbox,
+    keys.rateLimit(bid.bidder),
+    keys.idempotency(bid.bidder, '-'),
+    ...v1,
+    ...(bid.maxAmount === undefined ? [] : [bid.maxAmount, '']),
+  );
+}

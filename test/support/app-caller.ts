@@ -32,3 +32,23 @@ export function appCaller(app: () => Pick<Hono, 'request'>) {
     return { status: response.status, headers: response.headers, text, json: JSON.parse(text) as Json };
   };
 }
+
+/** An open auction "Lot" (1,000, increment 100) created as `adminToken` through `call`; its id. */
+export async function createLot(
+  call: ReturnType<typeof appCaller>,
+  adminToken: string,
+  endsInMs = 3_600_000,
+): Promise<string> {
+  const created = await call('/auctions', {
+    method: 'POST',
+    token: adminToken,
+    body: {
+      title: 'Lot',
+      startingPrice: 1_000,
+      minIncrement: 100,
+      endsAt: new Date(Date.now() + endsInMs).toISOString(),
+    },
+  });
+  if (created.status !== 201) throw new Error(`create auction: ${created.status} ${created.text}`);
+  return created.json.auction.id as string;
+}
