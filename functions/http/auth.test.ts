@@ -1,7 +1,8 @@
+import { createHmac } from 'node:crypto';
 import { sign } from 'hono/jwt';
 import { describe, expect, it } from 'vitest';
 import { UnauthorizedError } from '../domain/errors.js';
-import { authenticate, JWT_LEEWAY_SECONDS } from './auth.js';
+import { authenticate, JWT_LEEWAY_SECONDS, verifyHs256 } from './auth.js';
 
 const secret = 'unit-test-secret-0123456789';
 const now = () => Math.floor(Date.now() / 1000);
@@ -87,5 +88,42 @@ describe('JWT rules of issue 19 (item 7)', () => {
       const token = await sign({ sub, exp: now() + 60 }, secret, 'HS256');
       await expect(authenticate(`Bearer ${token}`, secret)).rejects.toBeInstanceOf(UnauthorizedError);
     }
+  });
+});
+
+describe('verifyHs256 (the header and signature rules hono/jwt verify applied)', () => {
+  const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  const signed = (header: unknown, payload: unknown, key = secret) => {
+    const data = `${part(header)}.${part(payload)}`;
+    return `${data}.${createHmac('sha256', key).update(data).digest('base64url')}`;
+  };
+  const claims = { sub: 'u1', exp: now() + 60 };
+
+  it('accepts tokens hono signs, and typ JWT in any spelling or absent', async () => {
+    expect(verifyHs256(await sign(claims, secret, 'HS256'), secret)).toEqual(claims);
+    for (const typ of ['JWT', 'jwt', 'application/jwt', undefined]) {
+      expect(verifyHs256(signed({ alg: 'HS256', typ }, claims), secret)).toEqual(claims);
+    }
+  });
+
+  it('refuses other algorithms, other typ, crit, tampering and malformed parts', async () => {
+    const good = signed({ alg: 'HS256', typ: 'JWT' }, claims);
+    const [h, p, sig] = good.split('.') as [string, string, string];
+    const refused = [
+      signed({ alg: 'HS512', typ: 'JWT' }, claims),
+      signed({ alg: 'none' }, claims),
+      signed({ typ: 'JWT' }, claims),
+      signed({ alg: 'HS256', typ: 'JOSE' }, claims),
+      signed({ alg: 'HS256', crit: ['exp'] }, claims),
+      signed({ alg: 'HS256' }, claims, 'another-secret-0123456789'),
+      signed({ alg: 'HS256' }, ['not', 'an', 'object']),
+      `${h}.${part({ ...claims, sub: 'admin' })}.${sig}`,
+      `${h}.${p}.${sig}==`,
+      `${h}.${p}.${sig.slice(0, -2)}`,
+      `${h}.${p}`,
+      `${h}.${p}.${sig}.x`,
+      `${h}+.${p}.${sig}`,
+    ];
+    for (const token of refused) expect(() => verifyHs256(token, secret), token).toThrow();
   });
 });

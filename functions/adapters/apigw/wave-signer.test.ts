@@ -61,6 +61,41 @@ describe('WaveSigner', () => {
           }
   });
 
+  it('signs an AWS JSON protocol call (SQS) with its x-amz-target exactly as aws4 does', () => {
+    const signer = new WaveSigner('eu-west-1', 'sqs');
+    const now = Date.UTC(2026, 11, 7, 1, 2, 3, 400);
+    for (const credentials of credentialSets) {
+      const request = {
+        host: 'sqs.eu-west-1.amazonaws.com',
+        path: '/',
+        contentType: 'application/x-amz-json-1.0',
+        contentLength: 123,
+        payloadHash: 'cd'.repeat(32),
+        target: 'AmazonSQS.SendMessageBatch',
+      };
+      const reference = aws4.sign(
+        {
+          host: request.host,
+          path: '/',
+          method: 'POST',
+          service: 'sqs',
+          region: 'eu-west-1',
+          headers: {
+            'Content-Type': request.contentType,
+            'Content-Length': String(request.contentLength),
+            'X-Amz-Content-Sha256': request.payloadHash,
+            'X-Amz-Date': '20261207T010203Z',
+            'X-Amz-Target': request.target,
+          },
+        },
+        credentials,
+      );
+      expect(signer.sign(request, credentials, now)).toEqual(
+        lower(reference.headers as Record<string, unknown>),
+      );
+    }
+  });
+
   it('changes the timestamp every second and the key at midnight', () => {
     const signer = new WaveSigner('eu-west-1');
     const credentials = credentialSets[0] as (typeof credentialSets)[0];

@@ -11,7 +11,8 @@ import type { AwsCredentialIdentity } from '@aws-sdk/types';
  * ~20-30 us of CPU per post here, about a fifth of a delivery.
  *
  * Signed headers: content-length, content-type, host, x-amz-content-sha256, x-amz-date and, with
- * temporary credentials (Lambda's), x-amz-security-token: the set aws4 signs for this request.
+ * temporary credentials (Lambda's), x-amz-security-token: the set aws4 signs for this request; an
+ * AWS JSON protocol call (SQS, sqs-json-client.ts) adds x-amz-target.
  */
 export interface WaveRequest {
   /** `host[:port]` of the endpoint, as sent in the Host header. */
@@ -22,6 +23,8 @@ export interface WaveRequest {
   contentLength: number;
   /** Hex SHA-256 of the body (sent as x-amz-content-sha256). */
   payloadHash: string;
+  /** The operation of an AWS JSON protocol call (`AmazonSQS.SendMessageBatch`), signed as x-amz-target. */
+  target?: string | undefined;
 }
 
 const hmac = (key: Buffer | string, text: string) => createHmac('sha256', key).update(text, 'utf8').digest();
@@ -50,13 +53,16 @@ export class WaveSigner {
     const day = amzDate.slice(0, 8);
     const scope = `${day}/${this.region}/${this.service}/aws4_request`;
     const token = credentials.sessionToken;
-    const signedHeaders = token
-      ? 'content-length;content-type;host;x-amz-content-sha256;x-amz-date;x-amz-security-token'
-      : 'content-length;content-type;host;x-amz-content-sha256;x-amz-date';
+    const target = request.target;
+    const signedHeaders =
+      'content-length;content-type;host;x-amz-content-sha256;x-amz-date' +
+      (token ? ';x-amz-security-token' : '') +
+      (target ? ';x-amz-target' : '');
     const canonicalHeaders =
       `content-length:${request.contentLength}\ncontent-type:${request.contentType.trim()}\n` +
       `host:${request.host}\nx-amz-content-sha256:${request.payloadHash}\nx-amz-date:${amzDate}\n` +
-      (token ? `x-amz-security-token:${token.trim()}\n` : '');
+      (token ? `x-amz-security-token:${token.trim()}\n` : '') +
+      (target ? `x-amz-target:${target.trim()}\n` : '');
     const canonicalRequest = `POST\n${canonicalPath(request.path)}\n\n${canonicalHeaders}\n${signedHeaders}\n${request.payloadHash}`;
     const stringToSign = `AWS4-HMAC-SHA256\n${amzDate}\n${scope}\n${createHash('sha256').update(canonicalRequest, 'utf8').digest('hex')}`;
     const signature = createHmac('sha256', this.signingKey(day, credentials.secretAccessKey))
@@ -71,6 +77,7 @@ export class WaveSigner {
       authorization: `AWS4-HMAC-SHA256 Credential=${credentials.accessKeyId}/${scope}, SignedHeaders=${signedHeaders}, Signature=${signature}`,
     };
     if (token) headers['x-amz-security-token'] = token;
+    if (target) headers['x-amz-target'] = target;
     return headers;
   }
 

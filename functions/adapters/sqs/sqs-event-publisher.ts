@@ -1,6 +1,9 @@
-import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { EventEnvelope } from '../../domain/events.js';
 import type { EventPublisher } from '../../ports/event-publisher.js';
+import { SqsJsonClient } from './sqs-json-client.js';
+
+type BatchSender = Pick<SqsJsonClient, 'sendMessageBatch'>;
 
 const SQS_BATCH_LIMIT = 10;
 
@@ -26,7 +29,7 @@ class CoalescingQueueSender {
   private flushScheduled = false;
 
   constructor(
-    private readonly sqs: SQSClient,
+    private readonly sqs: BatchSender,
     private readonly queueUrl: string,
     /**
      * Fan-out only needs the newest state of an entity (every message carries the full state):
@@ -60,18 +63,16 @@ class CoalescingQueueSender {
 
   private flush(batch: PendingEntry[]): void {
     this.sqs
-      .send(
-        new SendMessageBatchCommand({
-          QueueUrl: this.queueUrl,
-          Entries: batch.map(({ event }, index) => ({
-            Id: String(index),
-            MessageBody: JSON.stringify(event),
-            MessageAttributes: {
-              type: { DataType: 'String', StringValue: event.type },
-              entity: { DataType: 'String', StringValue: `${event.entityType}:${event.entityId}` },
-            },
-          })),
-        }),
+      .sendMessageBatch(
+        this.queueUrl,
+        batch.map(({ event }, index) => ({
+          Id: String(index),
+          MessageBody: JSON.stringify(event),
+          MessageAttributes: {
+            type: { DataType: 'String', StringValue: event.type },
+            entity: { DataType: 'String', StringValue: `${event.entityType}:${event.entityId}` },
+          },
+        })),
       )
       .then((result) => {
         const failed = new Map((result.Failed ?? []).map((failure) => [failure.Id, failure]));
@@ -124,7 +125,14 @@ export class SqsEventPublisher implements EventPublisher {
    * `coalesceMs` > 0 suits long-lived servers handling many requests at once (local runtime); a
    * Lambda serves one request at a time and keeps the default 0.
    */
-  constructor(sqs: SQSClient, queues: SqsQueues, coalesceMs = 0) {
+  /**
+   * `sqs`: the lean JSON client (sqs-json-client.ts); an SDK client is accepted for its endpoint's
+   * credentials and region, and sent through a lean client made from them.
+   */
+  constructor(sqs: BatchSender | SQSClient, queues: SqsQueues, coalesceMs = 0) {
+    if (!('sendMessageBatch' in sqs)) {
+      sqs = new SqsJsonClient({ region: sqs.config.region, credentials: sqs.config.credentials });
+    }
     this.persistSender = new CoalescingQueueSender(sqs, queues.persistQueueUrl, false, coalesceMs);
     this.fanoutSender = new CoalescingQueueSender(sqs, queues.fanoutQueueUrl, true, coalesceMs);
   }
