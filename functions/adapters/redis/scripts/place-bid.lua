@@ -7,6 +7,7 @@ KEYS[3]  {a:ID}:events           event log (zset, score = seq)
 KEYS[4]  {a:ID}:outbox           events not yet acknowledged by SQS (hash eventId -> envelope)
 KEYS[5]  {a:ID}:rl:USER          this bidder's counter for the current rate window
 KEYS[6]  {a:ID}:idem:USER:KEY    stored decision for the Idempotency-Key (never written without one)
+KEYS[7]  {a:ID}:run:BIDID        this request's first run, when it accepted the bid (see below)
 ARGV[1]  bidderId
 ARGV[2]  amount, decimal string
 ARGV[3]  bid id, made by the caller (ULID)
@@ -21,6 +22,7 @@ ARGV[11] the Idempotency-Key ('' without one): the last event of a decision made
          it (`payload.idempotency`: userId, key, fingerprint and, on proxy-bidding replies, `reply`:
          outbid, maxRaised and the request's own bid when it is not that event's bid), so that a
          rebuild from PostgreSQL restores the stored decision (restore-auction.lua)
+ARGV[12] how long an accepting run is kept, seconds
 
 Reply (JSON string), every reply carries the server time `now` (epoch ms):
   {"ok":true,"events":[{...}],"extended":bool}   a bid that changed the price once, as in v1:
@@ -38,6 +40,11 @@ Reply (JSON string), every reply carries the server time `now` (epoch ms):
   a stored reply with "replayed":true when the key was seen with the same fingerprint
 Decisions (accepted or refused by a rule) are stored under the key; rate limiting and an unknown
 auction are not, since retrying after them is the point.
+The bid id makes the run idempotent: ioredis resends a command whose reply a reset connection lost,
+so this script may run twice with the same arguments. A run that accepts keeps its reply's head
+under KEYS[7] with the seq range of its events (still in the log); a second run answers that reply,
+events included, and changes and counts nothing (not "already_leading"). A refusal changes nothing
+but the rate counter, and is decided again.
 
 Cost (issue 17: one auction's every decision runs on one shard, one script at a time): a refusal
 reads the hash once and answers a few fields, never the state; the event log is trimmed only once
@@ -47,6 +54,12 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local function int(n) return string.format('%.0f', n) end
 local fingerprint = ARGV[4]
+
+local ran = redis.call('GET', KEYS[7])
+if ran then
+  local first, last, head = string.match(ran, '^(%d+) (%d+) (.*)$')
+  return head .. ',"events":[' .. table.concat(redis.call('ZRANGEBYSCORE', KEYS[3], first, last), ',') .. ']}'
+end
 
 if fingerprint ~= '' then
   local stored = redis.call('GET', KEYS[6])
@@ -66,6 +79,12 @@ local function remember(encoded)
     redis.call('SET', KEYS[6], cjson.encode({ fp = fingerprint, reply = encoded }), 'EX', tonumber(ARGV[8]))
   end
   return encoded
+end
+
+-- An accepted bid's reply, from its head and its events (seq first..last), kept for a second run.
+local function accepted(first, last, head, events)
+  redis.call('SET', KEYS[7], int(first) .. ' ' .. int(last) .. ' ' .. head, 'EX', tonumber(ARGV[12]))
+  return remember(head .. ',"events":[' .. events .. ']}')
 end
 
 -- What the decision's last event carries when it was made under an Idempotency-Key (ARGV[11]).
@@ -183,8 +202,7 @@ if maxAmount == nil and leaderMax == nil then
   redis.call('HSET', KEYS[4], event.eventId, encodedEvent)
   -- The event is spliced in as already encoded: encoding the state a second time is a good part
   -- of the script's cost.
-  return remember('{"ok":true,"now":' .. int(now) .. ',"extended":' .. tostring(extended) .. ',"events":[' ..
-    encodedEvent .. ']}')
+  return accepted(seq, seq, '{"ok":true,"now":' .. int(now) .. ',"extended":' .. tostring(extended), encodedEvent)
 end
 
 -- Proxy bidding. Every price change below is a recorded bid with its own seq and event.
@@ -194,6 +212,7 @@ local entries = {}
 local outboxFields = {}
 local encodedEvents = {}
 local seq = tonumber(state.seq)
+local firstSeq = seq + 1
 
 local function recordEvent(type, payload)
   seq = seq + 1
@@ -248,8 +267,8 @@ local function finish(reply)
   -- Events are spliced in as already encoded: encoding the state a second time is a good part of
   -- the script's cost.
   local events = #encodedEvents == 1 and encodedEvents[1] or table.concat(encodedEvents, ',')
-  return remember('{"ok":true,"now":' .. int(now) .. ',"extended":' .. tostring(extendedAny) .. reply ..
-    ',"events":[' .. events .. ']}')
+  return accepted(firstSeq, seq, '{"ok":true,"now":' .. int(now) .. ',"extended":' .. tostring(extendedAny) .. reply,
+    events)
 end
 
 local reserve = state.reservePrice ~= '' and state.reservePrice ~= nil and tonumber(state.reservePrice) or nil

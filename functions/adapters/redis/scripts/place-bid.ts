@@ -2,7 +2,7 @@ import { type BidRecord, parseAuctionRecord, parseBidRecord } from '../../../dom
 import type { EventEnvelope } from '../../../domain/events.js';
 import type { BidCommand, BidRefusalCode, PlaceBidOutcome } from '../../../ports/auction-store.js';
 import type { RedisClient } from '../client.js';
-import { LuaScript } from '../lua-script.js';
+import { deciding, LuaScript, RUN_KEPT_SECONDS } from '../lua-script.js';
 import { auctionKeys } from '../redis-keys.js';
 import source from './place-bid.lua';
 
@@ -38,29 +38,33 @@ const NO_IDEMPOTENCY_KEY = '-';
 
 export async function runPlaceBid(redis: RedisClient, args: PlaceBidArgs): Promise<PlaceBidOutcome> {
   const keys = auctionKeys(args.auctionId);
-  const raw = await script.runJson<RawReply>(
-    redis,
-    [
-      keys.state,
-      keys.bids,
-      keys.events,
-      keys.outbox,
-      keys.rateLimit(args.bidderId),
-      keys.idempotency(args.bidderId, args.idempotency?.key ?? NO_IDEMPOTENCY_KEY),
-    ],
-    [
-      args.bidderId,
-      String(args.amount),
-      args.bidId,
-      args.idempotency?.fingerprint ?? '',
-      args.rateLimit.max,
-      args.rateLimit.windowMs,
-      args.eventLogLength,
-      args.idempotencyTtlSeconds,
-      args.recentBidsKept,
-      args.maxAmount == null ? '' : String(args.maxAmount),
-      args.idempotency?.key ?? '',
-    ],
+  const raw = await deciding(
+    script.runJson<RawReply>(
+      redis,
+      [
+        keys.state,
+        keys.bids,
+        keys.events,
+        keys.outbox,
+        keys.rateLimit(args.bidderId),
+        keys.idempotency(args.bidderId, args.idempotency?.key ?? NO_IDEMPOTENCY_KEY),
+        keys.run(args.bidId),
+      ],
+      [
+        args.bidderId,
+        String(args.amount),
+        args.bidId,
+        args.idempotency?.fingerprint ?? '',
+        args.rateLimit.max,
+        args.rateLimit.windowMs,
+        args.eventLogLength,
+        args.idempotencyTtlSeconds,
+        args.recentBidsKept,
+        args.maxAmount == null ? '' : String(args.maxAmount),
+        args.idempotency?.key ?? '',
+        RUN_KEPT_SECONDS,
+      ],
+    ),
   );
   const common = { now: raw.now, replayed: raw.replayed === true };
   if (raw.ok) {
