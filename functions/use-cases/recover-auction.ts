@@ -42,13 +42,16 @@ export async function recoverAuction(deps: AuctionRecoveryDeps, auctionId: strin
   if (fence.exists) return { kind: 'present' };
   if (fence.outboxPending > 0 || !(await deps.archive.settled(auctionId, fence.since)))
     return { kind: 'fenced' };
-  const [snapshot, bids, events, decisions] = await Promise.all([
-    deps.archive.find(auctionId),
+  const snapshot = await deps.archive.find(auctionId);
+  if (snapshot === null) return { kind: 'fenced' };
+  // The newest events up to the snapshot, as Redis keeps them (the log is trimmed from its oldest
+  // end): an auction with a longer history gets back its last RESTORED_EVENTS, so `/events?since=`
+  // answers the recent history a client catches up on (issue 24).
+  const [bids, events, decisions] = await Promise.all([
     deps.archive.recentBids(auctionId, RESTORED_BIDS),
-    deps.archive.events(auctionId, 0, RESTORED_EVENTS),
+    deps.archive.events(auctionId, Math.max(0, snapshot.state.seq - RESTORED_EVENTS), RESTORED_EVENTS),
     deps.archive.decisions(auctionId),
   ]);
-  if (snapshot === null) return { kind: 'fenced' };
   const restored = await deps.recovery.restore(auctionId, {
     record: snapshot.record,
     bids,
