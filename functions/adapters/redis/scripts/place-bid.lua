@@ -37,7 +37,8 @@ Reply (JSON string), every reply carries the server time `now` (epoch ms):
   {"ok":false,"code":"seller_cannot_bid"|"auction_not_open"|"auction_closed"|"already_leading"}
   {"ok":false,"code":"bid_too_low","minimumBid":"N"}
   {"ok":false,"code":"idempotency_key_reused"}
-  a stored reply with "replayed":true when the key was seen with the same fingerprint
+  a stored reply with "replayed":true when the key was seen with the same fingerprint (a replay
+  counts toward the rate limit like any attempt: over it, rate_limited)
 Decisions (accepted or refused by a rule) are stored under the key; rate limiting and an unknown
 auction are not, since retrying after them is the point.
 The bid id makes the run idempotent: ioredis resends a command whose reply a reset connection lost,
@@ -61,9 +62,28 @@ if ran then
   return head .. ',"events":[' .. table.concat(redis.call('ZRANGEBYSCORE', KEYS[3], first, last), ',') .. ']}'
 end
 
+-- The bidder's attempts on this auction in the current window; the refusal when over the limit.
+local function overLimit()
+  local limit = tonumber(ARGV[5])
+  if limit <= 0 then return nil end
+  local count = redis.call('INCR', KEYS[5])
+  if count == 1 then redis.call('PEXPIRE', KEYS[5], tonumber(ARGV[6])) end
+  if count <= limit then return nil end
+  local ttl = redis.call('PTTL', KEYS[5])
+  if ttl < 0 then
+    redis.call('PEXPIRE', KEYS[5], tonumber(ARGV[6]))
+    ttl = tonumber(ARGV[6])
+  end
+  return cjson.encode({ ok = false, now = now, code = 'rate_limited', retryAfterMs = ttl })
+end
+
 if fingerprint ~= '' then
   local stored = redis.call('GET', KEYS[6])
   if stored then
+    -- A replay skips the decision, not the rate limit (issue 24); the stored decision implies the
+    -- auction exists, so counting writes nothing for an unknown id.
+    local limited = overLimit()
+    if limited then return limited end
     local record = cjson.decode(stored)
     if record.fp ~= fingerprint then
       return cjson.encode({ ok = false, now = now, code = 'idempotency_key_reused' })
@@ -106,19 +126,8 @@ if not head[1] then
   return cjson.encode({ ok = false, now = now, code = 'auction_not_found' })
 end
 
-local limit = tonumber(ARGV[5])
-if limit > 0 then
-  local count = redis.call('INCR', KEYS[5])
-  if count == 1 then redis.call('PEXPIRE', KEYS[5], tonumber(ARGV[6])) end
-  if count > limit then
-    local ttl = redis.call('PTTL', KEYS[5])
-    if ttl < 0 then
-      redis.call('PEXPIRE', KEYS[5], tonumber(ARGV[6]))
-      ttl = tonumber(ARGV[6])
-    end
-    return cjson.encode({ ok = false, now = now, code = 'rate_limited', retryAfterMs = ttl })
-  end
-end
+local limited = overLimit()
+if limited then return limited end
 
 local state = {}
 for i = 1, #RULE_FIELDS do

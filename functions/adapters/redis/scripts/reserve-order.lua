@@ -32,7 +32,8 @@ Reply (JSON string), every reply carries the server time `now` and the events of
   {"ok":false,"code":"sale_not_active","events":[...]}
   {"ok":false,"code":"limit_exceeded","limit":N,"purchased":N,"events":[...]}
   {"ok":false,"code":"sold_out","available":N,"saleEndsAt":N (when the sale has an end),"events":[...]}
-  a stored reply with "replayed":true when the key was seen with the same fingerprint
+  a stored reply with "replayed":true when the key was seen with the same fingerprint (a replay
+  counts toward the rate limit like any request: over it, rate_limited)
 Decisions are stored under the Idempotency-Key; rate limiting and an unavailable product are not,
 since retrying after them is the point.
 The order id makes the run idempotent: run again with the same arguments (ioredis resends a command
@@ -51,9 +52,28 @@ local fingerprint = ARGV[4]
 local again = rerun(KEYS[12])
 if again then return again end
 
+-- The user's requests on this product in the current window; the refusal when over the limit.
+local function overLimit()
+  local limit = tonumber(ARGV[5])
+  if limit <= 0 then return nil end
+  local count = redis.call('INCR', KEYS[7])
+  if count == 1 then redis.call('PEXPIRE', KEYS[7], tonumber(ARGV[6])) end
+  if count <= limit then return nil end
+  local ttl = redis.call('PTTL', KEYS[7])
+  if ttl < 0 then
+    redis.call('PEXPIRE', KEYS[7], tonumber(ARGV[6]))
+    ttl = tonumber(ARGV[6])
+  end
+  return '{"ok":false,"code":"rate_limited","retryAfterMs":' .. int(ttl) .. ',"now":' .. int(now) .. ',"events":[]}'
+end
+
 if fingerprint ~= '' then
   local stored = redis.call('GET', KEYS[8])
   if stored then
+    -- A replay skips the decision, not the rate limit (issue 24); the stored decision implies the
+    -- product exists, so counting writes nothing for an unknown id.
+    local limited = overLimit()
+    if limited then return limited end
     local record = cjson.decode(stored)
     if record.fp ~= fingerprint then
       return '{"ok":false,"code":"idempotency_key_reused","now":' .. int(now) .. ',"events":[]}'
@@ -81,19 +101,8 @@ if not rules[1] then
   return '{"ok":false,"code":"' .. code .. '","now":' .. int(now) .. ',"events":[]}'
 end
 
-local limit = tonumber(ARGV[5])
-if limit > 0 then
-  local count = redis.call('INCR', KEYS[7])
-  if count == 1 then redis.call('PEXPIRE', KEYS[7], tonumber(ARGV[6])) end
-  if count > limit then
-    local ttl = redis.call('PTTL', KEYS[7])
-    if ttl < 0 then
-      redis.call('PEXPIRE', KEYS[7], tonumber(ARGV[6]))
-      ttl = tonumber(ARGV[6])
-    end
-    return '{"ok":false,"code":"rate_limited","retryAfterMs":' .. int(ttl) .. ',"now":' .. int(now) .. ',"events":[]}'
-  end
-end
+local limited = overLimit()
+if limited then return limited end
 
 local function outsideSale(startsAt, endsAt)
   return now < tonumber(startsAt) or (endsAt and endsAt ~= '' and now >= tonumber(endsAt))
