@@ -36,6 +36,8 @@ Reply (JSON string), every reply carries the server time `now` (epoch ms):
   {"ok":false,"code":"rate_limited","retryAfterMs":N}
   {"ok":false,"code":"seller_cannot_bid"|"auction_not_open"|"auction_closed"|"already_leading"}
   {"ok":false,"code":"bid_too_low","minimumBid":"N"}
+  {"ok":false,"code":"above_ceiling","field":"amount"|"maxAmount","maximumBid":"N"}   the amount or
+      maximum is above MAX_SAFE_INTEGER - minIncrement (the next minimum would not be safe)
   {"ok":false,"code":"idempotency_key_reused"}
   a stored reply with "replayed":true when the key was seen with the same fingerprint (a replay
   counts toward the rate limit like any attempt: over it, rate_limited)
@@ -124,6 +126,19 @@ local head = redis.call('HMGET', KEYS[1], 'sellerId', 'startsAt', 'endsAt', 'clo
 -- and the retry of the same request must then be decided, not answered 404 again.
 if not head[1] then
   return cjson.encode({ ok = false, now = now, code = 'auction_not_found' })
+end
+
+-- Input this auction cannot take: every price a bid can make is at most its amount or its maximum,
+-- and the next minimum (price + minIncrement) must stay a safe integer (issue 24). Like the edge's
+-- input errors, neither counted nor stored.
+local ceiling = 9007199254740991 - tonumber(head[9])
+local field = nil
+if tonumber(ARGV[2]) > ceiling then field = 'amount' elseif ARGV[10] ~= '' and tonumber(ARGV[10]) > ceiling then
+  field = 'maxAmount'
+end
+if field then
+  return '{"ok":false,"code":"above_ceiling","field":"' .. field .. '","maximumBid":"' .. int(ceiling) .. '","now":' ..
+    int(now) .. '}'
 end
 
 local limited = overLimit()

@@ -31,6 +31,7 @@ type RawReply = { now: number; replayed?: boolean } & (
   | { ok: false; code: 'rate_limited'; retryAfterMs: number }
   | { ok: false; code: BidRefusalCode }
   | { ok: false; code: 'bid_too_low'; minimumBid: string }
+  | { ok: false; code: 'above_ceiling'; field: 'amount' | 'maxAmount'; maximumBid: string }
 );
 
 /** A never-written key of the same slot stands in for the idempotency key when the request has none. */
@@ -88,6 +89,8 @@ export async function runPlaceBid(redis: RedisClient, args: PlaceBidArgs): Promi
       return { ...common, ok: false, code: raw.code };
     case 'rate_limited':
       return { ...common, ok: false, code: raw.code, retryAfterMs: raw.retryAfterMs };
+    case 'above_ceiling':
+      return { ...common, ok: false, code: raw.code, field: raw.field, maximumBid: Number(raw.maximumBid) };
     case 'bid_too_low':
       return {
         ...common,
