@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { auctionResponse, placeBidResponse } from '../functions/api/schemas.js';
+import type { Json } from './support/app-caller.js';
 import { createHttpFixture, type HttpFixture } from './support/http-fixture.js';
 import { tokenFor } from './support/tokens.js';
 
@@ -28,7 +29,7 @@ describe.each([
 
   const bid = async (auctionId: string, token: string, body: Record<string, number>) => {
     const response = await fx.request(`/auctions/${auctionId}/bids`, { method: 'POST', token, body });
-    return { status: response.status, json: (await response.json()) as Record<string, any> };
+    return { status: response.status, json: (await response.json()) as Json };
   };
 
   it('refuses an amount whose next minimum would not be a safe integer; the answers stay in the schema', async () => {
