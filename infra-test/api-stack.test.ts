@@ -36,10 +36,12 @@ const read = (...secrets: string[]): Permission[] =>
 const send = (...queues: string[]): Permission[] =>
   queues.map((resource) => ({ action: 'sqs:SendMessage', resource }));
 const consume = (queue: string): Permission[] => CONSUME.map((action) => ({ action, resource: queue }));
-// The recovery fence reads the depth of the persist queue and its DLQ (persist-queue-probe.ts).
+// The recovery fence reads the depth of the persist queue and its DLQ, and peeks into the DLQ to
+// tell whose dead letters they are (persist-queue-probe.ts): ReceiveMessage there, nothing to delete.
 const probe: Permission[] = [
   { action: 'sqs:GetQueueAttributes', resource: 'persistQueue' },
   { action: 'sqs:GetQueueAttributes', resource: 'persistDlq' },
+  { action: 'sqs:ReceiveMessage', resource: 'persistDlq' },
 ];
 const post: Permission[] = [{ action: 'execute-api:ManageConnections', resource: 'webSocketPost' }];
 const sorted = (ps: Permission[]) =>

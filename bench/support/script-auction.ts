@@ -36,8 +36,9 @@ export async function createAuctionByScript(redis: Redis, createSha: string, id:
 /**
  * One bid on `auctionId` straight through place-bid.lua (loaded as `sha`), with no Idempotency-Key:
  * the bench's rate limit (`rateLimit` per second, 0 = none), a 10,000-event log, the newest 100 bids
- * kept; `maxAmount` for a proxy bid. `maxAmount: undefined` sends ARGV up to the recent-bids count
- * only, for a base script from before proxy bidding.
+ * kept; `maxAmount` for a proxy bid ('' for none), then the Idempotency-Key ('') and how long an
+ * accepting run is kept (the run key, KEYS[7]). `maxAmount: undefined` sends ARGV up to the
+ * recent-bids count only, for a base script from before proxy bidding (which ignores KEYS[7]).
  */
 export function bidByScript(
   redis: Redis,
@@ -49,14 +50,15 @@ export function bidByScript(
   const v1 = [bid.bidder, String(bid.amount), bid.bidId, '', bid.rateLimit, 1_000, 10_000, 86_400, 100];
   return redis.evalsha(
     sha,
-    6,
+    7,
     keys.state,
     keys.bids,
     keys.events,
     keys.outbox,
     keys.rateLimit(bid.bidder),
     keys.idempotency(bid.bidder, '-'),
+    keys.run(bid.bidId),
     ...v1,
-    ...(bid.maxAmount === undefined ? [] : [bid.maxAmount, '']),
+    ...(bid.maxAmount === undefined ? [] : [bid.maxAmount, '', 300]),
   );
 }

@@ -68,3 +68,22 @@ export class UnavailableError extends AppError {
     super(503, code, message, { retryAfterSeconds }, { 'Retry-After': String(retryAfterSeconds) });
   }
 }
+
+/**
+ * A deciding step (a bid, a reservation, a cancel, a payment, a create or a close) failed after it
+ * may have run: its reply was lost or timed out, so whether it took effect is unknown. Never "nothing
+ * was decided": the same request again (with its Idempotency-Key, where the route takes one) gets the
+ * outcome. Other dependency failures, before anything is decided, say `outcome: "none"`.
+ */
+export class OutcomeUnknownError extends AppError {
+  /** `reason`: the dependency's own message, for the log only. */
+  constructor(readonly reason = '') {
+    super(
+      503,
+      'service_unavailable',
+      'a dependency failed while this request was being decided: it may have taken effect; retry it with the same Idempotency-Key to learn its outcome',
+      { retryAfterSeconds: 1, outcome: 'unknown' },
+      { 'Retry-After': '1' },
+    );
+  }
+}

@@ -68,7 +68,7 @@ export async function composeHttpApp(
     },
     env.SQS_COALESCE_MS,
   );
-  const archives = await composeArchives(env, sqs, redis);
+  const archives = await composeArchives(env, sqs, redis, logger);
   const auctions = new RedisAuctionStore(redis, {
     ...DEFAULT_AUCTION_STORE_LIMITS,
     bidRateLimit: { max: env.BID_RATE_LIMIT, windowMs: env.BID_RATE_WINDOW_MS },

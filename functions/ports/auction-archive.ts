@@ -26,4 +26,10 @@ export interface AuctionArchive {
    * persist queue holds none of them any more and its dead-letter queue has none either.
    */
   settled(auctionId: string, fencedSince: number): Promise<boolean>;
+  /**
+   * For an auction `find` did not know: true while something sent for it may still be on its way
+   * (the persist queue is not drained, or its DLQ holds this auction's events), so "unknown" cannot
+   * be told from "created a moment ago, not stored yet".
+   */
+  mayBeInFlight(auctionId: string): Promise<boolean>;
 }

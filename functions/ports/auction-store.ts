@@ -53,6 +53,8 @@ export type PlaceBidOutcome = { now: number; replayed: boolean } & (
   /** Refusals name their rule only (the answer says no more; the script does not encode the state). */
   | { ok: false; code: BidRefusalCode }
   | { ok: false; code: 'bid_too_low'; minimumBid: number }
+  /** The amount or maximum is above MAX_SAFE_INTEGER - minIncrement: input this auction cannot take. */
+  | { ok: false; code: 'above_ceiling'; field: 'amount' | 'maxAmount'; maximumBid: number }
 );
 
 /** The deciding store of auctions (Redis): every method is one atomic step on one auction. */

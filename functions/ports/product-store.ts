@@ -129,7 +129,10 @@ export interface ProductStore {
   /** Puts a settled order back into its product (from PostgreSQL); false when the product is not in Redis. */
   returnOrder(order: Order): Promise<boolean>;
   /** Recovery fence: see ProductArchive. */
-  fence(productId: string): Promise<{ exists: true } | { exists: false; since: number; now: number }>;
+  /** `outboxPending`: events of the product SQS has not acknowledged; no rebuild until none. */
+  fence(
+    productId: string,
+  ): Promise<{ exists: true } | { exists: false; since: number; now: number; outboxPending: number }>;
   restore(snapshot: ArchivedProduct): Promise<boolean>;
   /** At most one recovery attempt per product per `ms` (they cost PostgreSQL queries). */
   claimRecoveryAttempt(productId: string, ms: number): Promise<boolean>;

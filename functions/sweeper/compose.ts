@@ -43,6 +43,7 @@ export async function composeSweeper(
       persistQueueUrl,
       persistDlqUrl: env.PERSIST_DLQ_URL,
       settleMs: env.RECOVERY_SETTLE_MS,
+      onError: (error) => logger.error('recovery settle check failed', { error: String(error) }),
     });
     recovery = { archive: new PostgresAuctionArchive(sql, probe), recovery: lifecycle };
     productArchive = new PostgresProductArchive(sql, probe);

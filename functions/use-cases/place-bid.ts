@@ -3,6 +3,7 @@ import {
   ConflictError,
   ForbiddenError,
   IdempotencyKeyReusedError,
+  InvalidRequestError,
   NotFoundError,
   RateLimitedError,
 } from '../domain/errors.js';
@@ -85,6 +86,11 @@ async function decideBid(
       throw new RateLimitedError(Math.max(1, Math.ceil(outcome.retryAfterMs / 1000)));
     case 'seller_cannot_bid':
       throw new ForbiddenError('the seller cannot bid on their own auction', 'seller_cannot_bid');
+    case 'above_ceiling':
+      throw new InvalidRequestError(
+        `${outcome.field}: at most ${outcome.maximumBid} on this auction (the next minimum bid must stay a safe integer)`,
+        { field: outcome.field, maximumBid: outcome.maximumBid },
+      );
     case 'bid_too_low':
       throw new ConflictError('bid_too_low', `the bid must be at least ${outcome.minimumBid}`, {
         minimumBid: outcome.minimumBid,

@@ -16,14 +16,14 @@ export interface AuctionRecoveryDeps {
 }
 
 export type AuctionRecovery =
-  /** PostgreSQL never heard of it. */
+  /** PostgreSQL never heard of it, and nothing for it is on its way there. */
   | { kind: 'unknown' }
   /** Closed and persisted: final, served from PostgreSQL, nothing to rebuild. */
   | { kind: 'archived'; state: AuctionState }
   /** Redis has it (again): read it there. */
   | { kind: 'present' }
   | { kind: 'restored' }
-  /** Lost, and something sent for it may still be on its way: 503 until it settles. */
+  /** Lost (or not stored yet), and something sent for it may still be on its way: 503 until it settles. */
   | { kind: 'fenced' };
 
 /**
@@ -36,19 +36,26 @@ export type AuctionRecovery =
  */
 export async function recoverAuction(deps: AuctionRecoveryDeps, auctionId: string): Promise<AuctionRecovery> {
   const archived = await deps.archive.find(auctionId);
-  if (archived === null) return { kind: 'unknown' };
+  // Not in PostgreSQL may mean "not stored yet" (a slow writer, an outage): while the persist queue
+  // may still carry its events, it is not unknown (no 404, no second creation with its id, no drop
+  // from the sweeper's close index): 503 until the queue tells (issue 24).
+  if (archived === null)
+    return (await deps.archive.mayBeInFlight(auctionId)) ? { kind: 'fenced' } : { kind: 'unknown' };
   if (archived.state.closedAt !== null) return { kind: 'archived', state: archived.state };
   const fence = await deps.recovery.fence(auctionId);
   if (fence.exists) return { kind: 'present' };
   if (fence.outboxPending > 0 || !(await deps.archive.settled(auctionId, fence.since)))
     return { kind: 'fenced' };
-  const [snapshot, bids, events, decisions] = await Promise.all([
-    deps.archive.find(auctionId),
+  const snapshot = await deps.archive.find(auctionId);
+  if (snapshot === null) return { kind: 'fenced' };
+  // The newest events up to the snapshot, as Redis keeps them (the log is trimmed from its oldest
+  // end): an auction with a longer history gets back its last RESTORED_EVENTS, so `/events?since=`
+  // answers the recent history a client catches up on (issue 24).
+  const [bids, events, decisions] = await Promise.all([
     deps.archive.recentBids(auctionId, RESTORED_BIDS),
-    deps.archive.events(auctionId, 0, RESTORED_EVENTS),
+    deps.archive.events(auctionId, Math.max(0, snapshot.state.seq - RESTORED_EVENTS), RESTORED_EVENTS),
     deps.archive.decisions(auctionId),
   ]);
-  if (snapshot === null) return { kind: 'fenced' };
   const restored = await deps.recovery.restore(auctionId, {
     record: snapshot.record,
     bids,

@@ -23,6 +23,7 @@ export async function recoverProduct(
   if ((await deps.archive.find(productId)) === null) return 'unknown';
   const fence = await deps.products.fence(productId);
   if (fence.exists) return 'present';
+  if (fence.outboxPending > 0) return 'fenced';
   if (!(await deps.products.claimRecoveryAttempt(productId, RECOVERY_ATTEMPT_INTERVAL_MS))) return 'fenced';
   if (!(await deps.archive.settled(productId, fence.since))) return 'fenced';
   const snapshot = await deps.archive.find(productId);

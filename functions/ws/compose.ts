@@ -76,7 +76,7 @@ export async function composeWs(
   // auctions from PostgreSQL, lost live entities `temporarily_unavailable` until rebuilt. Without
   // PERSIST_QUEUE_URL this function only fences; the HTTP function and the sweeper rebuild.
   const sqs = createSqsClient(env);
-  const archives = await composeArchives(env, sqs, realtime.redis);
+  const archives = await composeArchives(env, sqs, realtime.redis, logger);
   const topics = recoveringTopicReader(new RedisTopicReader(realtime.redis), {
     auctions: archives.auctions?.recovery,
     products: archives.products

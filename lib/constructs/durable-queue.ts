@@ -77,12 +77,14 @@ export class DurableQueue extends Construct {
 
   /**
    * Drain probe for the recovery fence (functions/adapters/sqs/persist-queue-probe.ts): a lost
-   * entity is rebuilt from PostgreSQL only once this queue and its DLQ hold nothing. Read-only
-   * `sqs:GetQueueAttributes` on both, and the DLQ URL in `dlqVariable`.
+   * entity is rebuilt from PostgreSQL only once this queue holds nothing and its DLQ nothing of that
+   * entity. `sqs:GetQueueAttributes` on both (the depths), `sqs:ReceiveMessage` on the DLQ (whose
+   * dead letters they are: a peek with a zero visibility timeout, which moves nothing; without it
+   * every rebuild failed while the DLQ held anything, issue 24), and the DLQ URL in `dlqVariable`.
    */
   probedBy(fn: lambda.Function, dlqVariable: string): void {
     this.queue.grant(fn, 'sqs:GetQueueAttributes');
-    this.deadLetterQueue.grant(fn, 'sqs:GetQueueAttributes');
+    this.deadLetterQueue.grant(fn, 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage');
     fn.addEnvironment(dlqVariable, this.deadLetterQueue.queueUrl);
   }
 

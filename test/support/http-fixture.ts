@@ -23,7 +23,11 @@ export interface HttpFixtureOptions {
   cluster?: boolean;
   sqsEndpoint: string;
   bidRateLimit?: number;
+  /** The per-auction limit's window (BID_RATE_WINDOW_MS, 1 s by default). */
+  bidRateWindowMs?: number;
   orderRateLimit?: number;
+  /** The per-product limit's window (ORDER_RATE_WINDOW_MS, 1 s by default). */
+  orderRateWindowMs?: number;
   userRateLimit?: number;
   /** The user-wide limit's window (USER_RATE_WINDOW_MS, 1 s by default). */
   userRateWindowMs?: number;
@@ -57,7 +61,8 @@ export async function createHttpFixture(options: HttpFixtureOptions) {
     WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
     ORDER_RATE_LIMIT: String(options.orderRateLimit ?? 1_000_000),
     BID_RATE_LIMIT: String(options.bidRateLimit ?? 1_000_000),
-    BID_RATE_WINDOW_MS: '1000',
+    BID_RATE_WINDOW_MS: String(options.bidRateWindowMs ?? 1_000),
+    ...(options.orderRateWindowMs ? { ORDER_RATE_WINDOW_MS: String(options.orderRateWindowMs) } : {}),
     USER_RATE_LIMIT: String(options.userRateLimit ?? 1_000_000),
     ...(options.userRateWindowMs ? { USER_RATE_WINDOW_MS: String(options.userRateWindowMs) } : {}),
     ...(options.databaseUrl ? { DATABASE_URL: options.databaseUrl } : {}),

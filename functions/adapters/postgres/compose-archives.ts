@@ -1,5 +1,6 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Environment } from '../../config.js';
+import type { LogSink } from '../../ports/logger.js';
 import type { ProductArchive } from '../../ports/product-archive.js';
 import type { ReadModel } from '../../ports/read-model.js';
 import type { AuctionRecoveryDeps } from '../../use-cases/recover-auction.js';
@@ -31,6 +32,7 @@ export async function composeArchives(
   env: Environment,
   sqs: SQSClient,
   redis: RedisClient,
+  logger?: LogSink,
 ): Promise<ComposedArchives> {
   const url = await resolveDatabaseUrl(env);
   if (!url) return { close: async () => undefined };
@@ -40,6 +42,7 @@ export async function composeArchives(
         persistQueueUrl: env.PERSIST_QUEUE_URL,
         persistDlqUrl: env.PERSIST_DLQ_URL,
         settleMs: env.RECOVERY_SETTLE_MS,
+        onError: (error) => logger?.error('recovery settle check failed', { error: String(error) }),
       })
     : NEVER_SETTLED;
   return {

@@ -24,6 +24,11 @@ export class MissCache {
     return false;
   }
 
+  /** A miss that may not last (the entity may be on its way to PostgreSQL): asked again next time. */
+  forget(id: string): void {
+    this.until.delete(id);
+  }
+
   add(id: string): void {
     if (this.ttlMs <= 0) return;
     if (this.until.size >= this.maxEntries) this.until.clear();

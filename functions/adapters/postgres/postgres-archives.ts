@@ -1,3 +1,4 @@
+import { decodeTime } from 'ulid';
 import type { Bid } from '../../domain/auction.js';
 import { parseAuctionRecord } from '../../domain/auction-record.js';
 import type { EventEnvelope, EventType } from '../../domain/events.js';
@@ -114,7 +115,21 @@ export class PostgresAuctionArchive implements AuctionArchive {
   settled(auctionId: string, fencedSince: number): Promise<boolean> {
     return this.settledCheck.settled(fencedSince, `auction:${auctionId}`);
   }
+
+  async mayBeInFlight(auctionId: string): Promise<boolean> {
+    // Without a probe (the ws function on AWS has no persist queue to ask) nothing can be told:
+    // unknown, as before; the HTTP function and the sweeper, which decide, do ask.
+    if (this.settledCheck === NEVER_SETTLED) return false;
+    // A server-made id (ULID) tells when it was made: the settle time runs from then. A given id
+    // does not: only the queue's state counts.
+    const madeAt = ULID.test(auctionId) ? decodeTime(auctionId) : 0;
+    const inFlight = !(await this.settledCheck.settled(Math.min(madeAt, Date.now()), `auction:${auctionId}`));
+    if (inFlight) this.misses.forget(auctionId);
+    return inFlight;
+  }
 }
+
+const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 
 /** The ProductArchive port of the flash-sale side, on the tables the writer fills. */
 export class PostgresProductArchive implements ProductArchive {

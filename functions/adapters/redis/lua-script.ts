@@ -1,4 +1,33 @@
+import { OutcomeUnknownError } from '../../domain/errors.js';
 import type { RedisClient } from './client.js';
+
+/**
+ * How long a deciding script keeps its first run (its `{X:ID}:run:REQUEST` key) so that a second run
+ * with the same arguments repeats it. ioredis resends a command whose reply a reset connection lost
+ * on the reconnect that follows (within its retries: about a second here); the margin covers a
+ * reconnect that waits for a failover.
+ */
+export const RUN_KEPT_SECONDS = 300;
+
+/** What ioredis reports when a command's reply did not come back (the command may have run). */
+const CONNECTION_FAILURE =
+  /ECONNREFUSED|ETIMEDOUT|ECONNRESET|EPIPE|Connection is closed|Command timed out|max retries|ClusterAllFailed|CLUSTERDOWN|TRYAGAIN|LOADING/i;
+
+/**
+ * Runs a deciding script's call: a connection failure once the command was issued leaves the
+ * decision unknown (it may have run, and ioredis may still resend it), which is not the "nothing
+ * decided" of a dependency that failed before: it becomes an OutcomeUnknownError.
+ */
+export async function deciding<T>(call: Promise<T>): Promise<T> {
+  try {
+    return await call;
+  } catch (error) {
+    if (error instanceof Error && CONNECTION_FAILURE.test(`${error.name} ${error.message}`)) {
+      throw new OutcomeUnknownError(error.message);
+    }
+    throw error;
+  }
+}
 
 type ScriptCommand = (...keysAndArgs: (string | number)[]) => Promise<unknown>;
 

@@ -37,6 +37,8 @@ export const auctionKeys = (auctionId: string) => {
     fence: `${t}:fence`,
     rateLimit: (userId: string) => `${t}:rl:${keyPart(userId)}`,
     idempotency: (userId: string, key: string) => `${t}:idem:${keyPart(userId)}:${keyPart(key)}`,
+    /** The first run of a deciding request (bid id), so that a resent command repeats it (lua-script.ts). */
+    run: (requestId: string) => `${t}:run:${keyPart(requestId)}`,
   };
 };
 
@@ -59,6 +61,8 @@ export const productKeys = (productId: string) => {
     recovering: `${t}:recovering`,
     rateLimit: (userId: string) => `${t}:rl:${keyPart(userId)}`,
     idempotency: (userId: string, key: string) => `${t}:idem:${keyPart(userId)}:${keyPart(key)}`,
+    /** The first run of a deciding request (order id, or a cancel's or payment's request id). */
+    run: (requestId: string) => `${t}:run:${keyPart(requestId)}`,
   };
 };
 

@@ -14,6 +14,8 @@ export interface PersistQueueProbeOptions {
   cacheMs?: number;
   /** At most this many dead letters are looked at to tell whose they are (more: nobody settles). */
   dlqPeekLimit?: number;
+  /** Told of a check that failed (answered "not settled"): a missing grant must show in the logs. */
+  onError?: (error: unknown) => void;
 }
 
 /** What the probe saw: the persist queue's depth, and whose events sit in the DLQ (null: unknown). */
@@ -48,8 +50,8 @@ export class PersistQueueProbe {
    */
   async settled(fencedSince: number, entity?: string): Promise<boolean> {
     if (this.clock() - fencedSince < this.options.settleMs) return false;
-    const seen = await this.observe();
-    if (seen.persistDepth > 0) return false;
+    const seen = await this.observeOrNothing();
+    if (seen === null || seen.persistDepth > 0) return false;
     if (seen.deadLetterEntities === null) return false;
     if (seen.deadLetterEntities.size === 0) return true;
     return entity !== undefined && !seen.deadLetterEntities.has(entity);
@@ -57,8 +59,22 @@ export class PersistQueueProbe {
 
   /** Nothing in the persist queue nor in its DLQ. */
   async drained(): Promise<boolean> {
-    const seen = await this.observe();
-    return seen.persistDepth === 0 && seen.deadLetterEntities?.size === 0;
+    const seen = await this.observeOrNothing();
+    return seen !== null && seen.persistDepth === 0 && seen.deadLetterEntities?.size === 0;
+  }
+
+  /**
+   * Any error of SQS (AccessDenied on a role without the grant, throttling, a timeout) means "not
+   * known to be settled": the entity stays fenced and answers 503 + Retry-After, never a 500 (issue
+   * 24). The error is reported, since a missing grant would otherwise keep every lost entity fenced.
+   */
+  private async observeOrNothing(): Promise<Observation | null> {
+    try {
+      return await this.observe();
+    } catch (error) {
+      this.options.onError?.(error);
+      return null;
+    }
   }
 
   private async observe(): Promise<Observation> {
@@ -82,7 +98,10 @@ export class PersistQueueProbe {
   /**
    * Whose events the DLQ holds, from each message's `entity` attribute (the publisher sets it; the
    * body names it too). Peeks with a zero visibility timeout, so every message stays where it is
-   * and visible to everyone; null when not every message could be seen.
+   * and visible to everyone; null when not every message could be seen. Long polling (1 s): a short
+   * poll asks only some of SQS's servers and may answer empty, or with a few, while the queue holds
+   * more; a long poll asks them all and returns as soon as it has any. Needs `sqs:ReceiveMessage` on
+   * the DLQ (lib/constructs/durable-queue.ts `probedBy`).
    */
   private async deadLetterEntities(queueUrl: string, count: number): Promise<Set<string> | null> {
     const limit = this.options.dlqPeekLimit ?? 100;
@@ -94,7 +113,7 @@ export class PersistQueueProbe {
           QueueUrl: queueUrl,
           MaxNumberOfMessages: 10,
           VisibilityTimeout: 0,
-          WaitTimeSeconds: 0,
+          WaitTimeSeconds: 1,
           MessageAttributeNames: ['entity'],
         }),
       );

@@ -5,11 +5,13 @@ KEYS[1..6]  the product's core keys (see product-prelude.lua)
 KEYS[7]     {p:ID}:fence
 KEYS[8]     {p:ID}:payments        hash webhook event id -> payment record JSON (de-duplication)
 KEYS[9]     {o:ORDERID}:pending    parked events of this order; this event is removed from it
+KEYS[10]    {p:ID}:run:REQUEST     this request's first run, when it changed something
 ARGV[1]  webhook event id
 ARGV[2]  'payment.succeeded' | 'payment.failed'
 ARGV[3]  order id
 ARGV[4]  amount, decimal string
 ARGV[5]  event log length kept
+ARGV[6]  how long the run is kept, seconds
 
 Rules: succeeded on a reserved order with its amount -> paid (order.paid); failed on a reserved
 order -> cancelled, units returned (order.cancelled); succeeded on an expired, cancelled or already
@@ -21,8 +23,14 @@ Reply (JSON string), with `now` and the events of the run:
   {"ok":true,"status":"applied","payment":{...},"order":{...},"product":{...},"events":[...]}
   {"ok":true,"status":"duplicate","payment":{...},"events":[]}
   {"ok":false,"code":"product_not_found"|"product_unavailable"|"order_not_found","events":[]}
+Run again with the same arguments (ioredis resends a command whose reply was lost), it answers the
+first run's reply (product-prelude.lua): "applied", not "duplicate". A new request with the same
+webhook event id (the provider's retry) is a duplicate.
 ]]
+local again = rerun(KEYS[10])
+if again then return again end
 eventLogLength = tonumber(ARGV[5])
+runKey, runTtl = KEYS[10], tonumber(ARGV[6])
 local eventId = ARGV[1]
 
 if not loadProduct() then

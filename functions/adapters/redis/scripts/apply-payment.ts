@@ -1,3 +1,4 @@
+import { ulid } from 'ulid';
 import {
   type OrderRecord,
   type PaymentRecord,
@@ -6,6 +7,7 @@ import {
 } from '../../../domain/product-record.js';
 import type { PaymentEvent, PaymentOutcome } from '../../../ports/product-store.js';
 import type { RedisClient } from '../client.js';
+import { deciding, RUN_KEPT_SECONDS } from '../lua-script.js';
 import { orderKeys, productCoreKeys, productKeys } from '../redis-keys.js';
 import source from './apply-payment.lua';
 import { productScript, type RawProduct, type RawStep } from './product-script.js';
@@ -18,15 +20,31 @@ type RawReply = RawStep<
   | { ok: false; code: 'product_not_found' | 'product_unavailable' | 'order_not_found' }
 >;
 
+/** `requestId` names this request's run (a new one per call unless given: see apply-payment.lua). */
 export async function runApplyPayment(
   redis: RedisClient,
-  args: { productId: string; event: PaymentEvent; eventLogLength: number },
+  args: { productId: string; event: PaymentEvent; eventLogLength: number; requestId?: string },
 ): Promise<PaymentOutcome> {
   const keys = productKeys(args.productId);
-  const raw = await applyPaymentScript.runJson<RawReply>(
-    redis,
-    [...productCoreKeys(args.productId), keys.fence, keys.payments, orderKeys(args.event.orderId).pending],
-    [args.event.id, args.event.type, args.event.orderId, String(args.event.amount), args.eventLogLength],
+  const raw = await deciding(
+    applyPaymentScript.runJson<RawReply>(
+      redis,
+      [
+        ...productCoreKeys(args.productId),
+        keys.fence,
+        keys.payments,
+        orderKeys(args.event.orderId).pending,
+        keys.run(args.requestId ?? ulid()),
+      ],
+      [
+        args.event.id,
+        args.event.type,
+        args.event.orderId,
+        String(args.event.amount),
+        args.eventLogLength,
+        RUN_KEPT_SECONDS,
+      ],
+    ),
   );
   if (raw.ok && raw.status === 'applied') {
     return { ...raw, order: parseOrderRecord(raw.order), product: parseProductRecord(raw.product) };

@@ -1,6 +1,8 @@
+import { ulid } from 'ulid';
 import { type OrderRecord, parseOrderRecord, parseProductRecord } from '../../../domain/product-record.js';
 import type { CancelOutcome } from '../../../ports/product-store.js';
 import type { RedisClient } from '../client.js';
+import { deciding, RUN_KEPT_SECONDS } from '../lua-script.js';
 import { productCoreKeys, productKeys } from '../redis-keys.js';
 import source from './cancel-order.lua';
 import { productScript, type RawProduct, type RawStep } from './product-script.js';
@@ -13,14 +15,18 @@ type RawReply = RawStep<
   | { ok: false; code: 'order_not_cancellable'; product: RawProduct; order: OrderRecord }
 >;
 
+/** `requestId` names this request's run (a new one per call unless given: see cancel-order.lua). */
 export async function runCancelOrder(
   redis: RedisClient,
-  args: { productId: string; orderId: string; userId: string; eventLogLength: number },
+  args: { productId: string; orderId: string; userId: string; eventLogLength: number; requestId?: string },
 ): Promise<CancelOutcome> {
-  const raw = await cancelOrderScript.runJson<RawReply>(
-    redis,
-    [...productCoreKeys(args.productId), productKeys(args.productId).fence],
-    [args.orderId, args.userId, args.eventLogLength],
+  const keys = productKeys(args.productId);
+  const raw = await deciding(
+    cancelOrderScript.runJson<RawReply>(
+      redis,
+      [...productCoreKeys(args.productId), keys.fence, keys.run(args.requestId ?? ulid())],
+      [args.orderId, args.userId, args.eventLogLength, RUN_KEPT_SECONDS],
+    ),
   );
   if (raw.ok || raw.code === 'order_not_cancellable') {
     return { ...raw, product: parseProductRecord(raw.product), order: parseOrderRecord(raw.order) };

@@ -4,9 +4,10 @@ carries an Idempotency-Key and is within the limit, claim the key user-wide (fir
 wins). Both keys carry the user's hash tag `{u:USER}`: one slot. Runs before anything else of a bid
 or a reservation is written, so a user over the limit writes nothing but this counter.
 
-A key already claimed is answered first, uncounted: a retry of a request whose answer was lost
-must learn the decision taken ('same': replayed) or its misuse ('different'), not a 429 that reads
-as "not placed" although it was. Neither writes anything; the first request was counted.
+Every request counts, a replay of a claimed key too (issue 24: 300 replays with every limit at 2
+per minute were 300 answers and 300 scripts on the item's shard): a replay may skip the decision,
+not the rate limit. Over the limit a replay is a 429 with Retry-After, which a client that lost an
+answer must read as "retry with the same key after that", not as "not placed".
 
 A claim can carry its decision (ARGV[5]), bound when the claim is made: the HTTP function answers
 a reservation of a product it remembers sold out without the product's script (sold-out-memo.ts),
@@ -25,16 +26,6 @@ Reply (array): {'limited', retryAfterMs} | {'admitted'} (no key) | {'new'} | {'s
                {'same', decision} | {'different'}
 ]]
 local fingerprint = ARGV[3]
-if fingerprint ~= '' then
-  local claimed = redis.call('GET', KEYS[2])
-  if claimed then
-    local newline = string.find(claimed, '\n', 1, true)
-    local claimedBy = newline and string.sub(claimed, 1, newline - 1) or claimed
-    if claimedBy ~= fingerprint then return { 'different' } end
-    if newline then return { 'same', string.sub(claimed, newline + 1) } end
-    return { 'same' }
-  end
-end
 local limit = tonumber(ARGV[1])
 if limit > 0 then
   local count = redis.call('INCR', KEYS[1])
@@ -49,7 +40,15 @@ if limit > 0 then
   end
 end
 if fingerprint == '' then return { 'admitted' } end
--- Unclaimed a moment ago, and a script runs alone: this SET always creates the claim.
+local claimed = redis.call('GET', KEYS[2])
+if claimed then
+  local newline = string.find(claimed, '\n', 1, true)
+  local claimedBy = newline and string.sub(claimed, 1, newline - 1) or claimed
+  if claimedBy ~= fingerprint then return { 'different' } end
+  if newline then return { 'same', string.sub(claimed, newline + 1) } end
+  return { 'same' }
+end
+-- Unclaimed, and a script runs alone: this SET always creates the claim.
 local decision = ARGV[5] or ''
 redis.call('SET', KEYS[2], decision == '' and fingerprint or fingerprint .. '\n' .. decision, 'EX', tonumber(ARGV[4]))
 return { 'new' }

@@ -2,7 +2,7 @@ import type { AuctionState } from '../../../domain/auction.js';
 import { parseAuctionRecord } from '../../../domain/auction-record.js';
 import type { EventEnvelope } from '../../../domain/events.js';
 import type { RedisClient } from '../client.js';
-import { LuaScript } from '../lua-script.js';
+import { deciding, LuaScript } from '../lua-script.js';
 import { auctionKeys } from '../redis-keys.js';
 import source from './close-auction.lua';
 
@@ -28,7 +28,9 @@ export async function runCloseAuction(
   eventLogLength: number,
 ): Promise<CloseAuctionOutcome> {
   const keys = auctionKeys(auctionId);
-  const raw = await script.runJson<RawReply>(redis, [keys.state, keys.events, keys.outbox], [eventLogLength]);
+  const raw = await deciding(
+    script.runJson<RawReply>(redis, [keys.state, keys.events, keys.outbox], [eventLogLength]),
+  );
   if (raw.ok) return { ok: true, now: raw.now, state: parseAuctionRecord(raw.state), event: raw.event };
   switch (raw.code) {
     case 'auction_not_found':

@@ -2,7 +2,7 @@ import { parseAuctionRecord } from '../../../domain/auction-record.js';
 import type { EventEnvelope } from '../../../domain/events.js';
 import type { CreateAuctionOutcome, NewAuction } from '../../../ports/auction-store.js';
 import type { RedisClient } from '../client.js';
-import { LuaScript } from '../lua-script.js';
+import { deciding, LuaScript } from '../lua-script.js';
 import { auctionKeys } from '../redis-keys.js';
 import source from './create-auction.lua';
 
@@ -38,10 +38,12 @@ export async function runCreateAuction(
     antiExtend: optional(args.antiSnipe?.extendSeconds),
     antiMax: optional(args.antiSnipe?.maxExtensions),
   };
-  const reply = await script.runJson<RawReply>(
-    redis,
-    [keys.state, keys.events, keys.outbox],
-    [JSON.stringify(input), args.maxDurationMs, args.eventLogLength],
+  const reply = await deciding(
+    script.runJson<RawReply>(
+      redis,
+      [keys.state, keys.events, keys.outbox],
+      [JSON.stringify(input), args.maxDurationMs, args.eventLogLength],
+    ),
   );
   if (!reply.ok) return reply;
   return { ok: true, now: reply.now, state: parseAuctionRecord(reply.state), event: reply.event };

@@ -1,6 +1,7 @@
 import { parseProductRecord } from '../../../domain/product-record.js';
 import type { CreateProductOutcome, NewProduct } from '../../../ports/product-store.js';
 import type { RedisClient } from '../client.js';
+import { deciding } from '../lua-script.js';
 import { productCoreKeys, productKeys } from '../redis-keys.js';
 import source from './create-product.lua';
 import { productScript, type RawProduct, type RawStep } from './product-script.js';
@@ -28,10 +29,12 @@ export async function runCreateProduct(
     saleEndsAt: optional(args.saleEndsAt),
     reservationTtlSeconds: String(args.reservationTtlSeconds),
   };
-  const reply = await createProductScript.runJson<RawReply>(
-    redis,
-    [...productCoreKeys(args.id), productKeys(args.id).fence],
-    [JSON.stringify(input), args.eventLogLength],
+  const reply = await deciding(
+    createProductScript.runJson<RawReply>(
+      redis,
+      [...productCoreKeys(args.id), productKeys(args.id).fence],
+      [JSON.stringify(input), args.eventLogLength],
+    ),
   );
   if (!reply.ok) return reply;
   return { ...reply, product: parseProductRecord(reply.product) };

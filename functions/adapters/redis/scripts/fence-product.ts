@@ -8,7 +8,7 @@ export const fenceProductScript = new LuaScript('fenceProduct', source);
 export function runFenceProduct(
   redis: RedisClient,
   productId: string,
-): Promise<{ exists: true } | { exists: false; since: number; now: number }> {
+): Promise<{ exists: true } | { exists: false; since: number; now: number; outboxPending: number }> {
   const keys = productKeys(productId);
-  return fenceProductScript.runJson(redis, [keys.state, keys.fence], []);
+  return fenceProductScript.runJson(redis, [keys.state, keys.fence, keys.outbox], []);
 }

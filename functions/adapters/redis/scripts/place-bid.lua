@@ -7,6 +7,7 @@ KEYS[3]  {a:ID}:events           event log (zset, score = seq)
 KEYS[4]  {a:ID}:outbox           events not yet acknowledged by SQS (hash eventId -> envelope)
 KEYS[5]  {a:ID}:rl:USER          this bidder's counter for the current rate window
 KEYS[6]  {a:ID}:idem:USER:KEY    stored decision for the Idempotency-Key (never written without one)
+KEYS[7]  {a:ID}:run:BIDID        this request's first run, when it accepted the bid (see below)
 ARGV[1]  bidderId
 ARGV[2]  amount, decimal string
 ARGV[3]  bid id, made by the caller (ULID)
@@ -21,6 +22,7 @@ ARGV[11] the Idempotency-Key ('' without one): the last event of a decision made
          it (`payload.idempotency`: userId, key, fingerprint and, on proxy-bidding replies, `reply`:
          outbid, maxRaised and the request's own bid when it is not that event's bid), so that a
          rebuild from PostgreSQL restores the stored decision (restore-auction.lua)
+ARGV[12] how long an accepting run is kept, seconds
 
 Reply (JSON string), every reply carries the server time `now` (epoch ms):
   {"ok":true,"events":[{...}],"extended":bool}   a bid that changed the price once, as in v1:
@@ -34,10 +36,18 @@ Reply (JSON string), every reply carries the server time `now` (epoch ms):
   {"ok":false,"code":"rate_limited","retryAfterMs":N}
   {"ok":false,"code":"seller_cannot_bid"|"auction_not_open"|"auction_closed"|"already_leading"}
   {"ok":false,"code":"bid_too_low","minimumBid":"N"}
+  {"ok":false,"code":"above_ceiling","field":"amount"|"maxAmount","maximumBid":"N"}   the amount or
+      maximum is above MAX_SAFE_INTEGER - minIncrement (the next minimum would not be safe)
   {"ok":false,"code":"idempotency_key_reused"}
-  a stored reply with "replayed":true when the key was seen with the same fingerprint
+  a stored reply with "replayed":true when the key was seen with the same fingerprint (a replay
+  counts toward the rate limit like any attempt: over it, rate_limited)
 Decisions (accepted or refused by a rule) are stored under the key; rate limiting and an unknown
 auction are not, since retrying after them is the point.
+The bid id makes the run idempotent: ioredis resends a command whose reply a reset connection lost,
+so this script may run twice with the same arguments. A run that accepts keeps its reply's head
+under KEYS[7] with the seq range of its events (still in the log); a second run answers that reply,
+events included, and changes and counts nothing (not "already_leading"). A refusal changes nothing
+but the rate counter, and is decided again.
 
 Cost (issue 17: one auction's every decision runs on one shard, one script at a time): a refusal
 reads the hash once and answers a few fields, never the state; the event log is trimmed only once
@@ -48,9 +58,34 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local function int(n) return string.format('%.0f', n) end
 local fingerprint = ARGV[4]
 
+local ran = redis.call('GET', KEYS[7])
+if ran then
+  local first, last, head = string.match(ran, '^(%d+) (%d+) (.*)$')
+  return head .. ',"events":[' .. table.concat(redis.call('ZRANGEBYSCORE', KEYS[3], first, last), ',') .. ']}'
+end
+
+-- The bidder's attempts on this auction in the current window; the refusal when over the limit.
+local function overLimit()
+  local limit = tonumber(ARGV[5])
+  if limit <= 0 then return nil end
+  local count = redis.call('INCR', KEYS[5])
+  if count == 1 then redis.call('PEXPIRE', KEYS[5], tonumber(ARGV[6])) end
+  if count <= limit then return nil end
+  local ttl = redis.call('PTTL', KEYS[5])
+  if ttl < 0 then
+    redis.call('PEXPIRE', KEYS[5], tonumber(ARGV[6]))
+    ttl = tonumber(ARGV[6])
+  end
+  return cjson.encode({ ok = false, now = now, code = 'rate_limited', retryAfterMs = ttl })
+end
+
 if fingerprint ~= '' then
   local stored = redis.call('GET', KEYS[6])
   if stored then
+    -- A replay skips the decision, not the rate limit (issue 24); the stored decision implies the
+    -- auction exists, so counting writes nothing for an unknown id.
+    local limited = overLimit()
+    if limited then return limited end
     local record = cjson.decode(stored)
     if record.fp ~= fingerprint then
       return cjson.encode({ ok = false, now = now, code = 'idempotency_key_reused' })
@@ -66,6 +101,12 @@ local function remember(encoded)
     redis.call('SET', KEYS[6], cjson.encode({ fp = fingerprint, reply = encoded }), 'EX', tonumber(ARGV[8]))
   end
   return encoded
+end
+
+-- An accepted bid's reply, from its head and its events (seq first..last), kept for a second run.
+local function accepted(first, last, head, events)
+  redis.call('SET', KEYS[7], int(first) .. ' ' .. int(last) .. ' ' .. head, 'EX', tonumber(ARGV[12]))
+  return remember(head .. ',"events":[' .. events .. ']}')
 end
 
 -- What the decision's last event carries when it was made under an Idempotency-Key (ARGV[11]).
@@ -87,19 +128,21 @@ if not head[1] then
   return cjson.encode({ ok = false, now = now, code = 'auction_not_found' })
 end
 
-local limit = tonumber(ARGV[5])
-if limit > 0 then
-  local count = redis.call('INCR', KEYS[5])
-  if count == 1 then redis.call('PEXPIRE', KEYS[5], tonumber(ARGV[6])) end
-  if count > limit then
-    local ttl = redis.call('PTTL', KEYS[5])
-    if ttl < 0 then
-      redis.call('PEXPIRE', KEYS[5], tonumber(ARGV[6]))
-      ttl = tonumber(ARGV[6])
-    end
-    return cjson.encode({ ok = false, now = now, code = 'rate_limited', retryAfterMs = ttl })
-  end
+-- Input this auction cannot take: every price a bid can make is at most its amount or its maximum,
+-- and the next minimum (price + minIncrement) must stay a safe integer (issue 24). Like the edge's
+-- input errors, neither counted nor stored.
+local ceiling = 9007199254740991 - tonumber(head[9])
+local field = nil
+if tonumber(ARGV[2]) > ceiling then field = 'amount' elseif ARGV[10] ~= '' and tonumber(ARGV[10]) > ceiling then
+  field = 'maxAmount'
 end
+if field then
+  return '{"ok":false,"code":"above_ceiling","field":"' .. field .. '","maximumBid":"' .. int(ceiling) .. '","now":' ..
+    int(now) .. '}'
+end
+
+local limited = overLimit()
+if limited then return limited end
 
 local state = {}
 for i = 1, #RULE_FIELDS do
@@ -183,8 +226,7 @@ if maxAmount == nil and leaderMax == nil then
   redis.call('HSET', KEYS[4], event.eventId, encodedEvent)
   -- The event is spliced in as already encoded: encoding the state a second time is a good part
   -- of the script's cost.
-  return remember('{"ok":true,"now":' .. int(now) .. ',"extended":' .. tostring(extended) .. ',"events":[' ..
-    encodedEvent .. ']}')
+  return accepted(seq, seq, '{"ok":true,"now":' .. int(now) .. ',"extended":' .. tostring(extended), encodedEvent)
 end
 
 -- Proxy bidding. Every price change below is a recorded bid with its own seq and event.
@@ -194,6 +236,7 @@ local entries = {}
 local outboxFields = {}
 local encodedEvents = {}
 local seq = tonumber(state.seq)
+local firstSeq = seq + 1
 
 local function recordEvent(type, payload)
   seq = seq + 1
@@ -248,8 +291,8 @@ local function finish(reply)
   -- Events are spliced in as already encoded: encoding the state a second time is a good part of
   -- the script's cost.
   local events = #encodedEvents == 1 and encodedEvents[1] or table.concat(encodedEvents, ',')
-  return remember('{"ok":true,"now":' .. int(now) .. ',"extended":' .. tostring(extendedAny) .. reply ..
-    ',"events":[' .. events .. ']}')
+  return accepted(firstSeq, seq, '{"ok":true,"now":' .. int(now) .. ',"extended":' .. tostring(extendedAny) .. reply,
+    events)
 end
 
 local reserve = state.reservePrice ~= '' and state.reservePrice ~= nil and tonumber(state.reservePrice) or nil

@@ -2,7 +2,7 @@ import { type BidRecord, parseAuctionRecord, parseBidRecord } from '../../../dom
 import type { EventEnvelope } from '../../../domain/events.js';
 import type { BidCommand, BidRefusalCode, PlaceBidOutcome } from '../../../ports/auction-store.js';
 import type { RedisClient } from '../client.js';
-import { LuaScript } from '../lua-script.js';
+import { deciding, LuaScript, RUN_KEPT_SECONDS } from '../lua-script.js';
 import { auctionKeys } from '../redis-keys.js';
 import source from './place-bid.lua';
 
@@ -31,6 +31,7 @@ type RawReply = { now: number; replayed?: boolean } & (
   | { ok: false; code: 'rate_limited'; retryAfterMs: number }
   | { ok: false; code: BidRefusalCode }
   | { ok: false; code: 'bid_too_low'; minimumBid: string }
+  | { ok: false; code: 'above_ceiling'; field: 'amount' | 'maxAmount'; maximumBid: string }
 );
 
 /** A never-written key of the same slot stands in for the idempotency key when the request has none. */
@@ -38,29 +39,33 @@ const NO_IDEMPOTENCY_KEY = '-';
 
 export async function runPlaceBid(redis: RedisClient, args: PlaceBidArgs): Promise<PlaceBidOutcome> {
   const keys = auctionKeys(args.auctionId);
-  const raw = await script.runJson<RawReply>(
-    redis,
-    [
-      keys.state,
-      keys.bids,
-      keys.events,
-      keys.outbox,
-      keys.rateLimit(args.bidderId),
-      keys.idempotency(args.bidderId, args.idempotency?.key ?? NO_IDEMPOTENCY_KEY),
-    ],
-    [
-      args.bidderId,
-      String(args.amount),
-      args.bidId,
-      args.idempotency?.fingerprint ?? '',
-      args.rateLimit.max,
-      args.rateLimit.windowMs,
-      args.eventLogLength,
-      args.idempotencyTtlSeconds,
-      args.recentBidsKept,
-      args.maxAmount == null ? '' : String(args.maxAmount),
-      args.idempotency?.key ?? '',
-    ],
+  const raw = await deciding(
+    script.runJson<RawReply>(
+      redis,
+      [
+        keys.state,
+        keys.bids,
+        keys.events,
+        keys.outbox,
+        keys.rateLimit(args.bidderId),
+        keys.idempotency(args.bidderId, args.idempotency?.key ?? NO_IDEMPOTENCY_KEY),
+        keys.run(args.bidId),
+      ],
+      [
+        args.bidderId,
+        String(args.amount),
+        args.bidId,
+        args.idempotency?.fingerprint ?? '',
+        args.rateLimit.max,
+        args.rateLimit.windowMs,
+        args.eventLogLength,
+        args.idempotencyTtlSeconds,
+        args.recentBidsKept,
+        args.maxAmount == null ? '' : String(args.maxAmount),
+        args.idempotency?.key ?? '',
+        RUN_KEPT_SECONDS,
+      ],
+    ),
   );
   const common = { now: raw.now, replayed: raw.replayed === true };
   if (raw.ok) {
@@ -84,6 +89,8 @@ export async function runPlaceBid(redis: RedisClient, args: PlaceBidArgs): Promi
       return { ...common, ok: false, code: raw.code };
     case 'rate_limited':
       return { ...common, ok: false, code: raw.code, retryAfterMs: raw.retryAfterMs };
+    case 'above_ceiling':
+      return { ...common, ok: false, code: raw.code, field: raw.field, maximumBid: Number(raw.maximumBid) };
     case 'bid_too_low':
       return {
         ...common,

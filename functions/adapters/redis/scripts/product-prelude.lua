@@ -12,7 +12,14 @@ KEYS[5]  {p:ID}:events     event log (zset, score = seq)
 KEYS[6]  {p:ID}:outbox     events not yet acknowledged by SQS (hash eventId -> envelope)
 
 Every change to the product bumps its seq and emits one event (log + outbox, same step). Replies
-are built with `respond`, which appends the events of this run as a JSON array `events`.
+are built with `respond` (or `reply`, from an encoded head), which appends the events of this run
+as a JSON array `events`.
+
+A deciding script can run twice with the same arguments: ioredis resends a command whose reply a
+reset connection lost. Such a script names its request's run key ({p:ID}:run:REQUEST) in `runKey`
+and starts with `rerun(runKey)`: a run that changed something keeps its reply's head there, with
+the seq range of its events (still in the log), for `runTtl` seconds; a second run answers that
+reply again, events included, and changes nothing.
 
 The part after the `--#helpers` line below (the helpers: a dozen closures, a few microseconds per
 run) goes where a script has its own `--#helpers` line, so that a fast path before it does not
@@ -21,10 +28,20 @@ create them (reserve-order.lua's refusals); a script without that line gets it r
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local function int(n) return string.format('%.0f', n) end
+
+-- The first run's reply when this request already ran (see the header), else nil.
+local function rerun(key)
+  local ran = redis.call('GET', key)
+  if not ran then return nil end
+  local first, last, head = string.match(ran, '^(%d+) (%d+) (.*)$')
+  return head .. ',"events":[' .. table.concat(redis.call('ZRANGEBYSCORE', KEYS[5], first, last), ',') .. ']}'
+end
 --#helpers
 local product = nil
 local emitted = {}
 local eventLogLength = 10000
+local runKey, runTtl = nil, 0
+local firstSeq, lastSeq = nil, nil
 
 local function loadProduct()
   local flat = redis.call('HGETALL', KEYS[1])
@@ -56,6 +73,8 @@ local function storeEvent(seq, eventId, encoded)
   if seq > eventLogLength then redis.call('ZREMRANGEBYRANK', KEYS[5], 0, -(eventLogLength + 1)) end
   redis.call('HSET', KEYS[6], eventId, encoded)
   emitted[#emitted + 1] = encoded
+  firstSeq = firstSeq or seq
+  lastSeq = seq
 end
 
 -- The event is encoded at once: the tables it names may change later in the same run.
@@ -106,8 +125,16 @@ local function expireOverdue(max)
   return #ids
 end
 
-local function respond(reply)
-  reply.now = reply.now or now
-  local body = cjson.encode(reply)
-  return string.sub(body, 1, -2) .. ',"events":[' .. table.concat(emitted, ',') .. ']}'
+-- The reply from its encoded head (a JSON object without its closing brace) and this run's events;
+-- a run that changed something is kept under its run key (see the header).
+local function reply(head)
+  if runKey and firstSeq then
+    redis.call('SET', runKey, int(firstSeq) .. ' ' .. int(lastSeq) .. ' ' .. head, 'EX', runTtl)
+  end
+  return head .. ',"events":[' .. table.concat(emitted, ',') .. ']}'
+end
+
+local function respond(fields)
+  fields.now = fields.now or now
+  return reply(string.sub(cjson.encode(fields), 1, -2))
 end

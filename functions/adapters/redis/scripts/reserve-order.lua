@@ -10,6 +10,7 @@ KEYS[8]     {p:ID}:idem:USER:KEY    stored decision for the Idempotency-Key (nev
 KEYS[9]     {p:ID}:fence            set while a lost product waits to be rebuilt
 KEYS[10]    {o:ORDERID}             order pointer -> productId (same slot by construction of the id)
 KEYS[11]    {o:ORDERID}:pending     webhook events parked before the order was visible
+KEYS[12]    {p:ID}:run:ORDERID      this request's first run, when it changed something (see below)
 ARGV[1]  userId
 ARGV[2]  qty
 ARGV[3]  order id, made by the caller (see order-ids.ts)
@@ -21,6 +22,7 @@ ARGV[8]  idempotency record lifetime, seconds
 ARGV[9]  most overdue reservations expired in this run
 ARGV[10] the Idempotency-Key ('' without one): carried by the order.reserved event, so that a rebuild
          from PostgreSQL restores the stored decision
+ARGV[11] how long the run is kept, seconds
 
 Reply (JSON string), every reply carries the server time `now` and the events of the run:
   {"ok":true,"pendingPayments":bool,"events":[...,order.reserved]}   the product and the order
@@ -30,9 +32,12 @@ Reply (JSON string), every reply carries the server time `now` and the events of
   {"ok":false,"code":"sale_not_active","events":[...]}
   {"ok":false,"code":"limit_exceeded","limit":N,"purchased":N,"events":[...]}
   {"ok":false,"code":"sold_out","available":N,"saleEndsAt":N (when the sale has an end),"events":[...]}
-  a stored reply with "replayed":true when the key was seen with the same fingerprint
+  a stored reply with "replayed":true when the key was seen with the same fingerprint (a replay
+  counts toward the rate limit like any request: over it, rate_limited)
 Decisions are stored under the Idempotency-Key; rate limiting and an unavailable product are not,
 since retrying after them is the point.
+The order id makes the run idempotent: run again with the same arguments (ioredis resends a command
+whose reply was lost) it answers the first run's reply, events included, and takes no more units.
 
 Cost (issue 17: a product's every decision runs on one shard, one script at a time): one HMGET of
 the product's fields (also the existence check); a refusal with no overdue reservation to expire
@@ -44,9 +49,31 @@ local qty = tonumber(ARGV[2])
 local orderId = ARGV[3]
 local fingerprint = ARGV[4]
 
+local again = rerun(KEYS[12])
+if again then return again end
+
+-- The user's requests on this product in the current window; the refusal when over the limit.
+local function overLimit()
+  local limit = tonumber(ARGV[5])
+  if limit <= 0 then return nil end
+  local count = redis.call('INCR', KEYS[7])
+  if count == 1 then redis.call('PEXPIRE', KEYS[7], tonumber(ARGV[6])) end
+  if count <= limit then return nil end
+  local ttl = redis.call('PTTL', KEYS[7])
+  if ttl < 0 then
+    redis.call('PEXPIRE', KEYS[7], tonumber(ARGV[6]))
+    ttl = tonumber(ARGV[6])
+  end
+  return '{"ok":false,"code":"rate_limited","retryAfterMs":' .. int(ttl) .. ',"now":' .. int(now) .. ',"events":[]}'
+end
+
 if fingerprint ~= '' then
   local stored = redis.call('GET', KEYS[8])
   if stored then
+    -- A replay skips the decision, not the rate limit (issue 24); the stored decision implies the
+    -- product exists, so counting writes nothing for an unknown id.
+    local limited = overLimit()
+    if limited then return limited end
     local record = cjson.decode(stored)
     if record.fp ~= fingerprint then
       return '{"ok":false,"code":"idempotency_key_reused","now":' .. int(now) .. ',"events":[]}'
@@ -74,19 +101,8 @@ if not rules[1] then
   return '{"ok":false,"code":"' .. code .. '","now":' .. int(now) .. ',"events":[]}'
 end
 
-local limit = tonumber(ARGV[5])
-if limit > 0 then
-  local count = redis.call('INCR', KEYS[7])
-  if count == 1 then redis.call('PEXPIRE', KEYS[7], tonumber(ARGV[6])) end
-  if count > limit then
-    local ttl = redis.call('PTTL', KEYS[7])
-    if ttl < 0 then
-      redis.call('PEXPIRE', KEYS[7], tonumber(ARGV[6]))
-      ttl = tonumber(ARGV[6])
-    end
-    return '{"ok":false,"code":"rate_limited","retryAfterMs":' .. int(ttl) .. ',"now":' .. int(now) .. ',"events":[]}'
-  end
-end
+local limited = overLimit()
+if limited then return limited end
 
 local function outsideSale(startsAt, endsAt)
   return now < tonumber(startsAt) or (endsAt and endsAt ~= '' and now >= tonumber(endsAt))
@@ -115,6 +131,7 @@ end
 -- The prelude's helpers from here on (see product-prelude.lua).
 --#helpers
 eventLogLength = tonumber(ARGV[7])
+runKey, runTtl = KEYS[12], tonumber(ARGV[11])
 local function decide(reply) return remember(respond(reply)) end
 
 -- A field the product lacks reads false: left out (nil), as HGETALL would leave it.
@@ -181,5 +198,4 @@ saveProduct()
 
 -- The reply as respond() would make it, written out: no table to build and encode on the hot path.
 local pending = redis.call('EXISTS', KEYS[11]) == 1 and 'true' or 'false'
-return remember('{"ok":true,"pendingPayments":' .. pending .. ',"now":' .. int(now) .. ',"events":[' ..
-  table.concat(emitted, ',') .. ']}')
+return remember(reply('{"ok":true,"pendingPayments":' .. pending .. ',"now":' .. int(now)))

@@ -2,6 +2,7 @@ import type { ProductEventPayload } from '../../../domain/events.js';
 import { parseOrderRecord, parseProductRecord } from '../../../domain/product-record.js';
 import type { ReserveCommand, ReserveOutcome } from '../../../ports/product-store.js';
 import type { RedisClient } from '../client.js';
+import { deciding, RUN_KEPT_SECONDS } from '../lua-script.js';
 import { orderKeys, productCoreKeys, productKeys } from '../redis-keys.js';
 import { productScript, type RawStep } from './product-script.js';
 import source from './reserve-order.lua';
@@ -32,28 +33,32 @@ const NO_IDEMPOTENCY_KEY = '-';
 export async function runReserveOrder(redis: RedisClient, args: ReserveOrderArgs): Promise<ReserveOutcome> {
   const keys = productKeys(args.productId);
   const order = orderKeys(args.orderId);
-  const raw = await reserveOrderScript.runJson<RawReply>(
-    redis,
-    [
-      ...productCoreKeys(args.productId),
-      keys.rateLimit(args.userId),
-      keys.idempotency(args.userId, args.idempotency?.key ?? NO_IDEMPOTENCY_KEY),
-      keys.fence,
-      order.pointer,
-      order.pending,
-    ],
-    [
-      args.userId,
-      args.qty,
-      args.orderId,
-      args.idempotency?.fingerprint ?? '',
-      args.rateLimit.max,
-      args.rateLimit.windowMs,
-      args.eventLogLength,
-      args.idempotencyTtlSeconds,
-      args.expireBatch,
-      args.idempotency?.key ?? '',
-    ],
+  const raw = await deciding(
+    reserveOrderScript.runJson<RawReply>(
+      redis,
+      [
+        ...productCoreKeys(args.productId),
+        keys.rateLimit(args.userId),
+        keys.idempotency(args.userId, args.idempotency?.key ?? NO_IDEMPOTENCY_KEY),
+        keys.fence,
+        order.pointer,
+        order.pending,
+        keys.run(args.orderId),
+      ],
+      [
+        args.userId,
+        args.qty,
+        args.orderId,
+        args.idempotency?.fingerprint ?? '',
+        args.rateLimit.max,
+        args.rateLimit.windowMs,
+        args.eventLogLength,
+        args.idempotencyTtlSeconds,
+        args.expireBatch,
+        args.idempotency?.key ?? '',
+        RUN_KEPT_SECONDS,
+      ],
+    ),
   );
   const common = { now: raw.now, events: raw.events, replayed: raw.replayed === true };
   if (raw.ok) {

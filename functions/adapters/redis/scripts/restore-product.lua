@@ -1,6 +1,9 @@
 --[[
 restore-product.lua: rebuild a fenced product from its archived state (PostgreSQL) and lower the
-fence, in one step. Only a fenced product without state is restored; anything else is left alone.
+fence, in one step. Only a fenced product without state and with an empty outbox is restored;
+anything else is left alone: an event still in the outbox may not be in the archive (issue 24).
+The orders, held units and deadlines are the archive's: whatever of them survived the loss is
+replaced, never added to (held units counted twice would sell stock twice).
 
 KEYS[1..6]  the product's core keys (see product-prelude.lua)
 KEYS[7]     {p:ID}:fence
@@ -15,13 +18,14 @@ ARGV[4]  JSON array of the payment records applied to its orders
 ARGV[5]  JSON array of [seconds left, stored decision JSON] per Idempotency-Key decision
 
 Reply (JSON string): {"ok":true,"restored":true,"product":{...},"events":[]} or
-{"ok":true,"restored":false,"events":[]} (not fenced, or the state is there)
+{"ok":true,"restored":false,"events":[]} (not fenced, the state is there, or the outbox is not empty)
 No event: the product continues from the archived seq, so its next change is archived seq + 1.
 ]]
 eventLogLength = tonumber(ARGV[3])
-if redis.call('EXISTS', KEYS[7]) == 0 or redis.call('EXISTS', KEYS[1]) == 1 then
+if redis.call('EXISTS', KEYS[7]) == 0 or redis.call('EXISTS', KEYS[1]) == 1 or redis.call('HLEN', KEYS[6]) > 0 then
   return respond({ ok = true, restored = false })
 end
+redis.call('DEL', KEYS[2], KEYS[3], KEYS[4])
 product = cjson.decode(ARGV[1])
 local orders = cjson.decode(ARGV[2])
 local available = tonumber(product.stock)
