@@ -17,7 +17,18 @@ export async function publishEvents(
   deps: { publisher: EventPublisher; outbox: OutboxAcknowledger; logger: LogSink },
   events: readonly EventEnvelope[],
 ): Promise<void> {
-  const persisted = deps.publisher.persist(events).then(() => deps.outbox.acknowledge(events));
+  // The acknowledgement is sent, not awaited: its command is on the wire before this resolves (the
+  // client writes it at once), and nothing in the answer depends on its reply. Awaiting it cost
+  // every accepted write one more Redis round trip (issue 23: one more sleep and wake-up of the
+  // instance per bid). If it never lands, the sweeper re-sends the event; the writer is idempotent.
+  const persisted = deps.publisher.persist(events).then(() => {
+    deps.outbox.acknowledge(events).catch((error: unknown) =>
+      deps.logger.warn('outbox acknowledgement failed; the sweeper will re-send', {
+        eventIds: events.map((event) => event.eventId),
+        error: String(error),
+      }),
+    );
+  });
   // Watchers never get a maximum (proxy bidding), nor a change they cannot see.
   const visible = events.filter(isWatcherVisible).map(withoutSecrets);
   const fannedOut = visible.length > 0 ? deps.publisher.fanout(visible) : Promise.resolve();
