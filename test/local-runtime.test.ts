@@ -269,6 +269,28 @@ describe('npm run local', () => {
     START_TIMEOUT_MS + 60_000,
   );
 
+  it('refuses to bind beyond loopback (LOCAL_HOST=0.0.0.0) without --allow-remote, before it starts anything', async () => {
+    const local = startLocal({
+      LOCAL_HOST: '0.0.0.0',
+      REDIS_URL,
+      DATABASE_URL: databaseUrl,
+      LOCAL_DATA_DIR: dataDir,
+    });
+    // Today's runtime would start, bound to every interface: stop it and fail.
+    const outcome = await Promise.race([
+      local.exited.then((code) => ({ code })),
+      local.ready.then(
+        () => ({ code: 'ready' as const }),
+        () => ({ code: 'failed' as const }),
+      ),
+    ]);
+    if (local.child.exitCode === null) await local.stop();
+    expect(outcome.code).toBe(2);
+    expect(local.output()).toContain('LOCAL_HOST=0.0.0.0 is not a loopback address');
+    expect(local.output()).toContain('--allow-remote');
+    expect(local.output()).not.toContain('[local] ready');
+  });
+
   it('fails with one clear message when its HTTP port is taken', async () => {
     const blocker = createServer();
     await new Promise<void>((done) => blocker.listen(0, '127.0.0.1', () => done()));
