@@ -38,7 +38,9 @@ export function createClient(options: ClientOptions): Client {
         options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
       if (!options.wsUrl) throw new Error('createClient: connect() needs the wsUrl option');
       if (!WebSocketImpl) {
-        throw new Error("createClient: no global WebSocket here (Node before 22): pass one, e.g. the ws package's");
+        throw new Error(
+          "createClient: no global WebSocket here (Node before 22): pass one, e.g. the ws package's",
+        );
       }
       return createLive(
         { wsUrl: options.wsUrl, token: options.token, WebSocket: WebSocketImpl, rest },
