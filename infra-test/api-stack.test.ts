@@ -107,13 +107,13 @@ describe('IAM: least privilege, exact actions on exact resources', () => {
 });
 
 describe('functions', () => {
-  it('are Node 22 on ARM64, JSON logs, source maps on', () => {
+  it('are Node 24 on ARM64, JSON logs, source maps on', () => {
     const fns = resources(s.api, 'AWS::Lambda::Function');
     const app = Object.entries(fns).filter(([id]) => FUNCTIONS.some((n) => id.startsWith(`${n}Function`)));
     expect(app).toHaveLength(6);
     for (const [, fn] of app) {
       expect(fn.Properties).toMatchObject({
-        Runtime: 'nodejs22.x',
+        Runtime: 'nodejs24.x',
         Architectures: ['arm64'],
         Handler: 'index.handler',
         LoggingConfig: { LogFormat: 'JSON' },

@@ -306,7 +306,7 @@ export class ApiStack extends Stack {
       acknowledge(
         f,
         'AwsSolutions-L1',
-        'Pinned to Node.js 22 (LTS), the line the bundles target (esbuild target node22) and the code is tested on; moving to Node.js 24 is a deliberate upgrade with its own test run, not something a synth should do silently.',
+        "Pinned to Node.js 24 (LTS), the project's one Node line (package.json engines): the bundles target node24 and the code is developed and tested on it; a newer runtime is a deliberate upgrade with its own test run, not something a synth should do silently.",
       );
       const role = f.role?.node.defaultChild ?? f;
       for (const policy of ['AWSLambdaBasicExecutionRole', 'AWSLambdaVPCAccessExecutionRole']) {
