@@ -72,11 +72,15 @@ export function auctionRoutes(
       if (eventReads) {
         // Up to 500 events from the auction's shard per call: counted first, on the caller's own
         // slot (the user when signed in, a bad token being a 401; else the source address).
+        // An in-process call has no address: not counted, rather than all such callers sharing one.
         const authorization = c.req.header('authorization');
+        const sourceIp = sourceIpOf(c);
         const caller = authorization
           ? { kind: 'user' as const, id: (await authenticate(authorization, jwtSecret)).id }
-          : { kind: 'ip' as const, id: sourceIpOf(c) };
-        const waitMs = await eventReads.admit(caller);
+          : sourceIp !== undefined
+            ? { kind: 'ip' as const, id: sourceIp }
+            : undefined;
+        const waitMs = caller ? await eventReads.admit(caller) : 0;
         if (waitMs > 0) throw new RateLimitedError(Math.max(1, Math.ceil(waitMs / 1000)));
       }
       return c.json(await listAuctionEvents(deps, auctionId, since));
