@@ -124,7 +124,7 @@ async function post(path: string, bearer: string, body: unknown): Promise<{ stat
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${bearer}` },
     body: JSON.stringify(body),
-    // @ts-expect-error undici's dispatcher option on Node's fetch
+    // undici's dispatcher option on Node's fetch (typed in @types/node 24's RequestInit).
     dispatcher: agent,
   });
   return { status: response.status, json: (await response.json()) as Json };

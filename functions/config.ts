@@ -49,6 +49,9 @@ const environmentSchema = z.object({
   /** Bids and reservations per user across all entities, counted before anything is written (see README). */
   USER_RATE_LIMIT: z.coerce.number().int().min(0).default(20),
   USER_RATE_WINDOW_MS: positiveInt(1_000),
+  // Reads of /auctions/{id}/events per caller (source address without a token, else the user).
+  EVENTS_READ_RATE_LIMIT: z.coerce.number().int().min(0).default(30),
+  EVENTS_READ_RATE_WINDOW_MS: positiveInt(10_000),
   /** WebSocket: live connections per source address (0 = no cap), inbound messages per connection. */
   WS_CONNECTIONS_PER_IP: z.coerce.number().int().min(0).default(100),
   WS_MESSAGE_RATE_LIMIT: z.coerce.number().int().min(0).default(60),

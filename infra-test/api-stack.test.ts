@@ -54,7 +54,12 @@ describe('IAM: least privilege, exact actions on exact resources', () => {
       ...probe,
       ...read('jwtSecret', 'webhookSecret', 'redisAuthToken', 'appDatabaseSecret'),
     ],
-    Ws: [...read('jwtSecret', 'redisAuthToken', 'appDatabaseSecret'), ...post],
+    // DELETE: a connection over its message limit is closed (issue 24 item 10).
+    Ws: [
+      ...read('jwtSecret', 'redisAuthToken', 'appDatabaseSecret'),
+      ...post,
+      { action: 'execute-api:ManageConnections', resource: 'webSocketDelete' },
+    ],
     // The application user for the request path; the schema owner's secret only for migrate,
     // which also reads the application user's to create it.
     Writer: [...consume('persistQueue'), ...read('appDatabaseSecret')],
@@ -72,7 +77,7 @@ describe('IAM: least privilege, exact actions on exact resources', () => {
     });
   }
 
-  it('ManageConnections is scoped to this API, its stage and POST only', () => {
+  it('ManageConnections is scoped to this API, its stage and POST (ws: also DELETE) only', () => {
     const policies = resources(s.api, 'AWS::IAM::Policy');
     const statements = Object.values(policies).flatMap(
       (p) =>
@@ -81,11 +86,14 @@ describe('IAM: least privilege, exact actions on exact resources', () => {
     );
     const manage = statements.filter((st) => st.Action === 'execute-api:ManageConnections');
     expect(manage).toHaveLength(2);
+    const api = logicalId(s.api, 'AWS::ApiGatewayV2::Api', 'WebSocketApi');
     for (const st of manage) {
-      expect(JSON.stringify(st.Resource)).toContain(
-        `{"Ref":"${logicalId(s.api, 'AWS::ApiGatewayV2::Api', 'WebSocketApi')}"},"/live/POST/@connections/*"`,
-      );
+      expect(JSON.stringify(st.Resource)).toContain(`{"Ref":"${api}"},"/live/POST/@connections/*"`);
+      for (const resource of ([] as unknown[]).concat(st.Resource)) {
+        expect(JSON.stringify(resource)).toMatch(/"\/live\/(POST|DELETE)\/@connections\/\*"/);
+      }
     }
+    expect(manage.filter((st) => JSON.stringify(st.Resource).includes('/live/DELETE/'))).toHaveLength(1);
   });
 
   it('no inline statement grants a wildcard action or Resource "*"', () => {
@@ -101,13 +109,13 @@ describe('IAM: least privilege, exact actions on exact resources', () => {
 });
 
 describe('functions', () => {
-  it('are Node 22 on ARM64, JSON logs, source maps on', () => {
+  it('are Node 24 on ARM64, JSON logs, source maps on', () => {
     const fns = resources(s.api, 'AWS::Lambda::Function');
     const app = Object.entries(fns).filter(([id]) => FUNCTIONS.some((n) => id.startsWith(`${n}Function`)));
     expect(app).toHaveLength(6);
     for (const [, fn] of app) {
       expect(fn.Properties).toMatchObject({
-        Runtime: 'nodejs22.x',
+        Runtime: 'nodejs24.x',
         Architectures: ['arm64'],
         Handler: 'index.handler',
         LoggingConfig: { LogFormat: 'JSON' },

@@ -28,7 +28,7 @@ export function entryPath(name: FunctionName): string {
 }
 
 export interface BundleOptions {
-  /** esbuild target; the Lambda runtime is node22, locally the running Node. */
+  /** esbuild target; the Lambda runtime is node24, locally the running Node (the same line). */
   target?: string;
   /** The Lambda bundles are minified; locally readable stack traces matter more. */
   minify?: boolean;

@@ -2,9 +2,10 @@
  * `npm run local`: the whole system on this machine, the real Lambda handlers behind local
  * stand-ins for API Gateway, SQS, EventBridge; see docs/local-runtime.md.
  *
- * Flags: `--seed` creates demo data once ready (same as `npm run seed`).
+ * Flags: `--seed` creates demo data once ready (same as `npm run seed`); `--allow-remote` lets
+ * LOCAL_HOST be an address beyond loopback (refused otherwise: scripts/local/bind-host.ts).
  * Environment: HTTP_PORT (3000), WS_PORT (3001), DEMO_PORT (3002, the demo app), LOCAL_HOST
- * (127.0.0.1), REDIS_URL, DATABASE_URL, SQS_ENDPOINT / AWS_ENDPOINT_URL (LocalStack), LOCAL_DATA_DIR
+ * (127.0.0.1), LOCAL_ALLOW_REMOTE, LOCAL_PUBLIC_HOSTS, REDIS_URL, DATABASE_URL, SQS_ENDPOINT / AWS_ENDPOINT_URL (LocalStack), LOCAL_DATA_DIR
  * (.local-data), SWEEPER_INTERVAL_MS, LOCAL_LOG_FORMAT=json; JWT_SECRET / WEBHOOK_SECRET (generated
  * when unset).
  */
@@ -12,6 +13,7 @@ import { isAbsolute, join } from 'node:path';
 import { type DemoServer, startDemoServer } from '../demo/server/demo-server.js';
 import { schedules } from '../lib/config/event-sources.js';
 import { PROJECT_ROOT } from './build-functions.js';
+import { refuseBindHost } from './local/bind-host.js';
 import { describeError, LocalRuntimeError, log } from './local/log.js';
 import { ensurePortFree, portFromEnv } from './local/ports.js';
 import { type LocalRuntime, startLocalRuntime } from './local/runtime.js';
@@ -21,15 +23,16 @@ profileThisThread('runtime-main');
 
 const args = process.argv.slice(2);
 if (args.includes('--help') || args.includes('-h')) {
-  console.log(`usage: npm run local [-- --seed]
+  console.log(`usage: npm run local [-- --seed] [-- --allow-remote]
 
 Starts the HTTP API (HTTP_PORT, default 3000), the WebSocket API and its management API (WS_PORT,
 default 3001), the demo web app (DEMO_PORT, default 3002), SQS with the writer/fan-out pollers,
 the sweeper schedule, Redis and PostgreSQL.
+--allow-remote (or LOCAL_ALLOW_REMOTE=true) lets LOCAL_HOST be an address beyond loopback.
 See docs/local-runtime.md for the environment variables.`);
   process.exit(0);
 }
-const unknown = args.filter((arg) => arg !== '--seed');
+const unknown = args.filter((arg) => arg !== '--seed' && arg !== '--allow-remote');
 if (unknown.length > 0) {
   console.error(`unknown argument(s): ${unknown.join(' ')} (see --help)`);
   process.exit(2);
@@ -84,6 +87,11 @@ process.on('unhandledRejection', (reason) => {
 });
 
 const host = env.LOCAL_HOST || '127.0.0.1';
+const refusal = refuseBindHost(host, args.includes('--allow-remote') || env.LOCAL_ALLOW_REMOTE === 'true');
+if (refusal) {
+  log.error('error', refusal);
+  process.exit(2);
+}
 try {
   const demoPort = portFromEnv('DEMO_PORT', 3002);
   await ensurePortFree(demoPort, host, 'DEMO_PORT');
@@ -106,6 +114,8 @@ try {
     httpUrl: runtime.urls.http,
     wsUrl: runtime.urls.ws,
     jwtSecret: runtime.jwtSecret,
+    // Names a browser elsewhere may use for the demo when bound beyond loopback (--allow-remote).
+    allowedHosts: (env.LOCAL_PUBLIC_HOSTS ?? '').split(',').filter((name) => name.trim() !== ''),
   });
   log.info('demo', `${demo.url} - the demo app (pick a name; the auction room and the flash sale pages)`);
 } catch (error) {

@@ -4,6 +4,8 @@
 # Ends with one line `tests: N passed, N failed` counting every vitest test of the run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The project's Node line (package.json engines), or a clear message: `source scripts/ensure-node.sh`.
+node scripts/check-node.mjs
 
 step() { printf '\n=== %s ===\n' "$*"; }
 results_dir="$(mktemp -d)"

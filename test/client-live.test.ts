@@ -155,6 +155,65 @@ describe('live subscription', () => {
     }
   });
 
+  it('unsubscribe then subscribe of one topic: a push of the old subscription does not replay the history', async () => {
+    const auction = await newAuction(clientAs('admin'));
+    await bidInTurns(auction.id, 5, 0); // seq 6
+    // A real ws socket whose outgoing messages can be held: the unsubscribe and the new subscribe
+    // stay on the client while the server still pushes to the old subscription.
+    let holding = false;
+    const heldSends: Array<() => void> = [];
+    const received: string[] = [];
+    class HoldingWebSocket extends WebSocket {
+      constructor(url: string) {
+        super(url);
+        this.on('message', (data) => received.push(String(data)));
+      }
+      override send(data: string) {
+        if (holding) heldSends.push(() => super.send(data));
+        else super.send(data);
+      }
+    }
+    const live = createClient({
+      baseUrl: httpUrl,
+      wsUrl,
+      token: tokens.watcher,
+      WebSocket: HoldingWebSocket as unknown as WebSocketConstructor,
+    }).connect();
+    const first: AuctionUpdate[] = [];
+    const second: AuctionUpdate[] = [];
+    const stopFirst = live.subscribeAuction(auction.id, (update) => first.push(update));
+    try {
+      await waitFor(() => first.length === 1, 10_000);
+      expect(first[0]).toMatchObject({ seq: 6, source: 'snapshot' });
+      holding = true;
+      stopFirst();
+      live.subscribeAuction(auction.id, (update) => second.push(update));
+      const bidAs = async (user: string) => {
+        const { minimumNextBid } = await clientAs(user).getAuction(auction.id);
+        return (await clientAs(user).placeBid(auction.id, { amount: minimumNextBid })).auction.seq;
+      };
+      expect(await bidAs('bob')).toBe(7); // pushed to the old subscription
+      await waitFor(
+        () => received.some((text) => text.includes('"auction.updated"') && text.includes('"seq":7')),
+        10_000,
+      );
+      await sleep(300); // time for a wrong catch-up from seq 0 to deliver
+      holding = false;
+      for (const send of heldSends.splice(0)) send();
+      await waitFor(() => second.length >= 1, 10_000);
+      expect(await bidAs('alice')).toBe(8); // live, to the new subscription
+      await waitFor(() => second.at(-1)?.seq === 8, 10_000);
+      await sleep(200);
+      expect(second.map((update) => [update.seq, update.source])).toEqual([
+        [7, 'snapshot'],
+        [8, 'live'],
+      ]);
+      expect(first).toHaveLength(1);
+    } finally {
+      live.close();
+    }
+  });
+
   it('products: ever-newer states as others buy; several listeners, one subscription', async () => {
     const admin = clientAs('admin');
     const product = await admin.createProduct({

@@ -270,6 +270,75 @@ describe('retries cannot place a second bid', () => {
     expect((await clientAs(undefined).getAuction(auction.id)).bidCount).toBe(1);
   });
 
+  // API Gateway answers 500 when the function crashed or timed out, 502 / 504 for a bad or late
+  // integration: each may come after the script decided, so a keyed call must not end there.
+  const gatewayAnswer = (status: 500 | 502 | 504) => {
+    const body = JSON.stringify({ message: 'Internal Server Error' });
+    const reason = { 500: 'Internal Server Error', 502: 'Bad Gateway', 504: 'Gateway Timeout' }[status];
+    return `HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`;
+  };
+
+  it('a bid or an order answered 500, 502 or 504 after the server decided is retried with its key: one each', async () => {
+    const admin = clientAs('admin');
+    for (const status of [500, 502, 504] as const) {
+      const auction = await newAuction(admin);
+      const alice = createClient({ baseUrl: proxiedUrl, token: tokens.alice, retry: { baseDelayMs: 20 } });
+      const before = proxy.requests.length;
+      proxy.replaceNextAnswers(1, gatewayAnswer(status));
+      const result = await alice.placeBid(auction.id, { amount: 1_000 });
+      expect(result.bid).toMatchObject({ bidderId: 'alice', amount: 1_000, seq: 2 });
+      const keys = bidKeys(proxy.requests.slice(before), auction.id);
+      expect(keys).toHaveLength(2);
+      expect(keys[1]).toBe(keys[0]);
+      expect((await clientAs(undefined).getAuction(auction.id)).bidCount).toBe(1);
+    }
+    const product = await admin.createProduct({
+      id: `client-${ulid()}`,
+      name: 'Gateway item',
+      price: 300,
+      stock: 5,
+    });
+    const carol = createClient({ baseUrl: proxiedUrl, token: tokens.carol, retry: { baseDelayMs: 20 } });
+    proxy.replaceNextAnswers(1, gatewayAnswer(500));
+    const order = await carol.reserveOrder({ productId: product.id, qty: 1 });
+    expect(order).toMatchObject({ status: 'reserved', qty: 1 });
+    expect((await admin.getProduct(product.id)).available).toBe(4);
+    const orderKeys = proxy.requests
+      .filter((request) => request.startsWith('POST /orders '))
+      .map((request) => /\r\nidempotency-key: ([^\r]+)/i.exec(request)?.[1])
+      .slice(-2);
+    expect(orderKeys[1]).toBe(orderKeys[0]);
+  });
+
+  it('a 500 after the decision with no retry left ends as a NetworkError carrying the key', async () => {
+    const auction = await newAuction(clientAs('admin'));
+    const alice = createClient({ baseUrl: proxiedUrl, token: tokens.alice, retry: { attempts: 1 } });
+    proxy.replaceNextAnswers(1, gatewayAnswer(500));
+    const error = await caught(alice.placeBid(auction.id, { amount: 1_000 }));
+    expect(error).toBeInstanceOf(NetworkError);
+    expect((error as NetworkError).cause).toMatchObject({ status: 500 });
+    const key = (error as NetworkError).idempotencyKey;
+    expect(key).toMatch(/^c-/);
+    expect((await clientAs(undefined).getAuction(auction.id)).bidCount).toBe(1);
+    const replay = await alice.placeBid(auction.id, { amount: 1_000 }, { idempotencyKey: key as string });
+    expect(replay.bid).toMatchObject({ bidderId: 'alice', amount: 1_000, seq: 2 });
+    expect((await clientAs(undefined).getAuction(auction.id)).bidCount).toBe(1);
+
+    // A call that is never retried (a create) keeps the 500 as the app's to see.
+    proxy.answerNext(1, gatewayAnswer(500));
+    expect(
+      await caught(
+        clientAs('admin', { baseUrl: proxiedUrl }).createAuction({
+          id: `client-${ulid()}`,
+          title: 'x',
+          startingPrice: 1,
+          minIncrement: 1,
+          endsAt: new Date(Date.now() + 60_000).toISOString(),
+        }),
+      ),
+    ).toMatchObject({ status: 500 });
+  });
+
   it('a 503 is retried after its Retry-After with the same key; each call has its own key', async () => {
     const admin = clientAs('admin');
     const product = await admin.createProduct({

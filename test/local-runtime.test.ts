@@ -4,7 +4,7 @@
  * to its process group, as a terminal or a process manager does, leaving no process behind.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -267,6 +267,67 @@ describe('npm run local', () => {
       }
     },
     START_TIMEOUT_MS + 60_000,
+  );
+
+  it('refuses to bind beyond loopback (LOCAL_HOST=0.0.0.0) without --allow-remote, before it starts anything', async () => {
+    const local = startLocal({
+      LOCAL_HOST: '0.0.0.0',
+      REDIS_URL,
+      DATABASE_URL: databaseUrl,
+      LOCAL_DATA_DIR: dataDir,
+    });
+    // Today's runtime would start, bound to every interface: stop it and fail.
+    const outcome = await Promise.race([
+      local.exited.then((code) => ({ code })),
+      local.ready.then(
+        () => ({ code: 'ready' as const }),
+        () => ({ code: 'failed' as const }),
+      ),
+    ]);
+    if (local.child.exitCode === null) await local.stop();
+    expect(outcome.code).toBe(2);
+    expect(local.output()).toContain('LOCAL_HOST=0.0.0.0 is not a loopback address');
+    expect(local.output()).toContain('--allow-remote');
+    expect(local.output()).not.toContain('[local] ready');
+  });
+
+  // Debian's node (20 here, past its end of life) stands for a laptop's other Node.
+  const otherNode = (() => {
+    try {
+      const version = execFileSync('/usr/bin/node', ['-p', 'process.versions.node'], {
+        encoding: 'utf8',
+      }).trim();
+      return Number(version.split('.')[0]) !== Number(process.versions.node.split('.')[0])
+        ? version
+        : undefined;
+    } catch {
+      return undefined;
+    }
+  })();
+  it.skipIf(otherNode === undefined)(
+    `on an unsupported Node (${otherNode}) says which version it needs and exits non-zero, before starting anything`,
+    async () => {
+      const local = startLocal({
+        PATH: '/usr/bin:/bin',
+        REDIS_URL,
+        DATABASE_URL: databaseUrl,
+        LOCAL_DATA_DIR: dataDir,
+      });
+      const code = await Promise.race([
+        local.exited,
+        local.ready.then(
+          () => 'ready',
+          () => 'failed',
+        ),
+      ]);
+      if (local.child.exitCode === null) await local.stop();
+      expect(code).not.toBe('ready');
+      expect(await local.exited).not.toBe(0);
+      const engines = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).engines.node as string;
+      expect(local.output()).toContain(`This project needs Node ${engines}`);
+      expect(local.output()).toContain(`this is Node ${otherNode}`);
+      expect(local.output()).not.toContain('[local]');
+    },
   );
 
   it('fails with one clear message when its HTTP port is taken', async () => {

@@ -2,8 +2,9 @@
  * Errors as typed values. An HTTP error answer becomes an `ApiError` carrying the status, the
  * `code` and the details of `{"error": {code, message, ...details}}`; `is(code)` narrows the
  * details of the codes that have some. A request that never got an answer (network error,
- * timeout, retries used up; for a bid or an order whose outcome is unknown, also a 429/503 that
- * ended the retries after an unanswered attempt) is a `NetworkError`.
+ * timeout, retries used up; for a bid or an order whose outcome is unknown, also a 500/502/504,
+ * or a 429/503 that ended the retries after such an answer or an unanswered attempt) is a
+ * `NetworkError`.
  */
 
 /** The codes the HTTP API answers with (API.md v1.1); test/client-rest.test.ts checks them against the OpenAPI document. */

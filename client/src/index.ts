@@ -1,6 +1,6 @@
 /**
  * The typed client of the live-sale API (API.md v1.1). ESM, no Node-only APIs: it uses the global
- * `fetch` and `WebSocket` (both injectable) and runs in browsers, Node 20+ and Lambda.
+ * `fetch` and `WebSocket` (both injectable) and runs in browsers, Node 22+ and Lambda.
  *
  * ```ts
  * const client = createClient({ baseUrl: 'http://127.0.0.1:3000', wsUrl: 'ws://127.0.0.1:3001', token });
@@ -18,7 +18,7 @@ export { API_ERROR_CODES, ApiError, isApiError, NetworkError } from './errors.js
 export type * from './types.js';
 
 export function createClient(options: ClientOptions): Client {
-  // Looked up at call time, not import time: a page may polyfill them, Node 20 has no WebSocket.
+  // Looked up at call time, not import time: a page may polyfill them, Node before 22 has no WebSocket.
   const fetchImpl: FetchLike = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
   const rest = createRestClient({
     baseUrl: options.baseUrl,
@@ -38,7 +38,9 @@ export function createClient(options: ClientOptions): Client {
         options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
       if (!options.wsUrl) throw new Error('createClient: connect() needs the wsUrl option');
       if (!WebSocketImpl) {
-        throw new Error("createClient: no global WebSocket here (Node 20): pass one, e.g. the ws package's");
+        throw new Error(
+          "createClient: no global WebSocket here (Node before 22): pass one, e.g. the ws package's",
+        );
       }
       return createLive(
         { wsUrl: options.wsUrl, token: options.token, WebSocket: WebSocketImpl, rest },

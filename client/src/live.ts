@@ -58,6 +58,12 @@ interface TopicState {
   /** Pushes (and a resubscribe's snapshot) held while a catch-up runs. */
   held: AuctionUpdate[];
   catchingUp: boolean;
+  /**
+   * False until this subscription's first snapshot: pushes before it may be the previous
+   * subscription's of the same topic (an unsubscribe then subscribe), still in flight; they wait
+   * for the snapshot, which is the start, instead of starting a catch-up from seq 0.
+   */
+  started: boolean;
   retryTimer: ReturnType<typeof setTimeout> | undefined;
 }
 
@@ -144,6 +150,7 @@ class LiveConnection implements Live {
         latest: undefined,
         held: [],
         catchingUp: false,
+        started: false,
         retryTimer: undefined,
       };
       this.topics.set(name, topic);
@@ -324,8 +331,16 @@ class LiveConnection implements Live {
         type: 'subscribed',
         source: 'snapshot',
       };
-      // The first snapshot is the start; after a reconnect, what happened while away is fetched.
-      if (topic.seq === 0 && !topic.catchingUp) return this.deliver(topic, update);
+      // The first snapshot is the start, then what arrived before it and is newer; after a
+      // reconnect, what happened while away is fetched.
+      if (!topic.started) {
+        topic.started = true;
+        const early = topic.held.sort((a, b) => a.seq - b.seq);
+        topic.held = [];
+        this.deliver(topic, update);
+        for (const held of early) this.onAuctionState(topic, held);
+        return;
+      }
       return this.onAuctionState(topic, update);
     }
     if (message.type === 'product.updated') {
@@ -348,7 +363,7 @@ class LiveConnection implements Live {
   }
 
   private onAuctionState(topic: TopicState, update: AuctionUpdate) {
-    if (topic.catchingUp) {
+    if (topic.catchingUp || !topic.started) {
       topic.held.push(update);
       return;
     }

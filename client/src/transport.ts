@@ -6,7 +6,9 @@
  * - `once` (creates, cancel, the webhook): never retried, the caller decides.
  * Retried: network errors (no answer, or an answer cut before its body ended), attempts over the
  * timeout, and `503` after its Retry-After (a Retry-After longer than `maxDelayMs` ends the retries);
- * for a keyed call after an unanswered attempt, `429` as well.
+ * for a keyed call, `500`/`502`/`504` (the server may have decided before failing) and, after such an
+ * answer or an unanswered attempt, `429` as well; a keyed call that ends there is a `NetworkError`
+ * carrying its key (outcome unknown), never an `ApiError` the app could read as a refusal.
  */
 import { ApiError, type ApiErrorDetails, NetworkError } from './errors.js';
 import type { FetchLike, RetryOptions, TokenSource } from './types.js';
@@ -125,6 +127,9 @@ async function attempt(options: TransportOptions, url: string, init: RequestInit
   }
 }
 
+/** Answers that may come after the server decided (a crash, a timeout, a gateway between). */
+const UNKNOWN_OUTCOME_STATUSES = new Set([500, 502, 504]);
+
 export async function send<T>(options: TransportOptions, call: Call): Promise<T> {
   const url = new URL(
     call.path.replace(/^\//, ''),
@@ -142,7 +147,7 @@ export async function send<T>(options: TransportOptions, call: Call): Promise<T>
   let unanswered = false;
   const unknownOutcome = (made: number, cause: unknown) =>
     new NetworkError(
-      `${call.method} ${call.path}: no decision after ${made} attempt(s), one unanswered: retry with idempotencyKey ${idempotencyKey} to learn it`,
+      `${call.method} ${call.path}: no decision after ${made} attempt(s), outcome unknown (an attempt went unanswered or failed in the server or a gateway): retry with idempotencyKey ${idempotencyKey} to learn it`,
       made,
       cause,
       idempotencyKey,
@@ -181,8 +186,14 @@ export async function send<T>(options: TransportOptions, call: Call): Promise<T>
       return (result.text === '' ? undefined : JSON.parse(result.text)) as T;
     }
     const error = toApiError(result.status, result.text, result.retryAfter);
+    // API Gateway answers 500 when the function crashed or timed out, 502/504 for a broken or late
+    // integration: each may come after the script decided, so for a keyed call it is no refusal
+    // but an unknown outcome, asked again with the same key like an unanswered attempt.
+    if (call.policy === 'keyed' && UNKNOWN_OUTCOME_STATUSES.has(result.status)) unanswered = true;
     const keyedAfterLoss = call.policy === 'keyed' && unanswered;
-    const retryable = result.status === 503 || (result.status === 429 && keyedAfterLoss);
+    const retryable =
+      result.status === 503 ||
+      (keyedAfterLoss && (result.status === 429 || UNKNOWN_OUTCOME_STATUSES.has(result.status)));
     if (!retryable) throw error;
     const waitMs =
       result.retryAfter !== undefined

@@ -3,6 +3,9 @@
  * schemas (functions/api/schemas.ts) with `import type`: erased by TypeScript and esbuild, so a
  * browser bundle pulls no server code and the types cannot drift from the validation.
  */
+// <server-types> Everything from here to the closing marker is derived from the server's schemas:
+// scripts/build-client.ts replaces it in the built package by the same types written out in full
+// (no zod, no server path in the published .d.ts).
 import type { z } from 'zod';
 import type * as schemas from '../../functions/api/schemas.js';
 import type {
@@ -51,6 +54,8 @@ export type ListAuctionsQuery = Partial<z.infer<typeof schemas.listAuctionsQuery
 export type ListProductsQuery = Partial<z.infer<typeof schemas.listProductsQuery>>;
 /** `limit` and `cursor` of `/me/orders` and `/me/bids`. */
 export type PageQuery = Partial<z.infer<typeof schemas.pageQuery>>;
+export type { WsErrorCode };
+// </server-types>
 
 // --- transport ----------------------------------------------------------------------------------
 
@@ -92,7 +97,7 @@ export interface ClientOptions {
   token?: TokenSource;
   /** Default: the global `fetch`. */
   fetch?: FetchLike;
-  /** Default: the global `WebSocket` (Node 20 has none: pass the `ws` package's). */
+  /** Default: the global `WebSocket` (Node before 22 has none: pass the `ws` package's). */
   WebSocket?: WebSocketConstructor;
   /** Retries of bids and orders (same Idempotency-Key) and of reads, on network errors and 503. */
   retry?: RetryOptions;
@@ -112,7 +117,6 @@ export interface IdempotentRequestOptions extends RequestOptions {
 // --- live -----------------------------------------------------------------------------------------
 
 export type TopicName = `auction:${string}` | `product:${string}`;
-export type { WsErrorCode };
 
 /**
  * What the app gets for an auction topic: always a state newer (higher seq) than the one before.

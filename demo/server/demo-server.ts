@@ -17,6 +17,11 @@ export interface DemoServerOptions {
   httpUrl: string;
   wsUrl: string;
   jwtSecret: string;
+  /**
+   * Host names besides loopback's (and the bound address) that `POST /token` answers, e.g. the
+   * machine's LAN name when the runtime was started with --allow-remote.
+   */
+  allowedHosts?: readonly string[];
 }
 
 export interface DemoServer {
@@ -74,6 +79,35 @@ function readBody(req: IncomingMessage): Promise<string | undefined> {
   });
 }
 
+const LOOPBACK_NAMES = ['localhost', '127.0.0.1', '[::1]'];
+
+/**
+ * `POST /token` mints a token for any name, so only this server's own pages may ask: the Host must
+ * name this server (a DNS-rebinding page's requests carry its own name) and a browser's Origin
+ * must be this server's origin (a cross-site form post carries another, or `null`).
+ */
+function isOwnRequest(req: IncomingMessage, hostnames: ReadonlySet<string>, port: number): boolean {
+  const addressed = (value: string | undefined): boolean => {
+    if (!value) return false;
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      return false;
+    }
+    return (
+      url.protocol === 'http:' &&
+      url.pathname === '/' &&
+      hostnames.has(url.hostname) &&
+      (url.port || '80') === String(port)
+    );
+  };
+  const host = req.headers.host;
+  if (host === undefined || !addressed(`http://${host}`)) return false;
+  const origin = req.headers.origin;
+  return origin === undefined || addressed(origin);
+}
+
 async function issueToken(req: IncomingMessage, res: ServerResponse, secret: string): Promise<void> {
   const raw = await readBody(req);
   let user: string | undefined;
@@ -105,9 +139,25 @@ export async function startDemoServer(options: DemoServerOptions): Promise<DemoS
     "frame-ancestors 'none'",
   ].join('; ');
 
+  const hostnames = new Set(
+    [...LOOPBACK_NAMES, ...(options.allowedHosts ?? [])].map((name) => name.trim().toLowerCase()),
+  );
+  // The bound address itself, unless it is a wildcard (which is no name a browser uses).
+  if (options.host !== '0.0.0.0' && options.host !== '::') {
+    hostnames.add(
+      new URL(`http://${options.host.includes(':') ? `[${options.host}]` : options.host}`).hostname,
+    );
+  }
+  let boundPort = options.port;
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     if (req.method === 'POST' && path === '/token') {
+      if (!isOwnRequest(req, hostnames, boundPort)) {
+        sendJson(res, 403, {
+          error: { code: 'forbidden', message: 'POST /token answers only the demo pages of this server' },
+        });
+        return;
+      }
       void issueToken(req, res, options.jwtSecret);
       return;
     }
@@ -139,6 +189,7 @@ export async function startDemoServer(options: DemoServerOptions): Promise<DemoS
   });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
+  boundPort = port;
   const host = options.host === '0.0.0.0' || options.host === '::' ? '127.0.0.1' : options.host;
   return {
     url: `http://${host}:${port}`,

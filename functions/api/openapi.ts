@@ -275,7 +275,8 @@ export const paths: ZodOpenApiPathsObject = {
     get: operation({
       operationId: 'listAuctionEvents',
       tags: ['auctions'],
-      summary: 'Every state change with seq > since, oldest first, at most 500 per page',
+      summary:
+        'Every state change with seq > since, oldest first, at most 500 per page; reads are limited per caller (the user with a token, else the source address)',
       requestParams: { path: s.idPath, query: s.eventsQuery },
       responses: {
         200: {
@@ -297,7 +298,12 @@ export const paths: ZodOpenApiPathsObject = {
         },
         ...errors({
           400: invalid,
+          401: {
+            description: 'An invalid bearer token (none: counted by source address)',
+            codes: ['unauthorized'],
+          },
           404: { description: 'No such auction', codes: ['auction_not_found'] },
+          429: rateLimited,
           503: unavailable('auction_unavailable'),
         }),
       },

@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { NoReadModel } from '../adapters/no-read-model.js';
 import type { LogSink } from '../ports/logger.js';
+import type { ReadLimiter } from '../ports/read-limiter.js';
 import type { ReadModel } from '../ports/read-model.js';
 import type { AuctionDeps } from '../use-cases/auction-use-cases.js';
 import type { FlashSaleDeps } from '../use-cases/flash-sale-use-cases.js';
@@ -26,6 +27,8 @@ export interface HttpAppDeps {
   readModel?: ReadModel;
   jwtSecret: string;
   logger: LogSink;
+  /** Reads of an auction's event log per caller; absent: unlimited. */
+  eventReads?: ReadLimiter;
   /** Called once per request with its outcome, for metrics. */
   observe?: (request: { method: string; route: string; status: number; durationMs: number }) => void;
 }
@@ -56,7 +59,7 @@ export function createHttpApp(deps: HttpAppDeps) {
   );
   app.route('/health', healthRoutes(deps.health));
   const browse = { readModel: deps.readModel ?? new NoReadModel() };
-  app.route('/auctions', auctionRoutes(deps.auctions, deps.jwtSecret, browse));
+  app.route('/auctions', auctionRoutes(deps.auctions, deps.jwtSecret, browse, deps.eventReads));
   app.route('/products', productRoutes(deps.flashSales, deps.jwtSecret, browse));
   app.route('/me', meRoutes(browse, deps.jwtSecret));
   app.route('/', docsRoutes());

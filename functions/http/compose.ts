@@ -5,6 +5,7 @@ import { DEFAULT_AUCTION_STORE_LIMITS, RedisAuctionStore } from '../adapters/red
 import { createRedisFromEnvironment } from '../adapters/redis/redis-from-environment.js';
 import { RedisIdempotencyClaims } from '../adapters/redis/redis-idempotency-claims.js';
 import { DEFAULT_PRODUCT_STORE_LIMITS, RedisProductStore } from '../adapters/redis/redis-product-store.js';
+import { RedisReadLimiter } from '../adapters/redis/redis-read-limiter.js';
 import { createSqsClient } from '../adapters/sqs/sqs-client.js';
 import { SqsEventPublisher } from '../adapters/sqs/sqs-event-publisher.js';
 import { createUlidGenerator } from '../adapters/ulid-generator.js';
@@ -84,6 +85,10 @@ export async function composeHttpApp(
   const newId = createUlidGenerator();
   const app = createHttpApp({
     jwtSecret,
+    eventReads: new RedisReadLimiter(redis, {
+      max: env.EVENTS_READ_RATE_LIMIT,
+      windowMs: env.EVENTS_READ_RATE_WINDOW_MS,
+    }),
     webhookSecret,
     logger,
     ...(observe ? { observe } : {}),

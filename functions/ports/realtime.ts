@@ -102,6 +102,14 @@ export interface ConnectionLimits {
   admitMessage(connectionId: string): Promise<MessageAdmission>;
 }
 
+/**
+ * DeleteConnection: API Gateway closes the socket, and no later message of that connection reaches
+ * any function (the one limit that acts before the ws function runs; see handleMessage).
+ */
+export interface ConnectionCloser {
+  close(connectionId: string): Promise<void>;
+}
+
 /** PostToConnection with its retries and hard timeout inside. */
 export interface ConnectionMessenger {
   post(connectionId: string, data: Uint8Array): Promise<PostOutcome>;

@@ -87,6 +87,7 @@ export async function composeWs(
     deps: {
       registry: realtime.registry,
       messenger: realtime.messenger,
+      closer: realtime.messenger,
       topics,
       limits: new RedisConnectionLimits(realtime.redis, {
         connectionsPerSource: env.WS_CONNECTIONS_PER_IP,

@@ -27,6 +27,7 @@ import {
 import type { AuthenticatedUser } from '../http/auth.js';
 import type { LogSink } from '../ports/logger.js';
 import type {
+  ConnectionCloser,
   ConnectionLimits,
   ConnectionMessenger,
   ConnectionRegistry,
@@ -41,6 +42,8 @@ export interface WsDeps {
   topics: TopicReader;
   /** Connections per source address and messages per connection; absent: no limits (unit tests). */
   limits?: ConnectionLimits;
+  /** Closes a connection over its message limit; absent: it is only answered rate_limited (unit tests). */
+  closer?: ConnectionCloser;
   /** Verifies a JWT; throws when it is invalid or expired. */
   authenticate: (token: string) => Promise<AuthenticatedUser>;
   logger: LogSink;
@@ -162,11 +165,13 @@ export async function handleMessage(
     const admission = await deps.limits.admitMessage(connection.connectionId);
     if (admission.status === 'dropped') return;
     if (admission.status === 'refused') {
-      const seconds = Math.max(1, Math.ceil(admission.retryAfterMs / 1000));
-      return fail(
-        'rate_limited',
-        `too many messages on this connection; messages are ignored for ${seconds} s`,
-      );
+      // No limit acts per connection before this function on AWS: each message of an open
+      // connection is an invocation and a request of the account-wide budget, dropped or not. So
+      // the first message over the limit closes the connection: its later messages never run a
+      // function, and the sender pays a new handshake (capped per address at $connect).
+      await fail('rate_limited', 'too many messages on this connection; it is closed, reconnect later');
+      await deps.closer?.close(connection.connectionId);
+      return;
     }
   }
   const raw = body ?? '';

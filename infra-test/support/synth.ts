@@ -84,6 +84,7 @@ export const RESOURCE_LABELS: Record<string, RegExp> = {
   databaseSecret: /DatabaseClusterSecret/,
   appDatabaseSecret: /DatabaseAppSecret/,
   webSocketPost: /WebSocketApi.*\/live\/POST\/@connections\/\*/,
+  webSocketDelete: /WebSocketApi.*\/live\/DELETE\/@connections\/\*/,
 };
 
 export interface Permission {

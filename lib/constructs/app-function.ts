@@ -82,7 +82,8 @@ export class AppFunction extends NodejsFunction {
       entry: entryPath(props.name),
       handler: 'handler',
       description: props.description,
-      runtime: lambda.Runtime.NODEJS_22_X,
+      // The project's one Node line (package.json engines, .node-version): dev, CI and Lambda.
+      runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
       memorySize: props.memorySize ?? 512,
       timeout: Duration.seconds(functionTimeoutSeconds[props.name]),
@@ -110,7 +111,7 @@ export class AppFunction extends NodejsFunction {
       },
       bundling: {
         format: OutputFormat.ESM,
-        target: 'node22',
+        target: 'node24',
         mainFields: ['module', 'main'],
         banner: ESM_REQUIRE_BANNER,
         minify: true,

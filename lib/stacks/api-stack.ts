@@ -185,7 +185,9 @@ export class ApiStack extends Stack {
       autoDeploy: true,
       throttle: { rateLimit: stage.websocket.rateLimit, burstLimit: stage.websocket.burstLimit },
     });
-    for (const f of [ws, fanout]) this.allowPostToConnection(f);
+    this.allowManageConnections(fanout, ['POST']);
+    // DELETE: the ws function closes a connection over its message limit (handle-event.ts).
+    this.allowManageConnections(ws, ['POST', 'DELETE']);
 
     // --- schedule and migrations -----------------------------------------------------------------
     // A missed or failed sweep is redone by the next one a minute later: no retries, no backlog.
@@ -253,22 +255,22 @@ export class ApiStack extends Stack {
   }
 
   /**
-   * `execute-api:ManageConnections` for POST (PostToConnection) on this API's own stage only.
-   * WS_MANAGEMENT_ENDPOINT points at the same stage.
+   * `execute-api:ManageConnections` for the given methods (POST: PostToConnection, DELETE:
+   * DeleteConnection) on this API's own stage only. WS_MANAGEMENT_ENDPOINT points at the same stage.
    */
-  private allowPostToConnection(f: AppFunction): void {
+  private allowManageConnections(f: AppFunction, methods: ReadonlyArray<'POST' | 'DELETE'>): void {
     // The management API is public (no VPC endpoint serves WebSocket APIs): HTTPS out via NAT.
     f.connections.allowToAnyIpv4(ec2.Port.tcp(443), `${f.node.id}: API Gateway management API via NAT`);
     f.addToRolePolicy(
       new iam.PolicyStatement({
         actions: ['execute-api:ManageConnections'],
-        resources: [
+        resources: methods.map((method) =>
           this.formatArn({
             service: 'execute-api',
             resource: this.webSocketApi.apiId,
-            resourceName: `${WEBSOCKET_STAGE}/POST/@connections/*`,
+            resourceName: `${WEBSOCKET_STAGE}/${method}/@connections/*`,
           }),
-        ],
+        ),
       }),
     );
     f.addEnvironment('WS_MANAGEMENT_ENDPOINT', this.webSocketStage.callbackUrl);
@@ -304,7 +306,7 @@ export class ApiStack extends Stack {
       acknowledge(
         f,
         'AwsSolutions-L1',
-        'Pinned to Node.js 22 (LTS), the line the bundles target (esbuild target node22) and the code is tested on; moving to Node.js 24 is a deliberate upgrade with its own test run, not something a synth should do silently.',
+        "Pinned to Node.js 24 (LTS), the project's one Node line (package.json engines): the bundles target node24 and the code is developed and tested on it; a newer runtime is a deliberate upgrade with its own test run, not something a synth should do silently.",
       );
       const role = f.role?.node.defaultChild ?? f;
       for (const policy of ['AWSLambdaBasicExecutionRole', 'AWSLambdaVPCAccessExecutionRole']) {
@@ -318,11 +320,16 @@ export class ApiStack extends Stack {
     // cdk-nag names an environment-agnostic stack's region and account by their pseudo parameters.
     const region = Token.isUnresolved(this.region) ? '<AWS::Region>' : this.region;
     const account = Token.isUnresolved(this.account) ? '<AWS::AccountId>' : this.account;
-    for (const f of [this.functions.ws, this.functions.fanout]) {
+    const grants: Array<[AppFunction, string]> = [
+      [this.functions.ws, 'POST'],
+      [this.functions.ws, 'DELETE'],
+      [this.functions.fanout, 'POST'],
+    ];
+    for (const [f, method] of grants) {
       acknowledge(
         f,
-        `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:${region}:${account}:<${this.getLogicalId(this.webSocketApi.node.defaultChild as CfnElement)}>/${WEBSOCKET_STAGE}/POST/@connections/*]`,
-        'Connection ids are created at runtime by API Gateway; the grant is already scoped to this API, its one stage and the POST method (PostToConnection).',
+        `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:${region}:${account}:<${this.getLogicalId(this.webSocketApi.node.defaultChild as CfnElement)}>/${WEBSOCKET_STAGE}/${method}/@connections/*]`,
+        `Connection ids are created at runtime by API Gateway; the grant is already scoped to this API, its one stage and the ${method} method (${method === 'POST' ? 'PostToConnection' : 'DeleteConnection'}).`,
       );
     }
     acknowledge(

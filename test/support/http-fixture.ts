@@ -31,6 +31,9 @@ export interface HttpFixtureOptions {
   userRateLimit?: number;
   /** The user-wide limit's window (USER_RATE_WINDOW_MS, 1 s by default). */
   userRateWindowMs?: number;
+  /** EVENTS_READ_RATE_LIMIT / _WINDOW_MS (off unless given). */
+  eventsReadRateLimit?: number;
+  eventsReadRateWindowMs?: number;
   /** SOLD_OUT_MEMO_MS (the deployed default unless given). */
   soldOutMemoMs?: number;
   /** PostgreSQL for the read-back and the listings; without it the API runs on Redis alone. */
@@ -64,6 +67,10 @@ export async function createHttpFixture(options: HttpFixtureOptions) {
     BID_RATE_WINDOW_MS: String(options.bidRateWindowMs ?? 1_000),
     ...(options.orderRateWindowMs ? { ORDER_RATE_WINDOW_MS: String(options.orderRateWindowMs) } : {}),
     USER_RATE_LIMIT: String(options.userRateLimit ?? 1_000_000),
+    EVENTS_READ_RATE_LIMIT: String(options.eventsReadRateLimit ?? 0),
+    ...(options.eventsReadRateWindowMs
+      ? { EVENTS_READ_RATE_WINDOW_MS: String(options.eventsReadRateWindowMs) }
+      : {}),
     ...(options.userRateWindowMs ? { USER_RATE_WINDOW_MS: String(options.userRateWindowMs) } : {}),
     ...(options.databaseUrl ? { DATABASE_URL: options.databaseUrl } : {}),
     ...(options.soldOutMemoMs === undefined ? {} : { SOLD_OUT_MEMO_MS: String(options.soldOutMemoMs) }),

@@ -2,7 +2,7 @@
  * Steps at a fixed pace, for crowds and bid streams in tests and benchmarks: step `i` is due at
  * `start + i / perSecond`, spread over `lanes` that each run their steps one after another (one
  * lane: a sequence, e.g. bids with rising amounts; many: up to that many in flight, e.g. WebSocket
- * handshakes). A late step starts at once; the next ones keep their due times, so a stall is not
+ * handshakes). A step never starts before its due time; a late one starts at once; the next ones keep their due times, so a stall is not
  * hidden by a slower pace (latency measured from `dueAt` counts the wait: no coordinated omission).
  */
 export async function atFixedPace(
@@ -17,8 +17,11 @@ export async function atFixedPace(
       while (next < pace.total) {
         const index = next++;
         const dueAt = start + (index / pace.perSecond) * 1000;
-        const wait = dueAt - performance.now();
-        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+        // Node's timers count whole milliseconds and often fire up to ~1.5 ms before a fractional
+        // wait ends: wait again until the due time has really come, so no step starts early.
+        for (let wait = dueAt - performance.now(); wait > 0; wait = dueAt - performance.now()) {
+          await new Promise((resolve) => setTimeout(resolve, wait));
+        }
         await step(index, dueAt);
       }
     }),

@@ -7,6 +7,8 @@ import { createServer, Socket } from 'node:net';
  *   without passing them on;
  * - `answerNext(n, raw)`: the next n requests get `raw` (e.g. a gateway's 503) without reaching
  *   the server;
+ * - `replaceNextAnswers(n, raw)`: the next n requests reach the server (which decides), and its
+ *   answer is replaced by `raw` (e.g. API Gateway's 500 after the function timed out or crashed);
  * - `cutAll()` destroys every open connection; `refuse(true)` refuses new ones meanwhile;
  * - `stallOpen()`: the open connections stay open but carry nothing more (a half-open connection).
  * It records the raw bytes of every request it saw (headers included), in order.
@@ -17,6 +19,8 @@ export async function startTcpProxy(target: { host: string; port: number }) {
   let cutsLeft = 0;
   let answersLeft = 0;
   let cannedAnswer = '';
+  let replacementsLeft = 0;
+  let replacement = '';
   let refusing = false;
   let connections = 0;
   const stalled = new WeakSet<Socket>();
@@ -53,17 +57,27 @@ export async function startTcpProxy(target: { host: string; port: number }) {
     const up = upstream;
     open.add(up);
     let cutThis = false;
+    let replaceThis = false;
     up.on('close', () => {
       open.delete(up);
-      client.destroy();
+      // A replaced answer is being flushed to the client, which `end` closes once written.
+      if (!replaceThis) client.destroy();
     });
     up.on('error', () => undefined);
     up.on('data', (chunk: Buffer) => {
       if (stalled.has(client)) return;
-      if (!cutThis && cutsLeft > 0) {
+      if (!cutThis && !replaceThis && cutsLeft > 0) {
         cutsLeft -= 1;
         cutThis = true;
       }
+      if (!cutThis && !replaceThis && replacementsLeft > 0) {
+        replacementsLeft -= 1;
+        replaceThis = true;
+        client.end(replacement);
+        up.destroy();
+        return;
+      }
+      if (replaceThis) return;
       if (cutThis) {
         client.destroy();
         up.destroy();
@@ -89,6 +103,10 @@ export async function startTcpProxy(target: { host: string; port: number }) {
     answerNext(count: number, raw: string) {
       answersLeft = count;
       cannedAnswer = raw;
+    },
+    replaceNextAnswers(count: number, raw: string) {
+      replacementsLeft = count;
+      replacement = raw;
     },
     refuse(value: boolean) {
       refusing = value;

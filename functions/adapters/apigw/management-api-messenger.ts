@@ -2,10 +2,11 @@ import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import {
   ApiGatewayManagementApiClient,
+  DeleteConnectionCommand,
   PostToConnectionCommand,
 } from '@aws-sdk/client-apigatewaymanagementapi';
 import { NodeHttpHandler, type NodeHttpHandlerOptions } from '@smithy/node-http-handler';
-import type { ConnectionMessenger, PostOutcome } from '../../ports/realtime.js';
+import type { ConnectionCloser, ConnectionMessenger, PostOutcome } from '../../ports/realtime.js';
 
 export interface ManagementApiOptions {
   /** `https://{apiId}.execute-api.{region}.amazonaws.com/{stage}`, or the local gateway's `http://host:port`. */
@@ -135,7 +136,7 @@ export function classifyPostError(error: unknown): 'gone' | 'throttled' | 'faile
   return 'failed';
 }
 
-export class ManagementApiMessenger implements ConnectionMessenger {
+export class ManagementApiMessenger implements ConnectionMessenger, ConnectionCloser {
   constructor(
     private readonly client: ApiGatewayManagementApiClient,
     private readonly policy: MessengerPolicy = DEFAULT_MESSENGER_POLICY,
@@ -160,6 +161,15 @@ export class ManagementApiMessenger implements ConnectionMessenger {
         this.onError(connectionId, error);
         return 'failed';
       }
+    }
+  }
+
+  /** Closes the connection; one already gone is closed. Other errors are reported, not thrown. */
+  async close(connectionId: string): Promise<void> {
+    try {
+      await this.client.send(new DeleteConnectionCommand({ ConnectionId: connectionId }));
+    } catch (error) {
+      if (classifyPostError(error) !== 'gone') this.onError(connectionId, error);
     }
   }
 }

@@ -92,6 +92,13 @@ export const idempotencyClaimKey = (userId: string, key: string) =>
 /** The user's request counter for the user-wide rate limit (same slot as the user's claims). */
 export const userRateLimitKey = (userId: string) => `rl:${tag('u', userId)}`;
 
+/**
+ * A caller's counter of event-log reads (GET /auctions/{id}/events): on the caller's own slot (the
+ * source address's, or the user's beside their claims), never the auction's.
+ */
+export const eventReadsKey = (caller: { kind: 'ip' | 'user'; id: string }) =>
+  `rl:${tag(caller.kind === 'ip' ? 'ip' : 'u', caller.id)}:reads`;
+
 /** Auctions by end time; the sweeper closes from it. Written before the create script (intent first). */
 export const AUCTIONS_BY_END_KEY = 'auctions:by-end';
 

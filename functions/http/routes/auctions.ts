@@ -6,15 +6,23 @@ import {
   listAuctionsQuery,
   placeBidBody,
 } from '../../api/schemas.js';
+import { RateLimitedError } from '../../domain/errors.js';
+import type { ReadLimiter } from '../../ports/read-limiter.js';
 import type { AuctionDeps } from '../../use-cases/auction-use-cases.js';
 import { type BrowseDeps, listAuctions } from '../../use-cases/browse.js';
 import { createAuction } from '../../use-cases/create-auction.js';
 import { placeBid } from '../../use-cases/place-bid.js';
 import { getAuction, listAuctionEvents, listBids } from '../../use-cases/read-auctions.js';
-import { type AuthEnv, requireAdmin, requireUser } from '../auth.js';
+import { type AuthEnv, authenticate, requireAdmin, requireUser } from '../auth.js';
+import { sourceIpOf } from '../source-ip.js';
 import { idempotencyOf, parseJsonBody, parsePathId, parseWith, singleQuery } from '../validation.js';
 
-export function auctionRoutes(deps: AuctionDeps, jwtSecret: string, browse: BrowseDeps) {
+export function auctionRoutes(
+  deps: AuctionDeps,
+  jwtSecret: string,
+  browse: BrowseDeps,
+  eventReads?: ReadLimiter,
+) {
   return new Hono<AuthEnv>()
     .get('/', async (c) => {
       const { status, limit, cursor } = parseWith(
@@ -61,6 +69,20 @@ export function auctionRoutes(deps: AuctionDeps, jwtSecret: string, browse: Brow
     .get('/:id/events', async (c) => {
       const auctionId = parsePathId(c, 'id');
       const { since } = parseWith(eventsQuery, singleQuery(c.req.queries(), ['since']));
+      if (eventReads) {
+        // Up to 500 events from the auction's shard per call: counted first, on the caller's own
+        // slot (the user when signed in, a bad token being a 401; else the source address).
+        // An in-process call has no address: not counted, rather than all such callers sharing one.
+        const authorization = c.req.header('authorization');
+        const sourceIp = sourceIpOf(c);
+        const caller = authorization
+          ? { kind: 'user' as const, id: (await authenticate(authorization, jwtSecret)).id }
+          : sourceIp !== undefined
+            ? { kind: 'ip' as const, id: sourceIp }
+            : undefined;
+        const waitMs = caller ? await eventReads.admit(caller) : 0;
+        if (waitMs > 0) throw new RateLimitedError(Math.max(1, Math.ceil(waitMs / 1000)));
+      }
       return c.json(await listAuctionEvents(deps, auctionId, since));
     });
 }
