@@ -84,7 +84,9 @@ async function startRuntime(build: Build, databaseUrl: string | undefined): Prom
   const script = (
     JSON.parse(readFileSync(join(build.dir, 'package.json'), 'utf8')) as { scripts: Record<string, string> }
   ).scripts.local;
-  const [command, ...args] = (script ?? 'node --import tsx scripts/local.ts').split(/\s+/);
+  // `node scripts/check-node.mjs && node --import tsx scripts/local.ts`: the runtime is the last command.
+  const last = (script ?? 'node --import tsx scripts/local.ts').split('&&').pop() ?? '';
+  const [command, ...args] = last.trim().split(/\s+/);
   if (command !== 'node') throw new Error(`${build.label}: npm run local is not a node command: ${script}`);
   const child = spawn(process.execPath, args, {
     cwd: build.dir,
