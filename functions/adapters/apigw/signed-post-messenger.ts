@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@aws-sdk/types';
+import type { AwsCredentialIdentityProvider } from '@aws-sdk/types';
 import { Pool } from 'undici';
 import type { ConnectionMessenger, PostOutcome } from '../../ports/realtime.js';
 import { DEFAULT_MESSENGER_POLICY, type MessengerPolicy } from './management-api-messenger.js';
-import { WaveSigner } from './wave-signer.js';
+import { CredentialCache, WaveSigner } from './wave-signer.js';
 
 export interface SignedPostOptions {
   /** `https://{apiId}.execute-api.{region}.amazonaws.com/{stage}`, or the local gateway's `http://host:port`. */
@@ -20,8 +20,6 @@ export interface SignedPostOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
-/** Credentials are refreshed this long before they expire (the SDK's own margin is 5 minutes). */
-const CREDENTIAL_MARGIN_MS = 5 * 60 * 1000;
 /**
  * Retries of a throttled wave post: it was certainly not delivered, so it is retried patiently (up
  * to ~2.5 s of backoff), as the newest state must still reach the watcher when the account's budget
@@ -71,8 +69,7 @@ export class SignedPostMessenger implements ConnectionMessenger {
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly payloadHashes = new WeakMap<Uint8Array, string>();
   private readonly signer: WaveSigner;
-  private credentials: AwsCredentialIdentity | undefined;
-  private refreshing: Promise<AwsCredentialIdentity> | undefined;
+  private readonly credentialCache: CredentialCache;
   private deadline: { controller: AbortController; startedAt: number } | undefined;
 
   constructor(private readonly options: SignedPostOptions) {
@@ -81,6 +78,7 @@ export class SignedPostMessenger implements ConnectionMessenger {
     this.pool = new Pool(this.url.origin, { connections: options.maxSockets, pipelining: 1 });
     this.policy = options.policy ?? DEFAULT_MESSENGER_POLICY;
     this.signer = new WaveSigner(options.region);
+    this.credentialCache = new CredentialCache(options.credentials);
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
   }
 
@@ -130,7 +128,7 @@ export class SignedPostMessenger implements ConnectionMessenger {
   /** Resolves with 200 or 410; rejects with a PostFailure for anything else, a timeout included. */
   private async postOnce(connectionId: string, data: Uint8Array): Promise<number> {
     const signal = this.signal();
-    const credentials = await this.currentCredentials();
+    const credentials = await this.credentialCache.current();
     let payloadHash = this.payloadHashes.get(data);
     if (!payloadHash) {
       payloadHash = createHash('sha256').update(data).digest('hex');
@@ -168,22 +166,5 @@ export class SignedPostMessenger implements ConnectionMessenger {
     const text = await response.body.text().catch(() => '');
     const type = String(response.headers['x-amzn-errortype'] ?? '').split(':')[0] || undefined;
     throw new PostFailure(`PostToConnection answered ${status}: ${text.slice(0, 200)}`, status, type);
-  }
-
-  private async currentCredentials(): Promise<AwsCredentialIdentity> {
-    const current = this.credentials;
-    const fresh =
-      current && (!current.expiration || current.expiration.getTime() - Date.now() > CREDENTIAL_MARGIN_MS);
-    if (current && fresh) return current;
-    this.refreshing ??= this.options
-      .credentials()
-      .then((credentials) => {
-        this.credentials = credentials;
-        return credentials;
-      })
-      .finally(() => {
-        this.refreshing = undefined;
-      });
-    return this.refreshing;
   }
 }

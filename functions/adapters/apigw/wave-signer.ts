@@ -1,5 +1,5 @@
 import { createHash, createHmac } from 'node:crypto';
-import type { AwsCredentialIdentity } from '@aws-sdk/types';
+import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@aws-sdk/types';
 
 /**
  * SigV4 for the fan-out's PostToConnection calls, specialised for a wave: thousands of requests
@@ -102,5 +102,34 @@ export class WaveSigner {
       this.key = { day, secretAccessKey, key: hmac(kService, 'aws4_request') };
     }
     return this.key.key;
+  }
+}
+
+/** Credentials are refreshed this long before they expire (the SDK's own margin is 5 minutes). */
+const CREDENTIAL_MARGIN_MS = 5 * 60 * 1000;
+
+/**
+ * The credentials the signer uses, from the SDK's provider chain (a session token on Lambda): kept
+ * until 5 minutes before they expire, one refresh at a time however many calls wait for it.
+ */
+export class CredentialCache {
+  private credentials: AwsCredentialIdentity | undefined;
+  private refreshing: Promise<AwsCredentialIdentity> | undefined;
+
+  constructor(private readonly provider: AwsCredentialIdentityProvider) {}
+
+  current(): Promise<AwsCredentialIdentity> {
+    const held = this.credentials;
+    if (held && (!held.expiration || held.expiration.getTime() - Date.now() > CREDENTIAL_MARGIN_MS))
+      return Promise.resolve(held);
+    this.refreshing ??= this.provider()
+      .then((credentials) => {
+        this.credentials = credentials;
+        return credentials;
+      })
+      .finally(() => {
+        this.refreshing = undefined;
+      });
+    return this.refreshing;
   }
 }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@aws-sdk/types';
+import type { AwsCredentialIdentityProvider } from '@aws-sdk/types';
 import { Pool } from 'undici';
-import { WaveSigner } from '../apigw/wave-signer.js';
+import { CredentialCache, WaveSigner } from '../apigw/wave-signer.js';
 
 /**
  * The SQS calls of the hot paths (SendMessageBatch on every accepted bid and reservation; the local
@@ -71,7 +71,6 @@ export class SqsCallError extends Error {
 }
 
 const CONTENT_TYPE = 'application/x-amz-json-1.0';
-const CREDENTIAL_MARGIN_MS = 5 * 60 * 1000;
 const THROTTLING = new Set([
   'ThrottlingException',
   'RequestThrottled',
@@ -86,12 +85,12 @@ export class SqsJsonClient {
   private readonly pools = new Map<string, Pool>();
   private signer: WaveSigner | undefined;
   private readonly endpoints = new Map<string, { origin: string; host: string }>();
-  private credentials: AwsCredentialIdentity | undefined;
-  private refreshing: Promise<AwsCredentialIdentity> | undefined;
+  private readonly credentialCache: CredentialCache;
   private readonly sleep: (ms: number) => Promise<void>;
 
   constructor(private readonly options: SqsJsonClientOptions) {
     if (typeof options.region === 'string') this.signer = new WaveSigner(options.region, 'sqs');
+    this.credentialCache = new CredentialCache(options.credentials);
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
   }
 
@@ -173,7 +172,7 @@ export class SqsJsonClient {
       url = { origin: parsed.origin, host: parsed.host };
       this.endpoints.set(queueUrl, url);
     }
-    const credentials = await this.currentCredentials();
+    const credentials = await this.credentialCache.current();
     this.signer ??= new WaveSigner(await (this.options.region as () => Promise<string>)(), 'sqs');
     const headers = this.signer.sign(
       {
@@ -224,21 +223,5 @@ export class SqsJsonClient {
       errorType,
       retryable,
     );
-  }
-
-  private async currentCredentials(): Promise<AwsCredentialIdentity> {
-    const current = this.credentials;
-    if (current && (!current.expiration || current.expiration.getTime() - Date.now() > CREDENTIAL_MARGIN_MS))
-      return current;
-    this.refreshing ??= this.options
-      .credentials()
-      .then((credentials) => {
-        this.credentials = credentials;
-        return credentials;
-      })
-      .finally(() => {
-        this.refreshing = undefined;
-      });
-    return this.refreshing;
   }
 }
