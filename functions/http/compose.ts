@@ -12,6 +12,7 @@ import { type Environment, readEnvironment, required, resolveSecret } from '../c
 import type { EventPublisher } from '../ports/event-publisher.js';
 import type { LogSink } from '../ports/logger.js';
 import { SoldOutMemo } from '../use-cases/sold-out-memo.js';
+import { createTokenVerifierFromEnvironment } from './token-verifier.js';
 import { createHttpApp, type HttpApp, type HttpAppDeps } from './app.js';
 
 /** Resolves within `ms`, or with `false`: a health check must answer even when Redis hangs. */
@@ -51,8 +52,8 @@ export async function composeHttpApp(
   env: Environment = readEnvironment(),
   observe?: HttpAppDeps['observe'],
 ): Promise<ComposedHttpApp> {
-  const [jwtSecret, webhookSecret, redis] = await Promise.all([
-    resolveSecret(env, 'JWT_SECRET', 'JWT_SECRET_ARN'),
+  const [verifier, webhookSecret, redis] = await Promise.all([
+    createTokenVerifierFromEnvironment(env),
     resolveSecret(env, 'WEBHOOK_SECRET', 'WEBHOOK_SECRET_ARN'),
     createRedisFromEnvironment(
       env,
@@ -83,7 +84,7 @@ export async function composeHttpApp(
   });
   const newId = createUlidGenerator();
   const app = createHttpApp({
-    jwtSecret,
+    verifier,
     webhookSecret,
     logger,
     ...(observe ? { observe } : {}),

@@ -11,10 +11,10 @@ import { type BrowseDeps, listAuctions } from '../../use-cases/browse.js';
 import { createAuction } from '../../use-cases/create-auction.js';
 import { placeBid } from '../../use-cases/place-bid.js';
 import { getAuction, listAuctionEvents, listBids } from '../../use-cases/read-auctions.js';
-import { type AuthEnv, requireAdmin, requireUser } from '../auth.js';
+import { type AuthEnv, type TokenVerifier, requireAdmin, requireUser } from '../auth.js';
 import { idempotencyOf, parseJsonBody, parsePathId, parseWith, singleQuery } from '../validation.js';
 
-export function auctionRoutes(deps: AuctionDeps, jwtSecret: string, browse: BrowseDeps) {
+export function auctionRoutes(deps: AuctionDeps, verifier: TokenVerifier, browse: BrowseDeps) {
   return new Hono<AuthEnv>()
     .get('/', async (c) => {
       const { status, limit, cursor } = parseWith(
@@ -23,7 +23,7 @@ export function auctionRoutes(deps: AuctionDeps, jwtSecret: string, browse: Brow
       );
       return c.json(await listAuctions(browse, status, { limit, cursor }));
     })
-    .post('/', requireAdmin(jwtSecret), async (c) => {
+    .post('/', requireAdmin(verifier), async (c) => {
       const body = await parseJsonBody(c, createAuctionBody);
       const auction = await createAuction(deps, {
         id: body.id,
@@ -41,7 +41,7 @@ export function auctionRoutes(deps: AuctionDeps, jwtSecret: string, browse: Brow
     .get('/:id', async (c) => {
       return c.json({ auction: await getAuction(deps, parsePathId(c, 'id')) });
     })
-    .post('/:id/bids', requireUser(jwtSecret), async (c) => {
+    .post('/:id/bids', requireUser(verifier), async (c) => {
       const auctionId = parsePathId(c, 'id');
       const body = await parseJsonBody(c, placeBidBody);
       const result = await placeBid(deps, {
