@@ -57,7 +57,8 @@ export function createHttpApp(deps: HttpAppDeps) {
         c.json(errorBody('payload_too_large', `the body must be at most ${MAX_BODY_BYTES} bytes`), 413),
     }),
   );
-  const verifier = deps.verifier ?? (deps.jwtSecret === undefined ? undefined : hs256Verifier(deps.jwtSecret));
+  const verifier =
+    deps.verifier ?? (deps.jwtSecret === undefined ? undefined : hs256Verifier(deps.jwtSecret));
   if (!verifier) throw new Error('createHttpApp needs a verifier or a jwtSecret');
   app.route('/health', healthRoutes(deps.health));
   const browse = { readModel: deps.readModel ?? new NoReadModel() };

@@ -12,8 +12,8 @@ import { type Environment, readEnvironment, required, resolveSecret } from '../c
 import type { EventPublisher } from '../ports/event-publisher.js';
 import type { LogSink } from '../ports/logger.js';
 import { SoldOutMemo } from '../use-cases/sold-out-memo.js';
-import { createTokenVerifierFromEnvironment } from './token-verifier.js';
 import { createHttpApp, type HttpApp, type HttpAppDeps } from './app.js';
+import { createTokenVerifierFromEnvironment } from './token-verifier.js';
 
 /** Resolves within `ms`, or with `false`: a health check must answer even when Redis hangs. */
 async function within<T>(ms: number, work: Promise<T>, fallback: T): Promise<T> {

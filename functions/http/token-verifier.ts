@@ -57,7 +57,9 @@ function audienceMatches(claims: JWTPayload, audience: string): boolean {
 export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifier {
   const { hs256Secret, oidc } = options;
   if (hs256Secret === undefined && oidc === undefined) {
-    throw new ConfigurationError('missing configuration: JWT_SECRET, JWT_SECRET_ARN or JWT_ISSUER must be set');
+    throw new ConfigurationError(
+      'missing configuration: JWT_SECRET, JWT_SECRET_ARN or JWT_ISSUER must be set',
+    );
   }
   const admin = options.admin ?? DEFAULT_ADMIN_MAPPING;
   const nowMs = options.nowMs ?? Date.now;
@@ -109,7 +111,10 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
       if (verified.size >= VERIFIED_CACHE_LIMIT) verified.clear();
       verified.set(token, {
         user,
-        validUntil: Math.min(((claims.exp as number) + JWT_LEEWAY_SECONDS) * 1000, nowMs() + VERIFIED_CACHE_MS),
+        validUntil: Math.min(
+          ((claims.exp as number) + JWT_LEEWAY_SECONDS) * 1000,
+          nowMs() + VERIFIED_CACHE_MS,
+        ),
       });
       return user;
     },

@@ -12,6 +12,7 @@
  * connection if it was subscribed before) is waited for before the snapshot is read.
  */
 import { z } from 'zod';
+import { SigningKeysUnavailableError } from '../domain/errors.js';
 import {
   CONNECTION_LIMITS,
   connectionExpiry,
@@ -34,7 +35,6 @@ import type {
   TopicReader,
 } from '../ports/realtime.js';
 import { TopicUnavailableError } from '../ports/realtime.js';
-import { SigningKeysUnavailableError } from '../domain/errors.js';
 
 export interface WsDeps {
   registry: ConnectionRegistry;

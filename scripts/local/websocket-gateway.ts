@@ -171,7 +171,9 @@ function resultOf(raw: unknown): WebSocketHandlerResult {
   return {
     ...(typeof statusCode === 'number' ? { statusCode } : {}),
     ...(typeof body === 'string' ? { body } : {}),
-    ...(typeof retryAfter === 'string' && /^\d{1,6}$/.test(retryAfter) ? { headers: { 'Retry-After': retryAfter } } : {}),
+    ...(typeof retryAfter === 'string' && /^\d{1,6}$/.test(retryAfter)
+      ? { headers: { 'Retry-After': retryAfter } }
+      : {}),
   };
 }
 
@@ -382,7 +384,9 @@ export async function startWebSocketGateway(options: WebSocketGatewayOptions): P
     }
     if (status !== 101) {
       const reason = status === 401 ? 'Unauthorized' : status === 403 ? 'Forbidden' : 'Refused';
-      socket.end(`HTTP/1.1 ${status} ${reason}\r\n${retryAfter}Connection: close\r\nContent-Length: 0\r\n\r\n`);
+      socket.end(
+        `HTTP/1.1 ${status} ${reason}\r\n${retryAfter}Connection: close\r\nContent-Length: 0\r\n\r\n`,
+      );
       return;
     }
     if (socket.destroyed) {

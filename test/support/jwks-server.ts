@@ -1,11 +1,13 @@
+import { sign as cryptoSign, KeyObject } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { exportJWK, generateKeyPair, type JWK, type JWTPayload, SignJWT } from 'jose';
+import { type CryptoKey, exportJWK, generateKeyPair, type JWK, type JWTPayload, SignJWT } from 'jose';
 
 export interface SigningKey {
   kid: string;
   alg: 'RS256' | 'ES256';
   privateKey: CryptoKey;
+  publicKey: CryptoKey;
   publicJwk: JWK;
 }
 
@@ -13,7 +15,7 @@ export interface SigningKey {
 export async function makeSigningKey(kid: string, alg: 'RS256' | 'ES256' = 'RS256'): Promise<SigningKey> {
   const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true });
   const publicJwk = { ...(await exportJWK(publicKey)), kid, alg, use: 'sig' };
-  return { kid, alg, privateKey, publicJwk };
+  return { kid, alg, privateKey, publicKey, publicJwk };
 }
 
 export type JwksMode = 'ok' | 'down' | 'error' | 'garbage' | 'slow';
@@ -71,6 +73,20 @@ export async function startJwksServer(options: { clock?: () => number; slowMs?: 
 }
 
 export type JwksServer = Awaited<ReturnType<typeof startJwksServer>>;
+
+/**
+ * A compact JWS over any header and payload, signed with node:crypto (jose refuses to sign some of
+ * the headers the tests need, e.g. an unknown `crit`).
+ */
+export function signRaw(key: SigningKey, header: unknown, payload: unknown): string {
+  const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  const input = `${part(header)}.${part(payload)}`;
+  const signature = cryptoSign('sha256', Buffer.from(input), {
+    key: KeyObject.from(key.privateKey),
+    ...(key.alg === 'ES256' ? { dsaEncoding: 'ieee-p1363' as const } : {}),
+  });
+  return `${input}.${signature.toString('base64url')}`;
+}
 
 /** A token signed by `key` with its kid, `iss` of the server, and the claims given (overridable). */
 export function signedToken(

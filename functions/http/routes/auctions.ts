@@ -11,7 +11,7 @@ import { type BrowseDeps, listAuctions } from '../../use-cases/browse.js';
 import { createAuction } from '../../use-cases/create-auction.js';
 import { placeBid } from '../../use-cases/place-bid.js';
 import { getAuction, listAuctionEvents, listBids } from '../../use-cases/read-auctions.js';
-import { type AuthEnv, type TokenVerifier, requireAdmin, requireUser } from '../auth.js';
+import { type AuthEnv, requireAdmin, requireUser, type TokenVerifier } from '../auth.js';
 import { idempotencyOf, parseJsonBody, parsePathId, parseWith, singleQuery } from '../validation.js';
 
 export function auctionRoutes(deps: AuctionDeps, verifier: TokenVerifier, browse: BrowseDeps) {

@@ -5,7 +5,7 @@ import { type BrowseDeps, listProducts } from '../../use-cases/browse.js';
 import { createProduct } from '../../use-cases/create-product.js';
 import type { FlashSaleDeps } from '../../use-cases/flash-sale-use-cases.js';
 import { getProduct } from '../../use-cases/read-products.js';
-import { type AuthEnv, type TokenVerifier, requireAdmin } from '../auth.js';
+import { type AuthEnv, requireAdmin, type TokenVerifier } from '../auth.js';
 import { parseJsonBody, parsePathId, parseWith, singleQuery } from '../validation.js';
 
 export function productRoutes(
