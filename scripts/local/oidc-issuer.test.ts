@@ -35,7 +35,7 @@ describe('local OIDC issuer', () => {
   });
 
   it('refuses users that are not demo user names, with a 400', async () => {
-    for (const body of ['{"user":"a b"}', '{}', 'not json', '{"user":"' + 'x'.repeat(65) + '"}']) {
+    for (const body of ['{"user":"a b"}', '{}', 'not json', `{"user":"${'x'.repeat(65)}"}`]) {
       const response = await fetch(`${issuer.issuer}/token`, { method: 'POST', body });
       expect(response.status).toBe(400);
     }

@@ -251,7 +251,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const localOidc = process.env.LOCAL_OIDC === '1' ? await startLocalOidcIssuer() : undefined;
     if (localOidc) {
       cleanups.push({ name: 'oidc issuer', run: localOidc.close });
-      log.info('oidc', `issuer ${localOidc.issuer}: POST ${localOidc.issuer}/token {"user":"alice","admin":true}`);
+      log.info(
+        'oidc',
+        `issuer ${localOidc.issuer}: POST ${localOidc.issuer}/token {"user":"alice","admin":true}`,
+      );
     }
     // --- end issue 30 ---
 
