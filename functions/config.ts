@@ -29,6 +29,17 @@ const environmentSchema = z.object({
   SQS_ENDPOINT: z.string().url().optional(),
   JWT_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
   JWT_SECRET_ARN: z.string().min(1).optional(),
+  /** OIDC (API.md v1.2): tokens must carry exactly this `iss`; RS256/ES256 keys from its JWKS. */
+  JWT_ISSUER: z.string().url().optional(),
+  /** Default: JWT_ISSUER + `/.well-known/jwks.json`. */
+  JWT_JWKS_URL: z.string().url().optional(),
+  /** Must match `aud`, or `client_id` for tokens without `aud` (Cognito access tokens). */
+  JWT_AUDIENCE: z.string().min(1).optional(),
+  /** The claim that makes an admin, and its value (a list claim grants it when it contains the value). */
+  JWT_ADMIN_CLAIM: z.string().min(1).default('role'),
+  JWT_ADMIN_VALUE: z.string().min(1).default('admin'),
+  /** A JWKS fetch slower than this is an outage (503 for tokens of keys not cached). */
+  JWT_JWKS_TIMEOUT_MS: z.coerce.number().int().min(100).max(10_000).default(3_000),
   WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
   WEBHOOK_SECRET_ARN: z.string().min(1).optional(),
   WS_MANAGEMENT_ENDPOINT: z.string().url().optional(),

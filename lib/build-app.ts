@@ -1,5 +1,5 @@
 import { type App, Tags } from 'aws-cdk-lib';
-import { pinContextKey, type StageConfig, stageConfig, stages } from './config/stages.js';
+import { authContextKey, pinContextKey, type StageConfig, stageConfig, stages } from './config/stages.js';
 import { addNagChecks } from './nag.js';
 import { ApiStack } from './stacks/api-stack.js';
 import { DataStack } from './stacks/data-stack.js';
@@ -43,7 +43,11 @@ export function buildApp(app: App): Record<string, StageStacks> {
   const names = requested ? [requested] : Object.keys(stages);
   const result: Record<string, StageStacks> = {};
   const configs = names.map((name) =>
-    stageConfig(name, { pin: app.node.tryGetContext(pinContextKey(name)), forDeploy: requested === name }),
+    stageConfig(name, {
+      pin: app.node.tryGetContext(pinContextKey(name)),
+      forDeploy: requested === name,
+      auth: app.node.tryGetContext(authContextKey(name)),
+    }),
   );
   // A pinned stage's zones are given; as context they spare the CLI an AZ lookup (credentials),
   // which the VPC would otherwise ask for to check them. Context is set before any construct.

@@ -94,6 +94,8 @@ export interface RealtimeStackOptions {
   partSize?: number;
   /** More environment of the ws and fan-out functions (e.g. the WebSocket limits). */
   env?: Record<string, string>;
+  /** More environment of the HTTP function. */
+  httpEnv?: Record<string, string>;
 }
 
 /**
@@ -106,6 +108,7 @@ export async function startRealtimeStack(options: RealtimeStackOptions) {
     redisUrl: options.redisUrl,
     cluster: options.cluster ?? false,
     sqsEndpoint: options.sqsEndpoint,
+    ...(options.httpEnv ? { env: options.httpEnv } : {}),
   });
   let wsDeps: WsDeps | undefined;
   const gateway: WebSocketGateway = await startWebSocketGateway({

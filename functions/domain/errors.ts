@@ -87,3 +87,20 @@ export class OutcomeUnknownError extends AppError {
     );
   }
 }
+
+/**
+ * A token names a signing key this instance has not cached and the issuer's key set (JWKS) could not
+ * be fetched, or was fetched moments ago and failed (the refetch is rate limited). Whether the token
+ * is valid is unknown, so not a 401 (the client would sign in again for nothing) and not a 500: the
+ * client retries after Retry-After. Mapped once in app.onError (it is an AppError) and at the
+ * WebSocket handshake (functions/ws/handle-event.ts).
+ */
+export class SigningKeysUnavailableError extends UnavailableError {
+  constructor(retryAfterSeconds: number) {
+    super(
+      'signing_keys_unavailable',
+      "the identity provider's signing keys could not be fetched, retry shortly",
+      retryAfterSeconds,
+    );
+  }
+}

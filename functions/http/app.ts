@@ -6,6 +6,7 @@ import type { ReadLimiter } from '../ports/read-limiter.js';
 import type { ReadModel } from '../ports/read-model.js';
 import type { AuctionDeps } from '../use-cases/auction-use-cases.js';
 import type { FlashSaleDeps } from '../use-cases/flash-sale-use-cases.js';
+import { hs256Verifier, type TokenVerifier } from './auth.js';
 import { errorBody, mapError } from './errors.js';
 import { auctionRoutes } from './routes/auctions.js';
 import { docsRoutes } from './routes/docs.js';
@@ -25,7 +26,9 @@ export interface HttpAppDeps {
   health: HealthCheck;
   /** The PostgreSQL read model of the listings; without it they answer 503 (no database). */
   readModel?: ReadModel;
-  jwtSecret: string;
+  /** The token verifier (token-verifier.ts); or, for tests and tools, just the HS256 secret. */
+  verifier?: TokenVerifier;
+  jwtSecret?: string;
   logger: LogSink;
   /** Reads of an auction's event log per caller; absent: unlimited. */
   eventReads?: ReadLimiter;
@@ -57,13 +60,16 @@ export function createHttpApp(deps: HttpAppDeps) {
         c.json(errorBody('payload_too_large', `the body must be at most ${MAX_BODY_BYTES} bytes`), 413),
     }),
   );
+  const verifier =
+    deps.verifier ?? (deps.jwtSecret === undefined ? undefined : hs256Verifier(deps.jwtSecret));
+  if (!verifier) throw new Error('createHttpApp needs a verifier or a jwtSecret');
   app.route('/health', healthRoutes(deps.health));
   const browse = { readModel: deps.readModel ?? new NoReadModel() };
-  app.route('/auctions', auctionRoutes(deps.auctions, deps.jwtSecret, browse, deps.eventReads));
-  app.route('/products', productRoutes(deps.flashSales, deps.jwtSecret, browse));
-  app.route('/me', meRoutes(browse, deps.jwtSecret));
+  app.route('/auctions', auctionRoutes(deps.auctions, verifier, browse, deps.eventReads));
+  app.route('/products', productRoutes(deps.flashSales, verifier, browse));
+  app.route('/me', meRoutes(browse, verifier));
   app.route('/', docsRoutes());
-  app.route('/orders', orderRoutes(deps.flashSales, deps.jwtSecret));
+  app.route('/orders', orderRoutes(deps.flashSales, verifier));
   app.route('/payments', paymentRoutes(deps.flashSales, deps.webhookSecret));
   app.notFound((c) =>
     c.json(errorBody('route_not_found', `no route for ${c.req.method} ${c.req.path}`), 404),

@@ -66,29 +66,37 @@ export function verifyHs256(token: string, secret: string): Record<string, unkno
   return decodeJsonPart(payloadPart);
 }
 
-/**
- * Verifies an HS256 bearer token (signature; `exp` required; `exp`, `nbf`, `iat` within
- * JWT_LEEWAY_SECONDS of this clock) and returns the user it names.
- * Any failure is a 401: clients need not know which check failed.
- */
-export async function authenticate(
-  authorization: string | undefined,
-  secret: string,
-  nowMs: () => number = Date.now,
-): Promise<AuthenticatedUser> {
+/** The claim that makes a user an admin (API.md v1.2: `JWT_ADMIN_CLAIM` / `JWT_ADMIN_VALUE`). */
+export interface AdminMapping {
+  claim: string;
+  value: string;
+}
+
+export const DEFAULT_ADMIN_MAPPING: AdminMapping = { claim: 'role', value: 'admin' };
+
+/** A claim holding a list (Cognito's `cognito:groups`) grants it when the list contains the value. */
+export function isAdminBy(claims: Record<string, unknown>, mapping: AdminMapping): boolean {
+  const granted = Object.hasOwn(claims, mapping.claim) ? claims[mapping.claim] : undefined;
+  return Array.isArray(granted) ? granted.includes(mapping.value) : granted === mapping.value;
+}
+
+/** The bearer token of an Authorization header; 401 without one. */
+export function bearerToken(authorization: string | undefined): string {
   const token = BEARER.exec(authorization?.trim() ?? '')?.[1];
   if (!token) throw new UnauthorizedError('missing bearer token');
-  const cacheKey = `${secret} ${token}`;
-  const cached = verified.get(cacheKey);
-  if (cached && cached.validUntil > nowMs()) return cached.user;
-  let claims: Record<string, unknown>;
-  try {
-    // The time claims are checked below, with a leeway.
-    claims = verifyHs256(token, secret);
-  } catch {
-    throw new UnauthorizedError('invalid or expired token');
-  }
-  const now = nowMs() / 1000;
+  return token;
+}
+
+/**
+ * The checks every verified token passes, whichever its algorithm: `exp` required, `exp`, `nbf`,
+ * `iat` within JWT_LEEWAY_SECONDS of this clock, a usable `sub`. Throws 401.
+ */
+export function userFromClaims(
+  claims: Record<string, unknown>,
+  nowMs: number,
+  admin: AdminMapping,
+): AuthenticatedUser {
+  const now = nowMs / 1000;
   const { exp, nbf, iat } = claims;
   // A token without `exp` would never expire: refused (API.md: `exp` is honoured).
   if (!isTime(exp)) throw new UnauthorizedError('token has no exp claim');
@@ -103,7 +111,32 @@ export async function authenticate(
   if (typeof sub !== 'string' || !USER_ID_PATTERN.test(sub)) {
     throw new UnauthorizedError('token has no valid sub claim');
   }
-  const user = { id: sub, isAdmin: claims.role === 'admin' };
+  return { id: sub, isAdmin: isAdminBy(claims, admin) };
+}
+
+/**
+ * Verifies an HS256 bearer token (signature; `exp` required; `exp`, `nbf`, `iat` within
+ * JWT_LEEWAY_SECONDS of this clock) and returns the user it names.
+ * Any failure is a 401: clients need not know which check failed.
+ */
+export async function authenticate(
+  authorization: string | undefined,
+  secret: string,
+  nowMs: () => number = Date.now,
+): Promise<AuthenticatedUser> {
+  const token = bearerToken(authorization);
+  const cacheKey = `${secret} ${token}`;
+  const cached = verified.get(cacheKey);
+  if (cached && cached.validUntil > nowMs()) return cached.user;
+  let claims: Record<string, unknown>;
+  try {
+    // The time claims are checked below, with a leeway.
+    claims = verifyHs256(token, secret);
+  } catch {
+    throw new UnauthorizedError('invalid or expired token');
+  }
+  const user = userFromClaims(claims, nowMs(), DEFAULT_ADMIN_MAPPING);
+  const exp = claims.exp as number;
   if (verified.size >= VERIFIED_CACHE_LIMIT) verified.clear();
   verified.set(cacheKey, {
     user,
@@ -112,17 +145,31 @@ export async function authenticate(
   return user;
 }
 
+/**
+ * The one verifier of a function instance, for the HTTP API and WebSocket `$connect` alike
+ * (token-verifier.ts makes it from configuration). Throws UnauthorizedError (401) for any token
+ * not verified, SigningKeysUnavailableError (503) when the issuer's keys cannot be fetched.
+ */
+export interface TokenVerifier {
+  authenticate(authorization: string | undefined): Promise<AuthenticatedUser>;
+}
+
+/** HS256 with one shared secret only (local runs, tests). */
+export const hs256Verifier = (secret: string): TokenVerifier => ({
+  authenticate: (authorization) => authenticate(authorization, secret),
+});
+
 export const requireUser =
-  (secret: string): MiddlewareHandler<AuthEnv> =>
+  (verifier: TokenVerifier): MiddlewareHandler<AuthEnv> =>
   async (c, next) => {
-    c.set('user', await authenticate(c.req.header('authorization'), secret));
+    c.set('user', await verifier.authenticate(c.req.header('authorization')));
     await next();
   };
 
 export const requireAdmin =
-  (secret: string): MiddlewareHandler<AuthEnv> =>
+  (verifier: TokenVerifier): MiddlewareHandler<AuthEnv> =>
   async (c, next) => {
-    const user = await authenticate(c.req.header('authorization'), secret);
+    const user = await verifier.authenticate(c.req.header('authorization'));
     if (!user.isAdmin) throw new ForbiddenError();
     c.set('user', user);
     await next();

@@ -14,6 +14,7 @@ import type { EventPublisher } from '../ports/event-publisher.js';
 import type { LogSink } from '../ports/logger.js';
 import { SoldOutMemo } from '../use-cases/sold-out-memo.js';
 import { createHttpApp, type HttpApp, type HttpAppDeps } from './app.js';
+import { createTokenVerifierFromEnvironment } from './token-verifier.js';
 
 /** Resolves within `ms`, or with `false`: a health check must answer even when Redis hangs. */
 async function within<T>(ms: number, work: Promise<T>, fallback: T): Promise<T> {
@@ -52,8 +53,8 @@ export async function composeHttpApp(
   env: Environment = readEnvironment(),
   observe?: HttpAppDeps['observe'],
 ): Promise<ComposedHttpApp> {
-  const [jwtSecret, webhookSecret, redis] = await Promise.all([
-    resolveSecret(env, 'JWT_SECRET', 'JWT_SECRET_ARN'),
+  const [verifier, webhookSecret, redis] = await Promise.all([
+    createTokenVerifierFromEnvironment(env),
     resolveSecret(env, 'WEBHOOK_SECRET', 'WEBHOOK_SECRET_ARN'),
     createRedisFromEnvironment(
       env,
@@ -84,7 +85,7 @@ export async function composeHttpApp(
   });
   const newId = createUlidGenerator();
   const app = createHttpApp({
-    jwtSecret,
+    verifier,
     eventReads: new RedisReadLimiter(redis, {
       max: env.EVENTS_READ_RATE_LIMIT,
       windowMs: env.EVENTS_READ_RATE_WINDOW_MS,

@@ -11,8 +11,8 @@ import { createRedisFromEnvironment } from '../adapters/redis/redis-from-environ
 import { RedisProductStore } from '../adapters/redis/redis-product-store.js';
 import { RedisTopicReader } from '../adapters/redis/redis-topic-reader.js';
 import { createSqsClient } from '../adapters/sqs/sqs-client.js';
-import { type Environment, readEnvironment, required, resolveSecret } from '../config.js';
-import { authenticate } from '../http/auth.js';
+import { type Environment, readEnvironment, required } from '../config.js';
+import { createTokenVerifierFromEnvironment } from '../http/token-verifier.js';
 import type { LogSink } from '../ports/logger.js';
 import { recoveringTopicReader } from '../use-cases/recover-topic.js';
 import type { WsDeps } from './handle-event.js';
@@ -70,7 +70,7 @@ export async function composeWs(
   logger: LogSink,
   env: Environment = readEnvironment(),
 ): Promise<{ deps: WsDeps; close: () => Promise<void> }> {
-  const jwtSecret = await resolveSecret(env, 'JWT_SECRET', 'JWT_SECRET_ARN');
+  const verifier = await createTokenVerifierFromEnvironment(env);
   const realtime = await composeRealtime(logger, env, { maxSockets: 16 });
   // With a database, a subscribe to an entity Redis lost is told the truth (guarantee 5): closed
   // auctions from PostgreSQL, lost live entities `temporarily_unavailable` until rebuilt. Without
@@ -93,7 +93,7 @@ export async function composeWs(
         connectionsPerSource: env.WS_CONNECTIONS_PER_IP,
         messages: { max: env.WS_MESSAGE_RATE_LIMIT, windowMs: env.WS_MESSAGE_RATE_WINDOW_MS },
       }),
-      authenticate: (token) => authenticate(`Bearer ${token}`, jwtSecret),
+      authenticate: (token) => verifier.authenticate(`Bearer ${token}`),
       logger,
     },
     close: async () => {

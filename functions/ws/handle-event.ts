@@ -12,6 +12,7 @@
  * connection if it was subscribed before) is waited for before the snapshot is read.
  */
 import { z } from 'zod';
+import { SigningKeysUnavailableError } from '../domain/errors.js';
 import {
   CONNECTION_LIMITS,
   connectionExpiry,
@@ -83,12 +84,19 @@ export interface WsEvent {
   queryStringParameters?: Record<string, string | undefined> | null;
 }
 
+/** A proxy integration's result; `headers` only on a refused handshake (Retry-After of a 503). */
+export interface WsConnectResult {
+  statusCode: number;
+  headers?: Record<string, string>;
+}
+
 /**
- * `$connect`: 200 or 401 (an invalid `?token=`); API Gateway refuses the handshake on a non-2xx.
+ * `$connect`: 200, 401 (an invalid `?token=`) or 503 + Retry-After (the issuer's keys unreachable);
+ * API Gateway refuses the handshake on a non-2xx.
  * `$disconnect` and messages always answer 200: the client gets its replies (errors included) as
  * messages through the management API.
  */
-export async function handleWsEvent(deps: WsDeps, event: WsEvent): Promise<{ statusCode: number }> {
+export async function handleWsEvent(deps: WsDeps, event: WsEvent): Promise<WsConnectResult> {
   const { eventType, connectionId, connectedAt } = event.requestContext;
   const sourceIp = event.requestContext.identity?.sourceIp;
   switch (eventType) {
@@ -124,11 +132,15 @@ export async function connect(
   deps: Pick<WsDeps, 'authenticate' | 'limits'>,
   token: string | undefined,
   connection?: { connectionId: string; connectedAt: number; sourceIp: string | undefined },
-): Promise<{ statusCode: number }> {
+): Promise<WsConnectResult> {
   if (token !== undefined) {
     try {
       await deps.authenticate(token);
-    } catch {
+    } catch (error) {
+      // The issuer's keys are unreachable: whether the token is valid is unknown (API.md v1.2).
+      if (error instanceof SigningKeysUnavailableError) {
+        return { statusCode: 503, headers: { ...error.headers } };
+      }
       return { statusCode: 401 };
     }
   }

@@ -1,9 +1,9 @@
 import { logger } from '../observability.js';
 import { composeWs } from './compose.js';
-import { handleWsEvent, type WsEvent } from './handle-event.js';
+import { handleWsEvent, type WsConnectResult, type WsEvent } from './handle-event.js';
 
 // Cold start: configuration, secrets and clients, once. A bad configuration fails here, loudly.
 const { deps } = await composeWs(logger);
 
 /** API Gateway WebSocket routes `$connect`, `$disconnect` and `$default`. */
-export const handler = (event: WsEvent): Promise<{ statusCode: number }> => handleWsEvent(deps, event);
+export const handler = (event: WsEvent): Promise<WsConnectResult> => handleWsEvent(deps, event);

@@ -6,7 +6,38 @@ import type { FunctionName } from './functions.js';
  * branch on the stage name themselves. Queue and schedule settings, the same in every stage and
  * shared with the local runtime, are in ./event-sources.ts.
  */
+/**
+ * Sign-in with the users' identity provider (API.md v1.2). Either a Cognito user pool made by the
+ * data stack, or an issuer of the team's choice (Auth0, Okta, Entra ID, another pool).
+ */
+export type AuthConfig = (
+  | {
+      readonly cognito: {
+        /** Members of this user pool group are admins (`cognito:groups` contains it). */
+        readonly adminGroup: string;
+        /** The shop's sign-in redirect URLs (authorization code flow with PKCE). */
+        readonly callbackUrls: string[];
+        readonly logoutUrls?: string[];
+      };
+    }
+  | {
+      /** The issuer URL, exactly as the tokens' `iss` (Auth0: `https://TENANT.auth0.com/`, slash included). */
+      readonly issuer: string;
+      /** The API identifier / client id the tokens are for (`aud`, or Cognito's `client_id`). */
+      readonly audience?: string;
+      /** Default: the issuer + `/.well-known/jwks.json`. */
+      readonly jwksUrl?: string;
+      readonly adminClaim?: string;
+      readonly adminValue?: string;
+    }
+) & {
+  /** Keep accepting HS256 tokens of the generated JWT secret beside the issuer's (tools, tests); off in production. */
+  readonly hs256: boolean;
+};
+
 export interface StageConfig {
+  /** Absent: HS256 tokens of the generated JWT secret only (v1). */
+  readonly auth?: AuthConfig;
   /** Short name used in stack names and physical names (`live-sale-<name>`). */
   readonly name: string;
   /**
@@ -217,6 +248,36 @@ export interface StageOptions {
    * requires a pin then refuses to synthesize without one.
    */
   readonly forDeploy?: boolean;
+  /** The value of the context key `live-sale:<stage>:auth`: the stage's AuthConfig (object or JSON). */
+  readonly auth?: unknown;
+}
+
+export const authContextKey = (stage: string) => `live-sale:${stage}:auth`;
+
+/** A stage's sign-in from context, checked so a typo fails the synth rather than a sign-in later. */
+export function parseAuth(stage: string, raw: unknown): AuthConfig {
+  const value = (typeof raw === 'string' ? JSON.parse(raw) : raw) as Record<string, unknown> | null;
+  const problems: string[] = [];
+  if (!value || typeof value !== 'object')
+    throw new Error(`context ${authContextKey(stage)} must be an object`);
+  if (typeof value.hs256 !== 'boolean') problems.push('hs256: true or false');
+  const https = (url: unknown) => typeof url === 'string' && /^https:\/\/[^\s]+$/.test(url);
+  if ('cognito' in value) {
+    const cognito = value.cognito as Record<string, unknown> | null;
+    if (!cognito || typeof cognito.adminGroup !== 'string' || cognito.adminGroup === '')
+      problems.push('cognito.adminGroup: the admin group name');
+    const urls = cognito?.callbackUrls;
+    if (!Array.isArray(urls) || urls.length === 0 || !urls.every(https))
+      problems.push('cognito.callbackUrls: https:// URLs of the shop');
+    if ('issuer' in value) problems.push('either cognito or issuer, not both');
+  } else if (!https(value.issuer)) {
+    problems.push('issuer: the https:// issuer URL (or cognito: {...})');
+  } else if (value.jwksUrl !== undefined && !https(value.jwksUrl)) {
+    problems.push('jwksUrl: an https:// URL');
+  }
+  if (problems.length > 0)
+    throw new Error(`context ${authContextKey(stage)} is invalid: ${problems.join('; ')}`);
+  return value as unknown as AuthConfig;
 }
 
 export function stageConfig(name: string, options: StageOptions = {}): StageConfig {
@@ -224,6 +285,7 @@ export function stageConfig(name: string, options: StageOptions = {}): StageConf
     throw new Error(`unknown stage "${name}"; expected one of: ${Object.keys(stages).join(', ')}`);
   }
   let config: StageConfig = stages[name as StageName];
+  if (options.auth !== undefined) config = { ...config, auth: parseAuth(name, options.auth) };
   if (config.requiresPin) {
     if (options.pin === undefined && options.forDeploy) {
       throw new Error(

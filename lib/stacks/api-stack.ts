@@ -24,6 +24,7 @@ import { httpCors } from '../config/http-cors.js';
 import type { StageConfig } from '../config/stages.js';
 import { AppFunction, type FunctionName } from '../constructs/app-function.js';
 import { Monitoring } from '../constructs/monitoring.js';
+import { authEnvironment } from '../constructs/user-directory.js';
 import { acknowledge } from '../nag.js';
 import type { DataStack } from './data-stack.js';
 
@@ -69,7 +70,9 @@ export class ApiStack extends Stack {
         ...extra,
       });
 
+    // With an identity provider, http fetches its JWKS over the internet (Cognito's too): NAT.
     const http = fn('http', 'HTTP API (Hono): validate, decide on Redis, enqueue, answer', {
+      ...(stage.auth ? { subnets: data.egressSubnets } : {}),
       memorySize: stage.functions.httpMemoryMb,
       commandHooks: {
         beforeBundling: () => [],
@@ -130,8 +133,18 @@ export class ApiStack extends Stack {
     for (const f of Object.values(this.functions))
       f.reaches(data.secretsManagerEndpoint, 'Secrets Manager endpoint');
     for (const f of [http, sweeper, fanout]) f.reaches(data.sqsEndpoint, 'SQS endpoint');
-    http.readsSecret(data.jwtSecret, 'JWT_SECRET_ARN').readsSecret(data.webhookSecret, 'WEBHOOK_SECRET_ARN');
-    ws.readsSecret(data.jwtSecret, 'JWT_SECRET_ARN');
+    http.readsSecret(data.webhookSecret, 'WEBHOOK_SECRET_ARN');
+    // Sign-in (API.md v1.2): HS256 with the generated secret unless the stage names an identity
+    // provider; then its issuer, and HS256 only if the stage keeps it. One verifier in http and ws.
+    for (const f of [http, ws]) {
+      if (!stage.auth || stage.auth.hs256) f.readsSecret(data.jwtSecret, 'JWT_SECRET_ARN');
+      for (const [name, value] of Object.entries(authEnvironment(stage.auth, data.userDirectory))) {
+        f.addEnvironment(name, value);
+      }
+    }
+    if (stage.auth) {
+      http.connections.allowToAnyIpv4(ec2.Port.tcp(443), 'http: the token issuer JWKS via NAT');
+    }
 
     // Batch size, window and concurrency come from lib/config/event-sources.ts (shared with the
     // local runtime); see lambdaBatching for how a sub-second window maps onto Lambda.

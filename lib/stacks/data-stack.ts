@@ -8,6 +8,7 @@ import type { StageConfig } from '../config/stages.js';
 import { Database } from '../constructs/database.js';
 import { DurableQueue } from '../constructs/durable-queue.js';
 import { RedisCluster } from '../constructs/redis-cluster.js';
+import { UserDirectory } from '../constructs/user-directory.js';
 import { acknowledge } from '../nag.js';
 
 export interface DataStackProps extends StackProps {
@@ -32,6 +33,8 @@ export class DataStack extends Stack {
   readonly fanoutQueue: DurableQueue;
   readonly jwtSecret: secretsmanager.Secret;
   readonly webhookSecret: secretsmanager.Secret;
+  /** The stage's Cognito users, when its `auth` asks for a user pool. */
+  readonly userDirectory: UserDirectory | undefined;
 
   constructor(scope: Construct, id: string, props: DataStackProps) {
     super(scope, id, props);
@@ -111,6 +114,24 @@ export class DataStack extends Stack {
       generateSecretString: { passwordLength: 64, excludePunctuation: true },
       removalPolicy: secretRemoval,
     });
+
+    // Users are stateful: the pool lives here, beside the other data.
+    const auth = stage.auth;
+    this.userDirectory =
+      auth && 'cognito' in auth
+        ? new UserDirectory(this, 'Users', {
+            prefix,
+            adminGroup: auth.cognito.adminGroup,
+            callbackUrls: auth.cognito.callbackUrls,
+            ...(auth.cognito.logoutUrls ? { logoutUrls: auth.cognito.logoutUrls } : {}),
+            retain: stage.retainData,
+          })
+        : undefined;
+    if (this.userDirectory) {
+      new CfnOutput(this, 'UserPoolId', { value: this.userDirectory.userPool.userPoolId });
+      new CfnOutput(this, 'UserPoolClientId', { value: this.userDirectory.client.userPoolClientId });
+      new CfnOutput(this, 'TokenIssuer', { value: this.userDirectory.issuer });
+    }
 
     // Where to put the real values after the first deploy (docs/DEPLOY.md).
     new CfnOutput(this, 'JwtSecretArn', {

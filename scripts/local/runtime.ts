@@ -25,6 +25,7 @@ import {
   type PooledFunction,
 } from './lambda.js';
 import { describeError, LocalRuntimeError, log } from './log.js';
+import { startLocalOidcIssuer } from './oidc-issuer.js';
 import { ensurePortFree, freePort } from './ports.js';
 import { redactUrl, startPostgres } from './postgres.js';
 import { startRedis } from './redis.js';
@@ -246,6 +247,17 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
 
     const connectHost = options.host === '0.0.0.0' || options.host === '::' ? '127.0.0.1' : options.host;
     const managementEndpoint = `http://${connectHost}:${wsPort}`;
+    // --- issue 30: local OIDC issuer, opt-in (LOCAL_OIDC=1): RS/ES256 sign-in as in production ---
+    const localOidc = process.env.LOCAL_OIDC === '1' ? await startLocalOidcIssuer() : undefined;
+    if (localOidc) {
+      cleanups.push({ name: 'oidc issuer', run: localOidc.close });
+      log.info(
+        'oidc',
+        `issuer ${localOidc.issuer}: POST ${localOidc.issuer}/token {"user":"alice","admin":true}`,
+      );
+    }
+    // --- end issue 30 ---
+
     const env: Record<string, string> = {
       AWS_REGION: options.region,
       AWS_DEFAULT_REGION: options.region,
@@ -262,6 +274,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       JWT_SECRET: secrets.values.JWT_SECRET,
       WEBHOOK_SECRET: secrets.values.WEBHOOK_SECRET,
       WS_MANAGEMENT_ENDPOINT: managementEndpoint,
+      ...localOidc?.environment, // issue 30 (the issuer above; JWT_SECRET stays for HS256 tools)
       POWERTOOLS_METRICS_NAMESPACE: 'LiveSale',
       // EMF metrics would print a JSON document per invocation; POWERTOOLS_METRICS_DISABLED=false shows them.
       POWERTOOLS_METRICS_DISABLED: process.env.POWERTOOLS_METRICS_DISABLED ?? 'true',

@@ -69,6 +69,8 @@ export interface WebSocketEvent {
 export interface WebSocketHandlerResult {
   statusCode?: number;
   body?: string;
+  /** Only Retry-After is passed on, on a refused `$connect` (a 503 while the token issuer's keys are unreachable). */
+  headers?: Record<string, string>;
 }
 
 /** A Lambda handler; its result is read like API Gateway reads a proxy integration's result. */
@@ -164,10 +166,14 @@ function routeFor(body: string, routes: ReadonlySet<string>): string {
 
 function resultOf(raw: unknown): WebSocketHandlerResult {
   if (raw === null || typeof raw !== 'object') return {};
-  const { statusCode, body } = raw as Record<string, unknown>;
+  const { statusCode, body, headers } = raw as Record<string, unknown>;
+  const retryAfter = (headers as Record<string, unknown> | undefined)?.['Retry-After'];
   return {
     ...(typeof statusCode === 'number' ? { statusCode } : {}),
     ...(typeof body === 'string' ? { body } : {}),
+    ...(typeof retryAfter === 'string' && /^\d{1,6}$/.test(retryAfter)
+      ? { headers: { 'Retry-After': retryAfter } }
+      : {}),
   };
 }
 
@@ -368,15 +374,19 @@ export async function startWebSocketGateway(options: WebSocketGatewayOptions): P
       }
     }
     let status = 500;
+    let retryAfter = '';
     try {
       const result = resultOf(await invoke(event));
       status = isSuccess(result) ? 101 : (result.statusCode ?? 500);
+      if (result.headers?.['Retry-After']) retryAfter = `Retry-After: ${result.headers['Retry-After']}\r\n`;
     } catch (error) {
       onError(`$connect handler failed for ${pending.id}`, error);
     }
     if (status !== 101) {
       const reason = status === 401 ? 'Unauthorized' : status === 403 ? 'Forbidden' : 'Refused';
-      socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      socket.end(
+        `HTTP/1.1 ${status} ${reason}\r\n${retryAfter}Connection: close\r\nContent-Length: 0\r\n\r\n`,
+      );
       return;
     }
     if (socket.destroyed) {

@@ -38,6 +38,8 @@ export interface HttpFixtureOptions {
   soldOutMemoMs?: number;
   /** PostgreSQL for the read-back and the listings; without it the API runs on Redis alone. */
   databaseUrl?: string;
+  /** More configuration (e.g. JWT_ISSUER and the other OIDC variables). */
+  env?: Record<string, string>;
 }
 
 /**
@@ -74,6 +76,7 @@ export async function createHttpFixture(options: HttpFixtureOptions) {
     ...(options.userRateWindowMs ? { USER_RATE_WINDOW_MS: String(options.userRateWindowMs) } : {}),
     ...(options.databaseUrl ? { DATABASE_URL: options.databaseUrl } : {}),
     ...(options.soldOutMemoMs === undefined ? {} : { SOLD_OUT_MEMO_MS: String(options.soldOutMemoMs) }),
+    ...options.env,
   });
   const composed = await composeHttpApp(quietLogger, env);
   const adminToken = await tokenFor('admin-1', { admin: true });

@@ -13,13 +13,13 @@ import { type BrowseDeps, listAuctions } from '../../use-cases/browse.js';
 import { createAuction } from '../../use-cases/create-auction.js';
 import { placeBid } from '../../use-cases/place-bid.js';
 import { getAuction, listAuctionEvents, listBids } from '../../use-cases/read-auctions.js';
-import { type AuthEnv, authenticate, requireAdmin, requireUser } from '../auth.js';
+import { type AuthEnv, requireAdmin, requireUser, type TokenVerifier } from '../auth.js';
 import { sourceIpOf } from '../source-ip.js';
 import { idempotencyOf, parseJsonBody, parsePathId, parseWith, singleQuery } from '../validation.js';
 
 export function auctionRoutes(
   deps: AuctionDeps,
-  jwtSecret: string,
+  verifier: TokenVerifier,
   browse: BrowseDeps,
   eventReads?: ReadLimiter,
 ) {
@@ -31,7 +31,7 @@ export function auctionRoutes(
       );
       return c.json(await listAuctions(browse, status, { limit, cursor }));
     })
-    .post('/', requireAdmin(jwtSecret), async (c) => {
+    .post('/', requireAdmin(verifier), async (c) => {
       const body = await parseJsonBody(c, createAuctionBody);
       const auction = await createAuction(deps, {
         id: body.id,
@@ -49,7 +49,7 @@ export function auctionRoutes(
     .get('/:id', async (c) => {
       return c.json({ auction: await getAuction(deps, parsePathId(c, 'id')) });
     })
-    .post('/:id/bids', requireUser(jwtSecret), async (c) => {
+    .post('/:id/bids', requireUser(verifier), async (c) => {
       const auctionId = parsePathId(c, 'id');
       const body = await parseJsonBody(c, placeBidBody);
       const result = await placeBid(deps, {
@@ -76,7 +76,7 @@ export function auctionRoutes(
         const authorization = c.req.header('authorization');
         const sourceIp = sourceIpOf(c);
         const caller = authorization
-          ? { kind: 'user' as const, id: (await authenticate(authorization, jwtSecret)).id }
+          ? { kind: 'user' as const, id: (await verifier.authenticate(authorization)).id }
           : sourceIp !== undefined
             ? { kind: 'ip' as const, id: sourceIp }
             : undefined;

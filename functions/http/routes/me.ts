@@ -1,15 +1,15 @@
 import { Hono } from 'hono';
 import { pageQuery } from '../../api/schemas.js';
 import { type BrowseDeps, listMyBids, listMyOrders } from '../../use-cases/browse.js';
-import { type AuthEnv, requireUser } from '../auth.js';
+import { type AuthEnv, requireUser, type TokenVerifier } from '../auth.js';
 import { parseWith, singleQuery } from '../validation.js';
 
 /** The caller's own activity, from the read model: always filtered by the token's `sub`. */
-export function meRoutes(browse: BrowseDeps, jwtSecret: string) {
+export function meRoutes(browse: BrowseDeps, verifier: TokenVerifier) {
   const query = (c: { req: { queries: () => Record<string, string[]> } }) =>
     parseWith(pageQuery, singleQuery(c.req.queries(), ['limit', 'cursor']));
   return new Hono<AuthEnv>()
-    .use(requireUser(jwtSecret))
+    .use(requireUser(verifier))
     .get('/orders', async (c) => c.json(await listMyOrders(browse, c.var.user.id, query(c))))
     .get('/bids', async (c) => c.json(await listMyBids(browse, c.var.user.id, query(c))));
 }

@@ -4,12 +4,12 @@ import { cancelOrder } from '../../use-cases/cancel-order.js';
 import type { FlashSaleDeps } from '../../use-cases/flash-sale-use-cases.js';
 import { getOrder } from '../../use-cases/read-products.js';
 import { reserveOrder } from '../../use-cases/reserve-order.js';
-import { type AuthEnv, requireUser } from '../auth.js';
+import { type AuthEnv, requireUser, type TokenVerifier } from '../auth.js';
 import { idempotencyOf, parseJsonBody, parsePathId } from '../validation.js';
 
-export function orderRoutes(deps: FlashSaleDeps, jwtSecret: string) {
+export function orderRoutes(deps: FlashSaleDeps, verifier: TokenVerifier) {
   return new Hono<AuthEnv>()
-    .use(requireUser(jwtSecret))
+    .use(requireUser(verifier))
     .post('/', async (c) => {
       const body = await parseJsonBody(c, reserveOrderBody);
       const order = await reserveOrder(deps, {

@@ -5,12 +5,12 @@ import { type BrowseDeps, listProducts } from '../../use-cases/browse.js';
 import { createProduct } from '../../use-cases/create-product.js';
 import type { FlashSaleDeps } from '../../use-cases/flash-sale-use-cases.js';
 import { getProduct } from '../../use-cases/read-products.js';
-import { type AuthEnv, requireAdmin } from '../auth.js';
+import { type AuthEnv, requireAdmin, type TokenVerifier } from '../auth.js';
 import { parseJsonBody, parsePathId, parseWith, singleQuery } from '../validation.js';
 
 export function productRoutes(
   deps: FlashSaleDeps & { newId: () => string },
-  jwtSecret: string,
+  verifier: TokenVerifier,
   browse: BrowseDeps,
 ) {
   return new Hono<AuthEnv>()
@@ -21,7 +21,7 @@ export function productRoutes(
       );
       return c.json(await listProducts(browse, active, { limit, cursor }));
     })
-    .post('/', requireAdmin(jwtSecret), async (c) => {
+    .post('/', requireAdmin(verifier), async (c) => {
       const body = await parseJsonBody(c, createProductBody);
       const product = await createProduct(deps, {
         id: body.id,
