@@ -190,8 +190,10 @@ async function startRuntime(): Promise<Runtime> {
       WEBHOOK_SECRET: webhookSecret,
       LOCAL_DATA_DIR: join(reportDir, 'local-data'),
       SWEEPER_INTERVAL_MS: process.env.SWEEPER_INTERVAL_MS || '1000',
-      // Every virtual user comes from 127.0.0.1: no per-address WebSocket cap.
+      // Every virtual user comes from 127.0.0.1: no per-address WebSocket cap, and no per-address
+      // limit on anonymous /events reads (30 per 10 s would be shared by every browsing user).
       WS_CONNECTIONS_PER_IP: '0',
+      EVENTS_READ_RATE_LIMIT: '0',
       LOCAL_LOG_FORMAT: 'text',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
