@@ -577,7 +577,8 @@ export function createOpenApiDocument(options: { version?: string; serverUrl?: s
             type: 'http',
             scheme: 'bearer',
             bearerFormat: 'JWT',
-            description: 'HS256 JWT signed with JWT_SECRET; sub = user id, role "admin" for admin routes',
+            description:
+              'JWT from the identity provider (RS256/ES256, verified against the JWKS of JWT_ISSUER, aud = JWT_AUDIENCE) or, where the stage keeps it, HS256 signed with JWT_SECRET; sub = user id; admin routes need JWT_ADMIN_CLAIM to hold JWT_ADMIN_VALUE (default role = "admin"); 503 signing_keys_unavailable while the issuer\'s keys cannot be fetched',
           },
           webhookSignature: {
             type: 'apiKey',
