@@ -114,6 +114,7 @@ try {
     httpUrl: runtime.urls.http,
     wsUrl: runtime.urls.ws,
     jwtSecret: runtime.jwtSecret,
+    issueUserToken: runtime.issueUserToken,
     // Names a browser elsewhere may use for the demo when bound beyond loopback (--allow-remote).
     allowedHosts: (env.LOCAL_PUBLIC_HOSTS ?? '').split(',').filter((name) => name.trim() !== ''),
   });

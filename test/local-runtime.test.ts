@@ -190,6 +190,29 @@ describe('npm run local', () => {
           await sql.end();
         }
 
+        // The demo signs its users in at the runtime's own OIDC issuer (issue 30): an ES256 token
+        // with a kid, verified by the http function against the issuer's JWKS, as production's are.
+        const signIn = await fetch(`${urls.demo}/token`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ user: 'demo-user' }),
+        });
+        expect(signIn.status).toBe(200);
+        const demoToken = ((await signIn.json()) as { token: string }).token;
+        const header = JSON.parse(Buffer.from(demoToken.split('.')[0] ?? '', 'base64url').toString()) as {
+          alg: string;
+          kid?: string;
+        };
+        expect(header.alg).toBe('ES256');
+        expect(header.kid).toBeTruthy();
+        const demoBid = await api(urls.http, `/auctions/${auctionId}/bids`, {
+          method: 'POST',
+          token: demoToken,
+          body: { amount: 1_100 },
+        });
+        expect(demoBid.status).toBe(201);
+        expect((demoBid.json.bid as { bidderId: string }).bidderId).toBe('demo-user');
+
         // An invalid token is refused at the handshake, as API Gateway does on a non-2xx $connect.
         await expect(connect(`${urls.ws}?token=not-a-jwt`)).rejects.toThrow(/handshake refused: 401/);
 

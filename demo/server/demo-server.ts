@@ -18,6 +18,12 @@ export interface DemoServerOptions {
   wsUrl: string;
   jwtSecret: string;
   /**
+   * Signs the demo's users in at the local OIDC issuer (npm run local's default), so the pages use
+   * an ES256 token verified against a JWKS, as production's are; without it, an HS256 token signed
+   * with jwtSecret.
+   */
+  issueUserToken?: ((user: string) => Promise<string>) | undefined;
+  /**
    * Host names besides loopback's (and the bound address) that `POST /token` answers, e.g. the
    * machine's LAN name when the runtime was started with --allow-remote.
    */
@@ -108,7 +114,19 @@ function isOwnRequest(req: IncomingMessage, hostnames: ReadonlySet<string>, port
   return origin === undefined || addressed(origin);
 }
 
-async function issueToken(req: IncomingMessage, res: ServerResponse, secret: string): Promise<void> {
+/** `expiresAt` of a JWT from its `exp` claim. */
+function expiryOf(token: string): string {
+  const payload = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as {
+    exp: number;
+  };
+  return new Date(payload.exp * 1000).toISOString();
+}
+
+async function issueToken(
+  req: IncomingMessage,
+  res: ServerResponse,
+  options: Pick<DemoServerOptions, 'jwtSecret' | 'issueUserToken'>,
+): Promise<void> {
   const raw = await readBody(req);
   let user: string | undefined;
   try {
@@ -122,7 +140,12 @@ async function issueToken(req: IncomingMessage, res: ServerResponse, secret: str
     });
     return;
   }
-  sendJson(res, 200, { user, ...(await signDemoToken(user, secret)) });
+  if (options.issueUserToken) {
+    const token = await options.issueUserToken(user);
+    sendJson(res, 200, { user, token, expiresAt: expiryOf(token) });
+    return;
+  }
+  sendJson(res, 200, { user, ...(await signDemoToken(user, options.jwtSecret)) });
 }
 
 export async function startDemoServer(options: DemoServerOptions): Promise<DemoServer> {
@@ -158,7 +181,7 @@ export async function startDemoServer(options: DemoServerOptions): Promise<DemoS
         });
         return;
       }
-      void issueToken(req, res, options.jwtSecret);
+      void issueToken(req, res, options);
       return;
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') {

@@ -40,7 +40,9 @@ export async function startLocalOidcIssuer(options: { port?: number } = {}): Pro
   let issuer = '';
 
   const issueToken = (user: string, tokenOptions: { admin?: boolean } = {}) =>
-    new SignJWT({ ...(tokenOptions.admin ? { groups: ['admin'] } : {}) })
+    // The admin mark of the default mapping (role = admin), the one the HS256 tokens of `npm run
+    // seed`, the tests and the benchmarks carry, so both kinds of token mean the same locally.
+    new SignJWT({ ...(tokenOptions.admin ? { role: 'admin' } : {}) })
       .setProtectedHeader({ alg: 'ES256', kid, typ: 'JWT' })
       .setIssuer(issuer)
       .setAudience(LOCAL_OIDC_AUDIENCE)
@@ -97,8 +99,6 @@ export async function startLocalOidcIssuer(options: { port?: number } = {}): Pro
     environment: {
       JWT_ISSUER: issuer,
       JWT_AUDIENCE: LOCAL_OIDC_AUDIENCE,
-      JWT_ADMIN_CLAIM: 'groups',
-      JWT_ADMIN_VALUE: 'admin',
     },
     issueToken,
     close: () =>

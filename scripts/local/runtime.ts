@@ -63,6 +63,11 @@ export interface LocalRuntimeUrls {
 export interface LocalRuntime {
   urls: LocalRuntimeUrls;
   jwtSecret: string;
+  /**
+   * A user token from the local OIDC issuer (ES256, checked against its JWKS as production checks
+   * Cognito's), absent with LOCAL_OIDC=0: the demo's sign-in uses it.
+   */
+  issueUserToken?: ((user: string) => Promise<string>) | undefined;
   /** Stops everything in order (HTTP, schedules, queue drain, WebSocket, SQS, Redis, PostgreSQL) and returns the summary lines. */
   stop: () => Promise<string[]>;
 }
@@ -247,8 +252,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
 
     const connectHost = options.host === '0.0.0.0' || options.host === '::' ? '127.0.0.1' : options.host;
     const managementEndpoint = `http://${connectHost}:${wsPort}`;
-    // --- issue 30: local OIDC issuer, opt-in (LOCAL_OIDC=1): RS/ES256 sign-in as in production ---
-    const localOidc = process.env.LOCAL_OIDC === '1' ? await startLocalOidcIssuer() : undefined;
+    // --- issue 30: local OIDC issuer (LOCAL_OIDC=0 turns it off): ES256 sign-in as in production ---
+    const localOidc = process.env.LOCAL_OIDC === '0' ? undefined : await startLocalOidcIssuer();
     if (localOidc) {
       cleanups.push({ name: 'oidc issuer', run: localOidc.close });
       log.info(
@@ -490,7 +495,12 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       return stopping;
     };
 
-    return { urls, jwtSecret: secrets.values.JWT_SECRET, stop };
+    return {
+      urls,
+      jwtSecret: secrets.values.JWT_SECRET,
+      issueUserToken: localOidc ? (user) => localOidc.issueToken(user) : undefined,
+      stop,
+    };
   } catch (error) {
     await cleanup();
     throw error;
