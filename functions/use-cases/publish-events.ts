@@ -17,10 +17,11 @@ export async function publishEvents(
   deps: { publisher: EventPublisher; outbox: OutboxAcknowledger; logger: LogSink },
   events: readonly EventEnvelope[],
 ): Promise<void> {
-  // The acknowledgement is sent, not awaited: its command is on the wire before this resolves (the
-  // client writes it at once), and nothing in the answer depends on its reply. Awaiting it cost
-  // every accepted write one more Redis round trip (issue 23: one more sleep and wake-up of the
-  // instance per bid). If it never lands, the sweeper re-sends the event; the writer is idempotent.
+  // The acknowledgement is sent, not awaited: nothing in the answer depends on its reply, and
+  // awaiting it cost every accepted write one more Redis round trip (issue 23: one more sleep and
+  // wake-up of the instance per bid). The client writes it within this turn of the event loop
+  // (ioredis's auto-pipelining flushes on setImmediate), long before Lambda freezes the instance
+  // after the response; if it never lands, the sweeper re-sends the event (the writer is idempotent).
   const persisted = deps.publisher.persist(events).then(() => {
     deps.outbox.acknowledge(events).catch((error: unknown) =>
       deps.logger.warn('outbox acknowledgement failed; the sweeper will re-send', {
