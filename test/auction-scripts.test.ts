@@ -7,6 +7,7 @@ import {
 } from '../functions/adapters/redis/redis-auction-store.js';
 import { auctionKeys } from '../functions/adapters/redis/redis-keys.js';
 import type { BidCommand, NewAuction } from '../functions/ports/auction-store.js';
+import { newAuction } from './support/new-auction.js';
 
 const targets = [
   { name: 'single Redis', url: () => inject('redisUrl'), cluster: false },
@@ -30,18 +31,6 @@ describe.each(targets)('auction Lua scripts on $name', ({ url, cluster }) => {
     await redis.quit();
   });
 
-  const newAuction = (overrides: Partial<NewAuction> = {}): NewAuction => ({
-    id: `t-${ulid()}`,
-    title: 'Lot',
-    sellerId: 'seller',
-    startingPrice: 1_000,
-    minIncrement: 100,
-    reservePrice: null,
-    startsAt: null,
-    endsAt: Date.now() + 3_600_000,
-    antiSnipe: null,
-    ...overrides,
-  });
   const created = async (overrides: Partial<NewAuction> = {}) => {
     const outcome = await store.create(newAuction(overrides));
     if (!outcome.ok) throw new Error(`create failed: ${outcome.code}`);

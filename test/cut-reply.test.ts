@@ -16,6 +16,7 @@ import { runCancelOrder } from '../functions/adapters/redis/scripts/cancel-order
 import { runPlaceBid } from '../functions/adapters/redis/scripts/place-bid.js';
 import { runReserveOrder } from '../functions/adapters/redis/scripts/reserve-order.js';
 import { createHttpFixture, type HttpFixture } from './support/http-fixture.js';
+import { newAuction } from './support/new-auction.js';
 import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.js';
 import { tokenFor } from './support/tokens.js';
 
@@ -76,17 +77,7 @@ describe('a deciding script whose reply is cut runs twice: one effect, the right
     products.reserve({ productId, userId, qty, orderId: newOrderId(productId), idempotency: null });
 
   it('bid: the resent bid is the accepted bid, not 409 already_leading', async () => {
-    const created = await auctions.create({
-      id: `cut-${ulid()}`,
-      title: 'Lot',
-      sellerId: 'seller',
-      startingPrice: 1_000,
-      minIncrement: 100,
-      reservePrice: null,
-      startsAt: null,
-      endsAt: Date.now() + 3_600_000,
-      antiSnipe: null,
-    });
+    const created = await auctions.create(newAuction({ id: `cut-${ulid()}` }));
     if (!created.ok) throw new Error(`create: ${created.code}`);
     const id = created.state.id;
     const bid = (bidderId: string, amount: number) =>
@@ -233,17 +224,7 @@ describe.each([
   });
 
   it('bid (v1 and proxy), reservation, cancel, payment: the second run is the first', async () => {
-    const created = await auctions.create({
-      id: `twice-${ulid()}`,
-      title: 'Lot',
-      sellerId: 'seller',
-      startingPrice: 1_000,
-      minIncrement: 100,
-      reservePrice: null,
-      startsAt: null,
-      endsAt: Date.now() + 3_600_000,
-      antiSnipe: null,
-    });
+    const created = await auctions.create(newAuction({ id: `twice-${ulid()}` }));
     if (!created.ok) throw new Error(`create: ${created.code}`);
     const auctionId = created.state.id;
     const bidArgs = (bidderId: string, amount: number, maxAmount: number | null) => ({
