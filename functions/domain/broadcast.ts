@@ -69,3 +69,16 @@ export const DEFAULT_BROADCAST_MIN_WATCHERS = 100;
 export function servedDirect(audience: number, minWatchers: number): boolean {
   return audience < minWatchers;
 }
+
+/**
+ * The `broadcast` object for an Events API: subscribers authorise with the API key (public state,
+ * anonymous watchers welcome) and name the API's HTTP domain as `host`, as AppSync Events wants in
+ * the `header-` subprotocol and in each `subscribe`.
+ */
+export function broadcastInfo(api: { realtimeUrl: string; httpUrl: string; apiKey: string }): BroadcastInfo {
+  return {
+    realtimeUrl: api.realtimeUrl,
+    authorization: { host: new URL(api.httpUrl).host, 'x-api-key': api.apiKey },
+    channels: { ...CHANNEL_TEMPLATES },
+  };
+}
