@@ -70,7 +70,8 @@ async function until(check: () => boolean, ms = 5_000) {
 
 /** Writes an event into the entity's log as the Lua scripts do (score = seq). */
 async function store(event: EventEnvelope) {
-  const key = event.entityType === 'auction' ? auctionKeys(event.entityId).events : productKeys(event.entityId).events;
+  const key =
+    event.entityType === 'auction' ? auctionKeys(event.entityId).events : productKeys(event.entityId).events;
   await redis.zadd(key, event.seq, JSON.stringify(event));
 }
 

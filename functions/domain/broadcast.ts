@@ -39,11 +39,12 @@ export const CHANNEL_TEMPLATES: Record<TopicKind, string> = {
 };
 
 /**
- * A channel segment as AppSync Events accepts it: letters, digits and dashes, at most 50
- * characters. API ids may also hold `_` and run to 64 characters: such a topic has no channel and
- * stays on the direct path whatever its audience (docs/realtime.md, "Broadcast tier").
+ * A channel segment as AppSync Events accepts it: letters, digits and dashes (not at either
+ * end), at most 50 characters. API ids may also hold `_`, start or end with `-` and run to 64
+ * characters: such a topic has no channel and stays on the direct path whatever its audience
+ * (docs/realtime.md, "Broadcast tier").
  */
-const CHANNEL_SEGMENT = /^[A-Za-z0-9-]{1,50}$/;
+const CHANNEL_SEGMENT = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,48}[A-Za-z0-9])?$/;
 
 /** The topic's channel path, or null when its id cannot be a channel segment. */
 export function channelOf(topic: Pick<Topic, 'kind' | 'id'>): string | null {
