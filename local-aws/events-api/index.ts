@@ -51,6 +51,10 @@ export interface EventsApiStats {
   publishes: number;
   events: number;
   deliveries: number;
+  /** `data` frames not written because the subscriber's socket had over 1 MiB waiting (a slow reader). */
+  dropped: number;
+  /** Events still waiting to be delivered. */
+  queued: number;
   /** Refusals by kind. */
   unauthorized: number;
   badRequests: number;
