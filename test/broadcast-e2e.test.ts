@@ -82,7 +82,7 @@ async function openAuction(id = `bc-${ulid()}`) {
     },
   });
   expect(created.status).toBe(201);
-  return (created.json as { auction: { id: string; seq: number } }).auction;
+  return ((await created.json()) as { auction: { id: string; seq: number } }).auction;
 }
 
 let amount = 1_000;
@@ -94,7 +94,7 @@ async function bid(auctionId: string, user = `bidder-${ulid()}`) {
     body: { amount },
   });
   expect(response.status).toBe(201);
-  return (response.json as { auction: { seq: number } }).auction.seq;
+  return ((await response.json()) as { auction: { seq: number } }).auction.seq;
 }
 
 const topicMessages = (client: TestClient, topic: string) =>
@@ -214,7 +214,7 @@ describe('broadcast tier through the real pieces', () => {
       body: { name: 'Broadcast item', price: 2_500, stock: 5 },
     });
     expect(created.status).toBe(201);
-    const product = (created.json as { product: { id: string } }).product;
+    const product = ((await created.json()) as { product: { id: string } }).product;
     const channel = await channelWatcher(`/live/product/${product.id}`);
     for (const user of ['p1', 'p2', 'p3']) {
       const order = await stack.http.request('/orders', {
