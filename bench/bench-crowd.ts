@@ -25,7 +25,10 @@
  * Env: BENCH_WATCHERS (1000,10000), BENCH_DIRECT_WATCHERS (1000; 0 skips part 2), BENCH_LIBRARY (20),
  *      BENCH_BID_RATE (10), BENCH_SECONDS (15), BENCH_PUBLISH_RATE (the runtime's
  *      BROADCAST_PUBLISH_RATE; unset: its default), BENCH_CONNECT_RATE (channel sockets/s, 2000),
- *      BENCH_PER_PROCESS (18000: under the open-file limit of 20,000 here), REDIS_URL.
+ *      BENCH_PER_PROCESS (18000: under the open-file limit of 20,000 here), REDIS_URL,
+ *      BENCH_SHARDS (0: the runtime's own Events stand-in; K > 0: the stand-in spread over K
+ *      processes behind one publish front, bench/support/events-shards.ts, for crowds past one
+ *      process's 20,000 open files, e.g. 100,000 watchers with BENCH_SHARDS=6).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -37,6 +40,7 @@ import { percentile } from '../artillery/lib/samples.js';
 import { machineCpuMs, processCpuMs } from '../scripts/local/os-thread.js';
 import { type LocalProcess, type ReadyUrls, startLocal } from '../test/support/local-process.js';
 import { atFixedPace } from '../test/support/paced.js';
+import { type EventsShards, startEventsShards } from './support/events-shards.js';
 import { formatTable } from './support/load.js';
 import { createBenchAuction } from './support/phases.js';
 import { createScratchDatabase } from './support/scratch-database.js';
@@ -55,6 +59,8 @@ const seconds = Number(process.env.BENCH_SECONDS ?? 15);
 const connectRate = Number(process.env.BENCH_CONNECT_RATE ?? 2_000);
 const perProcess = Number(process.env.BENCH_PER_PROCESS ?? 18_000);
 const publishRate = process.env.BENCH_PUBLISH_RATE;
+const shardCount = Number(process.env.BENCH_SHARDS ?? 0);
+const EVENTS_API_KEY = 'bench-crowd-events-key';
 const jwtSecret = 'bench-crowd-secret-0123456789abcdef';
 const BIDDERS = 100;
 
@@ -90,9 +96,11 @@ const outdir = join(process.cwd(), '.local-build', 'bench');
 mkdirSync(outdir, { recursive: true });
 const workerFile = join(outdir, 'bench-crowd-worker.mjs');
 const directWorkerFile = join(outdir, 'bench-fanout-worker.mjs');
+const shardFile = join(outdir, 'events-shard-child.mjs');
 for (const [entry, outfile] of [
   ['bench/bench-crowd-worker.ts', workerFile],
   ['bench/bench-fanout-worker.ts', directWorkerFile],
+  ['bench/support/events-shard-child.ts', shardFile],
 ] as const) {
   await build({
     entryPoints: [entry],
@@ -294,9 +302,22 @@ const notes: string[] = [];
   log(
     `bench:crowd — channel watchers ${watcherCounts.join(' then ')}, ${librarySize} library watchers, ${bidRate} bids/s, ${seconds}s per phase${publishRate ? `, publish rate ${publishRate}/s` : ''}`,
   );
+  let shards: EventsShards | undefined;
+  if (shardCount > 0) {
+    shards = await startEventsShards({ shards: shardCount, apiKey: EVENTS_API_KEY, childFile: shardFile });
+    log(`Events API spread over ${shardCount} processes, publish front ${shards.httpUrl}`);
+  }
   const runtime = await startRuntime('broadcast', {
     BROADCAST_MIN_WATCHERS: '0',
     ...(publishRate ? { BROADCAST_PUBLISH_RATE: publishRate } : {}),
+    ...(shards
+      ? {
+          EVENTS_HTTP_URL: shards.httpUrl,
+          EVENTS_REALTIME_URL: shards.realtimeUrls[0],
+          EVENTS_HOST: shards.host,
+          EVENTS_API_KEY,
+        }
+      : {}),
   });
   const base = runtime.urls.http;
   const realtime = (await (await fetch(`${base}/realtime`)).json()) as {
@@ -355,7 +376,9 @@ const notes: string[] = [];
       if (!current || room <= 0) {
         current = Object.assign(
           startChild(workerFile, 'channel', {
-            BENCH_REALTIME_URL: broadcast.realtimeUrl,
+            BENCH_REALTIME_URL: shards
+              ? (shards.realtimeUrls[channelProcesses.length % shards.realtimeUrls.length] as string)
+              : broadcast.realtimeUrl,
             BENCH_AUTH: JSON.stringify(broadcast.authorization),
             BENCH_CHANNEL: channel,
             BENCH_CONNECT_RATE: String(connectRate),
@@ -427,6 +450,7 @@ const notes: string[] = [];
   for (const child of [...channelProcesses, library]) child.child.kill('SIGTERM');
   children.length = 0;
   await stopRuntime(runtime.local);
+  await shards?.stop();
   local = undefined;
   stopping = false;
 }

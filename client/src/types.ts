@@ -145,8 +145,11 @@ export type UpdateSource = 'snapshot' | 'live' | 'catch-up';
 export type LiveStatus = 'connecting' | 'open' | 'reconnecting' | 'closed';
 
 export interface LiveError {
-  /** A server `error` message's code, or `catch_up_failed` / `connect_failed`. */
-  code: WsErrorCode | 'catch_up_failed' | 'connect_failed';
+  /**
+   * A server `error` message's code, or `catch_up_failed` / `connect_failed`, or `channel_failed`
+   * (the broadcast channel's socket or subscription: it is retried on its own).
+   */
+  code: WsErrorCode | 'catch_up_failed' | 'connect_failed' | 'channel_failed';
   message: string;
   topic?: string;
 }

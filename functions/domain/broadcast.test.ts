@@ -25,7 +25,7 @@ describe('delivery', () => {
     expect(
       broadcastInfo({
         realtimeUrl: 'wss://x.appsync-realtime-api.us-east-1.amazonaws.com/event/realtime',
-        httpUrl: 'https://x.appsync-api.us-east-1.amazonaws.com/event',
+        host: 'x.appsync-api.us-east-1.amazonaws.com',
         apiKey: 'da2-key',
       }),
     ).toEqual({

@@ -76,10 +76,10 @@ export function servedDirect(audience: number, minWatchers: number): boolean {
  * anonymous watchers welcome) and name the API's HTTP domain as `host`, as AppSync Events wants in
  * the `header-` subprotocol and in each `subscribe`.
  */
-export function broadcastInfo(api: { realtimeUrl: string; httpUrl: string; apiKey: string }): BroadcastInfo {
+export function broadcastInfo(api: { realtimeUrl: string; host: string; apiKey: string }): BroadcastInfo {
   return {
     realtimeUrl: api.realtimeUrl,
-    authorization: { host: new URL(api.httpUrl).host, 'x-api-key': api.apiKey },
+    authorization: { host: api.host, 'x-api-key': api.apiKey },
     channels: { ...CHANNEL_TEMPLATES },
   };
 }

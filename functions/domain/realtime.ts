@@ -5,6 +5,7 @@
  */
 import { type AuctionView, type BidView, toAuctionView, toBidView } from './auction.js';
 import { parseAuctionRecord, parseEventBid } from './auction-record.js';
+import type { BroadcastInfo, Delivery, DeliveryChangedMessage } from './broadcast.js';
 import type { AuctionEventPayload, EventEnvelope, ProductEventPayload } from './events.js';
 import { type ProductView, toProductView } from './product.js';
 import { parseProductRecord } from './product-record.js';
@@ -32,7 +33,16 @@ export function topicOfEvent(event: Pick<EventEnvelope, 'entityType' | 'entityId
 }
 
 export type ServerMessage =
-  | { type: 'subscribed'; topic: string; seq: number; snapshot: AuctionView | ProductView }
+  | {
+      type: 'subscribed';
+      topic: string;
+      seq: number;
+      snapshot: AuctionView | ProductView;
+      /** API.md v1.2; set by the ws function (the topic reader leaves it out). */
+      delivery?: Delivery;
+      broadcast?: BroadcastInfo;
+    }
+  | DeliveryChangedMessage
   | { type: 'unsubscribed'; topic: string }
   | { type: 'auction.updated'; topic: string; seq: number; auction: AuctionView; lastBid: BidView | null }
   | { type: 'auction.closed'; topic: string; seq: number; auction: AuctionView }

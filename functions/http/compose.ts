@@ -9,7 +9,13 @@ import { RedisReadLimiter } from '../adapters/redis/redis-read-limiter.js';
 import { createSqsClient } from '../adapters/sqs/sqs-client.js';
 import { SqsEventPublisher } from '../adapters/sqs/sqs-event-publisher.js';
 import { createUlidGenerator } from '../adapters/ulid-generator.js';
-import { type Environment, readEnvironment, required, resolveSecret } from '../config.js';
+import {
+  broadcastFromEnvironment,
+  type Environment,
+  readEnvironment,
+  required,
+  resolveSecret,
+} from '../config.js';
 import type { EventPublisher } from '../ports/event-publisher.js';
 import type { LogSink } from '../ports/logger.js';
 import { SoldOutMemo } from '../use-cases/sold-out-memo.js';
@@ -105,6 +111,9 @@ export async function composeHttpApp(
       soldOut: new SoldOutMemo(env.SOLD_OUT_MEMO_MS),
     },
     ...(archives.readModel ? { readModel: archives.readModel } : {}),
+    ...(env.PUBLIC_WS_URL
+      ? { realtime: { websocketUrl: env.PUBLIC_WS_URL, broadcast: broadcastFromEnvironment(env) } }
+      : {}),
     health: async () => [
       {
         dependency: 'redis',

@@ -143,7 +143,10 @@ export interface Counter {
       | 'parts'
       | 'duplicateParts'
       | 'caughtUp'
-      | 'followOn',
+      | 'followOn'
+      | 'published'
+      | 'publishFailed'
+      | 'publishedEvents',
     value: number,
   ): void;
 }

@@ -6,12 +6,13 @@ import {
 import { composeArchives } from '../adapters/postgres/compose-archives.js';
 import type { RedisClient } from '../adapters/redis/client.js';
 import { RedisConnectionRegistry } from '../adapters/redis/connection-registry.js';
+import { RedisBroadcastLedger } from '../adapters/redis/redis-broadcast-ledger.js';
 import { RedisConnectionLimits } from '../adapters/redis/redis-connection-limits.js';
 import { createRedisFromEnvironment } from '../adapters/redis/redis-from-environment.js';
 import { RedisProductStore } from '../adapters/redis/redis-product-store.js';
 import { RedisTopicReader } from '../adapters/redis/redis-topic-reader.js';
 import { createSqsClient } from '../adapters/sqs/sqs-client.js';
-import { type Environment, readEnvironment, required } from '../config.js';
+import { broadcastFromEnvironment, type Environment, readEnvironment, required } from '../config.js';
 import { createTokenVerifierFromEnvironment } from '../http/token-verifier.js';
 import type { LogSink } from '../ports/logger.js';
 import { recoveringTopicReader } from '../use-cases/recover-topic.js';
@@ -65,6 +66,15 @@ export async function composeRealtime(
   };
 }
 
+/** The broadcast tier's part of a subscribe (choose-delivery.ts), when an Events API is configured. */
+function broadcastChoice(redis: RedisClient, env: Environment): Pick<WsDeps, 'broadcast'> {
+  const info = broadcastFromEnvironment(env);
+  if (!info) return {};
+  return {
+    broadcast: { modes: new RedisBroadcastLedger(redis), info, minWatchers: env.BROADCAST_MIN_WATCHERS },
+  };
+}
+
 /** The composition root of the ws function: adapters are made here, once per cold start. */
 export async function composeWs(
   logger: LogSink,
@@ -95,6 +105,7 @@ export async function composeWs(
       }),
       authenticate: (token) => verifier.authenticate(`Bearer ${token}`),
       logger,
+      ...broadcastChoice(realtime.redis, env),
     },
     close: async () => {
       sqs.destroy();
