@@ -83,7 +83,11 @@ function deps(overrides: Partial<BroadcastDeps> = {}): BroadcastDeps & { counts:
     intervalMs: 300,
     eventsPerPublish: 5,
     logger: silent,
-    metrics: { count: (name, value) => void (counts[name] = (counts[name] ?? 0) + value) },
+    metrics: {
+      count: (name, value) => {
+        counts[name] = (counts[name] ?? 0) + value;
+      },
+    },
     ...overrides,
     counts,
   };

@@ -170,7 +170,9 @@ describe('the live subscription on the broadcast tier', () => {
     const watchers = [clientAs('w1').connect(), clientAs('w2').connect(), clientAs('w3').connect()];
     const seen: ProductUpdate[][] = [[], [], []];
     try {
-      watchers.forEach((live, i) => live.subscribeProduct(product.id, (update) => seen[i]?.push(update)));
+      watchers.forEach((live, i) => {
+        live.subscribeProduct(product.id, (update) => seen[i]?.push(update));
+      });
       await waitFor(() => seen.every((list) => list.length >= 1), 10_000);
       for (const user of ['alice', 'bob', 'w1'])
         await clientAs(user).reserveOrder({ productId: product.id, qty: 1 });
