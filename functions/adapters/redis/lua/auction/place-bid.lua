@@ -57,6 +57,7 @@ it is full and the recent-bids list only once it is over its length (npm run ben
 -- @include int
 -- @include rerun
 -- @include fixed-window
+-- @include stored-decision
 local fingerprint = ARGV[4]
 
 local again = rerun(KEYS[7], KEYS[3])
@@ -64,36 +65,21 @@ if again then return again end
 
 -- The bidder's attempts on this auction in the current window; the refusal when over the limit.
 local function overLimit()
-  local limit = tonumber(ARGV[5])
-  if limit <= 0 then return nil end
-  if countInWindow(KEYS[5], tonumber(ARGV[6])) <= limit then return nil end
-  local ttl = windowLeft(KEYS[5], tonumber(ARGV[6]))
-  return cjson.encode({ ok = false, now = now, code = 'rate_limited', retryAfterMs = ttl })
+  local ttl = windowLimited(KEYS[5], tonumber(ARGV[5]), tonumber(ARGV[6]))
+  if ttl then return cjson.encode({ ok = false, now = now, code = 'rate_limited', retryAfterMs = ttl }) end
+  return nil
 end
 
-if fingerprint ~= '' then
-  local stored = redis.call('GET', KEYS[6])
-  if stored then
-    -- A replay skips the decision, not the rate limit (issue 24); the stored decision implies the
-    -- auction exists, so counting writes nothing for an unknown id.
-    local limited = overLimit()
-    if limited then return limited end
-    local record = cjson.decode(stored)
-    if record.fp ~= fingerprint then
-      return cjson.encode({ ok = false, now = now, code = 'idempotency_key_reused' })
-    end
-    local reply = cjson.decode(record.reply)
-    reply.replayed = true
-    return cjson.encode(reply)
-  end
+local found, stored = storedDecision(KEYS[6], fingerprint, overLimit)
+if found == 'limited' then return stored end
+if found == 'reused' then return cjson.encode({ ok = false, now = now, code = 'idempotency_key_reused' }) end
+if found == 'replay' then
+  local reply = cjson.decode(stored)
+  reply.replayed = true
+  return cjson.encode(reply)
 end
 
-local function remember(encoded)
-  if fingerprint ~= '' then
-    redis.call('SET', KEYS[6], cjson.encode({ fp = fingerprint, reply = encoded }), 'EX', tonumber(ARGV[8]))
-  end
-  return encoded
-end
+local function remember(encoded) return keepDecision(KEYS[6], fingerprint, encoded, tonumber(ARGV[8])) end
 
 -- An accepted bid's reply, from its head and its events (seq first..last), kept for a second run.
 local function accepted(first, last, head, events)

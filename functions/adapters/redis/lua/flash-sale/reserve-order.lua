@@ -48,6 +48,7 @@ user's count, without building or encoding the product; the accepted reply is wr
 -- @include int
 -- @include rerun
 -- @include fixed-window
+-- @include stored-decision
 local userId = ARGV[1]
 local qty = tonumber(ARGV[2])
 local orderId = ARGV[3]
@@ -58,34 +59,19 @@ if again then return again end
 
 -- The user's requests on this product in the current window; the refusal when over the limit.
 local function overLimit()
-  local limit = tonumber(ARGV[5])
-  if limit <= 0 then return nil end
-  if countInWindow(KEYS[7], tonumber(ARGV[6])) <= limit then return nil end
-  local ttl = windowLeft(KEYS[7], tonumber(ARGV[6]))
-  return '{"ok":false,"code":"rate_limited","retryAfterMs":' .. int(ttl) .. ',"now":' .. int(now) .. ',"events":[]}'
+  local ttl = windowLimited(KEYS[7], tonumber(ARGV[5]), tonumber(ARGV[6]))
+  if ttl then
+    return '{"ok":false,"code":"rate_limited","retryAfterMs":' .. int(ttl) .. ',"now":' .. int(now) .. ',"events":[]}'
+  end
+  return nil
 end
 
-if fingerprint ~= '' then
-  local stored = redis.call('GET', KEYS[8])
-  if stored then
-    -- A replay skips the decision, not the rate limit (issue 24); the stored decision implies the
-    -- product exists, so counting writes nothing for an unknown id.
-    local limited = overLimit()
-    if limited then return limited end
-    local record = cjson.decode(stored)
-    if record.fp ~= fingerprint then
-      return '{"ok":false,"code":"idempotency_key_reused","now":' .. int(now) .. ',"events":[]}'
-    end
-    return string.sub(record.reply, 1, -2) .. ',"replayed":true}'
-  end
-end
+local found, stored = storedDecision(KEYS[8], fingerprint, overLimit)
+if found == 'limited' then return stored end
+if found == 'reused' then return '{"ok":false,"code":"idempotency_key_reused","now":' .. int(now) .. ',"events":[]}' end
+if found == 'replay' then return string.sub(stored, 1, -2) .. ',"replayed":true}' end
 
-local function remember(encoded)
-  if fingerprint ~= '' then
-    redis.call('SET', KEYS[8], cjson.encode({ fp = fingerprint, reply = encoded }), 'EX', tonumber(ARGV[8]))
-  end
-  return encoded
-end
+local function remember(encoded) return keepDecision(KEYS[8], fingerprint, encoded, tonumber(ARGV[8])) end
 
 -- The rules' fields (every product has them all, so a missing one means no product here), then the
 -- rest of the product (its event carries all of it: the fields create-product.lua and

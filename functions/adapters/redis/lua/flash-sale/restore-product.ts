@@ -1,4 +1,4 @@
-import type { OrderRecord } from '../../../../domain/product-record.js';
+import { type OrderRecord, orderRecordOf } from '../../../../domain/product-record.js';
 import type { ArchivedProduct } from '../../../../ports/product-store.js';
 import type { RedisClient } from '../../client.js';
 import { orderKeys, productCoreKeys, productKeys } from '../../redis-keys.js';
@@ -49,18 +49,7 @@ export async function runRestoreProduct(
     seq: int(product.seq),
     createdAt: int(product.createdAt),
   };
-  const orderRecords: OrderRecord[] = orders.map((order) => ({
-    id: order.id,
-    productId: order.productId,
-    userId: order.userId,
-    qty: order.qty,
-    amount: String(order.amount),
-    status: order.status,
-    createdAt: order.createdAt,
-    expiresAt: order.expiresAt,
-    paidAt: order.paidAt ?? 0,
-    refundRequired: order.refundRequired,
-  }));
+  const orderRecords: OrderRecord[] = orders.map(orderRecordOf);
   const reply = await restoreProductScript.runJson<{ restored: boolean }>(
     redis,
     [

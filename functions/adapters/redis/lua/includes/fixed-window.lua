@@ -16,3 +16,11 @@ local function windowLeft(key, windowMs)
   end
   return ttl
 end
+
+-- Counts one request against `limit` per window (0 = no limit): nil within the limit, else the ms
+-- left in the window.
+local function windowLimited(key, limit, windowMs)
+  if limit <= 0 then return nil end
+  if countInWindow(key, windowMs) <= limit then return nil end
+  return windowLeft(key, windowMs)
+end

@@ -5,6 +5,7 @@ import hash from './hash.lua';
 import int from './int.lua';
 import product from './product.lua';
 import rerun from './rerun.lua';
+import storedDecision from './stored-decision.lua';
 
 /** Every shared piece a script can name (`-- @include NAME`), by its file's base name. */
 export const INCLUDES: LuaIncludes = {
@@ -14,4 +15,5 @@ export const INCLUDES: LuaIncludes = {
   int,
   product,
   rerun,
+  'stored-decision': storedDecision,
 };

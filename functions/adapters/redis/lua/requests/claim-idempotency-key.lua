@@ -28,11 +28,8 @@ Reply (array): {'limited', retryAfterMs} | {'admitted'} (no key) | {'new'} | {'s
 -- @include fixed-window
 local fingerprint = ARGV[3]
 local limit = tonumber(ARGV[1])
-if limit > 0 then
-  if countInWindow(KEYS[1], tonumber(ARGV[2])) > limit then
-    return { 'limited', windowLeft(KEYS[1], tonumber(ARGV[2])) }
-  end
-end
+local retryAfter = windowLimited(KEYS[1], limit, tonumber(ARGV[2]))
+if retryAfter then return { 'limited', retryAfter } end
 if fingerprint == '' then return { 'admitted' } end
 local claimed = redis.call('GET', KEYS[2])
 if claimed then
