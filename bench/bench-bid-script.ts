@@ -62,7 +62,7 @@ function bidOnce(sha: string, id: string, n: number, withMax: boolean, proxy: bo
  */
 async function interleaved(): Promise<{ base: number[]; current: number[] }> {
   const [baseAuction, currentAuction] = [await newAuction(), await newAuction()];
-  await bidOnce(baseSha as string, baseAuction, 0, false, false);
+  await bidOnce(baseSha as string, baseAuction, 0, true, false);
   await bidOnce(currentSha as string, currentAuction, 0, true, false);
   // Commands a script runs are logged too (about ten per bid).
   await redis.config('SET', 'slowlog-max-len', String(24 * bids + 100));
@@ -73,7 +73,7 @@ async function interleaved(): Promise<{ base: number[]; current: number[] }> {
     while (next < bids) {
       const n = next++;
       await Promise.all([
-        bidOnce(baseSha as string, baseAuction, n, false, false),
+        bidOnce(baseSha as string, baseAuction, n, true, false),
         bidOnce(currentSha as string, currentAuction, n, true, false),
       ]);
     }

@@ -17,6 +17,7 @@
  * (one step every N ms instead of 8 in flight: an idle, cold Redis, as through npm run local).
  */
 import { Redis } from 'ioredis';
+import { RUN_KEPT_SECONDS } from '../functions/adapters/redis/lua-script.js';
 import {
   auctionKeys,
   orderKeys,
@@ -118,13 +119,14 @@ for (const [version, source] of Object.entries(versions)) {
     const keys = productKeys(id);
     const reply = (await redis.evalsha(
       sha,
-      11,
+      12,
       ...productCoreKeys(id),
       keys.rateLimit(user),
       keys.idempotency(user, '-'),
       keys.fence,
       orderKeys(orderId).pointer,
       orderKeys(orderId).pending,
+      keys.run(orderId),
       user,
       1,
       orderId,
@@ -135,6 +137,7 @@ for (const [version, source] of Object.entries(versions)) {
       86_400,
       20,
       '',
+      RUN_KEPT_SECONDS,
     )) as string;
     // As the HTTP function does once SQS has the event: the outbox entry goes.
     for (const event of (JSON.parse(reply) as { events: { eventId: string }[] }).events)
