@@ -33,7 +33,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { type RawData, WebSocket, WebSocketServer } from 'ws';
-import { type LocalCredentials, SigV4Verifier } from './sigv4-verifier.js';
+import { type LocalCredentials, SigV4Verifier } from '../../identity/sigv4-verifier.js';
 import { TokenBucket } from './token-bucket.js';
 
 export interface WebSocketRequestContext {

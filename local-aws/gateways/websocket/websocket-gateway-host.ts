@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import { threadEntryFile } from './thread-entries.js';
+import { threadEntryFile } from '../../threads/thread-entries.js';
 import type { ManagementStats, WebSocketEvent } from './websocket-gateway.js';
 import type { GatewayThreadData, GatewayToHost, HostToGateway } from './websocket-gateway-thread.js';
 
