@@ -10,7 +10,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sign } from 'hono/jwt';
-import { secretsFile } from '../local-aws/identity/secrets.js';
+import { secretsFile } from '../local-aws/index.js';
 import { PROJECT_ROOT } from './build-functions.js';
 
 export interface SeedOptions {

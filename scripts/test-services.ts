@@ -12,9 +12,7 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { Redis } from 'ioredis';
-import { startPostgres } from '../local-aws/services/postgres.js';
-import { startRedis } from '../local-aws/services/redis.js';
-import { LocalRuntimeError } from '../local-aws/shared/log.js';
+import { LocalRuntimeError, startPostgres, startRedis } from '../local-aws/index.js';
 
 export interface ServiceUrls {
   /** A Redis the caller may flush. */

@@ -1,4 +1,4 @@
-import { freePort, isPortFree } from '../../local-aws/shared/ports.js';
+import { freePort, isPortFree } from '../../local-aws/index.js';
 
 export { freePort };
 
