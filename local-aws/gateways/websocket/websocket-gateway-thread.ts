@@ -8,11 +8,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { osThreadId } from '../../threads/os-thread.js';
 import { profileThisThread } from '../../threads/thread-profiler.js';
-import {
-  type ManagementStats,
-  startWebSocketGateway,
-  type WebSocketGatewayOptions,
-} from './websocket-gateway.js';
+import type { ManagementStats } from './management-side.js';
+import { startWebSocketGateway, type WebSocketGatewayOptions } from './websocket-gateway.js';
 
 export type GatewayThreadData = Omit<WebSocketGatewayOptions, 'handler' | 'onError'>;
 
