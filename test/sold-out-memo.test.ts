@@ -10,9 +10,9 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { reserveOrderScript } from '../functions/adapters/redis/lua/flash-sale/reserve-order.js';
+import { countRequestScript } from '../functions/adapters/redis/lua/requests/count-request.js';
 import { productKeys } from '../functions/adapters/redis/redis-keys.js';
-import { countRequestScript } from '../functions/adapters/redis/scripts/count-request.js';
-import { reserveOrderScript } from '../functions/adapters/redis/scripts/reserve-order.js';
 import type { OrderView } from '../functions/domain/product.js';
 import { createProduct, type ErrorBody, postOrder, reserved, sleep } from './support/flash-sale.js';
 import { createHttpFixture, type HttpFixture } from './support/http-fixture.js';
