@@ -9,12 +9,12 @@ import { RedisReadLimiter } from '../adapters/redis/redis-read-limiter.js';
 import { createSqsClient } from '../adapters/sqs/sqs-client.js';
 import { SqsEventPublisher } from '../adapters/sqs/sqs-event-publisher.js';
 import { createUlidGenerator } from '../adapters/ulid-generator.js';
+import { createTokenVerifierFromEnvironment } from '../auth/token-verifier.js';
 import { type Environment, readEnvironment, required, resolveSecret } from '../config.js';
 import type { EventPublisher } from '../ports/event-publisher.js';
 import type { LogSink } from '../ports/logger.js';
 import { SoldOutMemo } from '../use-cases/sold-out-memo.js';
 import { createHttpApp, type HttpApp, type HttpAppDeps } from './app.js';
-import { createTokenVerifierFromEnvironment } from './token-verifier.js';
 
 /** Resolves within `ms`, or with `false`: a health check must answer even when Redis hangs. */
 async function within<T>(ms: number, work: Promise<T>, fallback: T): Promise<T> {

@@ -11,8 +11,8 @@ import { createRedisFromEnvironment } from '../adapters/redis/redis-from-environ
 import { RedisProductStore } from '../adapters/redis/redis-product-store.js';
 import { RedisTopicReader } from '../adapters/redis/redis-topic-reader.js';
 import { createSqsClient } from '../adapters/sqs/sqs-client.js';
+import { createTokenVerifierFromEnvironment } from '../auth/token-verifier.js';
 import { type Environment, readEnvironment, required } from '../config.js';
-import { createTokenVerifierFromEnvironment } from '../http/token-verifier.js';
 import type { LogSink } from '../ports/logger.js';
 import { recoveringTopicReader } from '../use-cases/recover-topic.js';
 import type { WsDeps } from './handle-event.js';

@@ -12,6 +12,7 @@
  * connection if it was subscribed before) is waited for before the snapshot is read.
  */
 import { z } from 'zod';
+import type { AuthenticatedUser } from '../auth/auth.js';
 import { SigningKeysUnavailableError } from '../domain/errors.js';
 import {
   CONNECTION_LIMITS,
@@ -25,7 +26,6 @@ import {
   type Topic,
   type WsErrorCode,
 } from '../domain/realtime.js';
-import type { AuthenticatedUser } from '../http/auth.js';
 import type { LogSink } from '../ports/logger.js';
 import type {
   ConnectionCloser,

@@ -6,6 +6,7 @@ import {
   listAuctionsQuery,
   placeBidBody,
 } from '../../api/schemas.js';
+import { type AuthEnv, requireAdmin, requireUser, type TokenVerifier } from '../../auth/auth.js';
 import { RateLimitedError } from '../../domain/errors.js';
 import type { ReadLimiter } from '../../ports/read-limiter.js';
 import type { AuctionDeps } from '../../use-cases/auction-use-cases.js';
@@ -13,7 +14,6 @@ import { type BrowseDeps, listAuctions } from '../../use-cases/browse.js';
 import { createAuction } from '../../use-cases/create-auction.js';
 import { placeBid } from '../../use-cases/place-bid.js';
 import { getAuction, listAuctionEvents, listBids } from '../../use-cases/read-auctions.js';
-import { type AuthEnv, requireAdmin, requireUser, type TokenVerifier } from '../auth.js';
 import { sourceIpOf } from '../source-ip.js';
 import { idempotencyOf, parseJsonBody, parsePathId, parseWith, singleQuery } from '../validation.js';
 
