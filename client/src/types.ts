@@ -22,7 +22,7 @@ import type {
   Product,
   ReserveOrderInput,
 } from '../../functions/api/schemas.js';
-import type { WsErrorCode } from '../../functions/domain/realtime.js';
+import type { WsErrorCode } from '../../functions/realtime/model.js';
 
 export type {
   Auction,

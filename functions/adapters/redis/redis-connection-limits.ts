@@ -1,4 +1,4 @@
-import type { ConnectionLimits, MessageAdmission } from '../../ports/realtime.js';
+import type { ConnectionLimits, MessageAdmission } from '../../realtime/ports.js';
 import type { RedisClient } from './client.js';
 import { LuaScript } from './lua-script.js';
 import { connectionKeys, sourceKeys } from './redis-keys.js';
