@@ -1,13 +1,14 @@
 /**
- * The real-time protocol (API.md, "Real-time WebSocket"): topics, the messages the server sends,
- * and how an event envelope becomes the message watchers get. Pure: no AWS or Redis code, shared by
- * the ws function (snapshots, catch-up) and the fan-out function (pushes).
+ * The real-time model (API.md, "Real-time WebSocket"): topics, limits, and how an event envelope
+ * becomes the message watchers get (the message types themselves are in protocol.ts). Pure: no AWS or
+ * Redis code, shared by the ws function (snapshots, catch-up) and the fan-out function (pushes).
  */
-import { type AuctionView, type BidView, toAuctionView, toBidView } from '../domain/auction.js';
+import { type BidView, toAuctionView, toBidView } from '../domain/auction.js';
 import { parseAuctionRecord, parseEventBid } from '../domain/auction-record.js';
 import type { AuctionEventPayload, EventEnvelope, ProductEventPayload } from '../domain/events.js';
-import { type ProductView, toProductView } from '../domain/product.js';
+import { toProductView } from '../domain/product.js';
 import { parseProductRecord } from '../domain/product-record.js';
+import type { ServerMessage } from './protocol.js';
 
 export type TopicKind = 'auction' | 'product';
 
@@ -30,27 +31,6 @@ export function parseTopic(value: unknown): Topic | null {
 export function topicOfEvent(event: Pick<EventEnvelope, 'entityType' | 'entityId'>): Topic {
   return { kind: event.entityType, id: event.entityId, name: `${event.entityType}:${event.entityId}` };
 }
-
-export type ServerMessage =
-  | { type: 'subscribed'; topic: string; seq: number; snapshot: AuctionView | ProductView }
-  | { type: 'unsubscribed'; topic: string }
-  | { type: 'auction.updated'; topic: string; seq: number; auction: AuctionView; lastBid: BidView | null }
-  | { type: 'auction.closed'; topic: string; seq: number; auction: AuctionView }
-  | { type: 'product.updated'; topic: string; seq: number; product: ProductView }
-  | { type: 'pong' }
-  | { type: 'error'; code: WsErrorCode; message: string; topic?: string };
-
-export type WsErrorCode =
-  | 'invalid_message'
-  | 'message_too_large'
-  | 'unknown_action'
-  | 'invalid_topic'
-  | 'too_many_topics'
-  | 'not_subscribed'
-  | 'auction_not_found'
-  | 'product_not_found'
-  | 'temporarily_unavailable'
-  | 'rate_limited';
 
 /** API.md limits. */
 export const MAX_TOPICS_PER_CONNECTION = 50;

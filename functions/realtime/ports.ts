@@ -4,7 +4,8 @@
  * Gateway management API (`adapters/apigw/`).
  */
 import type { EventEnvelope } from '../domain/events.js';
-import type { ServerMessage, Topic } from './model.js';
+import type { Topic } from './model.js';
+import type { ServerMessage } from './protocol.js';
 import type { WavePart } from './wave-part.js';
 
 export type ClaimWaveResult =

@@ -23,9 +23,7 @@ import {
   MAX_TOPICS_PER_CONNECTION,
   messageForEvent,
   parseTopic,
-  type ServerMessage,
   type Topic,
-  type WsErrorCode,
 } from '../model.js';
 import type {
   ConnectionCloser,
@@ -36,6 +34,7 @@ import type {
   TopicReader,
 } from '../ports.js';
 import { TopicUnavailableError } from '../ports.js';
+import type { ClientMessage, ServerMessage, WsErrorCode } from '../protocol.js';
 
 export interface WsDeps {
   registry: ConnectionRegistry;
@@ -62,11 +61,15 @@ export interface WsConnectionContext {
   connectedAt: number;
 }
 
+/** Reads a ClientMessage (protocol.ts); the topic leniently, so a bad one is told `invalid_topic`. */
 const clientMessage = z.discriminatedUnion('action', [
   z.object({ action: z.literal('subscribe'), topic: z.unknown().optional() }),
   z.object({ action: z.literal('unsubscribe'), topic: z.unknown().optional() }),
   z.object({ action: z.literal('ping') }),
 ]);
+// Every message of the protocol is one this schema reads: a ClientMessage it does not know fails tsc.
+const readsEveryClientMessage: ClientMessage extends z.infer<typeof clientMessage> ? true : never = true;
+void readsEveryClientMessage;
 
 const CATCH_UP_ROUNDS = 3;
 
