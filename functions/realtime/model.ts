@@ -1,7 +1,8 @@
 /**
  * The real-time model (API.md, "Real-time WebSocket"): topics, limits, and how an event envelope
- * becomes the message watchers get (the message types themselves are in protocol.ts). Pure: no AWS or
- * Redis code, shared by the ws function (snapshots, catch-up) and the fan-out function (pushes).
+ * becomes the message watchers get (the message types themselves are in protocol.ts). Pure: no
+ * AWS or Redis code, shared by the ws function (snapshots, catch-up) and the fan-out function
+ * (pushes).
  */
 import { type BidView, toAuctionView, toBidView } from '../domain/auction.js';
 import { parseAuctionRecord, parseEventBid } from '../domain/auction-record.js';
