@@ -14,7 +14,7 @@ import {
   startWebSocketGateway,
   type WebSocketGateway,
   type WebSocketGatewayOptions,
-} from '../scripts/local/websocket-gateway.js';
+} from '../local-aws/index.js';
 import { createHttpFixture, type HttpFixture, quietLogger } from './support/http-fixture.js';
 import { TEST_JWT_SECRET } from './support/tokens.js';
 

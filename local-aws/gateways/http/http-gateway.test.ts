@@ -1,7 +1,7 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LocalFunction } from '../../lambda/functions.js';
 import { type HttpGateway, startHttpGateway } from './http-gateway.js';
-import type { LocalFunction } from './lambda.js';
 
 /** A stand-in for the http function: records the events and answers what the test sets. */
 function recordingFunction() {

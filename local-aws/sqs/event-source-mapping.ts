@@ -5,9 +5,9 @@ import {
   type SqsMessageAttribute as MessageAttributeValue,
   SqsJsonClient,
 } from '../../functions/adapters/sqs/sqs-json-client.js';
-import type { LocalFunction } from './lambda.js';
-import { describeError, log } from './log.js';
-import type { LocalQueue } from './sqs.js';
+import type { LocalFunction } from '../lambda/functions.js';
+import { describeError, log } from '../shared/log.js';
+import type { LocalQueue } from './sqs-server.js';
 
 /** Lambda invokes with at most 6 MB of payload; a batch stops growing before that. */
 const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;

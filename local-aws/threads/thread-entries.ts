@@ -8,11 +8,11 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { ESM_REQUIRE_BANNER, LOCAL_BUILD_DIR } from '../build-functions.js';
+import { ESM_REQUIRE_BANNER, LOCAL_BUILD_DIR } from '../../scripts/build-functions.js';
 
 const ENTRIES = {
-  'function-instance': 'function-instance.ts',
-  'websocket-gateway-thread': 'websocket-gateway-thread.ts',
+  'function-instance': '../lambda/function-instance.ts',
+  'websocket-gateway-thread': '../gateways/websocket/websocket-gateway-thread.ts',
 } as const;
 
 export type ThreadEntry = keyof typeof ENTRIES;
@@ -24,7 +24,7 @@ let built: Promise<void> | undefined;
 export async function threadEntryFile(entry: ThreadEntry): Promise<string> {
   built ??= build({
     entryPoints: Object.entries(ENTRIES).map(([out, source]) => ({
-      in: fileURLToPath(new URL(`./${source}`, import.meta.url)),
+      in: fileURLToPath(new URL(source, import.meta.url)),
       out,
     })),
     outdir,

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { httpCors } from '../../lib/config/http-cors.js';
+import { httpCors } from '../../../lib/config/http-cors.js';
 
 const ALLOW_METHODS = httpCors.allowMethods.join(',');
 const ALLOW_HEADERS = httpCors.allowHeaders.join(',');

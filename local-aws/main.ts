@@ -3,7 +3,7 @@
  * stand-ins for API Gateway, SQS, EventBridge; see docs/local-runtime.md.
  *
  * Flags: `--seed` creates demo data once ready (same as `npm run seed`); `--allow-remote` lets
- * LOCAL_HOST be an address beyond loopback (refused otherwise: scripts/local/bind-host.ts).
+ * LOCAL_HOST be an address beyond loopback (refused otherwise: local-aws/shared/bind-host.ts).
  * Environment: HTTP_PORT (3000), WS_PORT (3001), DEMO_PORT (3002, the demo app), LOCAL_HOST
  * (127.0.0.1), LOCAL_ALLOW_REMOTE, LOCAL_PUBLIC_HOSTS, REDIS_URL, DATABASE_URL, SQS_ENDPOINT / AWS_ENDPOINT_URL (LocalStack), LOCAL_DATA_DIR
  * (.local-data), SWEEPER_INTERVAL_MS, LOCAL_LOG_FORMAT=json; JWT_SECRET / WEBHOOK_SECRET (generated
@@ -12,12 +12,12 @@
 import { isAbsolute, join } from 'node:path';
 import { type DemoServer, startDemoServer } from '../demo/server/demo-server.js';
 import { schedules } from '../lib/config/event-sources.js';
-import { PROJECT_ROOT } from './build-functions.js';
-import { refuseBindHost } from './local/bind-host.js';
-import { describeError, LocalRuntimeError, log } from './local/log.js';
-import { ensurePortFree, portFromEnv } from './local/ports.js';
-import { type LocalRuntime, startLocalRuntime } from './local/runtime.js';
-import { profileThisThread } from './local/thread-profiler.js';
+import { PROJECT_ROOT } from '../scripts/build-functions.js';
+import { type LocalRuntime, startLocalRuntime } from './runtime.js';
+import { refuseBindHost } from './shared/bind-host.js';
+import { describeError, LocalRuntimeError, log } from './shared/log.js';
+import { ensurePortFree, portFromEnv } from './shared/ports.js';
+import { profileThisThread } from './threads/thread-profiler.js';
 
 profileThisThread('runtime-main');
 
@@ -143,7 +143,7 @@ log.info(
 );
 
 if (args.includes('--seed')) {
-  const { seed } = await import('./seed.js');
+  const { seed } = await import('../scripts/seed.js');
   await seed({
     httpUrl: urls.http,
     wsUrl: urls.ws,

@@ -13,9 +13,9 @@
  * - the heap limit is the function's memory size.
  */
 import { Worker } from 'node:worker_threads';
+import { LocalRuntimeError } from '../shared/log.js';
+import { threadEntryFile } from '../threads/thread-entries.js';
 import type { InstanceData, InstanceReply, InstanceRequest } from './function-instance.js';
-import { LocalRuntimeError } from './log.js';
-import { threadEntryFile } from './thread-entries.js';
 
 export interface FunctionStats {
   invocations: number;

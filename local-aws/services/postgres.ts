@@ -3,8 +3,8 @@ import { chmodSync, createWriteStream, existsSync, mkdirSync, readFileSync } fro
 import { arch, platform, userInfo } from 'node:os';
 import { join } from 'node:path';
 import postgres from 'postgres';
-import { describeError, LocalRuntimeError } from './log.js';
-import { freePort } from './ports.js';
+import { describeError, LocalRuntimeError } from '../shared/log.js';
+import { freePort } from '../shared/ports.js';
 import { stopChild, stopLeftover, track } from './processes.js';
 
 export interface LocalPostgres {

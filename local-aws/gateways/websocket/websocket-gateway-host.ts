@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads';
-import { threadEntryFile } from './thread-entries.js';
-import type { ManagementStats, WebSocketEvent } from './websocket-gateway.js';
+import { threadEntryFile } from '../../threads/thread-entries.js';
+import type { WebSocketEvent } from './events.js';
+import type { ManagementStats } from './management-side.js';
 import type { GatewayThreadData, GatewayToHost, HostToGateway } from './websocket-gateway-thread.js';
 
 export interface WebSocketGatewayThread {

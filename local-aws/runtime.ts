@@ -2,38 +2,41 @@
  * The whole system on one machine: the real Lambda handlers (bundled like the CDK stack bundles
  * them) behind local stand-ins for API Gateway (HTTP API payload v2, WebSocket API + management
  * API), SQS + event source mappings, and the EventBridge schedule; Redis and PostgreSQL from the
- * environment or started privately. `scripts/local.ts` is the command line around it.
+ * environment or started privately. `local-aws/main.ts` (`npm run local`) is the command line around it.
  */
 import { readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { schedules } from '../../lib/config/event-sources.js';
-import { functionTimeoutsMs } from '../../lib/config/functions.js';
+import { schedules } from '../lib/config/event-sources.js';
+import { functionTimeoutsMs } from '../lib/config/functions.js';
 import {
   buildFunctions,
   type FunctionName,
   LOCAL_BUILD_DIR,
   PROJECT_ROOT,
   stopBundler,
-} from '../build-functions.js';
-import { type SqsEventSourceMapping as Mapping, SqsEventSourceMapping } from './event-source-mapping.js';
-import { type HttpGateway, startHttpGateway } from './http-gateway.js';
+} from '../scripts/build-functions.js';
+import { type HttpGateway, startHttpGateway } from './gateways/http/http-gateway.js';
+import { LOCAL_CREDENTIALS } from './gateways/websocket/websocket-gateway.js';
+import {
+  startWebSocketGatewayThread,
+  type WebSocketGatewayThread,
+} from './gateways/websocket/websocket-gateway-host.js';
+import { startLocalOidcIssuer } from './identity/oidc-issuer.js';
+import { loadLocalSecrets } from './identity/secrets.js';
 import {
   DEFAULT_INSTANCES,
   type FunctionSettings,
   instanceLimits,
   loadFunctions,
   type PooledFunction,
-} from './lambda.js';
-import { describeError, LocalRuntimeError, log } from './log.js';
-import { startLocalOidcIssuer } from './oidc-issuer.js';
-import { ensurePortFree, freePort } from './ports.js';
-import { redactUrl, startPostgres } from './postgres.js';
-import { startRedis } from './redis.js';
+} from './lambda/functions.js';
 import { type Schedule, startSchedule } from './schedules.js';
-import { loadLocalSecrets } from './secrets.js';
-import { queueDepth, startSqs } from './sqs.js';
-import { LOCAL_CREDENTIALS } from './websocket-gateway.js';
-import { startWebSocketGatewayThread, type WebSocketGatewayThread } from './websocket-gateway-host.js';
+import { redactUrl, startPostgres } from './services/postgres.js';
+import { startRedis } from './services/redis.js';
+import { describeError, LocalRuntimeError, log } from './shared/log.js';
+import { ensurePortFree, freePort } from './shared/ports.js';
+import { type SqsEventSourceMapping as Mapping, SqsEventSourceMapping } from './sqs/event-source-mapping.js';
+import { queueDepth, startSqs } from './sqs/sqs-server.js';
 
 export interface LocalRuntimeOptions {
   host: string;
@@ -113,8 +116,8 @@ interface MigrationRunner {
 /** The persistence adapter's migration runner (functions/adapters/postgres), applied at start. */
 async function applyMigrations(databaseUrl: string): Promise<string> {
   // Variable specifiers: the runner is optional for this file's type check and import.
-  const clientModule = '../../functions/adapters/postgres/client.js';
-  const migrationsModule = '../../functions/adapters/postgres/migrations.js';
+  const clientModule = '../functions/adapters/postgres/client.js';
+  const migrationsModule = '../functions/adapters/postgres/migrations.js';
   let runner: MigrationRunner;
   try {
     const [client, migrations] = await Promise.all([import(clientModule), import(migrationsModule)]);

@@ -8,8 +8,8 @@ import {
 } from '@aws-sdk/client-sqs';
 import { createSqsServer } from 'local-aws-sqs';
 import { type QueueSettings, queueSettings } from '../../lib/config/event-sources.js';
-import { describeError, LocalRuntimeError } from './log.js';
-import { freePort } from './ports.js';
+import { describeError, LocalRuntimeError } from '../shared/log.js';
+import { freePort } from '../shared/ports.js';
 
 export const LOCAL_ACCOUNT = '000000000000';
 

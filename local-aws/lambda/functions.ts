@@ -1,5 +1,5 @@
 import { cpus } from 'node:os';
-import type { BuiltFunction, FunctionName } from '../build-functions.js';
+import type { BuiltFunction, FunctionName } from '../../scripts/build-functions.js';
 import {
   type FunctionStats,
   type LocalFunction as PooledFunction,

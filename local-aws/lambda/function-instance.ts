@@ -12,8 +12,8 @@ import { pathToFileURL } from 'node:url';
 import { getHeapStatistics } from 'node:v8';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Context } from 'aws-lambda';
-import { osThreadId } from './os-thread.js';
-import { profileThisThread } from './thread-profiler.js';
+import { osThreadId } from '../threads/os-thread.js';
+import { profileThisThread } from '../threads/thread-profiler.js';
 
 export interface InstanceData {
   file: string;

@@ -1,8 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { LocalFunction } from '../../lambda/functions.js';
+import { describeError, log } from '../../shared/log.js';
 import { applyCors } from './cors.js';
-import type { LocalFunction } from './lambda.js';
-import { describeError, log } from './log.js';
 
 /** HTTP API quotas imitated: 10 MB request payload, 30 s integration timeout. */
 export const MAX_REQUEST_BYTES = 10 * 1024 * 1024;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ScheduledEvent } from 'aws-lambda';
-import type { LocalFunction } from './lambda.js';
-import { describeError, log } from './log.js';
+import type { LocalFunction } from './lambda/functions.js';
+import { describeError, log } from './shared/log.js';
 
 export interface Schedule {
   stats: { runs: number; failures: number; skipped: number };

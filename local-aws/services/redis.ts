@@ -3,8 +3,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LocalRuntimeError } from './log.js';
-import { freePort } from './ports.js';
+import { LocalRuntimeError } from '../shared/log.js';
+import { freePort } from '../shared/ports.js';
 import { stopChild, stopLeftover, track } from './processes.js';
 
 export interface LocalRedis {

@@ -10,10 +10,10 @@ import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { createSqsServer } from 'local-aws-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { QueueSettings } from '../../lib/config/event-sources.js';
+import type { LocalFunction } from '../lambda/functions.js';
+import { freePort } from '../shared/ports.js';
 import { SqsEventSourceMapping, succeededRecords } from './event-source-mapping.js';
-import type { LocalFunction } from './lambda.js';
-import { freePort } from './ports.js';
-import { createLocalSqsClient, type LocalQueue } from './sqs.js';
+import { createLocalSqsClient, type LocalQueue } from './sqs-server.js';
 
 const record = (messageId: string) => ({ messageId }) as SQSRecord;
 

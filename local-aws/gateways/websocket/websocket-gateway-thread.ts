@@ -6,13 +6,10 @@
  * Events for the ws function go to the host, which invokes the function's pool.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { osThreadId } from './os-thread.js';
-import { profileThisThread } from './thread-profiler.js';
-import {
-  type ManagementStats,
-  startWebSocketGateway,
-  type WebSocketGatewayOptions,
-} from './websocket-gateway.js';
+import { osThreadId } from '../../threads/os-thread.js';
+import { profileThisThread } from '../../threads/thread-profiler.js';
+import type { ManagementStats } from './management-side.js';
+import { startWebSocketGateway, type WebSocketGatewayOptions } from './websocket-gateway.js';
 
 export type GatewayThreadData = Omit<WebSocketGatewayOptions, 'handler' | 'onError'>;
 
