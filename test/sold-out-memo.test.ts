@@ -1,5 +1,5 @@
 /**
- * The HTTP function's memory of "sold out" (issue 17, functions/use-cases/sold-out-memo.ts) on the
+ * The HTTP function's memory of "sold out" (issue 17, functions/use-cases/flash-sales/sold-out-memo.ts) on the
  * real composition root, real Redis: the stampede after the last unit stays off the product's
  * deciding script, and what it must not change does not change: an Idempotency-Key's answer replays
  * the same decision whichever way it was made, a unit that comes back is reserved (at once through

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTokenVerifierFromEnvironment } from '../../functions/auth/token-verifier.js';
 import { readEnvironment } from '../../functions/config.js';
-import { createTokenVerifierFromEnvironment } from '../../functions/http/token-verifier.js';
 import { type LocalOidcIssuer, startLocalOidcIssuer } from './oidc-issuer.js';
 
 /** The local issuer against the production verifier, configured from its discovery and environment. */

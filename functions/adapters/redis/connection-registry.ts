@@ -1,10 +1,10 @@
-import type { Topic } from '../../domain/realtime.js';
+import type { Topic } from '../../realtime/model.js';
 import type {
   ActivateResult,
   ClaimWaveResult,
   ConnectionRegistry,
   StartPartResult,
-} from '../../ports/realtime.js';
+} from '../../realtime/ports.js';
 import type { RedisClient } from './client.js';
 import { runActivate } from './lua/realtime/registry-activate.js';
 import { runAddTopic } from './lua/realtime/registry-add-topic.js';

@@ -1,4 +1,4 @@
-import type { ConnectionLimits, MessageAdmission } from '../../ports/realtime.js';
+import type { ConnectionLimits, MessageAdmission } from '../../realtime/ports.js';
 import type { RedisClient } from './client.js';
 import { runAdmitConnection } from './lua/realtime/ws-admit-connection.js';
 import { runAdmitMessage } from './lua/realtime/ws-admit-message.js';

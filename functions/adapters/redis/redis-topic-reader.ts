@@ -1,8 +1,8 @@
 import { toAuctionView } from '../../domain/auction.js';
 import type { EventEnvelope } from '../../domain/events.js';
 import { toProductView } from '../../domain/product.js';
-import type { Topic } from '../../domain/realtime.js';
-import { type TopicReader, type TopicSnapshot, TopicUnavailableError } from '../../ports/realtime.js';
+import type { Topic } from '../../realtime/model.js';
+import { type TopicReader, type TopicSnapshot, TopicUnavailableError } from '../../realtime/ports.js';
 import type { RedisClient } from './client.js';
 import { runReadAuction } from './lua/auction/read-auction.js';
 import { runReadProduct } from './lua/flash-sale/read-product.js';
