@@ -37,7 +37,7 @@ import { join } from 'node:path';
 import { build } from 'esbuild';
 import { sign } from 'hono/jwt';
 import { percentile } from '../artillery/lib/samples.js';
-import { machineCpuMs, processCpuMs } from '../scripts/local/os-thread.js';
+import { machineCpuMs, processCpuMs } from '../local-aws/index.js';
 import { type LocalProcess, type ReadyUrls, startLocal } from '../test/support/local-process.js';
 import { atFixedPace } from '../test/support/paced.js';
 import { type EventsShards, startEventsShards } from './support/events-shards.js';

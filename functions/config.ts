@@ -5,7 +5,7 @@ import {
   broadcastInfo,
   DEFAULT_BROADCAST_MIN_WATCHERS,
   MAX_EVENTS_PER_PUBLISH,
-} from './domain/broadcast.js';
+} from './realtime/broadcast.js';
 
 /**
  * Configuration is read and validated once per cold start. A missing or malformed variable fails

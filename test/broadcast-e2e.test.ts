@@ -11,7 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { ulid } from 'ulid';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { type EventsApi, startEventsApi } from '../local-aws/events-api/index.js';
+import { type EventsApi, startEventsApi } from '../local-aws/index.js';
 import { tokenFor } from './support/tokens.js';
 import {
   type RealtimeStack,

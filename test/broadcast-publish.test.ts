@@ -1,6 +1,6 @@
 /**
  * The broadcast tier's publish path, all parts real: the fan-out's rate-capped publisher
- * (functions/fanout/broadcast.ts) over the Redis ledger, the SigV4-signed HTTP publisher, and the
+ * (functions/realtime/use-cases/broadcast.ts) over the Redis ledger, the SigV4-signed HTTP publisher, and the
  * local AppSync Events stand-in, read by a raw WebSocket subscriber speaking the Events protocol.
  */
 import { randomUUID } from 'node:crypto';
@@ -10,11 +10,11 @@ import { EventsPublisher } from '../functions/adapters/appsync/events-publisher.
 import { createRedisClient, type RedisClient } from '../functions/adapters/redis/client.js';
 import { RedisBroadcastLedger } from '../functions/adapters/redis/redis-broadcast-ledger.js';
 import { auctionKeys, productKeys } from '../functions/adapters/redis/redis-keys.js';
-import { channelOf } from '../functions/domain/broadcast.js';
 import type { EventEnvelope } from '../functions/domain/events.js';
-import { messageForEvent, parseTopic, type Topic } from '../functions/domain/realtime.js';
-import { type BroadcastDeps, broadcastTopic } from '../functions/fanout/broadcast.js';
-import { type EventsApi, startEventsApi } from '../local-aws/events-api/index.js';
+import { channelOf } from '../functions/realtime/broadcast.js';
+import { messageForEvent, parseTopic, type Topic } from '../functions/realtime/model.js';
+import { type BroadcastDeps, broadcastTopic } from '../functions/realtime/use-cases/broadcast.js';
+import { type EventsApi, startEventsApi } from '../local-aws/index.js';
 import { auctionEvent } from './support/auction-events.js';
 
 const API_KEY = 'test-broadcast-key';

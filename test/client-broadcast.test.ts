@@ -20,7 +20,7 @@ import {
   type ProductUpdate,
   type WebSocketConstructor,
 } from '../client/src/index.js';
-import { type EventsApi, startEventsApi } from '../local-aws/events-api/index.js';
+import { type EventsApi, startEventsApi } from '../local-aws/index.js';
 import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.js';
 import { tokenFor } from './support/tokens.js';
 import { type RealtimeStack, startRealtimeStack, waitFor } from './ws-helpers.js';

@@ -3,7 +3,7 @@
  * process, so that its sockets count against this process's open-file limit (20,000 on the bench
  * machine), not the runtime's. Reports its URLs over IPC, answers `stats`, stops on SIGTERM.
  */
-import { startEventsApi } from '../../local-aws/events-api/index.js';
+import { startEventsApi } from '../../local-aws/index.js';
 
 const api = await startEventsApi({ port: 0, apiKey: process.env.EVENTS_SHARD_API_KEY as string });
 process.on('message', (message) => {

@@ -16,14 +16,9 @@
  * deduplicated here (events may arrive late, twice or out of order: the caller's seq rules decide).
  */
 import { backoffDelay, newIdempotencyKey } from './transport.js';
-import type { WebSocketLike } from './types.js';
+import type { BroadcastInfo, WebSocketLike } from './types.js';
 
-/** The `broadcast` object of `subscribed` / `delivery.changed` / `GET /realtime`. */
-export interface BroadcastInfo {
-  realtimeUrl: string;
-  authorization: Record<string, string>;
-  channels: { auction: string; product: string };
-}
+export type { BroadcastInfo };
 
 export type ChannelSocketConstructor = new (url: string, protocols: string[]) => WebSocketLike;
 

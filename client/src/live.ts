@@ -20,43 +20,26 @@
  *   fetched (auctions: `/events?since=`; products: the product).
  */
 import { BroadcastFollower } from './broadcast-follower.js';
-import type { BroadcastInfo, ChannelSocketConstructor } from './events-channel.js';
+import type { ChannelSocketConstructor } from './events-channel.js';
 import type { RestClient } from './rest.js';
 import { backoffDelay, resolveToken } from './transport.js';
 import type {
   Auction,
   AuctionEvent,
   AuctionUpdate,
-  Bid,
+  ClientMessage,
   Live,
   LiveError,
   LiveOptions,
   LiveStatus,
   Product,
   ProductUpdate,
+  ServerMessage,
   TokenSource,
   Unsubscribe,
   WebSocketConstructor,
   WebSocketLike,
-  WsErrorCode,
 } from './types.js';
-
-type ServerMessage =
-  | {
-      type: 'subscribed';
-      topic: string;
-      seq: number;
-      snapshot: Auction | Product;
-      delivery?: 'direct' | 'broadcast';
-      broadcast?: BroadcastInfo;
-    }
-  | { type: 'delivery.changed'; topic: string; delivery: 'broadcast'; broadcast: BroadcastInfo }
-  | { type: 'unsubscribed'; topic: string }
-  | { type: 'auction.updated'; topic: string; seq: number; auction: Auction; lastBid: Bid | null }
-  | { type: 'auction.closed'; topic: string; seq: number; auction: Auction }
-  | { type: 'product.updated'; topic: string; seq: number; product: Product }
-  | { type: 'pong' }
-  | { type: 'error'; code: WsErrorCode; message: string; topic?: string };
 
 type Listener = (update: AuctionUpdate | ProductUpdate) => void;
 
@@ -305,7 +288,7 @@ class LiveConnection implements Live {
     }, this.pingIntervalMs);
   }
 
-  private sendRaw(message: Record<string, string>): boolean {
+  private sendRaw(message: ClientMessage): boolean {
     const socket = this.socket;
     if (!socket || socket.readyState !== OPEN) return false;
     try {

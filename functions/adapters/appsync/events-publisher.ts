@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { AwsCredentialIdentityProvider } from '@aws-sdk/types';
 import { Pool } from 'undici';
-import type { ChannelPublisher, PublishOutcome } from '../../ports/broadcast.js';
+import type { ChannelPublisher, PublishOutcome } from '../../realtime/ports.js';
 import { CredentialCache, WaveSigner } from '../apigw/wave-signer.js';
 
 export interface EventsPublisherOptions {

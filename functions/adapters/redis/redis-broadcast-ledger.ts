@@ -1,6 +1,6 @@
 import type { EventEnvelope } from '../../domain/events.js';
-import type { Topic } from '../../domain/realtime.js';
-import type { BroadcastLedger, DeliveryModes, PublishMark } from '../../ports/broadcast.js';
+import type { Topic } from '../../realtime/model.js';
+import type { BroadcastLedger, DeliveryModes, PublishMark } from '../../realtime/ports.js';
 import type { RedisClient } from './client.js';
 import { auctionKeys, productKeys, topicKeys } from './redis-keys.js';
 
@@ -15,10 +15,9 @@ import { auctionKeys, productKeys, topicKeys } from './redis-keys.js';
  *
  * Both live `ttlMs` (the registry's topic TTL, 3 h) after the last publish or switch.
  */
-export function broadcastKeys(topicName: string) {
-  const conns = topicKeys(topicName).conns;
-  const tag = conns.slice(0, -':conns'.length);
-  return { conns, state: `${tag}:bcast`, lease: `${tag}:blease`, mode: `${tag}:mode` };
+function broadcastKeys(topicName: string) {
+  const keys = topicKeys(topicName);
+  return { conns: keys.conns, state: keys.broadcast, lease: keys.publishLease, mode: keys.mode };
 }
 
 export class RedisBroadcastLedger implements BroadcastLedger, DeliveryModes {

@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import type { BroadcastInfo } from '../../domain/broadcast.js';
+import type { BroadcastInfo } from '../../realtime/protocol.js';
 
 /** What `GET /realtime` answers (API.md v1.2): where to watch, directly and on the channels. */
 export interface RealtimeEndpoints {
