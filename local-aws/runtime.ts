@@ -15,6 +15,7 @@ import {
   PROJECT_ROOT,
   stopBundler,
 } from '../scripts/build-functions.js';
+import { startEventsApi } from './events-api/index.js';
 import { type HttpGateway, startHttpGateway } from './gateways/http/http-gateway.js';
 import { LOCAL_CREDENTIALS } from './gateways/websocket/websocket-gateway.js';
 import {
@@ -43,6 +44,12 @@ export interface LocalRuntimeOptions {
   /** 0 picks a free port. */
   httpPort: number;
   wsPort: number;
+  /**
+   * The AppSync Events stand-in (API.md v1.2, broadcast channels): its port (0 picks a free one), or
+   * `false` for none. Ignored when EVENTS_HTTP_URL and EVENTS_REALTIME_URL name an Events API
+   * already running (the functions then use that one).
+   */
+  eventsPort?: number | false;
   redisUrl?: string | undefined;
   databaseUrl?: string | undefined;
   /** An SQS endpoint to use (LocalStack) instead of the in-process local-aws-sqs server. */
@@ -57,6 +64,8 @@ export interface LocalRuntimeOptions {
 export interface LocalRuntimeUrls {
   http: string;
   ws: string;
+  /** The Events API's HTTP origin (`POST /event`; `/event/realtime` for subscribers), if any. */
+  events?: string;
   management: string;
   sqs: string;
   redis: string;
@@ -255,6 +264,43 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
 
     const connectHost = options.host === '0.0.0.0' || options.host === '::' ? '127.0.0.1' : options.host;
     const managementEndpoint = `http://${connectHost}:${wsPort}`;
+    // --- issue 26: the AppSync Events stand-in of the broadcast channels -----------------------
+    const external = process.env.EVENTS_HTTP_URL && process.env.EVENTS_REALTIME_URL;
+    let eventsEnv: Record<string, string> = {};
+    let eventsOrigin: string | undefined;
+    if (external) {
+      eventsOrigin = new URL(process.env.EVENTS_HTTP_URL as string).origin;
+      log.info('events', `the functions publish to ${process.env.EVENTS_HTTP_URL} (EVENTS_HTTP_URL)`);
+    } else if (options.eventsPort !== false && options.eventsPort !== undefined) {
+      const apiKey = process.env.EVENTS_API_KEY || 'da2-local-events-key';
+      const events = await startEventsApi({
+        port: options.eventsPort,
+        host: options.host,
+        apiKey,
+        region: options.region,
+      }).catch((error: NodeJS.ErrnoException) => {
+        throw new LocalRuntimeError(
+          error.code === 'EADDRINUSE'
+            ? `port ${options.eventsPort} is already in use (EVENTS_PORT): start with EVENTS_PORT=<another port>`
+            : `the Events API could not start: ${error.message}`,
+        );
+      });
+      cleanups.push({ name: 'events', run: () => events.stop() });
+      const port = new URL(events.httpUrl).port;
+      eventsOrigin = `http://${connectHost}:${port}`;
+      eventsEnv = {
+        EVENTS_HTTP_URL: `${eventsOrigin}/event`,
+        EVENTS_REALTIME_URL: `ws://${connectHost}:${port}/event/realtime`,
+        EVENTS_HOST: `${connectHost}:${port}`,
+        EVENTS_API_KEY: apiKey,
+        EVENTS_REGION: options.region,
+      };
+      log.info(
+        'events',
+        `${eventsEnv.EVENTS_REALTIME_URL} (subscribe with x-api-key ${apiKey}), publish POST ${eventsEnv.EVENTS_HTTP_URL} (SigV4, the fan-out only): the broadcast channels (AppSync Events stand-in)`,
+      );
+    }
+    // --- end issue 26 ---
     // --- issue 30: local OIDC issuer (LOCAL_OIDC=0 turns it off): ES256 sign-in as in production ---
     const localOidc = process.env.LOCAL_OIDC === '0' ? undefined : await startLocalOidcIssuer();
     if (localOidc) {
@@ -282,6 +328,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       JWT_SECRET: secrets.values.JWT_SECRET,
       WEBHOOK_SECRET: secrets.values.WEBHOOK_SECRET,
       WS_MANAGEMENT_ENDPOINT: managementEndpoint,
+      PUBLIC_WS_URL: `ws://${connectHost}:${wsPort}`,
+      ...eventsEnv, // issue 26
       ...localOidc?.environment, // issue 30 (the issuer above; JWT_SECRET stays for HS256 tools)
       POWERTOOLS_METRICS_NAMESPACE: 'LiveSale',
       // EMF metrics would print a JSON document per invocation; POWERTOOLS_METRICS_DISABLED=false shows them.
@@ -427,6 +475,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const urls: LocalRuntimeUrls = {
       http: http ? `http://${connectHost}:${httpPort}` : '(no http function)',
       ws: ws ? `ws://${connectHost}:${wsPort}` : '(no ws function)',
+      ...(eventsOrigin ? { events: eventsOrigin } : {}),
       management: ws ? `${managementEndpoint}/@connections` : '(no ws function)',
       sqs: sqs.endpoint,
       redis: redis.url,
