@@ -25,7 +25,7 @@
  * Env: BENCH_WATCHERS (1000,10000), BENCH_DIRECT_WATCHERS (1000; 0 skips part 2), BENCH_LIBRARY (20),
  *      BENCH_BID_RATE (10), BENCH_SECONDS (15), BENCH_PUBLISH_RATE (the runtime's
  *      BROADCAST_PUBLISH_RATE; unset: its default), BENCH_CONNECT_RATE (channel sockets/s, 2000),
- *      BENCH_PER_PROCESS (18000: under the open-file limit of 20,000 here), REDIS_URL,
+ *      BENCH_PER_PROCESS (5000: each process reads on its own core; under the open-file limit of 20,000 here), REDIS_URL,
  *      BENCH_SHARDS (0: the runtime's own Events stand-in; K > 0: the stand-in spread over K
  *      processes behind one publish front, bench/support/events-shards.ts, for crowds past one
  *      process's 20,000 open files, e.g. 100,000 watchers with BENCH_SHARDS=6).
@@ -57,7 +57,7 @@ const librarySize = Number(process.env.BENCH_LIBRARY ?? 20);
 const bidRate = Number(process.env.BENCH_BID_RATE ?? 10);
 const seconds = Number(process.env.BENCH_SECONDS ?? 15);
 const connectRate = Number(process.env.BENCH_CONNECT_RATE ?? 2_000);
-const perProcess = Number(process.env.BENCH_PER_PROCESS ?? 18_000);
+const perProcess = Number(process.env.BENCH_PER_PROCESS ?? 5_000);
 const publishRate = process.env.BENCH_PUBLISH_RATE;
 const shardCount = Number(process.env.BENCH_SHARDS ?? 0);
 const EVENTS_API_KEY = 'bench-crowd-events-key';

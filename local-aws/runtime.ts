@@ -15,7 +15,7 @@ import {
   PROJECT_ROOT,
   stopBundler,
 } from '../scripts/build-functions.js';
-import { startEventsApi } from './events-api/index.js';
+import { type EventsApiThread, startEventsApiThread } from './events-api/events-api-host.js';
 import { type HttpGateway, startHttpGateway } from './gateways/http/http-gateway.js';
 import { LOCAL_CREDENTIALS } from './gateways/websocket/websocket-gateway.js';
 import {
@@ -268,12 +268,13 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const external = process.env.EVENTS_HTTP_URL && process.env.EVENTS_REALTIME_URL;
     let eventsEnv: Record<string, string> = {};
     let eventsOrigin: string | undefined;
+    let eventsThread: number | undefined;
     if (external) {
       eventsOrigin = new URL(process.env.EVENTS_HTTP_URL as string).origin;
       log.info('events', `the functions publish to ${process.env.EVENTS_HTTP_URL} (EVENTS_HTTP_URL)`);
     } else if (options.eventsPort !== false && options.eventsPort !== undefined) {
       const apiKey = process.env.EVENTS_API_KEY || 'da2-local-events-key';
-      const events = await startEventsApi({
+      const events: EventsApiThread = await startEventsApiThread({
         port: options.eventsPort,
         host: options.host,
         apiKey,
@@ -286,6 +287,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         );
       });
       cleanups.push({ name: 'events', run: () => events.stop() });
+      eventsThread = events.threadId;
       const port = new URL(events.httpUrl).port;
       eventsOrigin = `http://${connectHost}:${port}`;
       eventsEnv = {
@@ -297,7 +299,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       };
       log.info(
         'events',
-        `${eventsEnv.EVENTS_REALTIME_URL} (subscribe with x-api-key ${apiKey}), publish POST ${eventsEnv.EVENTS_HTTP_URL} (SigV4, the fan-out only): the broadcast channels (AppSync Events stand-in)`,
+        `${eventsEnv.EVENTS_REALTIME_URL} (subscribe with x-api-key ${apiKey}), publish POST ${eventsEnv.EVENTS_HTTP_URL} (SigV4, the fan-out only): the broadcast channels (AppSync Events stand-in), on its own thread`,
       );
     }
     // --- end issue 26 ---
@@ -433,6 +435,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       const writeThreads = () => {
         const threads: Record<string, number[]> = { main: [process.pid] };
         if (gatewayThread) threads['ws-gateway'] = [gatewayThread];
+        if (eventsThread) threads['events-api'] = [eventsThread];
         for (const f of functions.values()) threads[f.name] = f.threadIds();
         writeFileSync(threadsFile, JSON.stringify({ pid: process.pid, threads }));
       };

@@ -370,11 +370,9 @@ export const broadcastInfoSchema = z
     realtimeUrl: z
       .string()
       .meta({ description: 'The Events API real-time endpoint (wss://.../event/realtime)' }),
-    authorization: z
-      .record(z.string(), z.string())
-      .meta({
-        description: 'Sent as is in the header- subprotocol and in each subscribe, e.g. {host, x-api-key}',
-      }),
+    authorization: z.record(z.string(), z.string()).meta({
+      description: 'Sent as is in the header- subprotocol and in each subscribe, e.g. {host, x-api-key}',
+    }),
     channels: z
       .object({ auction: z.string(), product: z.string() })
       .meta({ description: 'Channel path templates by topic kind; {id} is the topic id' }),
