@@ -593,6 +593,8 @@ console.log(
       'update max',
       'deliveries/s',
       'runtime CPU/delivery',
+      'of it Events thread',
+      'watcher CPU/msg',
       'budget req/s',
       'machine busy',
     ],
