@@ -11,9 +11,9 @@
  * Configured by LOCAL_ACCOUNT_RPS (default 10000) and LOCAL_ACCOUNT_BURST (default 5000);
  * LOCAL_ACCOUNT_RPS=0 turns the throttle off.
  */
-import { TokenBucket } from '../scripts/local/token-bucket.js';
-
 export type BudgetUse = 'http' | 'connect' | 'message' | 'management';
+
+const USES: readonly BudgetUse[] = ['http', 'connect', 'message', 'management'];
 
 export interface AccountBudgetStats {
   /** Requests allowed, by use. */
@@ -30,36 +30,80 @@ export interface AccountBudgetOptions {
 
 export const AWS_ACCOUNT_BUDGET: AccountBudgetOptions = { ratePerSecond: 10_000, burst: 5_000 };
 
-const zero = (): Record<BudgetUse, number> => ({ http: 0, connect: 0, message: 0, management: 0 });
+/**
+ * The bucket lives in shared memory, because the gateways do not share a thread (the WebSocket
+ * gateway runs on its own): each thread attaches to the same SharedArrayBuffer (`budget.memory`
+ * sent in workerData) and takes under a spin lock held for a few instructions.
+ * Layout: Int32[0] the lock; Float64[1] tokens, Float64[2] last refill (ms since the epoch, from
+ * performance.timeOrigin + now(), comparable across threads); Float64[3..10] the counters.
+ */
+const BYTES = 8 * 11;
 
 export class AccountBudget {
-  private readonly bucket: TokenBucket | undefined;
-  private readonly counts: AccountBudgetStats = { taken: zero(), throttled: zero() };
+  readonly memory: SharedArrayBuffer;
+  private readonly lock: Int32Array;
+  private readonly cells: Float64Array;
+  private readonly now: () => number;
 
+  /** A new budget (full bucket), or one attached to `memory` another thread made. */
   constructor(
     readonly options: AccountBudgetOptions = AWS_ACCOUNT_BUDGET,
-    now?: () => number,
+    settings: { memory?: SharedArrayBuffer; now?: () => number } = {},
   ) {
     if (!(options.ratePerSecond >= 0) || !(options.burst >= 1))
       throw new Error(
         `account budget: rate ${options.ratePerSecond}/s, burst ${options.burst} is not a budget`,
       );
-    this.bucket =
-      options.ratePerSecond > 0 ? new TokenBucket(options.ratePerSecond, options.burst, now) : undefined;
+    this.now = settings.now ?? (() => performance.timeOrigin + performance.now());
+    this.memory = settings.memory ?? new SharedArrayBuffer(BYTES);
+    this.lock = new Int32Array(this.memory, 0, 1);
+    this.cells = new Float64Array(this.memory);
+    if (!settings.memory) {
+      this.cells[1] = options.burst;
+      this.cells[2] = this.now();
+    }
   }
 
   /** One request of `use`: true if the budget allows it, false if API Gateway would answer 429. */
   take(use: BudgetUse): boolean {
-    if (this.bucket && !this.bucket.take()) {
-      this.counts.throttled[use]++;
-      return false;
+    const counter = 3 + USES.indexOf(use);
+    let allowed = true;
+    this.acquire();
+    try {
+      if (this.options.ratePerSecond > 0) {
+        const now = this.now();
+        const elapsed = Math.max(0, now - (this.cells[2] as number));
+        const tokens = Math.min(
+          this.options.burst,
+          (this.cells[1] as number) + (elapsed / 1000) * this.options.ratePerSecond,
+        );
+        this.cells[2] = Math.max(now, this.cells[2] as number);
+        allowed = tokens >= 1;
+        this.cells[1] = allowed ? tokens - 1 : tokens;
+      }
+      const at = allowed ? counter : counter + USES.length;
+      this.cells[at] = (this.cells[at] as number) + 1;
+    } finally {
+      Atomics.store(this.lock, 0, 0);
+      Atomics.notify(this.lock, 0, 1);
     }
-    this.counts.taken[use]++;
-    return true;
+    return allowed;
   }
 
   stats(): AccountBudgetStats {
-    return { taken: { ...this.counts.taken }, throttled: { ...this.counts.throttled } };
+    const read = (offset: number) =>
+      Object.fromEntries(USES.map((use, index) => [use, this.cells[3 + offset + index] as number])) as Record<
+        BudgetUse,
+        number
+      >;
+    return { taken: read(0), throttled: read(USES.length) };
+  }
+
+  private acquire(): void {
+    for (let spins = 0; Atomics.compareExchange(this.lock, 0, 0, 1) !== 0; spins++) {
+      // The holder is another thread a few instructions from done, unless the OS paused it.
+      if (spins > 100) Atomics.wait(this.lock, 0, 1, 1);
+    }
   }
 }
 
