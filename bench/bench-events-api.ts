@@ -17,7 +17,7 @@
 import { spawn } from 'node:child_process';
 import { setPriority } from 'node:os';
 import { createInterface } from 'node:readline';
-import { type EventsApi, startEventsApi } from '../local-aws/events-api/index.js';
+import { type EventsApi, startEventsApi } from '../local-aws/index.js';
 import { signedPublish } from '../test/support/events-api.js';
 
 const watchers = Number(process.env.BENCH_WATCHERS ?? 5000);

@@ -11,7 +11,7 @@
 import { Amplify } from 'aws-amplify';
 import { events } from 'aws-amplify/data';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type EventsApi, startEventsApi } from '../local-aws/events-api/index.js';
+import { type EventsApi, startEventsApi } from '../local-aws/index.js';
 import { signedPublish, within } from './support/events-api.js';
 
 const API_KEY = 'da2-local-events-key';

@@ -7,7 +7,7 @@
 import aws4 from 'aws4';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { type EventsApi, startEventsApi } from '../local-aws/events-api/index.js';
+import { type EventsApi, startEventsApi } from '../local-aws/index.js';
 import { LOCAL_IAM, signedPublish, within } from './support/events-api.js';
 
 const API_KEY = 'da2-protocol-key';
@@ -440,7 +440,7 @@ describe('publishing', () => {
 describe('a crowd', () => {
   it('500 connections on one channel each receive every event exactly once, in order', async () => {
     const crowd = await Promise.all(Array.from({ length: 500 }, () => track(connected())));
-    crowd.forEach((client, n) => client.subscribe(`w${n}`, '/live/auction/crowd'));
+    for (const [n, client] of crowd.entries()) client.subscribe(`w${n}`, '/live/auction/crowd');
     await Promise.all(crowd.map((client, n) => client.ofType('subscribe_success', `w${n}`)));
     const before = api.stats().deliveries;
     for (let seq = 1; seq <= 3; seq++)

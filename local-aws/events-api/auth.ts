@@ -6,7 +6,7 @@
  * subprotocol and as is in each `subscribe` / `publish`.
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import type { SigV4Verifier } from '../../scripts/local/sigv4-verifier.js';
+import type { SigV4Verifier } from '../identity/sigv4-verifier.js';
 
 export type Authorization = Record<string, string>;
 

@@ -5,7 +5,7 @@
  * The public face other parts (the local runtime, tests, benchmarks, the fan-out's local wiring)
  * code against. Internals live beside it in this folder.
  */
-import type { LocalCredentials } from '../../scripts/local/sigv4-verifier.js';
+import type { LocalCredentials } from '../identity/sigv4-verifier.js';
 
 export interface EventsApiOptions {
   /** 0 (default) picks a free port. */

@@ -26,7 +26,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { type RawData, type WebSocket, WebSocketServer } from 'ws';
-import { type LocalCredentials, SigV4Verifier } from '../../scripts/local/sigv4-verifier.js';
+import { type LocalCredentials, SigV4Verifier } from '../identity/sigv4-verifier.js';
 import {
   type Authorization,
   asAuthorization,

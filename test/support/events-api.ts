@@ -1,5 +1,5 @@
 import aws4 from 'aws4';
-import type { EventsApi } from '../../local-aws/events-api/index.js';
+import type { EventsApi } from '../../local-aws/index.js';
 
 export const LOCAL_IAM = { accessKeyId: 'local', secretAccessKey: 'local' };
 

@@ -28,6 +28,11 @@ export interface AccountBudgetOptions {
   burst: number;
 }
 
+export interface AccountBudgetShare {
+  memory: SharedArrayBuffer;
+  options: AccountBudgetOptions;
+}
+
 export const AWS_ACCOUNT_BUDGET: AccountBudgetOptions = { ratePerSecond: 10_000, burst: 5_000 };
 
 /**
@@ -88,6 +93,15 @@ export class AccountBudget {
       Atomics.notify(this.lock, 0, 1);
     }
     return allowed;
+  }
+
+  /** What another thread needs to take from this same budget (structured-cloneable: workerData). */
+  share(): AccountBudgetShare {
+    return { memory: this.memory, options: this.options };
+  }
+
+  static attach(share: AccountBudgetShare): AccountBudget {
+    return new AccountBudget(share.options, { memory: share.memory });
   }
 
   stats(): AccountBudgetStats {

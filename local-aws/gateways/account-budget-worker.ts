@@ -1,6 +1,6 @@
-/** A thread that takes from a shared account budget (test/account-budget.test.ts). */
+/** A thread that takes from a shared account budget (account-budget.test.ts). */
 import { parentPort, workerData } from 'node:worker_threads';
-import { AccountBudget, type AccountBudgetOptions } from '../../local-aws/account-budget.js';
+import { AccountBudget, type AccountBudgetOptions } from './account-budget.js';
 
 const { memory, options, attempts } = workerData as {
   memory: SharedArrayBuffer;

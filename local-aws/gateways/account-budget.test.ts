@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
-import { AccountBudget, accountBudgetFromEnv } from '../local-aws/account-budget.js';
+import { AccountBudget, accountBudgetFromEnv } from './account-budget.js';
 
 describe('the local account budget (one token bucket for HTTP, WebSocket and management requests)', () => {
   it('allows the burst at once, then the rate, from every use alike, and counts what it refused', () => {
@@ -22,7 +22,7 @@ describe('the local account budget (one token bucket for HTTP, WebSocket and man
   it('is one budget across threads: a worker attached to the same memory takes from the same bucket', async () => {
     const budget = new AccountBudget({ ratePerSecond: 1, burst: 1_000 });
     // The worker runs the real module (tsx in the worker, as vitest's transform does not reach it).
-    const worker = new Worker(new URL('./support/budget-worker.ts', import.meta.url), {
+    const worker = new Worker(new URL('./account-budget-worker.ts', import.meta.url), {
       execArgv: ['--import', 'tsx'],
       workerData: { memory: budget.memory, options: budget.options, attempts: 700 },
     });
