@@ -9,7 +9,8 @@
  * not draw from this budget (that is the point of the broadcast channels).
  *
  * Configured by LOCAL_ACCOUNT_RPS (default 10000) and LOCAL_ACCOUNT_BURST (default 5000);
- * LOCAL_ACCOUNT_RPS=0 turns the throttle off.
+ * LOCAL_ACCOUNT_RPS=0 turns the throttle off. The management API's old LOCAL_MANAGEMENT_RPS /
+ * LOCAL_MANAGEMENT_BURST are read when the new names are unset.
  */
 export type BudgetUse = 'http' | 'connect' | 'message' | 'management';
 
@@ -131,9 +132,11 @@ export function accountBudgetFromEnv(env: NodeJS.ProcessEnv = process.env): Acco
       throw new Error(`${name} must be a whole number >= 0, got ${text}`);
     return value;
   };
+  // LOCAL_MANAGEMENT_RPS / _BURST: the names of the management API's budget before it became the
+  // account's (issue 26), still read.
   return new AccountBudget({
-    ratePerSecond: read('LOCAL_ACCOUNT_RPS', AWS_ACCOUNT_BUDGET.ratePerSecond),
-    burst: read('LOCAL_ACCOUNT_BURST', AWS_ACCOUNT_BUDGET.burst),
+    ratePerSecond: read('LOCAL_ACCOUNT_RPS', read('LOCAL_MANAGEMENT_RPS', AWS_ACCOUNT_BUDGET.ratePerSecond)),
+    burst: read('LOCAL_ACCOUNT_BURST', read('LOCAL_MANAGEMENT_BURST', AWS_ACCOUNT_BUDGET.burst)),
   });
 }
 
