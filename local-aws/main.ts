@@ -5,8 +5,8 @@
  * Flags: `--seed` creates demo data once ready (same as `npm run seed`); `--allow-remote` lets
  * LOCAL_HOST be an address beyond loopback (refused otherwise: local-aws/shared/bind-host.ts).
  * Environment: HTTP_PORT (3000), WS_PORT (3001), DEMO_PORT (3002, the demo app), EVENTS_PORT (3003,
- * the AppSync Events API of the broadcast channels), LOCAL_ACCOUNT_RPS / LOCAL_ACCOUNT_BURST (the
- * account's API Gateway budget, 10000 / 5000), EVENTS_API_KEY, LOCAL_HOST
+ * the AppSync Events API of the broadcast channels; LOCAL_EVENTS=0 for none), LOCAL_ACCOUNT_RPS /
+ * LOCAL_ACCOUNT_BURST (the account's API Gateway budget, 10000 / 5000), EVENTS_API_KEY, LOCAL_HOST
  * (127.0.0.1), LOCAL_ALLOW_REMOTE, LOCAL_PUBLIC_HOSTS, REDIS_URL, DATABASE_URL, SQS_ENDPOINT / AWS_ENDPOINT_URL (LocalStack), LOCAL_DATA_DIR
  * (.local-data), SWEEPER_INTERVAL_MS, LOCAL_LOG_FORMAT=json; JWT_SECRET / WEBHOOK_SECRET (generated
  * when unset).
@@ -102,7 +102,8 @@ try {
     host,
     httpPort: portFromEnv('HTTP_PORT', 3000),
     wsPort: portFromEnv('WS_PORT', 3001),
-    eventsPort: portFromEnv('EVENTS_PORT', 3003),
+    // The broadcast channels' Events API (LOCAL_EVENTS=0: none, every topic direct).
+    eventsPort: env.LOCAL_EVENTS === '0' ? false : portFromEnv('EVENTS_PORT', 3003),
     redisUrl: env.REDIS_URL || undefined,
     databaseUrl: env.DATABASE_URL || undefined,
     sqsEndpoint: env.SQS_ENDPOINT || env.AWS_ENDPOINT_URL_SQS || env.AWS_ENDPOINT_URL || undefined,
@@ -143,7 +144,7 @@ log.info(
 );
 log.info(
   'ready',
-  `http=${urls.http} ws=${urls.ws} demo=${demo.url} events=${urls.events} management=${urls.management} sqs=${urls.sqs} redis=${urls.redis} postgres=${urls.postgres} startup=${process.uptime().toFixed(1)}s`,
+  `http=${urls.http} ws=${urls.ws}${urls.events ? ` events=${urls.events}` : ''} demo=${demo.url} management=${urls.management} sqs=${urls.sqs} redis=${urls.redis} postgres=${urls.postgres} startup=${process.uptime().toFixed(1)}s`,
 );
 
 if (args.includes('--seed')) {

@@ -16,6 +16,7 @@ import {
   stopBundler,
 } from '../scripts/build-functions.js';
 import { startEventsApiThread } from './events-api/events-api-host.js';
+import type { EventsApi } from './events-api/index.js';
 import { type AccountBudget, accountBudgetFromEnv } from './gateways/account-budget.js';
 import { type HttpGateway, startHttpGateway } from './gateways/http/http-gateway.js';
 import { LOCAL_CREDENTIALS } from './gateways/websocket/websocket-gateway.js';
@@ -45,8 +46,12 @@ export interface LocalRuntimeOptions {
   /** 0 picks a free port. */
   httpPort: number;
   wsPort: number;
-  /** The local AppSync Events API (broadcast channels); 0 or absent picks a free port. */
-  eventsPort?: number | undefined;
+  /**
+   * The AppSync Events stand-in (API.md v1.2, broadcast channels), on its own thread: its port (0 or
+   * absent picks a free one), or `false` for none. Ignored when EVENTS_HTTP_URL and
+   * EVENTS_REALTIME_URL name an Events API already running (the functions then use that one).
+   */
+  eventsPort?: number | false | undefined;
   redisUrl?: string | undefined;
   databaseUrl?: string | undefined;
   /** An SQS endpoint to use (LocalStack) instead of the in-process local-aws-sqs server. */
@@ -61,9 +66,9 @@ export interface LocalRuntimeOptions {
 export interface LocalRuntimeUrls {
   http: string;
   ws: string;
+  /** The Events API's HTTP origin (`POST /event`; `/event/realtime` for subscribers), if any. */
+  events?: string;
   management: string;
-  /** `http://host:port`: the local AppSync Events API (`POST /event`, WebSocket `/event/realtime`). */
-  events: string;
   sqs: string;
   redis: string;
   postgres: string;
@@ -202,11 +207,11 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     process.setSourceMapsEnabled(true);
     await ensurePortFree(options.httpPort, options.host, 'HTTP_PORT');
     await ensurePortFree(options.wsPort, options.host, 'WS_PORT');
-    await ensurePortFree(options.eventsPort ?? 0, options.host, 'EVENTS_PORT');
+    await ensurePortFree(options.eventsPort || 0, options.host, 'EVENTS_PORT');
     // The management endpoint is part of the handlers' environment: the port is fixed before they load.
     const httpPort = options.httpPort || (await freePort());
     const wsPort = options.wsPort || (await freePort());
-    const eventsPort = options.eventsPort || (await freePort());
+    const eventsPort = options.eventsPort === false ? false : options.eventsPort || (await freePort());
     // The account's one API Gateway budget (HTTP API, WebSocket API, management API), as on AWS.
     let accountBudget: AccountBudget;
     try {
@@ -276,30 +281,49 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
 
     const connectHost = options.host === '0.0.0.0' || options.host === '::' ? '127.0.0.1' : options.host;
     const managementEndpoint = `http://${connectHost}:${wsPort}`;
-    // --- issue 26: the broadcast channels' AppSync Events API, on its own thread ---
-    const eventsApiKey = process.env.EVENTS_API_KEY || LOCAL_EVENTS_API_KEY;
-    const [events, eventsMs] = await timed(
-      startEventsApiThread({
-        port: eventsPort,
-        host: options.host,
-        apiKey: eventsApiKey,
-        region: options.region,
-        credentials: LOCAL_CREDENTIALS,
-      }).catch((error: NodeJS.ErrnoException) => {
-        throw new LocalRuntimeError(
-          error.code === 'EADDRINUSE'
-            ? `port ${eventsPort} is already in use (EVENTS_PORT): start with EVENTS_PORT=<another port>`
-            : `the Events API could not start: ${error.message}`,
-        );
-      }),
-    );
-    cleanups.push({ name: 'events', run: events.stop });
-    const eventsAuthority = `${connectHost}:${eventsPort}`;
-    log.info(
-      'events',
-      `http://${eventsAuthority}/event (publish: SigV4 with the local credentials) and ws://${eventsAuthority}/event/realtime (subscribe: API key ${eventsApiKey}) - AppSync Events, namespace live, on its own thread`,
-      { ms: eventsMs },
-    );
+    // --- issue 26: the broadcast channels' AppSync Events API, on its own thread ---------------
+    const external = process.env.EVENTS_HTTP_URL && process.env.EVENTS_REALTIME_URL;
+    let eventsEnv: Record<string, string> = {};
+    let eventsOrigin: string | undefined;
+    let events: (EventsApi & { threadId: number | undefined }) | undefined;
+    if (external) {
+      eventsOrigin = new URL(process.env.EVENTS_HTTP_URL as string).origin;
+      log.info('events', `the functions publish to ${process.env.EVENTS_HTTP_URL} (EVENTS_HTTP_URL)`);
+    } else if (eventsPort !== false) {
+      const apiKey = process.env.EVENTS_API_KEY || LOCAL_EVENTS_API_KEY;
+      const [started, eventsMs] = await timed(
+        startEventsApiThread({
+          port: eventsPort,
+          host: options.host,
+          apiKey,
+          region: options.region,
+          credentials: LOCAL_CREDENTIALS,
+        }).catch((error: NodeJS.ErrnoException) => {
+          throw new LocalRuntimeError(
+            error.code === 'EADDRINUSE'
+              ? `port ${eventsPort} is already in use (EVENTS_PORT): start with EVENTS_PORT=<another port>`
+              : `the Events API could not start: ${error.message}`,
+          );
+        }),
+      );
+      events = started;
+      cleanups.push({ name: 'events', run: started.stop });
+      const authority = `${connectHost}:${eventsPort}`;
+      eventsOrigin = `http://${authority}`;
+      // As the CDK app sets them (lib/constructs/broadcast-channels.ts).
+      eventsEnv = {
+        EVENTS_HTTP_URL: `${eventsOrigin}/event`,
+        EVENTS_REALTIME_URL: `ws://${authority}/event/realtime`,
+        EVENTS_HOST: authority,
+        EVENTS_API_KEY: apiKey,
+        EVENTS_REGION: options.region,
+      };
+      log.info(
+        'events',
+        `${eventsEnv.EVENTS_HTTP_URL} (publish: SigV4 with the local credentials, the fan-out only) and ${eventsEnv.EVENTS_REALTIME_URL} (subscribe: x-api-key ${apiKey}) - AppSync Events, namespace live, on its own thread`,
+        { ms: eventsMs },
+      );
+    }
     // --- end issue 26 ---
     // --- issue 30: local OIDC issuer (LOCAL_OIDC=0 turns it off): ES256 sign-in as in production ---
     const localOidc = process.env.LOCAL_OIDC === '0' ? undefined : await startLocalOidcIssuer();
@@ -328,12 +352,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       JWT_SECRET: secrets.values.JWT_SECRET,
       WEBHOOK_SECRET: secrets.values.WEBHOOK_SECRET,
       WS_MANAGEMENT_ENDPOINT: managementEndpoint,
-      // Issue 26, as the CDK app sets them (lib/constructs/broadcast-channels.ts).
-      EVENTS_HTTP_URL: `http://${eventsAuthority}/event`,
-      EVENTS_REGION: options.region,
-      EVENTS_REALTIME_URL: `ws://${eventsAuthority}/event/realtime`,
-      EVENTS_HOST: eventsAuthority,
-      EVENTS_API_KEY: eventsApiKey,
+      PUBLIC_WS_URL: `ws://${connectHost}:${wsPort}`,
+      ...eventsEnv, // issue 26
       ...localOidc?.environment, // issue 30 (the issuer above; JWT_SECRET stays for HS256 tools)
       POWERTOOLS_METRICS_NAMESPACE: 'LiveSale',
       // EMF metrics would print a JSON document per invocation; POWERTOOLS_METRICS_DISABLED=false shows them.
@@ -482,8 +502,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const urls: LocalRuntimeUrls = {
       http: http ? `http://${connectHost}:${httpPort}` : '(no http function)',
       ws: ws ? `ws://${connectHost}:${wsPort}` : '(no ws function)',
+      ...(eventsOrigin ? { events: eventsOrigin } : {}),
       management: ws ? `${managementEndpoint}/@connections` : '(no ws function)',
-      events: `http://${eventsAuthority}`,
       sqs: sqs.endpoint,
       redis: redis.url,
       postgres: redactUrl(database.url),
@@ -545,10 +565,12 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         lines.push(
           `account budget (${accountBudget.options.ratePerSecond || 'unlimited'}/s, burst ${accountBudget.options.burst}): taken ${uses(budget.taken)}; throttled ${uses(budget.throttled)}`,
         );
-        const e = events.stats();
-        lines.push(
-          `events: ${e.publishes} publish(es) of ${e.events} event(s), ${e.deliveries} delivered, ${e.dropped} dropped (slow readers), ${e.unauthorized} unauthorized, ${e.badRequests} refused; ${e.connections} connection(s), ${e.subscriptions} subscription(s) at the end`,
-        );
+        if (events) {
+          const e = events.stats();
+          lines.push(
+            `events: ${e.publishes} publish(es) of ${e.events} event(s), ${e.deliveries} delivered, ${e.dropped} dropped (slow readers), ${e.unauthorized} unauthorized, ${e.badRequests} refused; ${e.connections} connection(s), ${e.subscriptions} subscription(s) at the end`,
+          );
+        }
         for (const mapping of mappings) {
           const queue = dlq.find((entry) => entry.queue.arn === mapping.queue.arn);
           const s = mapping.stats;

@@ -13,9 +13,34 @@ export type ClientMessage =
   | { action: 'unsubscribe'; topic: string }
   | { action: 'ping' };
 
+/**
+ * Where a topic's channel is read (API.md v1.2, "Broadcast channels for crowds"): the `broadcast`
+ * object of `subscribed`, `delivery.changed` and `GET /realtime`.
+ */
+export interface BroadcastInfo {
+  /** `wss://{realtime domain}/event/realtime` (locally `ws://127.0.0.1:EVENTS_PORT/event/realtime`). */
+  realtimeUrl: string;
+  /** Sent as is in the `header-` subprotocol and in each `subscribe` (e.g. `{host, x-api-key}`). */
+  authorization: Record<string, string>;
+  /** Channel path templates by topic kind; `{id}` is the topic's id. */
+  channels: { auction: string; product: string };
+}
+
+export type Delivery = 'direct' | 'broadcast';
+
 /** What the server sends: replies to client messages, and the pushes of the fan-out. */
 export type ServerMessage =
-  | { type: 'subscribed'; topic: string; seq: number; snapshot: Auction | Product }
+  | {
+      type: 'subscribed';
+      topic: string;
+      seq: number;
+      snapshot: Auction | Product;
+      /** API.md v1.2: `broadcast`: no push of the topic follows on this connection, read the channel. */
+      delivery?: Delivery;
+      broadcast?: BroadcastInfo;
+    }
+  /** API.md v1.2: sent once to each direct watcher of a topic that turned broadcast. */
+  | { type: 'delivery.changed'; topic: string; delivery: 'broadcast'; broadcast: BroadcastInfo }
   | { type: 'unsubscribed'; topic: string }
   | { type: 'auction.updated'; topic: string; seq: number; auction: Auction; lastBid: Bid | null }
   | { type: 'auction.closed'; topic: string; seq: number; auction: Auction }
