@@ -12,6 +12,9 @@
  * - identity: the OIDC issuer (startLocalOidcIssuer), the local secrets file (secretsFile);
  * - Redis and PostgreSQL started privately (startRedis, startPostgres), LocalRuntimeError for a
  *   clear message without a stack;
+ * - AppSync Events: the broadcast channels' API (startEventsApi: WebSocket /event/realtime, HTTP
+ *   POST /event, SigV4 publishing, API-key subscribing);
+ * - the account's one API Gateway request budget (AccountBudget, accountBudgetFromEnv);
  * - free ports, and CPU time by process and OS thread for the benchmarks.
  */
 
@@ -22,6 +25,14 @@ export {
   type EventsApiStats,
   startEventsApi,
 } from './events-api/index.js';
+export {
+  AccountBudget,
+  type AccountBudgetOptions,
+  type AccountBudgetStats,
+  AWS_ACCOUNT_BUDGET,
+  accountBudgetFromEnv,
+  THROTTLED,
+} from './gateways/account-budget.js';
 export { type HttpGateway, startHttpGateway } from './gateways/http/http-gateway.js';
 export type {
   WebSocketEvent,

@@ -1,27 +1,28 @@
 import { Worker } from 'node:worker_threads';
 import { threadEntryFile } from '../threads/thread-entries.js';
-import type { EventsThreadToHost, HostToEventsThread } from './events-api-thread.js';
-import type { EventsApiOptions, EventsApiStats } from './index.js';
+import type { EventsApi, EventsApiOptions, EventsApiStats } from './index.js';
+import {
+  EVENTS_STATS_FIELDS,
+  type EventsHostMessage,
+  type EventsThreadData,
+  type EventsThreadMessage,
+} from './thread-protocol.js';
 
-export interface EventsApiThread {
-  port: number;
-  httpUrl: string;
-  realtimeUrl: string;
-  host: string;
-  /** The thread's OS thread id (Linux), for benchmarks that read its CPU time. */
-  threadId: number | undefined;
-  stats(): Promise<EventsApiStats>;
-  stop(): Promise<void>;
-}
-
-/** The Events API stand-in on its own thread (events-api-thread.ts); `npm run local` uses this. */
-export async function startEventsApiThread(options: EventsApiOptions): Promise<EventsApiThread> {
+/**
+ * Starts the local AppSync Events API on its own thread (events-api-thread.ts), with the same face
+ * as `startEventsApi`; `stats()` reads the thread's counters as of at most 50 ms ago.
+ */
+export async function startEventsApiThread(
+  options: EventsApiOptions,
+): Promise<EventsApi & { threadId: number | undefined }> {
+  const memory = new SharedArrayBuffer(8 * EVENTS_STATS_FIELDS.length);
+  const cells = new Float64Array(memory);
+  const data: EventsThreadData = { options, stats: memory };
   const worker = new Worker(await threadEntryFile('events-api-thread'), {
-    workerData: options,
+    workerData: data,
     name: 'events-api',
   });
-  const post = (message: HostToEventsThread) => worker.postMessage(message);
-  const statsWaiters: ((stats: EventsApiStats) => void)[] = [];
+  const host = options.host ?? '127.0.0.1';
   let stopped: (() => void) | undefined;
   return new Promise((resolve, reject) => {
     worker.on('error', reject);
@@ -29,34 +30,32 @@ export async function startEventsApiThread(options: EventsApiOptions): Promise<E
       stopped?.();
       reject(new Error('the Events API thread exited'));
     });
-    worker.on('message', (message: EventsThreadToHost) => {
-      switch (message.type) {
-        case 'failed':
-          reject(Object.assign(new Error(message.message), { code: message.code }));
-          return;
-        case 'stats':
-          for (const waiter of statsWaiters.splice(0)) waiter(message.stats);
-          return;
-        case 'stopped':
-          return;
-        case 'ready':
-          resolve({
-            port: message.port,
-            httpUrl: message.httpUrl,
-            realtimeUrl: message.realtimeUrl,
-            host: message.host,
-            threadId: message.threadId,
-            stats: () =>
-              new Promise((done) => {
-                statsWaiters.push(done);
-                post({ type: 'stats' });
-              }),
-            stop: () =>
-              new Promise<void>((done) => {
-                stopped = done;
-                post({ type: 'stop' });
-              }),
-          });
+    worker.on('message', (message: EventsThreadMessage) => {
+      if (message.type === 'stopped') {
+        stopped?.();
+      } else if (message.type === 'start-error') {
+        const error = new Error(message.message) as NodeJS.ErrnoException;
+        if (message.code) error.code = message.code;
+        reject(error);
+        void worker.terminate();
+      } else {
+        const authority = `${host}:${message.port}`;
+        resolve({
+          port: message.port,
+          host: authority,
+          httpUrl: `http://${authority}/event`,
+          realtimeUrl: `ws://${authority}/event/realtime`,
+          threadId: message.threadId,
+          stats: () =>
+            Object.fromEntries(
+              EVENTS_STATS_FIELDS.map((field, index) => [field, cells[index]]),
+            ) as unknown as EventsApiStats,
+          stop: () =>
+            new Promise<void>((done) => {
+              stopped = done;
+              worker.postMessage({ type: 'stop' } satisfies EventsHostMessage);
+            }).then(() => worker.terminate().then(() => undefined)),
+        });
       }
     });
   });

@@ -1,52 +1,47 @@
 /**
- * The Events API stand-in on its own worker thread (events-api-host.ts starts it): in `npm run
- * local` its deliveries (one socket write per subscriber per event: 100,000 a second for 10,000
- * watchers of an auction at a bid every 100 ms) must not share the main thread's event loop with
- * the HTTP gateway that bids go through, as AppSync's fleet shares nothing with API Gateway.
+ * The local AppSync Events API on a thread of its own (started by events-api-host.ts): delivering
+ * an update to 10,000 subscribers is 10,000 socket writes, which must not share an event loop with
+ * the HTTP gateway that takes bids (on AWS the Events API is another service on other machines).
+ * Its counters are copied into shared memory every 50 ms so that the host's `stats()` stays
+ * synchronous.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { osThreadId } from '../threads/os-thread.js';
-import { type EventsApiOptions, startEventsApi } from './index.js';
+import { profileThisThread } from '../threads/thread-profiler.js';
+import { startEventsApi } from './server.js';
+import {
+  EVENTS_STATS_FIELDS,
+  type EventsHostMessage,
+  type EventsThreadData,
+  type EventsThreadMessage,
+} from './thread-protocol.js';
 
-export type EventsThreadToHost =
-  | {
-      type: 'ready';
-      httpUrl: string;
-      realtimeUrl: string;
-      host: string;
-      port: number;
-      threadId: number | undefined;
-    }
-  | { type: 'failed'; code: string | undefined; message: string }
-  | { type: 'stats'; stats: ReturnType<Awaited<ReturnType<typeof startEventsApi>>['stats']> }
-  | { type: 'stopped' };
-export type HostToEventsThread = { type: 'stats' } | { type: 'stop' };
-
+profileThisThread('events-api');
 const port = parentPort;
-if (!port) throw new Error('events-api-thread runs as a worker thread');
+if (!port) throw new Error('events-api-thread.ts runs only as a worker thread');
+const send = (message: EventsThreadMessage) => port.postMessage(message);
+const data = workerData as EventsThreadData;
+const cells = new Float64Array(data.stats);
+
 try {
-  const api = await startEventsApi(workerData as EventsApiOptions);
-  port.on('message', (message: HostToEventsThread) => {
-    if (message.type === 'stats')
-      port.postMessage({ type: 'stats', stats: api.stats() } satisfies EventsThreadToHost);
-    if (message.type === 'stop')
-      void api.stop().finally(() => {
-        port.postMessage({ type: 'stopped' } satisfies EventsThreadToHost);
-        port.close();
-      });
+  const api = await startEventsApi(data.options);
+  const copy = () => {
+    const stats = api.stats();
+    EVENTS_STATS_FIELDS.forEach((field, index) => {
+      cells[index] = stats[field];
+    });
+  };
+  const timer = setInterval(copy, 50);
+  port.on('message', async (message: EventsHostMessage) => {
+    if (message.type !== 'stop') return;
+    clearInterval(timer);
+    copy();
+    await api.stop();
+    send({ type: 'stopped' });
+    port.close();
   });
-  port.postMessage({
-    type: 'ready',
-    httpUrl: api.httpUrl,
-    realtimeUrl: api.realtimeUrl,
-    host: api.host,
-    port: api.port,
-    threadId: osThreadId(),
-  } satisfies EventsThreadToHost);
+  send({ type: 'ready', port: api.port, threadId: osThreadId() });
 } catch (error) {
-  port.postMessage({
-    type: 'failed',
-    code: (error as NodeJS.ErrnoException).code,
-    message: error instanceof Error ? error.message : String(error),
-  } satisfies EventsThreadToHost);
+  const { code, message } = error as NodeJS.ErrnoException;
+  send({ type: 'start-error', code, message });
 }

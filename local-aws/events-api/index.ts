@@ -22,6 +22,13 @@ export interface EventsApiOptions {
   namespaces?: readonly string[];
   /** Keep-alive period in ms (AWS: 60 s); `connection_ack.connectionTimeoutMs` is 300,000 as on AWS. */
   keepAliveMs?: number;
+  /**
+   * How `data` frames are made: `shared` (default) encodes an event once per publish and writes
+   * each subscriber its pre-encoded head + that tail; `per-subscriber` encodes each message whole
+   * for each subscriber (JSON.stringify + ws.send), as a naive server would: the benchmark's
+   * same-run reference (bench/bench-events-api.ts).
+   */
+  deliveryEncoding?: 'shared' | 'per-subscriber';
   /** Overrides of the documented limits, for tests. */
   limits?: Partial<EventsApiLimits>;
 }

@@ -52,6 +52,7 @@ const PUBLISH_PATH = '/event';
 const UNAUTHORIZED = 'You are not authorized to make this call.';
 /** Deliveries written per turn of the event loop before the queue yields (setImmediate). */
 const DELIVERIES_PER_SLICE = 2_000;
+const EMPTY = Buffer.alloc(0);
 
 interface Connection {
   ws: WebSocket;
@@ -64,6 +65,7 @@ interface Connection {
 }
 
 interface Subscription {
+  id: string;
   connection: Connection;
   channel: { path: string; wildcard: boolean };
   /** `{"type":"data","id":"<id>","event":` encoded once. */
@@ -75,6 +77,8 @@ interface DeliveryJob {
   /** The iterators still to walk: each a live Set iterator (a subscriber leaving is skipped). */
   sets: Iterator<Subscription>[];
   tail: Buffer;
+  /** The event's JSON text (the per-subscriber reference encodes from it). */
+  text: string;
 }
 
 interface ErrorEntry {
@@ -111,14 +115,19 @@ export async function startEventsApi(options: EventsApiOptions): Promise<EventsA
   let draining = false;
   const kaFrame = sharedTextFrame('{"type":"ka"}');
 
-  const write = (subscription: Subscription, tail: Buffer) => {
+  const perSubscriber = options.deliveryEncoding === 'per-subscriber';
+  const write = (subscription: Subscription, job: DeliveryJob) => {
     const { socket } = subscription.connection;
     if (!socket.writable) return;
     if (socket.writableLength > MAX_BUFFERED_BYTES_PER_CONNECTION) {
       counters.dropped++;
       return;
     }
-    socket.write(textFrame(subscription.head, tail));
+    if (perSubscriber) {
+      subscription.connection.ws.send(JSON.stringify({ type: 'data', id: subscription.id, event: job.text }));
+    } else {
+      socket.write(textFrame(subscription.head, job.tail));
+    }
     counters.deliveries++;
   };
 
@@ -133,7 +142,7 @@ export async function startEventsApi(options: EventsApiOptions): Promise<EventsA
       }
       let step = iterator.next();
       while (!step.done && budget > 0) {
-        write(step.value, job.tail);
+        write(step.value, job);
         budget--;
         if (budget > 0) step = iterator.next();
       }
@@ -201,7 +210,11 @@ export async function startEventsApi(options: EventsApiOptions): Promise<EventsA
       successful.push({ identifier, index: position });
       counters.events++;
       if (audience.length > 0)
-        enqueue({ sets: audience.map((set) => set.values()), tail: dataTail(event as string) });
+        enqueue({
+          sets: audience.map((set) => set.values()),
+          tail: perSubscriber ? EMPTY : dataTail(event as string),
+          text: event as string,
+        });
     });
     counters.publishes++;
     return { status: 200, successful, failed };
@@ -351,6 +364,7 @@ export async function startEventsApi(options: EventsApiOptions): Promise<EventsA
       return;
     }
     const subscription: Subscription = {
+      id,
       connection,
       channel: { path: channel.path, wildcard: channel.wildcard },
       head: dataHead(id),

@@ -5,7 +5,7 @@ export const LOCAL_IAM = { accessKeyId: 'local', secretAccessKey: 'local' };
 
 /** POST /event signed with SigV4 (service `appsync`) by aws4, as an IAM principal publishes on AWS. */
 export async function signedPublish(
-  target: EventsApi,
+  target: Pick<EventsApi, 'host' | 'httpUrl'>,
   body: unknown,
   credentials = LOCAL_IAM,
 ): Promise<Response> {

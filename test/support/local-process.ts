@@ -16,7 +16,7 @@ export interface ReadyUrls {
   postgres: string;
   /** The demo web app (DEMO_PORT). */
   demo: string;
-  /** The Events API of the broadcast channels (EVENTS_PORT), '' without one. */
+  /** The local AppSync Events API of the broadcast channels (EVENTS_PORT): `http://host:port`, '' without one. */
   events: string;
 }
 
