@@ -282,13 +282,17 @@ async function warmUp(base: string) {
 const finalSeqOf = async (base: string, auctionId: string) =>
   ((await (await fetch(`${base}/auctions/${auctionId}`)).json()) as { auction: { seq: number } }).auction.seq;
 
-/** Reports until no watcher received anything for 2 s (at most 120 s after the bids). */
+/**
+ * Reports until no watcher received anything for 2 s, or two publish intervals when the cap is
+ * slower (at most 120 s after the bids): the last state may wait a whole window to be published.
+ */
+const quietMs = Math.max(2_000, publishRate ? (2 * 1_000) / Number(publishRate) + 1_000 : 0);
 async function drain(all: Child[], field = 'received'): Promise<Message[]> {
   const ask = () => Promise.all(all.map((c) => c.request({ type: 'report' }, 'report')));
   const sum = (reports: Message[]) => reports.reduce((s, r) => s + Number(r[field] ?? 0), 0);
   let reports = await ask();
   const started = Date.now();
-  for (let quietSince = Date.now(); Date.now() - quietSince < 2_000 && Date.now() - started < 120_000; ) {
+  for (let quietSince = Date.now(); Date.now() - quietSince < quietMs && Date.now() - started < 120_000; ) {
     await new Promise((resolve) => setTimeout(resolve, 250));
     const now = await ask();
     if (sum(now) !== sum(reports)) quietSince = Date.now();
@@ -467,7 +471,7 @@ const notes: string[] = [];
       max: lat.max,
       deliveriesPerSecond: received / activeSeconds,
       atFinal: `${reports.reduce((s, r) => s + Number(r.atFinal), 0)}/${count}; library ${libraryReport.atFinal}/${libraryReport.watchers}`,
-      order: `${reports.reduce((s, r) => s + Number(r.outOfOrder), 0)} older dropped, ${reports.reduce((s, r) => s + Number(r.skipped), 0)} seqs skipped; library: ${libraryReport.unordered} unordered, ${libraryReport.repeats} repeats, ${libraryReport.gaps} gaps, ${libraryReport.catchUps} catch-ups`,
+      order: `${reports.reduce((s, r) => s + Number(r.outOfOrder), 0)} older or repeated dropped, ${reports.reduce((s, r) => s + Number(r.skipped), 0)} seqs skipped; library: ${libraryReport.unordered} unordered, ${libraryReport.repeats} repeats, ${libraryReport.gaps} gaps, ${libraryReport.catchUps} catch-ups`,
       runtimeUsPerDelivery: ((runtimeCpuAfter - runtimeCpuBefore) * 1000) / Math.max(1, received),
       memoryPerWatcher: `${(watcherRss / count / 1024).toFixed(1)} KiB client, ${((runtimeRss - runtimeRss0) / count / 1024).toFixed(1)} KiB runtime`,
       watcherUsPerMessage:
