@@ -22,7 +22,10 @@
  * is the full product, and clients keep only the newest).
  *
  * Channel events may be lost, doubled or reordered (API.md): a failed publish is logged, counted
- * and not recorded, so the next window publishes from the same point again.
+ * and not recorded, and answered 'failed': the fan-out then fails the topic's records, so SQS
+ * delivers them again and the publish is retried from the same point (the redelivered records'
+ * direct waves are stale by then and push nothing twice). Without that, the last state of a topic
+ * whose last publish failed would never reach its channel.
  */
 import { randomUUID } from 'node:crypto';
 import type { EventEnvelope } from '../../domain/events.js';
@@ -59,9 +62,9 @@ export async function broadcastTopic(
   topic: Topic,
   known: EventEnvelope,
   invocation: { remainingMs?: () => number; reserveMs?: number } = {},
-): Promise<void> {
+): Promise<'done' | 'failed'> {
   const channel = channelOf(topic);
-  if (!channel) return; // an id that cannot be a channel segment: direct only
+  if (!channel) return 'done'; // an id that cannot be a channel segment: direct only
   const now = deps.now ?? Date.now;
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const leaseMs = deps.leaseMs ?? deps.intervalMs + 10_000;
@@ -71,10 +74,10 @@ export async function broadcastTopic(
   for (let round = 0; round < MAX_ROUNDS; round++) {
     const token = randomUUID();
     const mark = await deps.ledger.lead(topic, token, leaseMs);
-    if (!mark) return; // its holder reads the store after its wait: our state is in it
+    if (!mark) return 'done'; // its holder reads the store after its wait: our state is in it
     if (mark.seq >= newestSeen) {
       await deps.ledger.release(topic, token);
-      return;
+      return 'done';
     }
     let published: number;
     try {
@@ -88,17 +91,17 @@ export async function broadcastTopic(
       const last = events.at(-1);
       if (!last) {
         await deps.ledger.release(topic, token);
-        return;
+        return 'done';
       }
       const texts = events.map((event) => JSON.stringify(messageForEvent(event)));
       if ((await deps.publisher.publish(channel, texts)) !== 'published') {
         deps.metrics?.count('publishFailed', 1);
-        deps.logger.warn('broadcast: publish failed; the next update publishes from the same point', {
+        deps.logger.warn('broadcast: publish failed; it is retried from the same point', {
           topic: topic.name,
           seq: last.seq,
         });
         await deps.ledger.release(topic, token);
-        return;
+        return 'failed';
       }
       deps.metrics?.count('published', 1);
       deps.metrics?.count('publishedEvents', texts.length);
@@ -113,9 +116,10 @@ export async function broadcastTopic(
     }
     // Updates that came while this invocation held the topic left their state to it.
     const [newer] = await deps.ledger.eventsAfter(topic, published, 1);
-    if (!newer) return;
+    if (!newer) return 'done';
     newestSeen = newer.seq;
     const remaining = invocation.remainingMs?.();
-    if (remaining !== undefined && remaining <= (invocation.reserveMs ?? 5_000)) return;
+    if (remaining !== undefined && remaining <= (invocation.reserveMs ?? 5_000)) return 'done';
   }
+  return 'done';
 }
