@@ -51,6 +51,12 @@ export interface BroadcastDeps {
 
 /** Publish rounds one invocation runs for a topic at most (a steady stream of updates). */
 const MAX_ROUNDS = 200;
+/**
+ * Failed publishes retried here (after the publisher's own quick retries) before the records are
+ * failed: their redelivery waits for the queue's visibility timeout (minutes), too long for the
+ * newest state of a busy topic.
+ */
+const FAILED_PUBLISH_PAUSES_MS = [500, 1_000, 2_000];
 
 /**
  * Publishes `known` (or newer) to the topic's channel within the rate cap; returns when this
@@ -71,6 +77,7 @@ export async function broadcastTopic(
   const perPublish =
     topic.kind === 'product' ? 1 : Math.max(1, Math.min(MAX_EVENTS_PER_PUBLISH, deps.eventsPerPublish));
   let newestSeen = known.seq;
+  let failedPublishes = 0;
   for (let round = 0; round < MAX_ROUNDS; round++) {
     const token = randomUUID();
     const mark = await deps.ledger.lead(topic, token, leaseMs);
@@ -101,7 +108,15 @@ export async function broadcastTopic(
           seq: last.seq,
         });
         await deps.ledger.release(topic, token);
-        return 'failed';
+        const pause = FAILED_PUBLISH_PAUSES_MS[failedPublishes++];
+        const remaining = invocation.remainingMs?.();
+        if (
+          pause === undefined ||
+          (remaining !== undefined && remaining <= pause + (invocation.reserveMs ?? 5_000))
+        )
+          return 'failed';
+        await sleep(pause);
+        continue;
       }
       deps.metrics?.count('published', 1);
       deps.metrics?.count('publishedEvents', texts.length);
@@ -118,8 +133,10 @@ export async function broadcastTopic(
     const [newer] = await deps.ledger.eventsAfter(topic, published, 1);
     if (!newer) return 'done';
     newestSeen = newer.seq;
+    // Out of time with a newer state unpublished (its own invocation left it to this one): the
+    // records are failed, so their redelivery publishes it.
     const remaining = invocation.remainingMs?.();
-    if (remaining !== undefined && remaining <= (invocation.reserveMs ?? 5_000)) return 'done';
+    if (remaining !== undefined && remaining <= (invocation.reserveMs ?? 5_000)) return 'failed';
   }
-  return 'done';
+  return 'failed';
 }
