@@ -28,7 +28,9 @@
  *      BENCH_PER_PROCESS (5000: each process reads on its own core; under the open-file limit of 20,000 here), REDIS_URL,
  *      BENCH_SHARDS (0: the runtime's own Events stand-in; K > 0: the stand-in spread over K
  *      processes behind one publish front, bench/support/events-shards.ts, for crowds past one
- *      process's 20,000 open files, e.g. 100,000 watchers with BENCH_SHARDS=6).
+ *      process's 20,000 open files: watcher process i reads from shard i mod K, so keep
+ *      ceil(N / BENCH_PER_PROCESS / K) x BENCH_PER_PROCESS under ~18,000, e.g. 100,000 watchers with
+ *      BENCH_SHARDS=7 and the default 5,000 per process).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
