@@ -201,9 +201,19 @@ function latency(reports: Message[]) {
 
 /** CPU ms of the runtime's Events API thread so far (0 when the API is elsewhere). */
 function eventsThreadCpu(runtime: { pid: number; threadsFile: string }): number {
-  const { threads } = JSON.parse(readFileSync(runtime.threadsFile, 'utf8')) as {
-    threads: Record<string, number[]>;
-  };
+  let threads: Record<string, number[]> = {};
+  // The runtime rewrites the file every 500 ms (not atomically): a torn read is read again.
+  for (let attempt = 0; attempt < 5; attempt++) {
+    try {
+      const file = JSON.parse(readFileSync(runtime.threadsFile, 'utf8')) as {
+        threads: Record<string, number[]>;
+      };
+      threads = file.threads;
+      break;
+    } catch {
+      // read again
+    }
+  }
   const id = threads['events-api']?.[0];
   return id ? (threadCpuMs(id, runtime.pid) ?? 0) : 0;
 }
