@@ -39,12 +39,23 @@ function auctionEvent(
 }
 
 const created = auctionEvent(1, 'auction.created', {});
-const bid = (seq: number, bidder: string, price: number, extra: Record<string, unknown> = {}, leaderMax = '') =>
+const bid = (
+  seq: number,
+  bidder: string,
+  price: number,
+  extra: Record<string, unknown> = {},
+  leaderMax = '',
+) =>
   auctionEvent(
     seq,
     'bid.accepted',
     { leaderId: String(extra.leader ?? bidder), currentPrice: String(price), leaderMax },
-    { id: String(extra.id ?? `b${seq}`), bidderId: bidder, amount: String(extra.amount ?? price), ...(extra.bid as Record<string, unknown> | undefined) },
+    {
+      id: String(extra.id ?? `b${seq}`),
+      bidderId: bidder,
+      amount: String(extra.amount ?? price),
+      ...(extra.bid as Record<string, unknown> | undefined),
+    },
   );
 
 describe('deriveNotifications: outbid', () => {
@@ -54,7 +65,15 @@ describe('deriveNotifications: outbid', () => {
     const result = deriveNotifications({ previous: created, throughSeq: 1, events: [alice, bob] });
     expect(result.throughSeq).toBe(3);
     expect(result.drafts).toEqual([
-      { userId: 'alice', kind: 'outbid', at: bob.occurredAt, auctionId: AUCTION, amount: 110, title: 'Lamp', sourceEventId: bob.eventId },
+      {
+        userId: 'alice',
+        kind: 'outbid',
+        at: bob.occurredAt,
+        auctionId: AUCTION,
+        amount: 110,
+        title: 'Lamp',
+        sourceEventId: bob.eventId,
+      },
     ]);
   });
 
@@ -103,8 +122,14 @@ describe('deriveNotifications: outbid', () => {
     const bob = bid(3, 'bob', 200, {}, '');
     expect(deriveNotifications({ previous: alice, throughSeq: 2, events: [bob] }).drafts).toEqual([]);
     const lift = bid(3, 'alice', 150, { bid: { proxy: true } }, '400');
-    const raised = auctionEvent(4, 'bid.max_raised', { leaderId: 'alice', currentPrice: '150', leaderMax: '500' });
-    expect(deriveNotifications({ previous: alice, throughSeq: 2, events: [lift, raised] }).drafts).toEqual([]);
+    const raised = auctionEvent(4, 'bid.max_raised', {
+      leaderId: 'alice',
+      currentPrice: '150',
+      leaderMax: '500',
+    });
+    expect(deriveNotifications({ previous: alice, throughSeq: 2, events: [lift, raised] }).drafts).toEqual(
+      [],
+    );
   });
 });
 
@@ -130,11 +155,21 @@ describe('deriveNotifications: close', () => {
   });
 
   it('without a winner (no bid, or the reserve not met): unsold to the seller, lost to the bidders', () => {
-    const noBid = deriveNotifications({ previous: created, throughSeq: 1, events: [closeOf(2, {})], bidders: [] });
+    const noBid = deriveNotifications({
+      previous: created,
+      throughSeq: 1,
+      events: [closeOf(2, {})],
+      bidders: [],
+    });
     expect(noBid.drafts.map((d) => [d.userId, d.kind])).toEqual([['seller', 'auction.unsold']]);
     const last = bid(2, 'alice', 100);
     const reserve = closeOf(3, { leaderId: 'alice', currentPrice: '100', reservePrice: '500' });
-    const unmet = deriveNotifications({ previous: last, throughSeq: 2, events: [reserve], bidders: ['alice'] });
+    const unmet = deriveNotifications({
+      previous: last,
+      throughSeq: 2,
+      events: [reserve],
+      bidders: ['alice'],
+    });
     expect(unmet.drafts.map((d) => [d.userId, d.kind])).toEqual([
       ['alice', 'auction.lost'],
       ['seller', 'auction.unsold'],
@@ -143,14 +178,34 @@ describe('deriveNotifications: close', () => {
 
   it('the auction house: cancelled tells the bidders only; a buy-now is a close with its named winner', () => {
     const last = bid(2, 'alice', 100);
-    const cancelled = closeOf(3, { leaderId: 'alice', currentPrice: '100', cancelled: 'true', closedBy: 'seller' });
-    const result = deriveNotifications({ previous: last, throughSeq: 2, events: [cancelled], bidders: ['alice', 'bob'] });
+    const cancelled = closeOf(3, {
+      leaderId: 'alice',
+      currentPrice: '100',
+      cancelled: 'true',
+      closedBy: 'seller',
+    });
+    const result = deriveNotifications({
+      previous: last,
+      throughSeq: 2,
+      events: [cancelled],
+      bidders: ['alice', 'bob'],
+    });
     expect(result.drafts.map((d) => [d.userId, d.kind])).toEqual([
       ['alice', 'auction.cancelled'],
       ['bob', 'auction.cancelled'],
     ]);
-    const bought = closeOf(3, { leaderId: 'carol', winnerId: 'carol', finalPrice: '900', closedBy: 'buy_now' });
-    const buyNow = deriveNotifications({ previous: last, throughSeq: 2, events: [bought], bidders: ['alice'] });
+    const bought = closeOf(3, {
+      leaderId: 'carol',
+      winnerId: 'carol',
+      finalPrice: '900',
+      closedBy: 'buy_now',
+    });
+    const buyNow = deriveNotifications({
+      previous: last,
+      throughSeq: 2,
+      events: [bought],
+      bidders: ['alice'],
+    });
     expect(buyNow.drafts.map((d) => [d.userId, d.kind, d.amount])).toEqual([
       ['carol', 'auction.won', 900],
       ['alice', 'auction.lost', undefined],
@@ -160,14 +215,23 @@ describe('deriveNotifications: close', () => {
 });
 
 describe('deriveNotifications: orders', () => {
-  const productEvent = (seq: number, type: string, order: Record<string, unknown>, payment?: Record<string, unknown>) => ({
+  const productEvent = (
+    seq: number,
+    type: string,
+    order: Record<string, unknown>,
+    payment?: Record<string, unknown>,
+  ) => ({
     eventId: `p:p1:${seq}`,
     type,
     entityType: 'product' as const,
     entityId: 'p1',
     seq,
     occurredAt: 5_000 + seq,
-    payload: { product: { id: 'p1', name: 'Sneakers' }, order: { id: `o${seq}`, userId: 'dana', amount: '2500', ...order }, payment },
+    payload: {
+      product: { id: 'p1', name: 'Sneakers' },
+      order: { id: `o${seq}`, userId: 'dana', amount: '2500', ...order },
+      payment,
+    },
   });
 
   it('paid, expired, a failed payment and a refund owed reach the buyer; a reservation or own cancel does not', () => {
@@ -177,7 +241,12 @@ describe('deriveNotifications: orders', () => {
       productEvent(4, 'order.expired', {}),
       productEvent(5, 'order.cancelled', {}),
       productEvent(6, 'order.cancelled', {}, { type: 'payment.failed', outcome: 'cancelled' }),
-      productEvent(7, 'payment.received', { refundRequired: true }, { type: 'payment.succeeded', outcome: 'refund' }),
+      productEvent(
+        7,
+        'payment.received',
+        { refundRequired: true },
+        { type: 'payment.succeeded', outcome: 'refund' },
+      ),
       productEvent(8, 'payment.received', {}, { type: 'payment.failed', outcome: 'ignored' }),
     ];
     const result = deriveNotifications({ previous: null, throughSeq: 1, events });

@@ -143,7 +143,8 @@ function auctionNotifications(
   const before = stateOf(previous);
   const after = stateOf(event);
   if (after === undefined) return [];
-  if (!isClosed(before) && isClosed(after) && previous !== null) return closeNotifications(event, after, bidders);
+  if (!isClosed(before) && isClosed(after) && previous !== null)
+    return closeNotifications(event, after, bidders);
   if (event.type === 'bid.accepted') {
     const outbid = outbidNotification(before, event, following);
     return outbid ? [outbid] : [];
@@ -200,12 +201,17 @@ function outbidNotification(
  * `auction.sold` to the seller; no winner: `auction.lost` to the bidders, `auction.unsold` to the
  * seller. A cancelled auction (`cancelled`) tells its bidders `auction.cancelled`, nothing else.
  */
-function closeNotifications(event: RecordedEvent, state: Raw, bidders: readonly string[]): NotificationDraft[] {
+function closeNotifications(
+  event: RecordedEvent,
+  state: Raw,
+  bidders: readonly string[],
+): NotificationDraft[] {
   const base = { at: event.occurredAt, auctionId: event.entityId, sourceEventId: event.eventId };
   const title = text(state, 'title');
   const withTitle = title === '' ? base : { ...base, title };
   const seller = text(state, 'sellerId');
-  const others = (winner: string) => [...new Set(bidders)].filter((id) => id !== winner && id !== seller).sort();
+  const others = (winner: string) =>
+    [...new Set(bidders)].filter((id) => id !== winner && id !== seller).sort();
   if (flag(state, 'cancelled')) {
     return others('').map((userId) => ({ ...withTitle, userId, kind: 'auction.cancelled' as const }));
   }
@@ -269,7 +275,9 @@ function orderKind(type: string, order: Raw, payment: Raw | undefined): Notifica
       // The buyer's own cancel needs no message; a failed payment does.
       return payment !== undefined ? 'order.cancelled' : null;
     case 'payment.received':
-      return order.refundRequired === true && text(payment, 'outcome') === 'refund' ? 'order.refund_required' : null;
+      return order.refundRequired === true && text(payment, 'outcome') === 'refund'
+        ? 'order.refund_required'
+        : null;
     default:
       return null;
   }
