@@ -101,7 +101,8 @@ const integer = (record: Raw | undefined, field: string): number | null => {
 const stateOf = (event: RecordedEvent | null | undefined): Raw | undefined =>
   (event?.payload as { state?: Raw } | undefined)?.state;
 
-const bidOf = (event: RecordedEvent | undefined): Raw | undefined => (event?.payload as { bid?: Raw }).bid;
+const bidOf = (event: RecordedEvent | undefined): Raw | undefined =>
+  (event?.payload as { bid?: Raw } | undefined)?.bid;
 
 const isClosed = (state: Raw | undefined) => text(state, 'closedAt') !== '';
 
