@@ -4,7 +4,6 @@ import type { Sql } from '../functions/adapters/postgres/client.js';
 import { PostgresEventSink } from '../functions/adapters/postgres/postgres-event-sink.js';
 import {
   deriveStoredNotifications,
-  NOTIFICATION_RETENTION_MS,
   PostgresNotifications,
 } from '../functions/adapters/postgres/postgres-notifications.js';
 import { createRedisClient, type RedisClient } from '../functions/adapters/redis/client.js';
@@ -15,6 +14,7 @@ import {
   RedisAuctionStore,
 } from '../functions/adapters/redis/redis-auction-store.js';
 import type { EventEnvelope } from '../functions/domain/events.js';
+import { NOTIFICATION_RETENTION_MS } from '../functions/domain/notifications.js';
 import type { StoredNotification } from '../functions/ports/notifications.js';
 import { testSql } from './support/persistence.js';
 

@@ -29,6 +29,9 @@ export const NOTIFICATION_KINDS: readonly NotificationKind[] = [
   'order.refund_required',
 ];
 
+/** API.md: a notification is kept 30 days. */
+export const NOTIFICATION_RETENTION_MS = 30 * 24 * 3600 * 1000;
+
 /** A notification before the store numbered it (the per-user seq comes from PostgreSQL). */
 export interface NotificationDraft {
   userId: string;

@@ -1,6 +1,7 @@
 import type postgres from 'postgres';
 import {
   deriveNotifications,
+  NOTIFICATION_RETENTION_MS,
   type NotificationDraft,
   type NotificationKind,
   type RecordedEvent,
@@ -153,9 +154,6 @@ export async function deriveStoredNotifications(
       title text, source_event_id text)`;
   return stored;
 }
-
-/** Notifications are kept 30 days (API.md). */
-export const NOTIFICATION_RETENTION_MS = 30 * 24 * 3600 * 1000;
 
 interface NotificationRow {
   seq: number;
