@@ -53,6 +53,8 @@ describe('IAM: least privilege, exact actions on exact resources', () => {
       ...send('persistQueue', 'fanoutQueue'),
       ...probe,
       ...read('jwtSecret', 'webhookSecret', 'redisAuthToken', 'appDatabaseSecret'),
+      // Starts each auction's close execution at create (issue 27, lib/constructs/auction-closer.ts).
+      { action: 'states:StartExecution', resource: 'auctionCloser' },
     ],
     // DELETE: a connection over its message limit is closed (issue 24 item 10).
     Ws: [
@@ -141,7 +143,15 @@ describe('functions', () => {
   const db = ['DATABASE_HOST', 'DATABASE_SECRET_ARN'];
   const queues = ['FANOUT_QUEUE_URL', 'PERSIST_QUEUE_URL', 'PERSIST_DLQ_URL'];
   const env: Record<(typeof FUNCTIONS)[number], string[]> = {
-    Http: [...common, ...redis, ...db, ...queues, 'JWT_SECRET_ARN', 'WEBHOOK_SECRET_ARN'],
+    Http: [
+      ...common,
+      ...redis,
+      ...db,
+      ...queues,
+      'JWT_SECRET_ARN',
+      'WEBHOOK_SECRET_ARN',
+      'AUCTION_CLOSER_ARN',
+    ],
     Ws: [...common, ...redis, ...db, 'JWT_SECRET_ARN', 'WS_MANAGEMENT_ENDPOINT'],
     Writer: [...common, ...db],
     Fanout: [...common, ...redis, 'FANOUT_QUEUE_URL', 'WS_MANAGEMENT_ENDPOINT'],

@@ -23,6 +23,7 @@ import { functionTimeoutSeconds } from '../config/functions.js';
 import { httpCors } from '../config/http-cors.js';
 import type { StageConfig } from '../config/stages.js';
 import { AppFunction, type FunctionName } from '../constructs/app-function.js';
+import { AuctionCloser } from '../constructs/auction-closer.js';
 import { Monitoring } from '../constructs/monitoring.js';
 import { authEnvironment } from '../constructs/user-directory.js';
 import { acknowledge } from '../nag.js';
@@ -210,6 +211,15 @@ export class ApiStack extends Stack {
       schedule: events.Schedule.rate(Duration.minutes(schedules.sweeper.awsRateMinutes)),
       targets: [new targets.LambdaFunction(sweeper, { retryAttempts: 0, maxEventAge: Duration.seconds(60) })],
     });
+    // Each auction closes about a second after its end (issue 27), the sweeper above staying the
+    // safety net: one Step Functions execution per auction, started by the http function at create.
+    const closer = new AuctionCloser(this, 'AuctionCloser', {
+      closeFunction: sweeper,
+      stateMachineName: `${prefix}-auction-closer`,
+    });
+    closer.grantStart(http);
+    http.addEnvironment('AUCTION_CLOSER_ARN', closer.stateMachine.stateMachineArn);
+    http.reaches(data.stepFunctionsEndpoint, 'Step Functions endpoint');
     // Runs on every deploy whose migrate bundle (code or SQL files) changed, after the data stack
     // and before the functions that need the new schema are updated. It waits for the migrate
     // function's security-group rules (to the proxy, to the Secrets Manager endpoint): on a first
