@@ -14,7 +14,7 @@ import {
   RedisAuctionStore,
 } from '../functions/adapters/redis/redis-auction-store.js';
 import type { EventEnvelope } from '../functions/domain/events.js';
-import { NOTIFICATION_RETENTION_MS } from '../functions/domain/notifications.js';
+import { isClosing, NOTIFICATION_RETENTION_MS } from '../functions/domain/notifications.js';
 import type { StoredNotification } from '../functions/ports/notifications.js';
 import { testSql } from './support/persistence.js';
 
@@ -168,6 +168,64 @@ describe('notifications derived by the writer (real PostgreSQL, real script even
       const list = await listAll(player);
       expect(list.map((n) => n.seq)).toEqual(list.map((_, i) => i + 1));
     }
+  });
+
+  it('the fast path (Redis event log) and the writer (PostgreSQL) racing: each notification once; a close is left to the writer', async () => {
+    const u = ulid();
+    const players = [`f0-${u}`, `f1-${u}`];
+    const { id, events } = await newAuction(Date.now() + 1_500);
+    const fromLog = () =>
+      notifications.deriveFromLog(
+        [{ entityType: 'auction', entityId: id }],
+        async (entity, fromSeq) =>
+          (await store.events(entity.entityId, Math.max(0, fromSeq - 1), 500)).map((event) => ({
+            ...event,
+            payload: event.payload as Record<string, unknown>,
+          })),
+        isClosing,
+      );
+    const fast: StoredNotification[] = [];
+    for (let round = 0; round < 6; round++) {
+      events.push(...(await bid(id, players[round % 2] as string, 1_000 + round * 100)));
+      // The fast path runs before the writer has stored anything of this round.
+      fast.push(...(await fromLog()));
+    }
+    expect(fast.map((n) => n.notification.seq)).toEqual([1, 1, 2, 2, 3]);
+    await new Promise((resolve) => setTimeout(resolve, 1_600));
+    const lifecycle = new RedisAuctionLifecycle(redis, new OutboxIndex(redis));
+    const closed = await lifecycle.close(id);
+    if (closed.code !== 'closed') throw new Error('close failed');
+    events.push(closed.event);
+    const [fastAgain, written] = await Promise.all([fromLog(), write(events)]);
+    expect(fastAgain).toEqual([]); // nothing new for it: the close is the writer's
+    expect(written.map((n) => [n.userId, n.notification.kind])).toEqual([
+      [players[1], 'auction.won'],
+      [players[0], 'auction.lost'],
+      [`seller-${id}`, 'auction.sold'],
+    ]);
+    for (const player of players) {
+      const list = await listAll(player);
+      expect(list.map((n) => n.seq)).toEqual(list.map((_, i) => i + 1));
+      expect(list.filter((n) => n.kind.startsWith('auction.'))).toHaveLength(1);
+    }
+  });
+
+  it('a log that no longer holds the event at the cursor derives nothing (the writer reads PostgreSQL)', async () => {
+    const u = ulid();
+    const { id, events } = await newAuction();
+    events.push(...(await bid(id, `g0-${u}`, 1_000)));
+    await write(events); // cursor at seq 2
+    events.push(...(await bid(id, `g1-${u}`, 1_100)));
+    const trimmed = await notifications.deriveFromLog(
+      [{ entityType: 'auction', entityId: id }],
+      async () =>
+        events
+          .filter((event) => event.seq > 2)
+          .map((event) => ({ ...event, payload: event.payload as Record<string, unknown> })),
+      isClosing,
+    );
+    expect(trimmed).toEqual([]);
+    expect((await write(events)).map((n) => n.userId)).toEqual([`g0-${u}`]);
   });
 
   it('lists from a seq with a limit and a next; keeps 30 days', async () => {

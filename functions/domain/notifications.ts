@@ -79,6 +79,12 @@ export interface DerivationInput {
   events: readonly RecordedEvent[];
   /** Every distinct bidder of the auction (needed only when `events` holds its close). */
   bidders?: readonly string[];
+  /**
+   * The derivation stops before an event this answers true for, leaving it (and what follows) to a
+   * later call: the fan-out derives bids from the Redis log before PostgreSQL has them, but not a
+   * close, whose bidders it reads from PostgreSQL.
+   */
+  stopBefore?: (event: RecordedEvent) => boolean;
 }
 
 export interface DerivationResult {
@@ -109,6 +115,10 @@ const bidOf = (event: RecordedEvent | undefined): Raw | undefined =>
 
 const isClosed = (state: Raw | undefined) => text(state, 'closedAt') !== '';
 
+/** An event that closes its auction: its notifications need every bidder. */
+export const isClosing = (event: RecordedEvent): boolean =>
+  event.entityType === 'auction' && isClosed(stateOf(event));
+
 /** Issue 29 records these in the state as strings ('true' / '1'), or as JSON booleans. */
 const flag = (state: Raw | undefined, field: string) => {
   const value = state?.[field];
@@ -127,6 +137,7 @@ export function deriveNotifications(input: DerivationInput): DerivationResult {
   let previous = input.previous;
   let seq = input.throughSeq;
   for (let next = bySeq.get(seq + 1); next !== undefined; next = bySeq.get(seq + 1)) {
+    if (input.stopBefore?.(next)) break;
     if (next.entityType === 'auction') {
       drafts.push(...auctionNotifications(previous, next, bySeq.get(next.seq + 1), input.bidders ?? []));
     } else {

@@ -1,4 +1,4 @@
-import type { Notification } from '../domain/notifications.js';
+import type { Notification, RecordedEvent } from '../domain/notifications.js';
 
 /** A notification as stored: the public view and whose it is. */
 export interface StoredNotification {
@@ -30,4 +30,20 @@ export interface NotificationRetention {
  */
 export interface NotificationPusher {
   push(notifications: readonly StoredNotification[]): Promise<void>;
+}
+
+/**
+ * Derives notifications from a log other than PostgreSQL's events (the fan-out reads the auction's
+ * event log in Redis, complete and in order, before the writer stored it), under the same cursor
+ * locks as the writer: whichever comes first derives an event, exactly once.
+ */
+export interface NotificationDeriver {
+  deriveFromLog(
+    entities: readonly { entityType: 'auction' | 'product'; entityId: string }[],
+    load: (
+      entity: { entityType: 'auction' | 'product'; entityId: string },
+      fromSeq: number,
+    ) => Promise<RecordedEvent[]>,
+    stopBefore: (event: RecordedEvent) => boolean,
+  ): Promise<StoredNotification[]>;
 }

@@ -1,6 +1,7 @@
 import type postgres from 'postgres';
 import {
   deriveNotifications,
+  isClosing,
   NOTIFICATION_RETENTION_MS,
   type NotificationDraft,
   type NotificationKind,
@@ -8,6 +9,7 @@ import {
   toNotificationView,
 } from '../../domain/notifications.js';
 import type {
+  NotificationDeriver,
   NotificationPage,
   NotificationReader,
   NotificationRetention,
@@ -20,6 +22,20 @@ type EntityKey = { entity_type: string; entity_id: string };
 
 const key = (type: string, id: string) => `${type}\u0000${id}`;
 
+export interface EntityRef {
+  entityType: 'auction' | 'product';
+  entityId: string;
+}
+
+/** Where the events after a cursor are read from: PostgreSQL's `events` (default) or a log in Redis. */
+export type EventLoader = (entity: EntityRef, fromSeq: number) => Promise<RecordedEvent[]>;
+
+export interface DeriveOptions {
+  /** Events with seq >= fromSeq (the one at the cursor included when it is still there). */
+  load?: EventLoader;
+  stopBefore?: (event: RecordedEvent) => boolean;
+}
+
 /**
  * Derives the notifications of the events just stored, inside the writer's transaction (after its
  * statements): numbering, storing and the cursor move commit or roll back with the events, so a
@@ -31,6 +47,7 @@ const key = (type: string, id: string) => `${type}\u0000${id}`;
 export async function deriveStoredNotifications(
   tx: Tx,
   entities: readonly { entityType: string; entityId: string }[],
+  options: DeriveOptions = {},
 ): Promise<StoredNotification[]> {
   if (entities.length === 0) return [];
   const wanted = [...new Map(entities.map((e) => [key(e.entityType, e.entityId), e])).values()]
@@ -48,41 +65,26 @@ export async function deriveStoredNotifications(
       ON c.entity_type = r.entity_type AND c.entity_id = r.entity_id
     ORDER BY c.entity_type, c.entity_id
     FOR UPDATE OF c`;
-  const rows = await tx<
-    (EntityKey & {
-      event_id: string;
-      seq: number;
-      type: string;
-      occurred_ms: number;
-      payload: Record<string, unknown>;
-    })[]
-  >`
-    SELECT e.entity_type, e.entity_id, e.event_id, e.seq, e.type,
-      (extract(epoch FROM e.occurred_at) * 1000)::bigint AS occurred_ms, e.payload
-    FROM events e
-    JOIN jsonb_to_recordset(${json(cursors)}) AS c(entity_type text, entity_id text, through_seq bigint)
-      ON e.entity_type = c.entity_type AND e.entity_id = c.entity_id AND e.seq >= c.through_seq
-    ORDER BY e.entity_type, e.entity_id, e.seq`;
+  const loaded = options.load
+    ? (
+        await Promise.all(
+          cursors.map((c) =>
+            (options.load as EventLoader)(
+              { entityType: c.entity_type as EntityRef['entityType'], entityId: c.entity_id },
+              c.through_seq,
+            ),
+          ),
+        )
+      ).flat()
+    : await loadStored(tx, cursors);
   const eventsByEntity = new Map<string, RecordedEvent[]>();
   const closing = new Set<string>();
-  for (const row of rows) {
-    const event: RecordedEvent = {
-      eventId: row.event_id,
-      type: row.type,
-      entityType: row.entity_type as RecordedEvent['entityType'],
-      entityId: row.entity_id,
-      seq: row.seq,
-      occurredAt: row.occurred_ms,
-      payload: row.payload,
-    };
-    const k = key(row.entity_type, row.entity_id);
+  for (const event of loaded) {
+    const k = key(event.entityType, event.entityId);
     const list = eventsByEntity.get(k) ?? [];
     list.push(event);
     eventsByEntity.set(k, list);
-    const state = (row.payload as { state?: Record<string, unknown> }).state;
-    if (row.entity_type === 'auction' && state?.closedAt !== undefined && state.closedAt !== '') {
-      closing.add(row.entity_id);
-    }
+    if (isClosing(event) && !options.stopBefore?.(event)) closing.add(event.entityId);
   }
   const bidders = new Map<string, string[]>();
   if (closing.size > 0) {
@@ -97,11 +99,15 @@ export async function deriveStoredNotifications(
   for (const cursor of cursors) {
     const events = eventsByEntity.get(key(cursor.entity_type, cursor.entity_id)) ?? [];
     const previous = events.find((event) => event.seq === cursor.through_seq) ?? null;
+    // Without the event at the cursor (a log that no longer holds it) the state before the next one
+    // is unknown: leave the entity to a reader of the complete log (PostgreSQL).
+    if (previous === null && cursor.through_seq > 0) continue;
     const result = deriveNotifications({
       previous,
       throughSeq: cursor.through_seq,
       events,
       bidders: bidders.get(cursor.entity_id) ?? [],
+      ...(options.stopBefore ? { stopBefore: options.stopBefore } : {}),
     });
     drafts.push(...result.drafts);
     if (result.throughSeq !== cursor.through_seq) moved.push({ ...cursor, through_seq: result.throughSeq });
@@ -155,6 +161,36 @@ export async function deriveStoredNotifications(
   return stored;
 }
 
+async function loadStored(
+  tx: Tx,
+  cursors: readonly (EntityKey & { through_seq: number })[],
+): Promise<RecordedEvent[]> {
+  const rows = await tx<
+    (EntityKey & {
+      event_id: string;
+      seq: number;
+      type: string;
+      occurred_ms: number;
+      payload: Record<string, unknown>;
+    })[]
+  >`
+    SELECT e.entity_type, e.entity_id, e.event_id, e.seq, e.type,
+      (extract(epoch FROM e.occurred_at) * 1000)::bigint AS occurred_ms, e.payload
+    FROM events e
+    JOIN jsonb_to_recordset(${tx.json(cursors as unknown as postgres.JSONValue)}) AS c(entity_type text, entity_id text, through_seq bigint)
+      ON e.entity_type = c.entity_type AND e.entity_id = c.entity_id AND e.seq >= c.through_seq
+    ORDER BY e.entity_type, e.entity_id, e.seq`;
+  return rows.map((row) => ({
+    eventId: row.event_id,
+    type: row.type,
+    entityType: row.entity_type as RecordedEvent['entityType'],
+    entityId: row.entity_id,
+    seq: row.seq,
+    occurredAt: row.occurred_ms,
+    payload: row.payload,
+  }));
+}
+
 interface NotificationRow {
   seq: number;
   kind: NotificationKind;
@@ -166,7 +202,7 @@ interface NotificationRow {
   title: string | null;
 }
 
-export class PostgresNotifications implements NotificationReader, NotificationRetention {
+export class PostgresNotifications implements NotificationReader, NotificationRetention, NotificationDeriver {
   constructor(
     private readonly sql: Sql,
     private readonly now: () => number = Date.now,
@@ -192,6 +228,15 @@ export class PostgresNotifications implements NotificationReader, NotificationRe
     );
     const last = page.at(-1);
     return { notifications: page, next: rows.length > limit && last ? last.seq : null };
+  }
+
+  /** The fan-out's fast path: its own transaction, events read from the deciding store's log. */
+  deriveFromLog(
+    entities: readonly EntityRef[],
+    load: EventLoader,
+    stopBefore: (event: RecordedEvent) => boolean,
+  ): Promise<StoredNotification[]> {
+    return this.sql.begin((tx) => deriveStoredNotifications(tx, entities, { load, stopBefore }));
   }
 
   async latestSeq(userId: string): Promise<number> {
