@@ -14,6 +14,7 @@
  * - Products: every message is the full product and there is no events route, so the newest
  *   state is delivered and older ones dropped.
  */
+import { MeFeed } from './me-feed.js';
 import type { RestClient } from './rest.js';
 import { backoffDelay, resolveToken } from './transport.js';
 import type {
@@ -25,6 +26,7 @@ import type {
   LiveError,
   LiveOptions,
   LiveStatus,
+  Notification,
   Product,
   ProductUpdate,
   ServerMessage,
@@ -65,7 +67,7 @@ export interface LiveDependencies {
   wsUrl: string;
   token: TokenSource;
   WebSocket: WebSocketConstructor;
-  rest: Pick<RestClient, 'auctionEvents'>;
+  rest: Pick<RestClient, 'auctionEvents' | 'myNotifications'>;
 }
 
 export function createLive(dependencies: LiveDependencies, options: LiveOptions = {}): Live {
@@ -88,11 +90,20 @@ class LiveConnection implements Live {
   private readonly reconnectBaseMs: number;
   private readonly reconnectMaxMs: number;
 
+  private readonly me: MeFeed<Notification>;
+
   constructor(
     private readonly dependencies: LiveDependencies,
     options: LiveOptions,
   ) {
     this.token = options.token !== undefined ? options.token : dependencies.token;
+    this.me = new MeFeed<Notification>({
+      send: (message) => this.sendRaw(message),
+      list: (since) => dependencies.rest.myNotifications({ since, limit: 100 }),
+      reportCatchUpFailure: (error) =>
+        this.report({ code: 'catch_up_failed', message: String(error), topic: 'me' }),
+      backoff: (failures) => backoffDelay(failures, 250, 10_000),
+    });
     this.pingIntervalMs = options.pingIntervalMs ?? 5 * 60_000;
     this.pongTimeoutMs = options.pongTimeoutMs ?? 15_000;
     this.reconnectBaseMs = options.reconnectBaseMs ?? 250;
@@ -106,6 +117,10 @@ class LiveConnection implements Live {
 
   subscribeProduct(id: string, listener: (update: ProductUpdate) => void): Unsubscribe {
     return this.subscribe('product', id, listener as Listener);
+  }
+
+  subscribeMe(listener: (notification: Notification) => void, options: { since?: number } = {}): Unsubscribe {
+    return this.me.subscribe(listener, options);
   }
 
   onStatus(listener: (status: LiveStatus) => void): Unsubscribe {
@@ -210,6 +225,7 @@ class LiveConnection implements Live {
       this.setStatus('open');
       this.startPinging();
       for (const topic of this.topics.values()) this.sendSubscribe(topic);
+      this.me.onOpen();
     };
     socket.onmessage = (event) => {
       if (this.socket !== socket) return;
@@ -303,9 +319,14 @@ class LiveConnection implements Live {
     }
     if (message.type === 'error') return this.onServerError(message);
     if (message.type === 'unsubscribed') return;
+    if (message.type === 'notification') return this.me.onNotification(message.notification);
+    if (message.topic === 'me') {
+      if (message.type === 'subscribed') this.me.onSubscribed(message.seq);
+      return;
+    }
     const topic = this.topics.get(message.topic);
     if (!topic) return; // unsubscribed meanwhile
-    if (message.type === 'subscribed') {
+    if (message.type === 'subscribed' && 'snapshot' in message) {
       if (topic.kind === 'product') {
         return this.deliver(topic, {
           topic: topic.name as ProductUpdate['topic'],

@@ -29,6 +29,7 @@ export async function composeHttpApp(
     auctions: adapters.auctions,
     flashSales: adapters.flashSales,
     ...(adapters.readModel ? { readModel: adapters.readModel } : {}),
+    ...(adapters.notifications ? { notifications: adapters.notifications } : {}),
     health: adapters.health,
   });
   return { app, redis: adapters.redis, publisher: adapters.publisher, close: adapters.close };

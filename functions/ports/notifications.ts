@@ -1,4 +1,5 @@
-import type { Notification, RecordedEvent } from '../domain/notifications.js';
+import type { Notification } from '../api/schemas.js';
+import type { RecordedEvent } from '../domain/notifications.js';
 
 /** A notification as stored: the public view and whose it is. */
 export interface StoredNotification {

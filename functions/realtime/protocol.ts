@@ -5,9 +5,12 @@
  * builds its messages as these types (model.ts, use-cases/), so a change on one side that the other
  * does not follow fails `tsc`.
  */
-import type { Auction, Bid, Product } from '../api/schemas.js';
+import type { Auction, Bid, Notification, Product } from '../api/schemas.js';
 
-/** What a client sends on `$default`; `topic` is `auction:ID` or `product:ID`. */
+/**
+ * What a client sends on `$default`; `topic` is `auction:ID`, `product:ID` or `me` (the caller's
+ * notifications, API.md v1.2: on a connection opened with a token).
+ */
 export type ClientMessage =
   | { action: 'subscribe'; topic: string }
   | { action: 'unsubscribe'; topic: string }
@@ -16,6 +19,9 @@ export type ClientMessage =
 /** What the server sends: replies to client messages, and the pushes of the fan-out. */
 export type ServerMessage =
   | { type: 'subscribed'; topic: string; seq: number; snapshot: Auction | Product }
+  /** `me`: no snapshot; `seq` is the user's newest notification seq (0 if none). */
+  | { type: 'subscribed'; topic: 'me'; seq: number }
+  | { type: 'notification'; topic: 'me'; seq: number; notification: Notification }
   | { type: 'unsubscribed'; topic: string }
   | { type: 'auction.updated'; topic: string; seq: number; auction: Auction; lastBid: Bid | null }
   | { type: 'auction.closed'; topic: string; seq: number; auction: Auction }
@@ -33,4 +39,6 @@ export type WsErrorCode =
   | 'auction_not_found'
   | 'product_not_found'
   | 'temporarily_unavailable'
-  | 'rate_limited';
+  | 'rate_limited'
+  /** `me` on a connection opened without a token. */
+  | 'unauthorized';

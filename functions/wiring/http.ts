@@ -13,6 +13,7 @@ import { createTokenVerifierFromEnvironment } from '../auth/token-verifier.js';
 import { type Environment, required, resolveSecret } from '../config.js';
 import type { EventPublisher } from '../ports/event-publisher.js';
 import type { LogSink } from '../ports/logger.js';
+import type { NotificationReader } from '../ports/notifications.js';
 import type { ReadLimiter } from '../ports/read-limiter.js';
 import type { ReadModel } from '../ports/read-model.js';
 import type { AuctionDeps } from '../use-cases/auctions/auction-use-cases.js';
@@ -53,6 +54,7 @@ export interface ComposedHttpAdapters {
   auctions: AuctionDeps;
   flashSales: FlashSaleDeps & { newId: () => string };
   readModel?: ReadModel;
+  notifications?: NotificationReader;
   health: () => Promise<{ dependency: string; ok: boolean }[]>;
   close: () => Promise<void>;
 }
@@ -110,6 +112,7 @@ export async function composeHttpAdapters(logger: LogSink, env: Environment): Pr
       soldOut: new SoldOutMemo(env.SOLD_OUT_MEMO_MS),
     },
     ...(archives.readModel ? { readModel: archives.readModel } : {}),
+    ...(archives.notifications ? { notifications: archives.notifications } : {}),
     health: async () => [
       {
         dependency: 'redis',

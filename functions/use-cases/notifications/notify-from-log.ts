@@ -12,7 +12,10 @@ import { type EventEnvelope, isWatcherVisible } from '../../domain/events.js';
 import { isClosing, type RecordedEvent } from '../../domain/notifications.js';
 import type { LogSink } from '../../ports/logger.js';
 import type { NotificationDeriver } from '../../ports/notifications.js';
-import { type PushNotificationsDeps, pushNotifications } from './push-notifications.js';
+import {
+  type PushNotificationsDeps,
+  pushNotifications,
+} from '../../realtime/use-cases/push-notifications.js';
 
 export interface AuctionEventLog {
   /** The auction's events with seq > sinceSeq, oldest first, at most `limit`. */

@@ -9,10 +9,10 @@
  * newer one already sent is dropped: the client sees the gap and reads GET /me/notifications.
  */
 import { randomUUID } from 'node:crypto';
-import { encodeNotificationMessage, meTopic } from '../../domain/me-topic.js';
 import type { LogSink } from '../../ports/logger.js';
 import type { StoredNotification } from '../../ports/notifications.js';
-import type { ConnectionMessenger, ConnectionRegistry, Counter } from '../../ports/realtime.js';
+import { encodeMessage, meTopic, notificationMessage } from '../model.js';
+import type { ConnectionMessenger, ConnectionRegistry, Counter } from '../ports.js';
 
 export interface PushNotificationsDeps {
   registry: ConnectionRegistry;
@@ -79,7 +79,7 @@ async function pushOne(
     if (claim.status === 'claimed') {
       const gone: string[] = [];
       try {
-        const data = encodeNotificationMessage(stored.notification);
+        const data = encodeMessage(notificationMessage(stored.notification));
         const counts = { delivered: 0, gone: 0, failed: 0 };
         // A user has a handful of connections: no need for the fan-out's shared limiter.
         await Promise.all(

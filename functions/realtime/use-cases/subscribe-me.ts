@@ -6,16 +6,13 @@
  * the floor are sent from PostgreSQL in order before it activates again. So each connection sees
  * strictly increasing seqs, and a subscribe never misses one that was pushed while it was pending.
  */
-import { ME_TOPIC, meTopic, type NotificationMessage, notificationMessage } from '../../domain/me-topic.js';
 import type { ConnectionUsers } from '../../ports/connection-users.js';
 import type { NotificationReader } from '../../ports/notifications.js';
-import type { ConnectionRegistry, PostOutcome } from '../../ports/realtime.js';
+import { ME_TOPIC, meTopic, notificationMessage } from '../model.js';
+import type { ConnectionRegistry, PostOutcome } from '../ports.js';
+import type { ServerMessage } from '../protocol.js';
 
-export type MeMessage =
-  | { type: 'subscribed'; topic: 'me'; seq: number }
-  | { type: 'unsubscribed'; topic: 'me' }
-  | NotificationMessage
-  | { type: 'error'; code: 'unauthorized' | 'too_many_topics'; message: string; topic: 'me' };
+type MeMessage = ServerMessage;
 
 export interface SubscribeMeDeps {
   registry: ConnectionRegistry;
