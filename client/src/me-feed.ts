@@ -77,7 +77,10 @@ export class MeFeed<N extends FeedNotification> {
       return;
     }
     if (notification.seq <= this.seq) return;
-    if (notification.seq === this.seq + 1) return this.deliver(notification);
+    if (notification.seq === this.seq + 1) {
+      this.deliver(notification);
+      return;
+    }
     this.held.push(notification);
     void this.catchUp();
   }
