@@ -48,3 +48,8 @@ export interface NotificationDeriver {
     stopBefore: (event: RecordedEvent) => boolean,
   ): Promise<StoredNotification[]>;
 }
+
+/** After the writer's commit: the notifications it derived, towards the push (best effort). */
+export interface NotificationPublisher {
+  publish(notifications: readonly StoredNotification[]): Promise<void>;
+}

@@ -4,18 +4,26 @@ import {
   ManagementApiMessenger,
 } from '../adapters/apigw/management-api-messenger.js';
 import { SignedPostMessenger, WAVE_POST_POLICY } from '../adapters/apigw/signed-post-messenger.js';
+import { createPostgresClient } from '../adapters/postgres/client.js';
+import { resolveDatabaseUrl } from '../adapters/postgres/database-url.js';
+import { PostgresNotifications } from '../adapters/postgres/postgres-notifications.js';
 import type { RedisClient } from '../adapters/redis/client.js';
 import { RedisConnectionRegistry } from '../adapters/redis/connection-registry.js';
+import { RedisAuctionStore } from '../adapters/redis/redis-auction-store.js';
 import { RedisConnectionLimits } from '../adapters/redis/redis-connection-limits.js';
+import { RedisConnectionUsers } from '../adapters/redis/redis-connection-users.js';
 import { createRedisFromEnvironment } from '../adapters/redis/redis-from-environment.js';
 import { RedisProductStore } from '../adapters/redis/redis-product-store.js';
 import { RedisTopicReader } from '../adapters/redis/redis-topic-reader.js';
 import { createSqsClient } from '../adapters/sqs/sqs-client.js';
 import { SqsWavePartQueue } from '../adapters/sqs/sqs-wave-part-queue.js';
 import { type Environment, required } from '../config.js';
+import type { ConnectionUsers } from '../ports/connection-users.js';
 import type { LogSink } from '../ports/logger.js';
+import type { NotificationDeriver, NotificationReader } from '../ports/notifications.js';
 import type { ConnectionLimits, TopicReader, WavePartQueue } from '../realtime/ports.js';
 import { recoveringTopicReader } from '../realtime/use-cases/recover-topic.js';
+import type { AuctionEventLog } from '../use-cases/notifications/notify-from-log.js';
 import { composeArchives } from './archives.js';
 
 export interface ComposedRealtime {
@@ -71,6 +79,8 @@ export interface ComposedWsAdapters {
   realtime: ComposedRealtime;
   topics: TopicReader;
   limits: ConnectionLimits;
+  /** `me`: who opened each connection, and the notifications (absent without a database). */
+  me?: { users: ConnectionUsers; notifications: NotificationReader };
   close: () => Promise<void>;
 }
 
@@ -90,6 +100,9 @@ export async function composeWsAdapters(logger: LogSink, env: Environment): Prom
   return {
     realtime,
     topics,
+    ...(archives.notifications
+      ? { me: { users: new RedisConnectionUsers(realtime.redis), notifications: archives.notifications } }
+      : {}),
     limits: new RedisConnectionLimits(realtime.redis, {
       connectionsPerSource: env.WS_CONNECTIONS_PER_IP,
       messages: { max: env.WS_MESSAGE_RATE_LIMIT, windowMs: env.WS_MESSAGE_RATE_WINDOW_MS },
@@ -109,6 +122,11 @@ export interface ComposedFanOutAdapters {
   messenger: SignedPostMessenger;
   /** Absent without FANOUT_QUEUE_URL: waves are then never split. */
   partQueue?: WavePartQueue;
+  /**
+   * The fast path of personal notifications (docs/notifications.md): PostgreSQL for the cursors and
+   * the list, the auctions' event logs in Redis; absent without a database.
+   */
+  notifications?: { deriver: NotificationDeriver; log: AuctionEventLog };
   close: () => Promise<void>;
 }
 
@@ -134,14 +152,27 @@ export async function composeFanOutAdapters(
   });
   // Large waves are split and their parts put back on the fanout queue for other invocations.
   const sqs = env.FANOUT_QUEUE_URL ? createSqsClient(env) : undefined;
+  const databaseUrl = await resolveDatabaseUrl(env);
+  const sql = databaseUrl
+    ? createPostgresClient({ url: databaseUrl, max: 1, name: 'live-sale-fanout' })
+    : undefined;
   return {
     realtime,
     topics: new RedisTopicReader(realtime.redis),
     messenger,
+    ...(sql
+      ? {
+          notifications: {
+            deriver: new PostgresNotifications(sql),
+            log: new RedisAuctionStore(realtime.redis),
+          },
+        }
+      : {}),
     ...(sqs && env.FANOUT_QUEUE_URL ? { partQueue: new SqsWavePartQueue(sqs, env.FANOUT_QUEUE_URL) } : {}),
     close: async () => {
       await messenger.destroy();
       sqs?.destroy();
+      await sql?.end({ timeout: 5 });
       await realtime.close();
     },
   };

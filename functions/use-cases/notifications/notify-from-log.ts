@@ -8,7 +8,7 @@
  * A close is left to the writer (its notifications need every bid stored). Then the fan-out pushes
  * what it derived at once. Anything that fails here is done by the writer a moment later.
  */
-import { type EventEnvelope, isWatcherVisible } from '../../domain/events.js';
+import type { EventEnvelope } from '../../domain/events.js';
 import { isClosing, type RecordedEvent } from '../../domain/notifications.js';
 import type { LogSink } from '../../ports/logger.js';
 import type { NotificationDeriver } from '../../ports/notifications.js';
@@ -40,20 +40,6 @@ const recorded = (event: EventEnvelope): RecordedEvent => ({
   occurredAt: event.occurredAt,
   payload: event.payload as Record<string, unknown>,
 });
-
-/** The auctions whose bids may notify someone: those with an accepted bid in the batch. */
-export function auctionsToNotify(
-  events: readonly Pick<EventEnvelope, 'entityType' | 'entityId' | 'type'>[],
-): string[] {
-  return [
-    ...new Set(
-      events
-        .filter((event) => event.entityType === 'auction' && isWatcherVisible(event as EventEnvelope))
-        .filter((event) => event.type === 'bid.accepted')
-        .map((event) => event.entityId),
-    ),
-  ].sort();
-}
 
 export async function notifyFromLog(deps: NotifyFromLogDeps, auctionIds: readonly string[]): Promise<number> {
   if (auctionIds.length === 0) return 0;
