@@ -64,8 +64,15 @@ describe('IAM: least privilege, exact actions on exact resources', () => {
     ],
     // The application user for the request path; the schema owner's secret only for migrate,
     // which also reads the application user's to create it.
-    Writer: [...consume('persistQueue'), ...read('appDatabaseSecret')],
-    Fanout: [...consume('fanoutQueue'), ...send('fanoutQueue'), ...read('redisAuthToken'), ...post],
+    // The writer sends the notifications it committed to the fan-out (issue 27); the fan-out numbers
+    // the fast path's in PostgreSQL.
+    Writer: [...consume('persistQueue'), ...send('fanoutQueue'), ...read('appDatabaseSecret')],
+    Fanout: [
+      ...consume('fanoutQueue'),
+      ...send('fanoutQueue'),
+      ...read('redisAuthToken', 'appDatabaseSecret'),
+      ...post,
+    ],
     Sweeper: [
       ...send('persistQueue', 'fanoutQueue'),
       ...probe,
@@ -153,8 +160,8 @@ describe('functions', () => {
       'AUCTION_CLOSER_ARN',
     ],
     Ws: [...common, ...redis, ...db, 'JWT_SECRET_ARN', 'WS_MANAGEMENT_ENDPOINT'],
-    Writer: [...common, ...db],
-    Fanout: [...common, ...redis, 'FANOUT_QUEUE_URL', 'WS_MANAGEMENT_ENDPOINT'],
+    Writer: [...common, ...db, 'FANOUT_QUEUE_URL'],
+    Fanout: [...common, ...redis, ...db, 'FANOUT_QUEUE_URL', 'WS_MANAGEMENT_ENDPOINT'],
     Sweeper: [...common, ...redis, ...db, ...queues],
     Migrate: [...common, ...db, 'APP_DATABASE_SECRET_ARN', 'MIGRATIONS_DIR'],
   };
@@ -215,7 +222,7 @@ describe('functions', () => {
         .map((r) => JSON.stringify(r.SourceSecurityGroupId).match(/"(\w+)FunctionSecurityGroup/)?.[1])
         .sort();
     expect(from(6379)).toEqual(['Fanout', 'Http', 'Sweeper', 'Ws']);
-    expect(from(5432)).toEqual(['Http', 'Migrate', 'Sweeper', 'Writer', 'Ws']);
+    expect(from(5432)).toEqual(['Fanout', 'Http', 'Migrate', 'Sweeper', 'Writer', 'Ws']);
   });
 });
 

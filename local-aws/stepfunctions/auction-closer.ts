@@ -39,6 +39,8 @@ export async function startLocalAuctionCloser(options: {
   host?: string;
   region: string;
   name: string;
+  /** Each close, with its delay from endsAt. */
+  onClose?: (auctionId: string, delayMs: number) => void;
 }): Promise<LocalAuctionCloser> {
   const stats: CloserStats = { executions: 0, closes: 0, waitsAgain: 0, failures: 0, delaysMs: [] };
   const stateMachineArn = `arn:aws:states:${options.region}:000000000000:stateMachine:${options.name}`;
@@ -70,6 +72,7 @@ export async function startLocalAuctionCloser(options: {
         }
         stats.closes++;
         stats.delaysMs.push(Date.now() - endsAt);
+        options.onClose?.(auctionId, Date.now() - endsAt);
         executions.delete(name);
         return;
       } catch {
