@@ -273,7 +273,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       region: options.region,
       name: `${prefix}-auction-closer`,
       onClose: (auctionId, delayMs) =>
-        log.info('closer', `auction ${auctionId} closed ${delayMs} ms after its endsAt`),
+        log.info(
+          'closer',
+          `auction ${auctionId} closed ${delayMs} ms after its wait ended (endsAt rounded up to the second)`,
+        ),
     });
     cleanups.push({ name: 'auction closer', run: closer.close });
 
@@ -555,6 +558,8 @@ function closerSummary(stats: CloserStats): string {
   const delays = [...stats.delaysMs].sort((a, b) => a - b);
   const at = (q: number) => delays[Math.min(delays.length - 1, Math.floor(q * delays.length))];
   return `auction closer: ${stats.executions} execution(s), ${stats.closes} closed at their end${
-    delays.length > 0 ? ` (delay from endsAt p50 ${at(0.5)} ms, max ${delays.at(-1)} ms)` : ''
+    delays.length > 0
+      ? ` (after the wait, endsAt rounded up to the second: p50 ${at(0.5)} ms, max ${delays.at(-1)} ms)`
+      : ''
   }, ${stats.waitsAgain} extended, ${stats.failures} left to the sweeper`;
 }
