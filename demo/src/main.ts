@@ -4,15 +4,22 @@
  * subscription object (reconnect, resubscribe, catch-up through /events).
  */
 import './styles.css';
-import { type Client, createClient, type Live, type LiveStatus } from '../../client/src/index.js';
+import {
+  type Client,
+  createClient,
+  type Live,
+  type LiveStatus,
+  type Notification,
+} from '../../client/src/index.js';
 import { readConfig } from './config.js';
 import { explain } from './messages.js';
 import { auctionRoom } from './pages/auction-room.js';
 import { homePage } from './pages/home-page.js';
 import { salePage } from './pages/sale-page.js';
-import { startSession, userFromUrl } from './session.js';
+import { asUser, startSession, userFromUrl } from './session.js';
 import type { ConnectionState } from './ui/chrome.js';
 import { fill, h } from './ui/dom.js';
+import { notificationText, toastStack } from './ui/toasts.js';
 
 const connectionState = (status: LiveStatus): ConnectionState =>
   status === 'open' ? 'live' : status === 'closed' ? 'offline' : status;
@@ -38,6 +45,21 @@ async function main(root: HTMLElement): Promise<void> {
   const path = location.pathname;
   const match = /^\/(auctions|products)\/([^/]+)$/.exec(path);
   const id = match ? decodeURIComponent(match[2] as string) : '';
+  // A signed-in user's notifications on every page (issue 27): toasts, and the pages that show what
+  // one changed (the sale page's orders) listen too.
+  const noticeListeners = new Set<(notification: Notification) => void>();
+  const onNotification = (listener: (notification: Notification) => void) => noticeListeners.add(listener);
+  if (user) {
+    const toasts = toastStack();
+    document.body.append(toasts.element);
+    live(() => undefined).subscribeMe((notification) => {
+      toasts.show(
+        notification,
+        notificationText(notification, (to) => asUser(to, user)),
+      );
+      for (const listener of noticeListeners) listener(notification);
+    });
+  }
 
   if (match?.[1] === 'auctions') {
     document.title = `Auction ${id} · live-sale demo`;
@@ -71,6 +93,7 @@ async function main(root: HTMLElement): Promise<void> {
       explain,
       watch: (productId, onProduct, onConnection) =>
         live(onConnection).subscribeProduct(productId, (update) => onProduct(update.product, update.source)),
+      onNotification,
     });
   } else {
     await homePage(root, {
