@@ -12,6 +12,7 @@
  * - identity: the OIDC issuer (startLocalOidcIssuer), the local secrets file (secretsFile);
  * - Redis and PostgreSQL started privately (startRedis, startPostgres), LocalRuntimeError for a
  *   clear message without a stack;
+ * - the auction closer's stand-in (Step Functions; startLocalAuctionCloser, issue 27);
  * - free ports, and CPU time by process and OS thread for the benchmarks.
  */
 
@@ -45,4 +46,9 @@ export { type LocalRedis, startRedis } from './services/redis.js';
 export { LocalRuntimeError } from './shared/log.js';
 export { freePort, isPortFree } from './shared/ports.js';
 export { createLocalSqsClient, type LocalQueue, type LocalSqs, startSqs } from './sqs/sqs-server.js';
+export {
+  type CloseInvoker,
+  type LocalAuctionCloser,
+  startLocalAuctionCloser,
+} from './stepfunctions/auction-closer.js';
 export { machineCpuMs, osThreadId, processCpuMs, threadCpuMs } from './threads/os-thread.js';

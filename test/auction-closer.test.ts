@@ -3,10 +3,7 @@ import { OutboxIndex } from '../functions/adapters/redis/outbox-index.js';
 import { RedisAuctionLifecycle } from '../functions/adapters/redis/redis-auction-lifecycle.js';
 import { RedisOutboxes } from '../functions/adapters/redis/redis-outboxes.js';
 import { closeAuctionNow } from '../functions/use-cases/auctions/close-auction-now.js';
-import {
-  type LocalAuctionCloser,
-  startLocalAuctionCloser,
-} from '../local-aws/stepfunctions/auction-closer.js';
+import { type LocalAuctionCloser, startLocalAuctionCloser } from '../local-aws/index.js';
 import { createHttpFixture, type HttpFixture, quietLogger } from './support/http-fixture.js';
 import { tokenFor } from './support/tokens.js';
 
