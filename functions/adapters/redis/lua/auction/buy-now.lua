@@ -1,0 +1,101 @@
+--[[
+buy-now.lua: a buyer takes the auction at its Buy It Now price, which closes it at once (API.md
+v1.2, "Auction house"). Decided on the auction's slot with the server clock, so a buy-now and a bid
+are never both accepted: whichever script runs first decides, the other sees its effect (a bid after
+a buy-now: auction_closed; a buy-now after the bid that made it unavailable: buy_now_unavailable).
+
+KEYS[1]  {a:ID}                  auction hash
+KEYS[2]  {a:ID}:events           event log (zset, score = seq)
+KEYS[3]  {a:ID}:outbox           events not yet acknowledged by SQS (hash eventId -> envelope)
+KEYS[4]  {a:ID}:rl:USER          the buyer's counter for the current rate window (shared with bids)
+KEYS[5]  {a:ID}:idem:USER:KEY    stored decision for the Idempotency-Key (never written without one)
+KEYS[6]  {a:ID}:run:REQUEST      this request's first run, when it bought (a resent command repeats it)
+ARGV[1]  buyerId
+ARGV[2]  request fingerprint, '' when the request has no Idempotency-Key
+ARGV[3]  rate limit: attempts allowed per window, 0 = no limit
+ARGV[4]  rate window, ms
+ARGV[5]  event log length kept
+ARGV[6]  idempotency record lifetime, seconds
+ARGV[7]  how long an accepting run is kept, seconds
+
+Buy It Now is available while the auction is open, has a buyNowPrice, and no bid has been placed
+(without a reserve) or the reserve is not met yet (with one); the price only rises and a close is
+final, so once unavailable it stays so. The buyer becomes the leader at buyNowPrice (the winner of
+the closed auction), the leader's secret maximum is dropped; no bid is recorded (bidCount unchanged).
+
+Reply (JSON string), every reply carries the server time `now` (epoch ms):
+  {"ok":true,"events":[{...}]}      the auction.closed event (closedBy "buy_now"), state in its payload
+  {"ok":false,"code":"auction_not_found"}
+  {"ok":false,"code":"rate_limited","retryAfterMs":N}
+  {"ok":false,"code":"seller_cannot_bid"|"auction_not_open"|"auction_closed"|"buy_now_unavailable"}
+  {"ok":false,"code":"idempotency_key_reused"}
+  a stored reply with "replayed":true when the key was seen with the same fingerprint
+Decisions are stored under the key as for bids (place-bid.lua); rate limiting and an unknown auction
+are not.
+]]
+--#include clock
+--#include rate-limit
+--#include close-now
+
+local fingerprint = ARGV[2]
+
+local ran = redis.call('GET', KEYS[6])
+if ran then return ran end
+
+local function over_limit()
+  return fixed_window_over(KEYS[4], tonumber(ARGV[3]), tonumber(ARGV[4]))
+end
+
+if fingerprint ~= '' then
+  local stored = redis.call('GET', KEYS[5])
+  if stored then
+    local limited = over_limit()
+    if limited then return cjson.encode({ ok = false, now = now, code = 'rate_limited', retryAfterMs = limited }) end
+    local record = cjson.decode(stored)
+    if record.fp ~= fingerprint then
+      return cjson.encode({ ok = false, now = now, code = 'idempotency_key_reused' })
+    end
+    local reply = cjson.decode(record.reply)
+    reply.replayed = true
+    return cjson.encode(reply)
+  end
+end
+
+local function remember(encoded)
+  if fingerprint ~= '' then
+    redis.call('SET', KEYS[5], cjson.encode({ fp = fingerprint, reply = encoded }), 'EX', tonumber(ARGV[6]))
+  end
+  return encoded
+end
+
+local flat = redis.call('HGETALL', KEYS[1])
+if #flat == 0 then return cjson.encode({ ok = false, now = now, code = 'auction_not_found' }) end
+local limited = over_limit()
+if limited then return cjson.encode({ ok = false, now = now, code = 'rate_limited', retryAfterMs = limited }) end
+
+local state = {}
+for i = 1, #flat, 2 do state[flat[i]] = flat[i + 1] end
+
+local function refuse(code)
+  return remember('{"ok":false,"code":"' .. code .. '","now":' .. int(now) .. '}')
+end
+
+local buyer = ARGV[1]
+if buyer == state.sellerId then return refuse('seller_cannot_bid') end
+if now < tonumber(state.startsAt) then return refuse('auction_not_open') end
+if (state.closedAt or '') ~= '' or now >= tonumber(state.endsAt) then return refuse('auction_closed') end
+local buyNowPrice = state.buyNowPrice or ''
+if buyNowPrice == '' then return refuse('buy_now_unavailable') end
+local reserve = state.reservePrice or ''
+if state.currentPrice ~= '' and (reserve == '' or tonumber(state.currentPrice) >= tonumber(reserve)) then
+  return refuse('buy_now_unavailable')
+end
+
+state.leaderId = buyer
+state.currentPrice = buyNowPrice
+state.leaderMax = ''
+local encoded = close_now(state, 'buy_now', { 'leaderId', 'currentPrice', 'leaderMax' }, KEYS[1], KEYS[2], KEYS[3],
+  tonumber(ARGV[5]))
+local reply = remember('{"ok":true,"now":' .. int(now) .. ',"events":[' .. encoded .. ']}')
+redis.call('SET', KEYS[6], reply, 'EX', tonumber(ARGV[7]))
+return reply

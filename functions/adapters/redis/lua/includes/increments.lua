@@ -1,0 +1,30 @@
+-- Tiered increments (API.md v1.2; functions/domain/increments.ts is the same rule in TypeScript).
+-- An auction's table is its record's `incrementTable` ("from:increment,..." ascending, first from 0;
+-- '' or absent: none, the fixed `minIncrement` applies).
+local function parse_tiers(text)
+  if text == nil or text == '' or text == false then return nil end
+  local tiers = {}
+  for from, increment in string.gmatch(text, '(%d+):(%d+)') do
+    tiers[#tiers + 1] = { tonumber(from), tonumber(increment) }
+  end
+  return tiers
+end
+
+-- The increment in force at `price`: the row with the largest `from` <= price.
+local function increment_at(tiers, price)
+  local increment = tiers[1][2]
+  for i = 2, #tiers do
+    if tiers[i][1] > price then break end
+    increment = tiers[i][2]
+  end
+  return increment
+end
+
+-- The largest increment of the table: what bounds the amounts the auction can take.
+local function largest_increment(tiers)
+  local largest = 0
+  for i = 1, #tiers do
+    if tiers[i][2] > largest then largest = tiers[i][2] end
+  end
+  return largest
+end

@@ -1,0 +1,289 @@
+/**
+ * Issue 29, "must show": the seller's End and Cancel and a buy-now are the same close as at endsAt.
+ * Through the real pieces: the HTTP app on Redis, the real SQS protocol, the writer into a database
+ * of its own, the local WebSocket gateway and the fan-out: watchers get `auction.closed`, PostgreSQL
+ * has the close (auctions, auction_results), the auction still reads closed, the same way, after
+ * its Redis database is flushed (served from PostgreSQL, never reopened), and `/me/bids` shows the
+ * right `leading` right after the close.
+ */
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { Sql } from '../functions/adapters/postgres/client.js';
+import { createRedisClient, type RedisClient } from '../functions/adapters/redis/client.js';
+import { testSql } from './support/persistence.js';
+import { createPipeline } from './support/pipeline.js';
+import { createTestDatabase, type TestDatabase } from './support/postgres-database.js';
+import { tokenFor } from './support/tokens.js';
+import {
+  type RealtimeStack,
+  startRealtimeStack,
+  subscribedClient,
+  type TestClient,
+  waitFor,
+} from './ws-helpers.js';
+
+const REDIS_DB = 8;
+
+// biome-ignore lint/suspicious/noExplicitAny: response bodies are checked by the assertions
+type Json = Record<string, any>;
+
+describe('seller End / Cancel and buy-now: the close as at endsAt', () => {
+  let database: TestDatabase;
+  let sql: Sql;
+  let redis: RedisClient;
+  let pipeline: Awaited<ReturnType<typeof createPipeline>>;
+  let stack: RealtimeStack;
+  const tokens: Record<string, string> = {};
+
+  beforeAll(async () => {
+    database = await createTestDatabase('live_sale_house');
+    sql = testSql(database.url);
+    const redisUrl = `${inject('redisUrl')}/${REDIS_DB}`;
+    redis = createRedisClient({ url: redisUrl, cluster: false });
+    await redis.flushdb();
+    pipeline = await createPipeline(inject('sqsEndpoint'), sql);
+    await pipeline.source.start();
+    // The HTTP function persists through the pipeline's queue (and its writer) and reads back
+    // from the database; its fan-out queue is the realtime stack's own.
+    stack = await startRealtimeStack({
+      redisUrl,
+      sqsEndpoint: inject('sqsEndpoint'),
+      httpEnv: {
+        PERSIST_QUEUE_URL: pipeline.persist.queueUrl,
+        PERSIST_DLQ_URL: pipeline.persist.dlqUrl,
+        DATABASE_URL: database.url,
+        RECOVERY_SETTLE_MS: '0',
+      },
+    });
+    for (const user of ['seller-1', 'seller-2']) tokens[user] = await tokenFor(user, { admin: true });
+    for (const user of ['alice', 'bob', 'carol']) tokens[user] = await tokenFor(user);
+  });
+  afterAll(async () => {
+    await stack?.stop();
+    await pipeline?.close();
+    await redis?.flushdb();
+    await redis?.quit();
+    await sql?.end();
+    await database?.drop();
+  });
+
+  const call = async (path: string, init: { method?: string; as?: string; body?: unknown } = {}) => {
+    const response = await stack.http.request(path, {
+      method: init.method ?? 'GET',
+      ...(init.as ? { token: tokens[init.as] } : {}),
+      ...(init.body !== undefined ? { body: init.body } : {}),
+    });
+    return { status: response.status, body: (await response.json()) as Json };
+  };
+  const create = async (extra: Json = {}) => {
+    const created = await call('/auctions', {
+      method: 'POST',
+      as: 'seller-1',
+      body: {
+        title: 'Lot',
+        startingPrice: 1_000,
+        minIncrement: 100,
+        endsAt: new Date(Date.now() + 3_600_000).toISOString(),
+        ...extra,
+      },
+    });
+    expect(created.status).toBe(201);
+    return created.body.auction.id as string;
+  };
+  const bid = (id: string, as: string, amount: number) =>
+    call(`/auctions/${id}/bids`, { method: 'POST', as, body: { amount } });
+  const watch = (id: string): Promise<TestClient> => subscribedClient(stack.gateway.url, `auction:${id}`);
+  const closedMessage = async (client: TestClient, id: string) => {
+    const topic = `auction:${id}`;
+    const closed = () =>
+      client.json<Json>().find((message) => message.topic === topic && message.type === 'auction.closed');
+    await waitFor(() => closed() !== undefined);
+    return closed() as Json;
+  };
+  const persisted = async (id: string, seq: number) => {
+    await waitFor(async () => {
+      const [row] = await sql`SELECT seq FROM auctions WHERE id = ${id}`;
+      return row !== undefined && Number(row.seq) >= seq;
+    });
+    const [auction] = await sql`
+      SELECT closed_at, closed_by, cancelled, ends_at, leader_id, current_price, buy_now_price
+      FROM auctions WHERE id = ${id}`;
+    const [result] = await sql`
+      SELECT winner_id, final_price, reserve_met, closed_by, cancelled, cancel_reason
+      FROM auction_results WHERE auction_id = ${id}`;
+    return { auction: auction as Json, result: result as Json };
+  };
+  const myBids = async (as: string, id: string) =>
+    ((await call('/me/bids?limit=100', { as })).body.bids as Json[])
+      .filter((entry) => entry.auctionId === id)
+      .map((entry) => [entry.amount, entry.leading]);
+
+  it('the seller ends early: watchers get auction.closed, PostgreSQL keeps it, it survives a flush', async () => {
+    const id = await create({ reservePrice: 1_100 });
+    const watcher = await watch(id);
+    expect((await bid(id, 'alice', 1_000)).status).toBe(201);
+    expect((await bid(id, 'bob', 1_200)).status).toBe(201);
+    // Another admin is not the seller.
+    const other = await call(`/auctions/${id}/end`, { method: 'POST', as: 'seller-2' });
+    expect(other.status).toBe(403);
+    expect(other.body.error.code).toBe('forbidden');
+    expect((await call(`/auctions/${id}/end`, { method: 'POST', as: 'alice' })).status).toBe(403);
+
+    const ended = await call(`/auctions/${id}/end`, { method: 'POST', as: 'seller-1' });
+    expect(ended.status).toBe(200);
+    const auction = ended.body.auction;
+    expect(auction).toMatchObject({
+      status: 'closed',
+      closedBy: 'seller',
+      cancelled: false,
+      winnerId: 'bob',
+      finalPrice: 1_200,
+      seq: 4,
+    });
+    expect(Date.parse(auction.endsAt)).toBeLessThanOrEqual(Date.now());
+    expect(await call(`/auctions/${id}/end`, { method: 'POST', as: 'seller-1' })).toMatchObject({
+      status: 409,
+      body: { error: { code: 'auction_closed' } },
+    });
+    expect((await bid(id, 'alice', 1_300)).body.error.code).toBe('auction_closed');
+
+    expect(await closedMessage(watcher, id)).toEqual({
+      type: 'auction.closed',
+      topic: `auction:${id}`,
+      seq: 4,
+      auction,
+    });
+    await watcher.close();
+
+    const row = await persisted(id, 4);
+    expect(row.auction).toMatchObject({ closed_by: 'seller', cancelled: false, leader_id: 'bob' });
+    expect(row.auction.closed_at).not.toBeNull();
+    expect(row.result).toMatchObject({
+      winner_id: 'bob',
+      final_price: '1200',
+      reserve_met: true,
+      closed_by: 'seller',
+      cancelled: false,
+      cancel_reason: null,
+    });
+    await waitFor(async () => (await myBids('alice', id)).length === 1);
+    expect(await myBids('bob', id)).toEqual([[1_200, true]]);
+    expect(await myBids('alice', id)).toEqual([[1_000, false]]);
+    // Listed as closed at once: the early end moved endsAt to the close.
+    const closedList = await call('/auctions?status=closed&limit=100');
+    expect(closedList.body.auctions.map((a: Json) => a.id)).toContain(id);
+    expect(
+      (await call('/auctions?status=open&limit=100')).body.auctions.map((a: Json) => a.id),
+    ).not.toContain(id);
+
+    await redis.flushdb();
+    const after = await call(`/auctions/${id}`);
+    expect(after.status).toBe(200);
+    expect(after.body.auction).toEqual(auction);
+    expect((await bid(id, 'carol', 5_000)).body.error.code).toBe('auction_closed');
+    expect(
+      (await call(`/auctions/${id}/cancel`, { method: 'POST', as: 'seller-1', body: { reason: 'x' } })).body
+        .error.code,
+    ).toBe('auction_closed');
+    expect(await myBids('bob', id)).toEqual([[1_200, true]]);
+  });
+
+  it('the seller cancels: no winner, watchers and PostgreSQL know why, nobody leads', async () => {
+    const id = await create();
+    const watcher = await watch(id);
+    expect((await bid(id, 'alice', 1_000)).status).toBe(201);
+    expect((await bid(id, 'bob', 1_100)).status).toBe(201);
+    expect(await call(`/auctions/${id}/cancel`, { method: 'POST', as: 'seller-1', body: {} })).toMatchObject({
+      status: 400,
+      body: { error: { code: 'invalid_request' } },
+    });
+    expect(
+      (await call(`/auctions/${id}/cancel`, { method: 'POST', as: 'seller-2', body: { reason: 'mine' } }))
+        .status,
+    ).toBe(403);
+    const cancelled = await call(`/auctions/${id}/cancel`, {
+      method: 'POST',
+      as: 'seller-1',
+      body: { reason: 'Item damaged in storage' },
+    });
+    expect(cancelled.status).toBe(200);
+    const auction = cancelled.body.auction;
+    expect(auction).toMatchObject({
+      status: 'closed',
+      closedBy: 'seller',
+      cancelled: true,
+      winnerId: null,
+      finalPrice: null,
+      buyNowAvailable: false,
+      seq: 4,
+    });
+    const message = await closedMessage(watcher, id);
+    expect(message).toEqual({ type: 'auction.closed', topic: `auction:${id}`, seq: 4, auction });
+    await watcher.close();
+
+    const row = await persisted(id, 4);
+    expect(row.auction).toMatchObject({ closed_by: 'seller', cancelled: true });
+    expect(row.result).toMatchObject({
+      winner_id: null,
+      final_price: null,
+      closed_by: 'seller',
+      cancelled: true,
+      cancel_reason: 'Item damaged in storage',
+    });
+    await waitFor(async () => (await myBids('bob', id)).length === 1);
+    expect(await myBids('bob', id)).toEqual([[1_100, false]]);
+    expect(await myBids('alice', id)).toEqual([[1_000, false]]);
+
+    await redis.flushdb();
+    expect((await call(`/auctions/${id}`)).body.auction).toEqual(auction);
+    expect((await call(`/auctions/${id}/buy-now`, { method: 'POST', as: 'carol' })).body.error.code).toBe(
+      'auction_closed',
+    );
+    expect(await myBids('bob', id)).toEqual([[1_100, false]]);
+  });
+
+  it('a buy-now: the buyer wins at the Buy It Now price, the bidders no longer lead', async () => {
+    const id = await create({ reservePrice: 3_000, buyNowPrice: 4_000 });
+    const watcher = await watch(id);
+    expect((await bid(id, 'alice', 1_000)).body.auction).toMatchObject({
+      buyNowAvailable: true,
+      reserveMet: false,
+    });
+    expect((await call(`/auctions/${id}/buy-now`, { method: 'POST', as: 'seller-1' })).body.error.code).toBe(
+      'seller_cannot_bid',
+    );
+    const bought = await call(`/auctions/${id}/buy-now`, { method: 'POST', as: 'carol' });
+    expect(bought.status).toBe(201);
+    const auction = bought.body.auction;
+    expect(auction).toMatchObject({
+      status: 'closed',
+      closedBy: 'buy_now',
+      cancelled: false,
+      winnerId: 'carol',
+      leaderId: 'carol',
+      finalPrice: 4_000,
+      buyNowPrice: 4_000,
+      buyNowAvailable: false,
+      bidCount: 1,
+      seq: 3,
+    });
+    expect(await closedMessage(watcher, id)).toEqual({
+      type: 'auction.closed',
+      topic: `auction:${id}`,
+      seq: 3,
+      auction,
+    });
+    await watcher.close();
+    const row = await persisted(id, 3);
+    expect(row.auction).toMatchObject({ closed_by: 'buy_now', leader_id: 'carol', buy_now_price: '4000' });
+    expect(row.result).toMatchObject({
+      winner_id: 'carol',
+      final_price: '4000',
+      closed_by: 'buy_now',
+      cancelled: false,
+    });
+    await waitFor(async () => (await myBids('alice', id)).length === 1);
+    expect(await myBids('alice', id)).toEqual([[1_000, false]]);
+    await redis.flushdb();
+    expect((await call(`/auctions/${id}`)).body.auction).toEqual(auction);
+  });
+});
