@@ -12,6 +12,7 @@ import { createRedisClient, type RedisClient } from '../functions/adapters/redis
 import { testSql } from './support/persistence.js';
 import { createPipeline } from './support/pipeline.js';
 import { createTestDatabase, type TestDatabase } from './support/postgres-database.js';
+import { queueDepth } from './support/sqs-event-source.js';
 import { tokenFor } from './support/tokens.js';
 import {
   type RealtimeStack,
@@ -112,6 +113,7 @@ describe('seller End / Cancel and buy-now: the close as at endsAt', () => {
       FROM auction_results WHERE auction_id = ${id}`;
     return { auction: auction as Json, result: result as Json };
   };
+  const pipelineDepth = () => queueDepth(pipeline.sqs, pipeline.persist.queueUrl);
   const myBids = async (as: string, id: string) =>
     ((await call('/me/bids?limit=100', { as })).body.bids as Json[])
       .filter((entry) => entry.auctionId === id)
@@ -285,5 +287,31 @@ describe('seller End / Cancel and buy-now: the close as at endsAt', () => {
     expect(await myBids('alice', id)).toEqual([[1_000, false]]);
     await redis.flushdb();
     expect((await call(`/auctions/${id}`)).body.auction).toEqual(auction);
+  });
+
+  it('a live auction with a table, Buy It Now and a reserve is rebuilt with all of it after a flush', async () => {
+    const tiers = [
+      { from: 0, increment: 10 },
+      { from: 1_000, increment: 50 },
+    ];
+    const id = await create({ startingPrice: 500, minIncrement: undefined, incrementTable: tiers, reservePrice: 2_000, buyNowPrice: 3_000 });
+    expect((await bid(id, 'alice', 990)).status).toBe(201);
+    const before = (await call(`/auctions/${id}`)).body.auction;
+    expect(before).toMatchObject({ minIncrement: 10, minimumNextBid: 1_000, buyNowAvailable: true, incrementTable: tiers });
+    await persisted(id, 2);
+    await waitFor(async () => (await pipelineDepth()) === 0);
+    await redis.flushdb();
+    // Rebuilt from PostgreSQL on the next read (the persist queue is drained, no settle time here).
+    let after: { status: number; body: Json } = { status: 0, body: {} };
+    await waitFor(async () => {
+      after = await call(`/auctions/${id}`);
+      return after.status === 200;
+    });
+    expect(after.body.auction).toEqual(before);
+    // The table still decides the next minimum, and Buy It Now is still there.
+    expect((await bid(id, 'bob', 1_040)).body.error).toMatchObject({ code: 'bid_too_low', minimumBid: 1_000 });
+    expect((await bid(id, 'bob', 1_000)).body.auction).toMatchObject({ minIncrement: 50, minimumNextBid: 1_050 });
+    const bought = await call(`/auctions/${id}/buy-now`, { method: 'POST', as: 'carol' });
+    expect(bought.body.auction).toMatchObject({ status: 'closed', closedBy: 'buy_now', winnerId: 'carol', finalPrice: 3_000 });
   });
 });

@@ -33,24 +33,33 @@ Reply (JSON string), every reply carries the server time `now` (epoch ms):
 Decisions are stored under the key as for bids (place-bid.lua); rate limiting and an unknown auction
 are not.
 ]]
---#include clock
---#include rate-limit
---#include close-now
-
+-- @include clock
+-- @include int
+-- @include hash
+-- @include rerun
+-- @include fixed-window
+-- @include increments
+-- @include close-now
 local fingerprint = ARGV[2]
 
-local ran = redis.call('GET', KEYS[6])
-if ran then return ran end
+local again = rerun(KEYS[6], KEYS[2])
+if again then return again end
 
-local function over_limit()
-  return fixed_window_over(KEYS[4], tonumber(ARGV[3]), tonumber(ARGV[4]))
+-- The buyer's attempts on this auction in the current window (the counter bids use); the refusal
+-- when over the limit.
+local function overLimit()
+  local limit = tonumber(ARGV[3])
+  if limit <= 0 then return nil end
+  if countInWindow(KEYS[4], tonumber(ARGV[4])) <= limit then return nil end
+  local ttl = windowLeft(KEYS[4], tonumber(ARGV[4]))
+  return cjson.encode({ ok = false, now = now, code = 'rate_limited', retryAfterMs = ttl })
 end
 
 if fingerprint ~= '' then
   local stored = redis.call('GET', KEYS[5])
   if stored then
-    local limited = over_limit()
-    if limited then return cjson.encode({ ok = false, now = now, code = 'rate_limited', retryAfterMs = limited }) end
+    local limited = overLimit()
+    if limited then return limited end
     local record = cjson.decode(stored)
     if record.fp ~= fingerprint then
       return cjson.encode({ ok = false, now = now, code = 'idempotency_key_reused' })
@@ -68,13 +77,11 @@ local function remember(encoded)
   return encoded
 end
 
-local flat = redis.call('HGETALL', KEYS[1])
-if #flat == 0 then return cjson.encode({ ok = false, now = now, code = 'auction_not_found' }) end
-local limited = over_limit()
-if limited then return cjson.encode({ ok = false, now = now, code = 'rate_limited', retryAfterMs = limited }) end
-
-local state = {}
-for i = 1, #flat, 2 do state[flat[i]] = flat[i + 1] end
+local state = readHash(KEYS[1])
+-- Not stored under the key: the auction may appear (created late, or rebuilt after Redis lost it).
+if not state then return cjson.encode({ ok = false, now = now, code = 'auction_not_found' }) end
+local limited = overLimit()
+if limited then return limited end
 
 local function refuse(code)
   return remember('{"ok":false,"code":"' .. code .. '","now":' .. int(now) .. '}')
@@ -82,8 +89,10 @@ end
 
 local buyer = ARGV[1]
 if buyer == state.sellerId then return refuse('seller_cannot_bid') end
-if now < tonumber(state.startsAt) then return refuse('auction_not_open') end
-if (state.closedAt or '') ~= '' or now >= tonumber(state.endsAt) then return refuse('auction_closed') end
+-- A close recorded before the start (a scheduled auction the seller cancelled) is a close.
+local closed = (state.closedAt or '') ~= ''
+if not closed and now < tonumber(state.startsAt) then return refuse('auction_not_open') end
+if closed or now >= tonumber(state.endsAt) then return refuse('auction_closed') end
 local buyNowPrice = state.buyNowPrice or ''
 if buyNowPrice == '' then return refuse('buy_now_unavailable') end
 local reserve = state.reservePrice or ''
@@ -94,8 +103,13 @@ end
 state.leaderId = buyer
 state.currentPrice = buyNowPrice
 state.leaderMax = ''
-local encoded = close_now(state, 'buy_now', { 'leaderId', 'currentPrice', 'leaderMax' }, KEYS[1], KEYS[2], KEYS[3],
-  tonumber(ARGV[5]))
-local reply = remember('{"ok":true,"now":' .. int(now) .. ',"events":[' .. encoded .. ']}')
-redis.call('SET', KEYS[6], reply, 'EX', tonumber(ARGV[7]))
-return reply
+local changed = { 'leaderId', 'currentPrice', 'leaderMax' }
+local tiers = parseTiers(state.incrementTable)
+if tiers then
+  state.minIncrement = int(incrementAt(tiers, tonumber(buyNowPrice)))
+  changed[#changed + 1] = 'minIncrement'
+end
+local encoded = closeNow(state, 'buy_now', changed, KEYS[1], KEYS[2], KEYS[3], tonumber(ARGV[5]))
+local head = '{"ok":true,"now":' .. int(now)
+redis.call('SET', KEYS[6], state.seq .. ' ' .. state.seq .. ' ' .. head, 'EX', tonumber(ARGV[7]))
+return remember(head .. ',"events":[' .. encoded .. ']}')

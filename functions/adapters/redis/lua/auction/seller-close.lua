@@ -20,17 +20,17 @@ Reply (JSON string), every reply carries the server time `now` (epoch ms):
   {"ok":false,"code":"forbidden"}            another user's auction
   {"ok":false,"code":"auction_closed"}       closed already (by the clock, a buy-now or the seller)
 ]]
---#include clock
---#include close-now
+-- @include clock
+-- @include int
+-- @include hash
+-- @include rerun
+-- @include close-now
 
-local ran = redis.call('GET', KEYS[4])
-if ran then return ran end
+local again = rerun(KEYS[4], KEYS[2])
+if again then return again end
 
-local flat = redis.call('HGETALL', KEYS[1])
-if #flat == 0 then return cjson.encode({ ok = false, now = now, code = 'auction_not_found' }) end
-local state = {}
-for i = 1, #flat, 2 do state[flat[i]] = flat[i + 1] end
-
+local state = readHash(KEYS[1])
+if not state then return cjson.encode({ ok = false, now = now, code = 'auction_not_found' }) end
 if state.sellerId ~= ARGV[1] then return cjson.encode({ ok = false, now = now, code = 'forbidden' }) end
 if (state.closedAt or '') ~= '' or now >= tonumber(state.endsAt) then
   return cjson.encode({ ok = false, now = now, code = 'auction_closed' })
@@ -42,7 +42,7 @@ if ARGV[2] == 'cancel' then
   state.cancelReason = ARGV[3]
   changed = { 'cancelled', 'cancelReason' }
 end
-local encoded = close_now(state, 'seller', changed, KEYS[1], KEYS[2], KEYS[3], tonumber(ARGV[4]))
-local reply = '{"ok":true,"now":' .. int(now) .. ',"events":[' .. encoded .. ']}'
-redis.call('SET', KEYS[4], reply, 'EX', tonumber(ARGV[5]))
-return reply
+local encoded = closeNow(state, 'seller', changed, KEYS[1], KEYS[2], KEYS[3], tonumber(ARGV[4]))
+local head = '{"ok":true,"now":' .. int(now)
+redis.call('SET', KEYS[4], state.seq .. ' ' .. state.seq .. ' ' .. head, 'EX', tonumber(ARGV[5]))
+return head .. ',"events":[' .. encoded .. ']}'

@@ -1,27 +1,30 @@
--- The close of an auction, the same whoever closes it (the clock at endsAt, a buy-now, the seller):
--- closedAt = now, closedBy, an early close moves endsAt to now (so the read model's "ended" stays
--- "closed"), seq + 1, one auction.closed event with the full state, to the log and the outbox.
--- `state` is the whole record (HGETALL); `changed` names further fields the caller set on it.
--- Needs `now`, `int`; KEYS: `state_key`, `events_key`, `outbox_key`, `log_length` as given.
-local function close_now(state, closed_by, changed, state_key, events_key, outbox_key, log_length)
+-- close-now: the close of an auction, the same whoever closes it (the clock at endsAt, a buy-now,
+-- the seller): closedAt = now, closedBy, an early close moves endsAt back to now (the read model's
+-- "ended" stays "closed"), seq + 1, one auction.closed event with the full state, written to the log
+-- and the outbox in this step. `state` is the whole record (readHash); `changed` names the further
+-- fields the caller set on it. Returns the event, encoded.
+-- @include clock
+-- @include int
+local function closeNow(state, closedBy, changed, stateKey, logKey, outboxKey, logLength)
   local seq = tonumber(state.seq) + 1
   state.seq = int(seq)
   state.closedAt = int(now)
-  state.closedBy = closed_by
+  state.closedBy = closedBy
   if now < tonumber(state.endsAt) then state.endsAt = int(now) end
-  local fields = { 'seq', state.seq, 'closedAt', state.closedAt, 'closedBy', closed_by, 'endsAt', state.endsAt }
+  local fields = { 'seq', state.seq, 'closedAt', state.closedAt, 'closedBy', closedBy, 'endsAt', state.endsAt }
   for _, name in ipairs(changed) do
     fields[#fields + 1] = name
     fields[#fields + 1] = state[name]
   end
-  redis.call('HSET', state_key, unpack(fields))
+  redis.call('HSET', stateKey, unpack(fields))
   local event = {
     eventId = 'a:' .. state.id .. ':' .. state.seq, type = 'auction.closed', entityType = 'auction',
     entityId = state.id, seq = seq, occurredAt = now, payload = { state = state },
   }
   local encoded = cjson.encode(event)
-  redis.call('ZADD', events_key, seq, encoded)
-  if seq > log_length then redis.call('ZREMRANGEBYRANK', events_key, 0, -(log_length + 1)) end
-  redis.call('HSET', outbox_key, event.eventId, encoded)
+  redis.call('ZADD', logKey, seq, encoded)
+  -- The log holds at most seq events: below its length there is nothing to trim.
+  if seq > logLength then redis.call('ZREMRANGEBYRANK', logKey, 0, -(logLength + 1)) end
+  redis.call('HSET', outboxKey, event.eventId, encoded)
   return encoded
 end

@@ -1,8 +1,10 @@
--- Tiered increments (API.md v1.2; functions/domain/increments.ts is the same rule in TypeScript).
--- An auction's table is its record's `incrementTable` ("from:increment,..." ascending, first from 0;
--- '' or absent: none, the fixed `minIncrement` applies).
-local function parse_tiers(text)
-  if text == nil or text == '' or text == false then return nil end
+-- increments: tiered bid increments (API.md v1.2; functions/domain/increments.ts is the same rule).
+-- An auction's table is its record's `incrementTable` ("from:increment,..." with `from` ascending,
+-- the first 0); '' or absent: none, the fixed `minIncrement` applies.
+
+-- The table as a list of {from, increment}, or nil without one.
+local function parseTiers(text)
+  if not text or text == '' then return nil end
   local tiers = {}
   for from, increment in string.gmatch(text, '(%d+):(%d+)') do
     tiers[#tiers + 1] = { tonumber(from), tonumber(increment) }
@@ -11,7 +13,7 @@ local function parse_tiers(text)
 end
 
 -- The increment in force at `price`: the row with the largest `from` <= price.
-local function increment_at(tiers, price)
+local function incrementAt(tiers, price)
   local increment = tiers[1][2]
   for i = 2, #tiers do
     if tiers[i][1] > price then break end
@@ -20,8 +22,8 @@ local function increment_at(tiers, price)
   return increment
 end
 
--- The largest increment of the table: what bounds the amounts the auction can take.
-local function largest_increment(tiers)
+-- The table's largest increment: what bounds the amounts the auction can take (above_ceiling).
+local function largestIncrement(tiers)
   local largest = 0
   for i = 1, #tiers do
     if tiers[i][2] > largest then largest = tiers[i][2] end
