@@ -16,7 +16,13 @@ function luaAsText(): Plugin {
 export default defineConfig({
   plugins: [luaAsText()],
   test: {
-    include: ['functions/**/*.test.ts', 'test/**/*.test.ts', 'scripts/**/*.test.ts', 'demo/**/*.test.ts'],
+    include: [
+      'functions/**/*.test.ts',
+      'test/**/*.test.ts',
+      'scripts/**/*.test.ts',
+      'local-aws/**/*.test.ts',
+      'demo/**/*.test.ts',
+    ],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     // Integration tests share one Redis and one PostgreSQL; files run one at a time so that

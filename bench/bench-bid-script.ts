@@ -9,10 +9,9 @@
  * BENCH_BASE_REF (default main), BENCH_BIDS per round (default 20000), BENCH_ROUNDS (default 5),
  * BENCH_INFLIGHT (default 50).
  */
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { auctionKeys } from '../functions/adapters/redis/redis-keys.js';
+import { luaAt } from './support/lua-sources.js';
 import { bidByScript, createAuctionByScript } from './support/script-auction.js';
 
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -20,14 +19,14 @@ const baseRef = process.env.BENCH_BASE_REF ?? 'main';
 const bids = Number(process.env.BENCH_BIDS ?? 20_000);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
 const inflight = Number(process.env.BENCH_INFLIGHT ?? 50);
-const SCRIPT = 'functions/adapters/redis/scripts/place-bid.lua';
+const SCRIPT = 'auction/place-bid.lua';
 
 const redis = new Redis(redisUrl);
-const current = readFileSync(SCRIPT, 'utf8');
-const baseSource = execFileSync('git', ['show', `${baseRef}:${SCRIPT}`], { encoding: 'utf8' });
+const current = luaAt().script(SCRIPT);
+const baseSource = luaAt(baseRef).script(SCRIPT);
 // The same script as the base (an A/A run, to see the measurement's own bias) needs its own sha.
 const base = baseSource === current ? `${baseSource}\n-- A/A run\n` : baseSource;
-const create = readFileSync('functions/adapters/redis/scripts/create-auction.lua', 'utf8');
+const create = luaAt().script('auction/create-auction.lua');
 const [currentSha, baseSha, createSha] = (await Promise.all(
   [current, base, create].map((source) => redis.script('LOAD', source)),
 )) as string[];
@@ -63,7 +62,7 @@ function bidOnce(sha: string, id: string, n: number, withMax: boolean, proxy: bo
  */
 async function interleaved(): Promise<{ base: number[]; current: number[] }> {
   const [baseAuction, currentAuction] = [await newAuction(), await newAuction()];
-  await bidOnce(baseSha as string, baseAuction, 0, false, false);
+  await bidOnce(baseSha as string, baseAuction, 0, true, false);
   await bidOnce(currentSha as string, currentAuction, 0, true, false);
   // Commands a script runs are logged too (about ten per bid).
   await redis.config('SET', 'slowlog-max-len', String(24 * bids + 100));
@@ -74,7 +73,7 @@ async function interleaved(): Promise<{ base: number[]; current: number[] }> {
     while (next < bids) {
       const n = next++;
       await Promise.all([
-        bidOnce(baseSha as string, baseAuction, n, false, false),
+        bidOnce(baseSha as string, baseAuction, n, true, false),
         bidOnce(currentSha as string, currentAuction, n, true, false),
       ]);
     }

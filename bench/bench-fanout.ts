@@ -27,7 +27,7 @@ import { join } from 'node:path';
 import { build } from 'esbuild';
 import { sign } from 'hono/jwt';
 import { percentile } from '../artillery/lib/samples.js';
-import { machineCpuMs, processCpuMs, threadCpuMs } from '../scripts/local/os-thread.js';
+import { machineCpuMs, processCpuMs, threadCpuMs } from '../local-aws/index.js';
 import { startLocal } from '../test/support/local-process.js';
 import { atFixedPace } from '../test/support/paced.js';
 import { formatTable } from './support/load.js';

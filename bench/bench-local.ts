@@ -84,7 +84,8 @@ async function startRuntime(build: Build, databaseUrl: string | undefined): Prom
   const script = (
     JSON.parse(readFileSync(join(build.dir, 'package.json'), 'utf8')) as { scripts: Record<string, string> }
   ).scripts.local;
-  // `node scripts/check-node.mjs && node --import tsx scripts/local.ts`: the runtime is the last command.
+  // `node scripts/check-node.mjs && node --import tsx local-aws/main.ts` (scripts/local.ts in builds
+  // before local-aws/ existed): the runtime is the last command.
   const last = (script ?? 'node --import tsx scripts/local.ts').split('&&').pop() ?? '';
   const [command, ...args] = last.trim().split(/\s+/);
   if (command !== 'node') throw new Error(`${build.label}: npm run local is not a node command: ${script}`);

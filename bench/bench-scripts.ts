@@ -16,16 +16,15 @@
  * BENCH_BASE_REF (default main), BENCH_CALLS per case and version (default 5000), BENCH_PACE_MS
  * (one step every N ms instead of 8 in flight: an idle, cold Redis, as through npm run local).
  */
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
+import { RUN_KEPT_SECONDS } from '../functions/adapters/redis/lua-script.js';
 import {
   auctionKeys,
   orderKeys,
   productCoreKeys,
   productKeys,
 } from '../functions/adapters/redis/redis-keys.js';
-import { productSource } from './support/lua-sources.js';
+import { luaAt } from './support/lua-sources.js';
 import { FLOOR_WRITES_LUA, floorCall } from './support/reservation-floor.js';
 import { bidByScript, createAuctionByScript } from './support/script-auction.js';
 
@@ -34,24 +33,22 @@ const baseRef = process.env.BENCH_BASE_REF ?? 'main';
 const calls = Number(process.env.BENCH_CALLS ?? 5_000);
 /** Set: one step of calls every BENCH_PACE_MS, so Redis idles between them (runs each script cold). */
 const paceMs = process.env.BENCH_PACE_MS === undefined ? 0 : Number(process.env.BENCH_PACE_MS);
-const DIR = 'functions/adapters/redis/scripts';
-const atBase = (file: string) =>
-  execFileSync('git', ['show', `${baseRef}:${DIR}/${file}`], { encoding: 'utf8' });
-const atTree = (file: string) => readFileSync(`${DIR}/${file}`, 'utf8');
+const atBase = luaAt(baseRef);
+const atTree = luaAt();
 const versions = {
   base: {
-    bid: atBase('place-bid.lua'),
-    reserve: productSource(atBase('product-prelude.lua'), atBase('reserve-order.lua')),
+    bid: atBase.script('auction/place-bid.lua'),
+    reserve: atBase.script('flash-sale/reserve-order.lua'),
   },
   tree: {
-    bid: atTree('place-bid.lua'),
-    reserve: productSource(atTree('product-prelude.lua'), atTree('reserve-order.lua')),
+    bid: atTree.script('auction/place-bid.lua'),
+    reserve: atTree.script('flash-sale/reserve-order.lua'),
   },
 };
-const createAuctionSha = (await redis.script('LOAD', atTree('create-auction.lua'))) as string;
+const createAuctionSha = (await redis.script('LOAD', atTree.script('auction/create-auction.lua'))) as string;
 const createProductSha = (await redis.script(
   'LOAD',
-  productSource(atTree('product-prelude.lua'), atTree('create-product.lua')),
+  atTree.script('flash-sale/create-product.lua'),
 )) as string;
 
 const run = `${Date.now().toString(36)}`;
@@ -93,7 +90,7 @@ const load = async (source: string, tag: string) =>
 const noop = await load('return 1', 'noop');
 cases.push({ name: 'no-op script', sha: noop, call: () => redis.evalsha(noop, 0) });
 // What a product's shard runs per answer while HTTP instances remember it sold out (sold-out-memo.ts).
-const countRequest = await load(atTree('count-request.lua'), 'count request');
+const countRequest = await load(atTree.script('requests/count-request.lua'), 'count request');
 cases.push({
   name: 'sold out, remembered by the HTTP instance: the counter alone (count-request.lua)',
   sha: countRequest,
@@ -122,13 +119,14 @@ for (const [version, source] of Object.entries(versions)) {
     const keys = productKeys(id);
     const reply = (await redis.evalsha(
       sha,
-      11,
+      12,
       ...productCoreKeys(id),
       keys.rateLimit(user),
       keys.idempotency(user, '-'),
       keys.fence,
       orderKeys(orderId).pointer,
       orderKeys(orderId).pending,
+      keys.run(orderId),
       user,
       1,
       orderId,
@@ -139,6 +137,7 @@ for (const [version, source] of Object.entries(versions)) {
       86_400,
       20,
       '',
+      RUN_KEPT_SECONDS,
     )) as string;
     // As the HTTP function does once SQS has the event: the outbox entry goes.
     for (const event of (JSON.parse(reply) as { events: { eventId: string }[] }).events)

@@ -7,9 +7,9 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
-import { hs256Verifier, type TokenVerifier } from '../functions/http/auth.js';
-import { JwksKeyStore } from '../functions/http/jwks-key-store.js';
-import { createTokenVerifier } from '../functions/http/token-verifier.js';
+import { hs256Verifier, type TokenVerifier } from '../functions/auth/auth.js';
+import { JwksKeyStore } from '../functions/auth/jwks-key-store.js';
+import { createTokenVerifier } from '../functions/auth/token-verifier.js';
 import { tokenFor } from '../test/support/tokens.js';
 
 const N = Number(process.env.BENCH_TOKENS ?? 2_000);

@@ -4,7 +4,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { WAVE_POST_POLICY } from '../functions/adapters/apigw/signed-post-messenger.js';
 import { readEnvironment } from '../functions/config.js';
-import { FANOUT_LEASE_WAIT_MS } from '../functions/fanout/fan-out.js';
+import { FANOUT_LEASE_WAIT_MS } from '../functions/realtime/use-cases/fan-out.js';
 import { buildApp } from '../lib/build-app.js';
 import {
   type FunctionName,

@@ -178,7 +178,7 @@ const webhookSecret = randomBytes(32).toString('hex');
 
 async function startRuntime(): Promise<Runtime> {
   const logFile = createWriteStream(join(reportDir, 'local-runtime.log'));
-  const child = spawn(process.execPath, [TSX_BIN, 'scripts/local.ts'], {
+  const child = spawn(process.execPath, [TSX_BIN, 'local-aws/main.ts'], {
     cwd: PROJECT_ROOT,
     env: {
       ...process.env,

@@ -10,8 +10,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sign } from 'hono/jwt';
+import { secretsFile } from '../local-aws/index.js';
 import { PROJECT_ROOT } from './build-functions.js';
-import { secretsFile } from './local/secrets.js';
 
 export interface SeedOptions {
   httpUrl: string;

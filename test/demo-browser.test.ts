@@ -16,7 +16,7 @@ import { Redis } from 'ioredis';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { topicKeys } from '../functions/adapters/redis/redis-keys.js';
-import { LOCAL_CREDENTIALS } from '../scripts/local/websocket-gateway.js';
+import { LOCAL_CREDENTIALS } from '../local-aws/index.js';
 import { type LocalProcess, type ReadyUrls, startLocal } from './support/local-process.js';
 import { createTestDatabase, type TestDatabase } from './support/postgres-database.js';
 import { tokenFor } from './support/tokens.js';

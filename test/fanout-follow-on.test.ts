@@ -7,8 +7,12 @@
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { EventEnvelope } from '../functions/domain/events.js';
-import { parseTopic } from '../functions/domain/realtime.js';
-import { FANOUT_FOLLOW_ON_RESERVE_MS, type FanOutDeps, fanOut } from '../functions/fanout/fan-out.js';
+import { parseTopic } from '../functions/realtime/model.js';
+import {
+  FANOUT_FOLLOW_ON_RESERVE_MS,
+  type FanOutDeps,
+  fanOut,
+} from '../functions/realtime/use-cases/fan-out.js';
 import { tokenFor } from './support/tokens.js';
 import { type RealtimeStack, startRealtimeStack, subscribedClient, waitFor } from './ws-helpers.js';
 

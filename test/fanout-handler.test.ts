@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import type { Topic } from '../functions/domain/realtime.js';
-import { type FanOutDeps, fanOut } from '../functions/fanout/fan-out.js';
-import { semaphore } from '../functions/fanout/semaphore.js';
+import type { Topic } from '../functions/realtime/model.js';
 import type {
   ClaimWaveResult,
   ConnectionMessenger,
   ConnectionRegistry,
   PostOutcome,
-} from '../functions/ports/realtime.js';
+} from '../functions/realtime/ports.js';
+import { type FanOutDeps, fanOut } from '../functions/realtime/use-cases/fan-out.js';
+import { semaphore } from '../functions/realtime/use-cases/semaphore.js';
 import { auctionEvent } from './support/auction-events.js';
 
 const record = (event: unknown, messageId: string) => ({ messageId, body: JSON.stringify(event) });

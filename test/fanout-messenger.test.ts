@@ -7,7 +7,7 @@ import {
   type MessengerPolicy,
 } from '../functions/adapters/apigw/management-api-messenger.js';
 import { SignedPostMessenger } from '../functions/adapters/apigw/signed-post-messenger.js';
-import type { ConnectionMessenger } from '../functions/ports/realtime.js';
+import type { ConnectionMessenger } from '../functions/realtime/ports.js';
 
 let server: Server | undefined;
 afterEach(async () => {

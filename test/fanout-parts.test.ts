@@ -1,5 +1,5 @@
 /**
- * Waves split into parts (functions/fanout/wave-parts.ts) on the real registry, on a single Redis
+ * Waves split into parts (functions/realtime/use-cases/wave-parts.ts) on the real registry, on a single Redis
  * and on the 3-node Cluster. The queue of parts is held by the test, so that it decides when each
  * part arrives: late, twice, out of order, or never. The messenger records what every connection
  * received, in the order it was posted; each connection must see strictly increasing seqs.
@@ -10,10 +10,10 @@ import { createRedisClient, type RedisClient } from '../functions/adapters/redis
 import { RedisConnectionRegistry } from '../functions/adapters/redis/connection-registry.js';
 import { topicKeys } from '../functions/adapters/redis/redis-keys.js';
 import type { EventEnvelope } from '../functions/domain/events.js';
-import { parseTopic, type Topic } from '../functions/domain/realtime.js';
-import { encodeWavePart, type WavePart } from '../functions/domain/wave-part.js';
-import { type FanOutDeps, fanOut } from '../functions/fanout/fan-out.js';
-import type { ConnectionMessenger, Counter } from '../functions/ports/realtime.js';
+import { parseTopic, type Topic } from '../functions/realtime/model.js';
+import type { ConnectionMessenger, Counter } from '../functions/realtime/ports.js';
+import { type FanOutDeps, fanOut } from '../functions/realtime/use-cases/fan-out.js';
+import { encodeWavePart, type WavePart } from '../functions/realtime/wave-part.js';
 import { auctionEvent } from './support/auction-events.js';
 
 const modes = [

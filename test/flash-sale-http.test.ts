@@ -4,7 +4,7 @@ import { readEnvironment } from '../functions/config.js';
 import type { OrderView, ProductView } from '../functions/domain/product.js';
 import { composeSweeper } from '../functions/sweeper/compose.js';
 import { jobs } from '../functions/sweeper/jobs/index.js';
-import { expireReservations } from '../functions/use-cases/expire-reservations.js';
+import { expireReservations } from '../functions/use-cases/flash-sales/expire-reservations.js';
 import {
   createProduct,
   drainQueue,

@@ -8,7 +8,7 @@ import type { Order, ProductState } from '../functions/domain/product.js';
 import { createHttpApp } from '../functions/http/app.js';
 import type { ProductArchive } from '../functions/ports/product-archive.js';
 import type { ArchivedProduct } from '../functions/ports/product-store.js';
-import { expireReservations } from '../functions/use-cases/expire-reservations.js';
+import { expireReservations } from '../functions/use-cases/flash-sales/expire-reservations.js';
 import {
   createProduct,
   type ErrorBody,

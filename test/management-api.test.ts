@@ -11,7 +11,7 @@ import {
 import aws4 from 'aws4';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { SignedPostMessenger } from '../functions/adapters/apigw/signed-post-messenger.js';
-import { startWebSocketGateway, type WebSocketGateway } from '../scripts/local/websocket-gateway.js';
+import { startWebSocketGateway, type WebSocketGateway } from '../local-aws/index.js';
 import { tokenFor } from './support/tokens.js';
 import {
   connectClient,

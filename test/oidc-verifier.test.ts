@@ -7,10 +7,10 @@ import { createHmac } from 'node:crypto';
 import fc from 'fast-check';
 import { exportSPKI } from 'jose';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { TokenVerifier } from '../functions/auth/auth.js';
+import { JwksKeyStore } from '../functions/auth/jwks-key-store.js';
+import { createTokenVerifier } from '../functions/auth/token-verifier.js';
 import { SigningKeysUnavailableError, UnauthorizedError } from '../functions/domain/errors.js';
-import type { TokenVerifier } from '../functions/http/auth.js';
-import { JwksKeyStore } from '../functions/http/jwks-key-store.js';
-import { createTokenVerifier } from '../functions/http/token-verifier.js';
 import {
   type JwksServer,
   makeSigningKey,

@@ -6,7 +6,7 @@ import type { AuctionView, BidView } from '../functions/domain/auction.js';
 import type { OrderView, ProductView } from '../functions/domain/product.js';
 import { createHttpApp } from '../functions/http/app.js';
 import { DOCS_ASSETS } from '../functions/http/routes/docs.js';
-import type { MyBidView, MyOrderView } from '../functions/use-cases/browse.js';
+import type { MyBidView, MyOrderView } from '../functions/use-cases/shared/browse.js';
 import { quietLogger } from './support/http-fixture.js';
 import { schemaChecker } from './support/openapi.js';
 

@@ -3,8 +3,8 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { newOrderId } from '../functions/adapters/redis/order-ids.js';
 import { orderKeys } from '../functions/adapters/redis/redis-keys.js';
 import { RedisProductStore } from '../functions/adapters/redis/redis-product-store.js';
-import { expireReservations } from '../functions/use-cases/expire-reservations.js';
-import { reserveOrder } from '../functions/use-cases/reserve-order.js';
+import { expireReservations } from '../functions/use-cases/flash-sales/expire-reservations.js';
+import { reserveOrder } from '../functions/use-cases/flash-sales/reserve-order.js';
 import {
   createProduct,
   type ErrorBody,

@@ -1,12 +1,12 @@
 import { ulid } from 'ulid';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createRedisClient, type RedisClient } from '../functions/adapters/redis/client.js';
+import { runCloseAuction } from '../functions/adapters/redis/lua/auction/close-auction.js';
 import {
   DEFAULT_AUCTION_STORE_LIMITS,
   RedisAuctionStore,
 } from '../functions/adapters/redis/redis-auction-store.js';
 import { auctionKeys } from '../functions/adapters/redis/redis-keys.js';
-import { runCloseAuction } from '../functions/adapters/redis/scripts/close-auction.js';
 import { toAuctionView } from '../functions/domain/auction.js';
 import type { AuctionEventPayload } from '../functions/domain/events.js';
 import { type ChainBid, checkBidChain } from '../functions/domain/proxy-bidding.js';

@@ -10,9 +10,9 @@ import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'v
 import type { Sql } from '../functions/adapters/postgres/client.js';
 import { createRedisClient, type RedisClient } from '../functions/adapters/redis/client.js';
 import { composeHttpApp } from '../functions/http/compose.js';
-import type { ConnectionMessenger } from '../functions/ports/realtime.js';
+import type { ConnectionMessenger } from '../functions/realtime/ports.js';
+import { handleMessage } from '../functions/realtime/use-cases/connection-events.js';
 import { composeWs } from '../functions/ws/compose.js';
-import { handleMessage } from '../functions/ws/handle-event.js';
 import { appCaller, createLot, type Json } from './support/app-caller.js';
 import { recordingLogger, testSql } from './support/persistence.js';
 import { createPipeline } from './support/pipeline.js';

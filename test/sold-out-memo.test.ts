@@ -1,5 +1,5 @@
 /**
- * The HTTP function's memory of "sold out" (issue 17, functions/use-cases/sold-out-memo.ts) on the
+ * The HTTP function's memory of "sold out" (issue 17, functions/use-cases/flash-sales/sold-out-memo.ts) on the
  * real composition root, real Redis: the stampede after the last unit stays off the product's
  * deciding script, and what it must not change does not change: an Idempotency-Key's answer replays
  * the same decision whichever way it was made, a unit that comes back is reserved (at once through
@@ -10,9 +10,9 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { reserveOrderScript } from '../functions/adapters/redis/lua/flash-sale/reserve-order.js';
+import { countRequestScript } from '../functions/adapters/redis/lua/requests/count-request.js';
 import { productKeys } from '../functions/adapters/redis/redis-keys.js';
-import { countRequestScript } from '../functions/adapters/redis/scripts/count-request.js';
-import { reserveOrderScript } from '../functions/adapters/redis/scripts/reserve-order.js';
 import type { OrderView } from '../functions/domain/product.js';
 import { createProduct, type ErrorBody, postOrder, reserved, sleep } from './support/flash-sale.js';
 import { createHttpFixture, type HttpFixture } from './support/http-fixture.js';

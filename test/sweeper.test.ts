@@ -2,13 +2,13 @@ import { ulid } from 'ulid';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Sql } from '../functions/adapters/postgres/client.js';
 import { createRedisClient, type RedisClient } from '../functions/adapters/redis/client.js';
+import { runCloseAuction } from '../functions/adapters/redis/lua/auction/close-auction.js';
 import { RedisAuctionStore } from '../functions/adapters/redis/redis-auction-store.js';
 import {
   AUCTIONS_BY_END_KEY,
   auctionKeys,
   OUTBOX_INDEX_KEY,
 } from '../functions/adapters/redis/redis-keys.js';
-import { runCloseAuction } from '../functions/adapters/redis/scripts/close-auction.js';
 import { composeSweeper } from '../functions/sweeper/compose.js';
 import type { SweeperJob } from '../functions/sweeper/job.js';
 import { jobs } from '../functions/sweeper/jobs/index.js';

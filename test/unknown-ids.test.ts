@@ -11,7 +11,7 @@ import { RedisAuctionStore } from '../functions/adapters/redis/redis-auction-sto
 import { auctionKeys, OUTBOX_INDEX_KEY } from '../functions/adapters/redis/redis-keys.js';
 import { RedisOutboxes } from '../functions/adapters/redis/redis-outboxes.js';
 import { SqsEventPublisher } from '../functions/adapters/sqs/sqs-event-publisher.js';
-import { DEFAULT_RESEND_SETTINGS, resendOutbox } from '../functions/use-cases/resend-outbox.js';
+import { DEFAULT_RESEND_SETTINGS, resendOutbox } from '../functions/use-cases/shared/resend-outbox.js';
 import { createHttpFixture, type HttpFixture, quietLogger } from './support/http-fixture.js';
 import { testSql } from './support/persistence.js';
 import { tokenFor } from './support/tokens.js';

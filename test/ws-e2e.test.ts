@@ -7,7 +7,7 @@ import { ulid } from 'ulid';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { auctionKeys } from '../functions/adapters/redis/redis-keys.js';
 import type { EventEnvelope } from '../functions/domain/events.js';
-import { parseTopic, type Topic } from '../functions/domain/realtime.js';
+import { parseTopic, type Topic } from '../functions/realtime/model.js';
 import { tokenFor } from './support/tokens.js';
 import {
   connectClient,

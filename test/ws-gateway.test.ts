@@ -12,7 +12,7 @@ import {
   type WebSocketEvent,
   type WebSocketGateway,
   type WebSocketHandlerResult,
-} from '../scripts/local/websocket-gateway.js';
+} from '../local-aws/index.js';
 import { connectClient, waitFor } from './ws-helpers.js';
 
 let gateway: WebSocketGateway | undefined;

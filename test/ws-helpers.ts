@@ -2,15 +2,19 @@ import { DeleteMessageBatchCommand, ReceiveMessageCommand } from '@aws-sdk/clien
 import { WebSocket } from 'ws';
 import { readEnvironment } from '../functions/config.js';
 import { composeFanOut } from '../functions/fanout/compose.js';
-import { type FanOutRecord, fanOut } from '../functions/fanout/fan-out.js';
-import type { Counter } from '../functions/ports/realtime.js';
+import type { Counter } from '../functions/realtime/ports.js';
+import {
+  handleWsEvent,
+  type WsDeps,
+  type WsEvent,
+} from '../functions/realtime/use-cases/connection-events.js';
+import { type FanOutRecord, fanOut } from '../functions/realtime/use-cases/fan-out.js';
 import { composeWs } from '../functions/ws/compose.js';
-import { handleWsEvent, type WsDeps, type WsEvent } from '../functions/ws/handle-event.js';
 import {
   startWebSocketGateway,
   type WebSocketGateway,
   type WebSocketGatewayOptions,
-} from '../scripts/local/websocket-gateway.js';
+} from '../local-aws/index.js';
 import { createHttpFixture, type HttpFixture, quietLogger } from './support/http-fixture.js';
 import { TEST_JWT_SECRET } from './support/tokens.js';
 

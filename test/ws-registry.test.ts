@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createRedisClient, type RedisClient } from '../functions/adapters/redis/client.js';
 import { RedisConnectionRegistry } from '../functions/adapters/redis/connection-registry.js';
 import { connectionKeys, topicKeys } from '../functions/adapters/redis/redis-keys.js';
-import { parseTopic, type Topic } from '../functions/domain/realtime.js';
+import { parseTopic, type Topic } from '../functions/realtime/model.js';
 
 const connectionTopicsKey = (connectionId: string) => connectionKeys(connectionId).topics;
 

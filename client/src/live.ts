@@ -20,28 +20,19 @@ import type {
   Auction,
   AuctionEvent,
   AuctionUpdate,
-  Bid,
+  ClientMessage,
   Live,
   LiveError,
   LiveOptions,
   LiveStatus,
   Product,
   ProductUpdate,
+  ServerMessage,
   TokenSource,
   Unsubscribe,
   WebSocketConstructor,
   WebSocketLike,
-  WsErrorCode,
 } from './types.js';
-
-type ServerMessage =
-  | { type: 'subscribed'; topic: string; seq: number; snapshot: Auction | Product }
-  | { type: 'unsubscribed'; topic: string }
-  | { type: 'auction.updated'; topic: string; seq: number; auction: Auction; lastBid: Bid | null }
-  | { type: 'auction.closed'; topic: string; seq: number; auction: Auction }
-  | { type: 'product.updated'; topic: string; seq: number; product: Product }
-  | { type: 'pong' }
-  | { type: 'error'; code: WsErrorCode; message: string; topic?: string };
 
 type Listener = (update: AuctionUpdate | ProductUpdate) => void;
 
@@ -275,7 +266,7 @@ class LiveConnection implements Live {
     }, this.pingIntervalMs);
   }
 
-  private sendRaw(message: Record<string, string>): boolean {
+  private sendRaw(message: ClientMessage): boolean {
     const socket = this.socket;
     if (!socket || socket.readyState !== OPEN) return false;
     try {

@@ -23,7 +23,7 @@ import type {
   Product,
   ReserveOrderInput,
 } from '../../functions/api/schemas.js';
-import type { WsErrorCode } from '../../functions/domain/realtime.js';
+import type { ClientMessage, ServerMessage, WsErrorCode } from '../../functions/realtime/protocol.js';
 
 export type {
   Auction,
@@ -56,7 +56,8 @@ export type ListAuctionsQuery = Partial<z.infer<typeof schemas.listAuctionsQuery
 export type ListProductsQuery = Partial<z.infer<typeof schemas.listProductsQuery>>;
 /** `limit` and `cursor` of `/me/orders` and `/me/bids`. */
 export type PageQuery = Partial<z.infer<typeof schemas.pageQuery>>;
-export type { WsErrorCode };
+/** The WebSocket messages both ways: the server's own types (functions/realtime/protocol.ts). */
+export type { ClientMessage, ServerMessage, WsErrorCode };
 // </server-types>
 
 // --- transport ----------------------------------------------------------------------------------

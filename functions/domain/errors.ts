@@ -93,7 +93,7 @@ export class OutcomeUnknownError extends AppError {
  * be fetched, or was fetched moments ago and failed (the refetch is rate limited). Whether the token
  * is valid is unknown, so not a 401 (the client would sign in again for nothing) and not a 500: the
  * client retries after Retry-After. Mapped once in app.onError (it is an AppError) and at the
- * WebSocket handshake (functions/ws/handle-event.ts).
+ * WebSocket handshake (functions/realtime/use-cases/connection-events.ts).
  */
 export class SigningKeysUnavailableError extends UnavailableError {
   constructor(retryAfterSeconds: number) {

@@ -58,6 +58,22 @@ export function parseOrderRecord(record: OrderRecord): Order {
   };
 }
 
+/** An order as the scripts store it (the inverse of parseOrderRecord). */
+export function orderRecordOf(order: Order): OrderRecord {
+  return {
+    id: order.id,
+    productId: order.productId,
+    userId: order.userId,
+    qty: order.qty,
+    amount: String(order.amount),
+    status: order.status,
+    createdAt: order.createdAt,
+    expiresAt: order.expiresAt,
+    paidAt: order.paidAt ?? 0,
+    refundRequired: order.refundRequired,
+  };
+}
+
 /** What a payment webhook event became, as recorded with the order. */
 export interface PaymentRecord {
   eventId: string;

@@ -1,7 +1,7 @@
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { logger, MetricUnit, metrics } from '../observability.js';
+import { fanOut } from '../realtime/use-cases/fan-out.js';
 import { composeFanOut } from './compose.js';
-import { fanOut } from './fan-out.js';
 
 // Cold start: configuration, Redis and the management API client, once.
 const { deps } = await composeFanOut(logger, {

@@ -1,12 +1,12 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { NoReadModel } from '../adapters/no-read-model.js';
+import { hs256Verifier, type TokenVerifier } from '../auth/auth.js';
 import type { LogSink } from '../ports/logger.js';
 import type { ReadLimiter } from '../ports/read-limiter.js';
 import type { ReadModel } from '../ports/read-model.js';
-import type { AuctionDeps } from '../use-cases/auction-use-cases.js';
-import type { FlashSaleDeps } from '../use-cases/flash-sale-use-cases.js';
-import { hs256Verifier, type TokenVerifier } from './auth.js';
+import type { AuctionDeps } from '../use-cases/auctions/auction-use-cases.js';
+import type { FlashSaleDeps } from '../use-cases/flash-sales/flash-sale-use-cases.js';
 import { errorBody, mapError } from './errors.js';
 import { auctionRoutes } from './routes/auctions.js';
 import { docsRoutes } from './routes/docs.js';

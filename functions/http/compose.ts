@@ -1,43 +1,9 @@
-import { NoProductArchive } from '../adapters/no-product-archive.js';
-import { composeArchives } from '../adapters/postgres/compose-archives.js';
 import type { RedisClient } from '../adapters/redis/client.js';
-import { DEFAULT_AUCTION_STORE_LIMITS, RedisAuctionStore } from '../adapters/redis/redis-auction-store.js';
-import { createRedisFromEnvironment } from '../adapters/redis/redis-from-environment.js';
-import { RedisIdempotencyClaims } from '../adapters/redis/redis-idempotency-claims.js';
-import { DEFAULT_PRODUCT_STORE_LIMITS, RedisProductStore } from '../adapters/redis/redis-product-store.js';
-import { RedisReadLimiter } from '../adapters/redis/redis-read-limiter.js';
-import { createSqsClient } from '../adapters/sqs/sqs-client.js';
-import { SqsEventPublisher } from '../adapters/sqs/sqs-event-publisher.js';
-import { createUlidGenerator } from '../adapters/ulid-generator.js';
-import { type Environment, readEnvironment, required, resolveSecret } from '../config.js';
+import { type Environment, readEnvironment } from '../config.js';
 import type { EventPublisher } from '../ports/event-publisher.js';
 import type { LogSink } from '../ports/logger.js';
-import { SoldOutMemo } from '../use-cases/sold-out-memo.js';
+import { composeHttpAdapters } from '../wiring/http.js';
 import { createHttpApp, type HttpApp, type HttpAppDeps } from './app.js';
-import { createTokenVerifierFromEnvironment } from './token-verifier.js';
-
-/** Resolves within `ms`, or with `false`: a health check must answer even when Redis hangs. */
-async function within<T>(ms: number, work: Promise<T>, fallback: T): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<T>((resolve) => {
-    timer = setTimeout(() => resolve(fallback), ms);
-  });
-  try {
-    return await Promise.race([work.catch(() => fallback), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** At most one call per interval: a dead Redis reports every reconnect attempt. */
-function throttled(intervalMs: number, report: (error: Error) => void): (error: Error) => void {
-  let last = 0;
-  return (error) => {
-    if (Date.now() - last < intervalMs) return;
-    last = Date.now();
-    report(error);
-  };
-}
 
 export interface ComposedHttpApp {
   app: HttpApp;
@@ -47,83 +13,23 @@ export interface ComposedHttpApp {
   close: () => Promise<void>;
 }
 
-/** The composition root of the HTTP function: adapters are made here, once per cold start. */
+/** The composition root of the HTTP function: adapters (from wiring/) made once per cold start. */
 export async function composeHttpApp(
   logger: LogSink,
   env: Environment = readEnvironment(),
   observe?: HttpAppDeps['observe'],
 ): Promise<ComposedHttpApp> {
-  const [verifier, webhookSecret, redis] = await Promise.all([
-    createTokenVerifierFromEnvironment(env),
-    resolveSecret(env, 'WEBHOOK_SECRET', 'WEBHOOK_SECRET_ARN'),
-    createRedisFromEnvironment(
-      env,
-      throttled(5_000, (error) => logger.warn('redis connection error', { error: error.message })),
-    ),
-  ]);
-  const sqs = createSqsClient(env);
-  const publisher = new SqsEventPublisher(
-    sqs,
-    {
-      persistQueueUrl: required(env, 'PERSIST_QUEUE_URL'),
-      fanoutQueueUrl: required(env, 'FANOUT_QUEUE_URL'),
-    },
-    env.SQS_COALESCE_MS,
-  );
-  const archives = await composeArchives(env, sqs, redis, logger);
-  const auctions = new RedisAuctionStore(redis, {
-    ...DEFAULT_AUCTION_STORE_LIMITS,
-    bidRateLimit: { max: env.BID_RATE_LIMIT, windowMs: env.BID_RATE_WINDOW_MS },
-  });
-  const products = new RedisProductStore(redis, {
-    ...DEFAULT_PRODUCT_STORE_LIMITS,
-    orderRateLimit: { max: env.ORDER_RATE_LIMIT, windowMs: env.ORDER_RATE_WINDOW_MS },
-  });
-  const claims = new RedisIdempotencyClaims(redis, {
-    max: env.USER_RATE_LIMIT,
-    windowMs: env.USER_RATE_WINDOW_MS,
-  });
-  const newId = createUlidGenerator();
+  const adapters = await composeHttpAdapters(logger, env);
   const app = createHttpApp({
-    verifier,
-    eventReads: new RedisReadLimiter(redis, {
-      max: env.EVENTS_READ_RATE_LIMIT,
-      windowMs: env.EVENTS_READ_RATE_WINDOW_MS,
-    }),
-    webhookSecret,
+    verifier: adapters.verifier,
+    eventReads: adapters.eventReads,
+    webhookSecret: adapters.webhookSecret,
     logger,
     ...(observe ? { observe } : {}),
-    auctions: { auctions, publisher, claims, logger, newId, ...archives.auctions },
-    // Without a database the archive knows no product: a product Redis lost reads as not found.
-    flashSales: {
-      products,
-      archive: archives.products ?? new NoProductArchive(),
-      publisher,
-      claims,
-      logger,
-      newId,
-      soldOut: new SoldOutMemo(env.SOLD_OUT_MEMO_MS),
-    },
-    ...(archives.readModel ? { readModel: archives.readModel } : {}),
-    health: async () => [
-      {
-        dependency: 'redis',
-        ok: await within(
-          500,
-          redis.ping().then(() => true),
-          false,
-        ),
-      },
-    ],
+    auctions: adapters.auctions,
+    flashSales: adapters.flashSales,
+    ...(adapters.readModel ? { readModel: adapters.readModel } : {}),
+    health: adapters.health,
   });
-  return {
-    app,
-    redis,
-    publisher,
-    close: async () => {
-      sqs.destroy();
-      await archives.close();
-      await redis.quit().catch(() => undefined);
-    },
-  };
+  return { app, redis: adapters.redis, publisher: adapters.publisher, close: adapters.close };
 }

@@ -1,13 +1,5 @@
-import { ensureApplicationUser } from '../adapters/postgres/application-user.js';
-import { createPostgresClient } from '../adapters/postgres/client.js';
-import {
-  readDatabaseEnvironment,
-  requireDatabaseUrl,
-  resolveApplicationUser,
-} from '../adapters/postgres/database-url.js';
-import { loadMigrations, migrate } from '../adapters/postgres/migrations.js';
-import { waitForDatabase } from '../adapters/postgres/wait-for-database.js';
 import { logger } from '../observability.js';
+import { composeMigrate } from './compose.js';
 
 /**
  * How long the first connect may keep failing at the network level: on a first deploy the trigger
@@ -23,21 +15,18 @@ const CONNECT_WAIT = { timeoutMs: 120_000, intervalMs: 5_000 };
  * password set again, with data rights only. A failure throws, which fails the deployment.
  */
 export const handler = async () => {
-  const env = readDatabaseEnvironment();
-  const url = await requireDatabaseUrl(env);
-  const sql = createPostgresClient({ url, max: 1, name: 'live-sale-migrate' });
+  const database = await composeMigrate();
   try {
-    const attempts = await waitForDatabase(sql, {
+    const attempts = await database.waitForDatabase({
       ...CONNECT_WAIT,
       onRetry: (attempt, error) =>
         logger.warn('migrate: database not reachable yet, retrying', { attempt, error: String(error) }),
     });
-    const report = await migrate(sql, loadMigrations());
-    const user = await resolveApplicationUser(env);
-    if (user) await ensureApplicationUser(sql, user);
-    logger.info('migrations done', { ...report, connectAttempts: attempts, applicationUser: user?.username });
-    return { ...report, applicationUser: user?.username ?? null };
+    const report = await database.migrate();
+    const applicationUser = await database.ensureApplicationUser();
+    logger.info('migrations done', { ...report, connectAttempts: attempts, applicationUser });
+    return { ...report, applicationUser: applicationUser ?? null };
   } finally {
-    await sql.end({ timeout: 5 });
+    await database.close();
   }
 };

@@ -17,7 +17,7 @@ export interface AuctionSnapshot {
   decisions?: ArchivedDecision[];
 }
 
-/** The Redis side of rebuilding a lost auction (see use-cases/recover-auction.ts). */
+/** The Redis side of rebuilding a lost auction (see use-cases/auctions/recover-auction.ts). */
 export interface AuctionRecoveryStore {
   /** Raises (or reads) the fence of an auction whose state is missing. */
   fence(auctionId: string): Promise<AuctionFence>;

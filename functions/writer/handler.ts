@@ -1,7 +1,7 @@
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import type { EventSink } from '../ports/event-sink.js';
 import type { LogSink } from '../ports/logger.js';
-import { type PersistOutcome, persistEvents } from '../use-cases/persist-events.js';
+import { type PersistOutcome, persistEvents } from '../use-cases/shared/persist-events.js';
 
 export interface WriterDeps {
   sink: EventSink;

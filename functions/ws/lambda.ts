@@ -1,6 +1,10 @@
 import { logger } from '../observability.js';
+import {
+  handleWsEvent,
+  type WsConnectResult,
+  type WsEvent,
+} from '../realtime/use-cases/connection-events.js';
 import { composeWs } from './compose.js';
-import { handleWsEvent, type WsConnectResult, type WsEvent } from './handle-event.js';
 
 // Cold start: configuration, secrets and clients, once. A bad configuration fails here, loudly.
 const { deps } = await composeWs(logger);

@@ -117,7 +117,7 @@ export class ApiStack extends Stack {
     for (const f of [http, ws, fanout, sweeper]) data.redis.connect(f);
     // The application user for the request path; the schema owner only for migrations. ws reads
     // PostgreSQL so that a subscribe to an entity Redis lost is answered truthfully (closed auctions
-    // from PostgreSQL, lost live ones `temporarily_unavailable`, see use-cases/recover-topic.ts).
+    // from PostgreSQL, lost live ones `temporarily_unavailable`, see realtime/use-cases/recover-topic.ts).
     for (const f of [http, ws, writer, sweeper]) data.database.connect(f, 'application');
     data.database.connect(migrate, 'owner');
     for (const f of [http, sweeper]) {
@@ -127,7 +127,7 @@ export class ApiStack extends Stack {
       data.persistQueue.probedBy(f, 'PERSIST_DLQ_URL');
     }
     // The fan-out splits waves to many watchers into parts and points other invocations at them
-    // through its own queue (functions/fanout/wave-parts.ts).
+    // through its own queue (functions/realtime/use-cases/wave-parts.ts).
     data.fanoutQueue.sendFrom(fanout, 'FANOUT_QUEUE_URL');
     // Every function reads at least one secret at cold start; only producers reach SQS.
     for (const f of Object.values(this.functions))
@@ -199,7 +199,7 @@ export class ApiStack extends Stack {
       throttle: { rateLimit: stage.websocket.rateLimit, burstLimit: stage.websocket.burstLimit },
     });
     this.allowManageConnections(fanout, ['POST']);
-    // DELETE: the ws function closes a connection over its message limit (handle-event.ts).
+    // DELETE: the ws function closes a connection over its message limit (realtime/use-cases/connection-events.ts).
     this.allowManageConnections(ws, ['POST', 'DELETE']);
 
     // --- schedule and migrations -----------------------------------------------------------------

@@ -6,7 +6,7 @@ import { SqsEventPublisher } from '../../functions/adapters/sqs/sqs-event-publis
 import type { EventEnvelope } from '../../functions/domain/events.js';
 import type { OrderView, ProductView } from '../../functions/domain/product.js';
 import type { ProductArchive } from '../../functions/ports/product-archive.js';
-import type { FlashSaleDeps } from '../../functions/use-cases/flash-sale-use-cases.js';
+import type { FlashSaleDeps } from '../../functions/use-cases/flash-sales/flash-sale-use-cases.js';
 import { type HttpFixture, quietLogger } from './http-fixture.js';
 import { signedWebhookHeaders } from './webhooks.js';
 

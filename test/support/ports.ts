@@ -1,4 +1,4 @@
-import { freePort, isPortFree } from '../../scripts/local/ports.js';
+import { freePort, isPortFree } from '../../local-aws/index.js';
 
 export { freePort };
 

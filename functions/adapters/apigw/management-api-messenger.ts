@@ -6,7 +6,7 @@ import {
   PostToConnectionCommand,
 } from '@aws-sdk/client-apigatewaymanagementapi';
 import { NodeHttpHandler, type NodeHttpHandlerOptions } from '@smithy/node-http-handler';
-import type { ConnectionCloser, ConnectionMessenger, PostOutcome } from '../../ports/realtime.js';
+import type { ConnectionCloser, ConnectionMessenger, PostOutcome } from '../../realtime/ports.js';
 
 export interface ManagementApiOptions {
   /** `https://{apiId}.execute-api.{region}.amazonaws.com/{stage}`, or the local gateway's `http://host:port`. */

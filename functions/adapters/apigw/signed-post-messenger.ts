@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { AwsCredentialIdentityProvider } from '@aws-sdk/types';
 import { Pool } from 'undici';
-import type { ConnectionMessenger, PostOutcome } from '../../ports/realtime.js';
+import type { ConnectionMessenger, PostOutcome } from '../../realtime/ports.js';
 import { DEFAULT_MESSENGER_POLICY, type MessengerPolicy } from './management-api-messenger.js';
 import { CredentialCache, WaveSigner } from './wave-signer.js';
 

@@ -1,24 +1,22 @@
-import type { Topic } from '../../domain/realtime.js';
+import type { Topic } from '../../realtime/model.js';
 import type {
   ActivateResult,
   ClaimWaveResult,
   ConnectionRegistry,
   StartPartResult,
-} from '../../ports/realtime.js';
+} from '../../realtime/ports.js';
 import type { RedisClient } from './client.js';
+import { runActivate } from './lua/realtime/registry-activate.js';
+import { runAddTopic } from './lua/realtime/registry-add-topic.js';
+import { runClaimWave } from './lua/realtime/registry-claim-wave.js';
+import { runFinishPart } from './lua/realtime/registry-finish-part.js';
+import { runLeave } from './lua/realtime/registry-leave.js';
+import { runOpenParts } from './lua/realtime/registry-open-parts.js';
+import { runRegister } from './lua/realtime/registry-register.js';
+import { runReleaseWave } from './lua/realtime/registry-release-wave.js';
+import { runStartPart } from './lua/realtime/registry-start-part.js';
+import { runUnstartedParts } from './lua/realtime/registry-unstarted-parts.js';
 import { connectionKeys, topicKeys } from './redis-keys.js';
-import {
-  runActivate,
-  runAddTopic,
-  runClaimWave,
-  runFinishPart,
-  runLeave,
-  runOpenParts,
-  runRegister,
-  runReleaseWave,
-  runStartPart,
-  runUnstartedParts,
-} from './scripts/registry-scripts.js';
 
 /**
  * Keys (built in redis-keys.ts). A topic's keys share the tag `{t:TOPIC}` and a connection's the tag

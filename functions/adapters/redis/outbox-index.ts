@@ -1,7 +1,6 @@
 import type { RedisClient } from './client.js';
-import { LuaScript } from './lua-script.js';
+import { runReleaseOutboxIndex } from './lua/requests/release-outbox-index.js';
 import { OUTBOX_INDEX_KEY, stateKeyOf } from './redis-keys.js';
-import releaseSource from './scripts/release-outbox-index.lua';
 
 /**
  * Entities that may have events in their outbox, so the sweeper can re-send what SQS never
@@ -16,8 +15,6 @@ import releaseSource from './scripts/release-outbox-index.lua';
  * covered by the one before it.
  */
 export { OUTBOX_INDEX_KEY };
-
-const release = new LuaScript('releaseOutboxIndex', releaseSource);
 
 export class OutboxIndex {
   private readonly noted = new Map<string, number>();
@@ -63,6 +60,6 @@ export class OutboxIndex {
 
   /** Removes `member` only if no intent arrived since its score was read. */
   async releaseIfUnchanged(member: string, score: string): Promise<boolean> {
-    return (await release.run(this.redis, [OUTBOX_INDEX_KEY], [member, score])) === 1;
+    return runReleaseOutboxIndex(this.redis, member, score);
   }
 }

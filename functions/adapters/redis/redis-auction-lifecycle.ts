@@ -7,10 +7,11 @@ import type {
   CloseOutcome,
 } from '../../ports/auction-recovery.js';
 import type { RedisClient } from './client.js';
+import { runCloseAuction } from './lua/auction/close-auction.js';
+import { runFenceAuction } from './lua/auction/fence-auction.js';
+import { runRestoreAuction } from './lua/auction/restore-auction.js';
 import type { OutboxIndex } from './outbox-index.js';
 import { AUCTIONS_BY_END_KEY, outboxMember } from './redis-keys.js';
-import { runCloseAuction } from './scripts/close-auction.js';
-import { runFenceAuction, runRestoreAuction } from './scripts/recover-auction.js';
 
 /** Closing, fencing and rebuilding auctions on Redis: the sweeper's and the recovery's store. */
 export class RedisAuctionLifecycle implements AuctionCloser, AuctionRecoveryStore {

@@ -9,11 +9,11 @@ import type {
   PlaceBidOutcome,
 } from '../../ports/auction-store.js';
 import type { RedisClient } from './client.js';
+import { runCreateAuction } from './lua/auction/create-auction.js';
+import { runPlaceBid } from './lua/auction/place-bid.js';
+import { runReadAuction } from './lua/auction/read-auction.js';
 import { OutboxIndex } from './outbox-index.js';
 import { AUCTIONS_BY_END_KEY, auctionKeys, outboxMember } from './redis-keys.js';
-import { runCreateAuction } from './scripts/create-auction.js';
-import { runPlaceBid } from './scripts/place-bid.js';
-import { runReadAuction } from './scripts/read-auction.js';
 
 export interface AuctionStoreLimits {
   bidRateLimit: { max: number; windowMs: number };

@@ -1,12 +1,8 @@
-import type { ConnectionLimits, MessageAdmission } from '../../ports/realtime.js';
+import type { ConnectionLimits, MessageAdmission } from '../../realtime/ports.js';
 import type { RedisClient } from './client.js';
-import { LuaScript } from './lua-script.js';
-import { connectionKeys, sourceKeys } from './redis-keys.js';
-import admitConnectionSource from './scripts/ws-admit-connection.lua';
-import admitMessageSource from './scripts/ws-admit-message.lua';
-
-const admitConnection = new LuaScript('wsAdmitConnection', admitConnectionSource);
-const admitMessage = new LuaScript('wsAdmitMessage', admitMessageSource);
+import { runAdmitConnection } from './lua/realtime/ws-admit-connection.js';
+import { runAdmitMessage } from './lua/realtime/ws-admit-message.js';
+import { sourceKeys } from './redis-keys.js';
 
 export interface ConnectionLimitSettings {
   /** Live connections per source address, 0 = no cap. */
@@ -33,12 +29,11 @@ export class RedisConnectionLimits implements ConnectionLimits {
 
   async admitConnection(sourceIp: string, connectionId: string, expiresAt: number): Promise<boolean> {
     if (this.settings.connectionsPerSource <= 0) return true;
-    const reply = await admitConnection.run(
-      this.redis,
-      [sourceKeys(sourceIp).connections],
-      [connectionId, Math.round(expiresAt), this.settings.connectionsPerSource],
-    );
-    return reply === 1;
+    return runAdmitConnection(this.redis, sourceIp, {
+      connectionId,
+      expiresAt,
+      maxPerSource: this.settings.connectionsPerSource,
+    });
   }
 
   async releaseConnection(sourceIp: string, connectionId: string): Promise<void> {
@@ -49,14 +44,13 @@ export class RedisConnectionLimits implements ConnectionLimits {
   async admitMessage(connectionId: string): Promise<MessageAdmission> {
     const { max, windowMs } = this.settings.messages;
     if (max <= 0) return { status: 'admitted' };
-    const [count, retryAfterMs] = (await admitMessage.run(
-      this.redis,
-      [connectionKeys(connectionId).rate],
-      [max, windowMs],
-    )) as [number, number];
+    const { count, msLeft: retryAfterMs } = await runAdmitMessage(this.redis, connectionId, {
+      max,
+      windowMs,
+    });
     if (count <= max) return { status: 'admitted' };
     // The first refusal of a window is answered; later ones are dropped unanswered, so a flood
     // costs no more PostToConnection calls than the limit allows.
-    return { status: count === max + 1 ? 'refused' : 'dropped', retryAfterMs: Number(retryAfterMs) };
+    return { status: count === max + 1 ? 'refused' : 'dropped', retryAfterMs };
   }
 }

@@ -1,14 +1,9 @@
 import type { IdempotencyClaims, UserRateLimited } from '../../ports/idempotency-claims.js';
 import type { RedisClient } from './client.js';
-import { LuaScript } from './lua-script.js';
-import { idempotencyClaimKey, userRateLimitKey } from './redis-keys.js';
-import claimSource from './scripts/claim-idempotency-key.lua';
-import releaseSource from './scripts/release-idempotency-claim.lua';
+import { type ClaimReply, runClaimIdempotencyKey } from './lua/requests/claim-idempotency-key.js';
+import { runReleaseIdempotencyClaim } from './lua/requests/release-idempotency-claim.js';
 
 const CLAIM_TTL_SECONDS = 24 * 60 * 60;
-
-const claimScript = new LuaScript('claimIdempotencyKey', claimSource);
-const releaseScript = new LuaScript('releaseIdempotencyClaim', releaseSource);
 
 export interface UserRateLimit {
   /** Requests per user per window, 0 = no limit. */
@@ -27,17 +22,14 @@ export class RedisIdempotencyClaims implements IdempotencyClaims {
     private readonly limit: UserRateLimit = DEFAULT_USER_RATE_LIMIT,
   ) {}
 
-  private async run(
-    userId: string,
-    key: string,
-    fingerprint: string,
-    decision = '',
-  ): Promise<[string, (number | string)?]> {
-    return (await claimScript.run(
-      this.redis,
-      [userRateLimitKey(userId), idempotencyClaimKey(userId, key)],
-      [this.limit.max, this.limit.windowMs, fingerprint, CLAIM_TTL_SECONDS, decision],
-    )) as [string, (number | string)?];
+  private run(userId: string, key: string, fingerprint: string, decision = ''): Promise<ClaimReply> {
+    return runClaimIdempotencyKey(this.redis, userId, key, {
+      max: this.limit.max,
+      windowMs: this.limit.windowMs,
+      fingerprint,
+      claimTtlSeconds: CLAIM_TTL_SECONDS,
+      decision,
+    });
   }
 
   async claim(
@@ -61,6 +53,6 @@ export class RedisIdempotencyClaims implements IdempotencyClaims {
   }
 
   async release(userId: string, key: string, fingerprint: string): Promise<void> {
-    await releaseScript.run(this.redis, [idempotencyClaimKey(userId, key)], [fingerprint]);
+    await runReleaseIdempotencyClaim(this.redis, userId, key, fingerprint);
   }
 }

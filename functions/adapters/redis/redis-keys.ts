@@ -66,7 +66,7 @@ export const productKeys = (productId: string) => {
   };
 };
 
-/** The six keys every product script declares first, in this order (see product-prelude.lua). */
+/** The six keys every product script declares first, in this order (see lua/includes/product.lua). */
 export const productCoreKeys = (productId: string): string[] => {
   const keys = productKeys(productId);
   return [keys.state, keys.orders, keys.held, keys.deadlines, keys.events, keys.outbox];
@@ -149,6 +149,8 @@ export const topicKeys = (topicName: string) => {
     parts: `${t}:parts`,
   };
 };
+
+export type TopicKeys = ReturnType<typeof topicKeys>;
 
 /** A WebSocket connection's keys share the tag `{c:CONNECTION_ID}`. */
 export const connectionKeys = (connectionId: string) => {

@@ -8,6 +8,18 @@ import type {
   ReserveCommand,
 } from '../../ports/product-store.js';
 import type { RedisClient } from './client.js';
+import { runApplyPayment } from './lua/flash-sale/apply-payment.js';
+import { runCancelOrder } from './lua/flash-sale/cancel-order.js';
+import { runCreateProduct } from './lua/flash-sale/create-product.js';
+import { runEvictOrders } from './lua/flash-sale/evict-orders.js';
+import { runExpireReservations } from './lua/flash-sale/expire-reservations.js';
+import { runFenceProduct } from './lua/flash-sale/fence-product.js';
+import { runParkPayment } from './lua/flash-sale/park-payment.js';
+import { runReadProduct } from './lua/flash-sale/read-product.js';
+import { runReserveOrder } from './lua/flash-sale/reserve-order.js';
+import { runRestoreProduct } from './lua/flash-sale/restore-product.js';
+import { runReturnOrder } from './lua/flash-sale/return-order.js';
+import { runCountProductRequest } from './lua/requests/count-request.js';
 import { newOrderId, orderIdTime } from './order-ids.js';
 import { OutboxIndex } from './outbox-index.js';
 import {
@@ -18,18 +30,6 @@ import {
   productKeys,
   SETTLED_ORDERS_KEY,
 } from './redis-keys.js';
-import { runApplyPayment } from './scripts/apply-payment.js';
-import { runCancelOrder } from './scripts/cancel-order.js';
-import { runCountProductRequest } from './scripts/count-request.js';
-import { runCreateProduct } from './scripts/create-product.js';
-import { runEvictOrders } from './scripts/evict-orders.js';
-import { runExpireReservations } from './scripts/expire-reservations.js';
-import { runFenceProduct } from './scripts/fence-product.js';
-import { runParkPayment } from './scripts/park-payment.js';
-import { runReadProduct } from './scripts/read-product.js';
-import { runReserveOrder } from './scripts/reserve-order.js';
-import { runRestoreProduct } from './scripts/restore-product.js';
-import { runReturnOrder } from './scripts/return-order.js';
 
 export interface ProductStoreLimits {
   orderRateLimit: { max: number; windowMs: number };

@@ -1,7 +1,7 @@
 import type { ReadCaller, ReadLimiter } from '../../ports/read-limiter.js';
 import type { RedisClient } from './client.js';
+import { runCountRequest } from './lua/requests/count-request.js';
 import { eventReadsKey } from './redis-keys.js';
-import { countRequestScript } from './scripts/count-request.js';
 
 /** A fixed-window counter per caller (count-request.lua); `max` 0 admits everything. */
 export class RedisReadLimiter implements ReadLimiter {
@@ -10,13 +10,7 @@ export class RedisReadLimiter implements ReadLimiter {
     private readonly limit: { max: number; windowMs: number },
   ) {}
 
-  async admit(caller: ReadCaller): Promise<number> {
-    if (this.limit.max <= 0) return 0;
-    const reply = await countRequestScript.run(
-      this.redis,
-      [eventReadsKey(caller)],
-      [this.limit.max, this.limit.windowMs],
-    );
-    return Number(reply);
+  admit(caller: ReadCaller): Promise<number> {
+    return runCountRequest(this.redis, eventReadsKey(caller), this.limit);
   }
 }

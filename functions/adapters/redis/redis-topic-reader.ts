@@ -1,12 +1,12 @@
 import { toAuctionView } from '../../domain/auction.js';
 import type { EventEnvelope } from '../../domain/events.js';
 import { toProductView } from '../../domain/product.js';
-import type { Topic } from '../../domain/realtime.js';
-import { type TopicReader, type TopicSnapshot, TopicUnavailableError } from '../../ports/realtime.js';
+import type { Topic } from '../../realtime/model.js';
+import { type TopicReader, type TopicSnapshot, TopicUnavailableError } from '../../realtime/ports.js';
 import type { RedisClient } from './client.js';
+import { runReadAuction } from './lua/auction/read-auction.js';
+import { runReadProduct } from './lua/flash-sale/read-product.js';
 import { auctionKeys, productKeys } from './redis-keys.js';
-import { runReadAuction } from './scripts/read-auction.js';
-import { runReadProduct } from './scripts/read-product.js';
 
 /** Snapshots and newest events of auctions and products, read from their deciding store. */
 export class RedisTopicReader implements TopicReader {

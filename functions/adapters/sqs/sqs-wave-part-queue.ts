@@ -1,6 +1,6 @@
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { encodeWavePart, type WavePart } from '../../domain/wave-part.js';
-import type { WavePartQueue } from '../../ports/realtime.js';
+import type { WavePartQueue } from '../../realtime/ports.js';
+import { encodeWavePart, type WavePart } from '../../realtime/wave-part.js';
 
 const ENTRIES_PER_BATCH = 10;
 

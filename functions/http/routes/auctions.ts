@@ -6,14 +6,14 @@ import {
   listAuctionsQuery,
   placeBidBody,
 } from '../../api/schemas.js';
+import { type AuthEnv, requireAdmin, requireUser, type TokenVerifier } from '../../auth/auth.js';
 import { RateLimitedError } from '../../domain/errors.js';
 import type { ReadLimiter } from '../../ports/read-limiter.js';
-import type { AuctionDeps } from '../../use-cases/auction-use-cases.js';
-import { type BrowseDeps, listAuctions } from '../../use-cases/browse.js';
-import { createAuction } from '../../use-cases/create-auction.js';
-import { placeBid } from '../../use-cases/place-bid.js';
-import { getAuction, listAuctionEvents, listBids } from '../../use-cases/read-auctions.js';
-import { type AuthEnv, requireAdmin, requireUser, type TokenVerifier } from '../auth.js';
+import type { AuctionDeps } from '../../use-cases/auctions/auction-use-cases.js';
+import { createAuction } from '../../use-cases/auctions/create-auction.js';
+import { placeBid } from '../../use-cases/auctions/place-bid.js';
+import { getAuction, listAuctionEvents, listBids } from '../../use-cases/auctions/read-auctions.js';
+import { type BrowseDeps, listAuctions } from '../../use-cases/shared/browse.js';
 import { sourceIpOf } from '../source-ip.js';
 import { idempotencyOf, parseJsonBody, parsePathId, parseWith, singleQuery } from '../validation.js';
 

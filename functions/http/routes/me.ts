@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import { pageQuery } from '../../api/schemas.js';
-import { type BrowseDeps, listMyBids, listMyOrders } from '../../use-cases/browse.js';
-import { type AuthEnv, requireUser, type TokenVerifier } from '../auth.js';
+import { type AuthEnv, requireUser, type TokenVerifier } from '../../auth/auth.js';
+import { type BrowseDeps, listMyBids, listMyOrders } from '../../use-cases/shared/browse.js';
 import { parseWith, singleQuery } from '../validation.js';
 
 /** The caller's own activity, from the read model: always filtered by the token's `sub`. */

@@ -1,10 +1,10 @@
 import { Hono } from 'hono';
 import { reserveOrderBody } from '../../api/schemas.js';
-import { cancelOrder } from '../../use-cases/cancel-order.js';
-import type { FlashSaleDeps } from '../../use-cases/flash-sale-use-cases.js';
-import { getOrder } from '../../use-cases/read-products.js';
-import { reserveOrder } from '../../use-cases/reserve-order.js';
-import { type AuthEnv, requireUser, type TokenVerifier } from '../auth.js';
+import { type AuthEnv, requireUser, type TokenVerifier } from '../../auth/auth.js';
+import { cancelOrder } from '../../use-cases/flash-sales/cancel-order.js';
+import type { FlashSaleDeps } from '../../use-cases/flash-sales/flash-sale-use-cases.js';
+import { getOrder } from '../../use-cases/flash-sales/read-products.js';
+import { reserveOrder } from '../../use-cases/flash-sales/reserve-order.js';
 import { idempotencyOf, parseJsonBody, parsePathId } from '../validation.js';
 
 export function orderRoutes(deps: FlashSaleDeps, verifier: TokenVerifier) {

@@ -1,8 +1,8 @@
 import { Hono } from 'hono';
 import { webhookBody } from '../../api/schemas.js';
 import { InvalidRequestError } from '../../domain/errors.js';
-import type { FlashSaleDeps } from '../../use-cases/flash-sale-use-cases.js';
-import { receivePayment } from '../../use-cases/receive-payment.js';
+import type { FlashSaleDeps } from '../../use-cases/flash-sales/flash-sale-use-cases.js';
+import { receivePayment } from '../../use-cases/flash-sales/receive-payment.js';
 import { parseWith, refuseMalformedStrings } from '../validation.js';
 import { verifyWebhookSignature } from '../webhook-signature.js';
 

@@ -1,11 +1,11 @@
 import { Hono } from 'hono';
 import { createProductBody, listProductsQuery } from '../../api/schemas.js';
+import { type AuthEnv, requireAdmin, type TokenVerifier } from '../../auth/auth.js';
 import { DEFAULT_PER_USER_LIMIT, DEFAULT_RESERVATION_TTL_SECONDS } from '../../domain/product.js';
-import { type BrowseDeps, listProducts } from '../../use-cases/browse.js';
-import { createProduct } from '../../use-cases/create-product.js';
-import type { FlashSaleDeps } from '../../use-cases/flash-sale-use-cases.js';
-import { getProduct } from '../../use-cases/read-products.js';
-import { type AuthEnv, requireAdmin, type TokenVerifier } from '../auth.js';
+import { createProduct } from '../../use-cases/flash-sales/create-product.js';
+import type { FlashSaleDeps } from '../../use-cases/flash-sales/flash-sale-use-cases.js';
+import { getProduct } from '../../use-cases/flash-sales/read-products.js';
+import { type BrowseDeps, listProducts } from '../../use-cases/shared/browse.js';
 import { parseJsonBody, parsePathId, parseWith, singleQuery } from '../validation.js';
 
 export function productRoutes(

@@ -1,11 +1,10 @@
-import { ageOutSettledOrders, DEFAULT_AGE_OUT_SETTINGS } from '../../use-cases/age-out-orders.js';
+import { ageOutSettledOrders, DEFAULT_AGE_OUT_SETTINGS } from '../../use-cases/flash-sales/age-out-orders.js';
 import type { SweeperJob } from '../job.js';
-import { flashSaleDepsOf } from './expire-reservations.js';
 
-/** Drops settled orders from Redis once PostgreSQL has them (see use-cases/age-out-orders.ts). */
+/** Drops settled orders from Redis once PostgreSQL has them (see use-cases/flash-sales/age-out-orders.ts). */
 export const ageOutOrdersJob: SweeperJob = {
   name: 'age-out-orders',
   run: async (deps) => ({
-    ...(await ageOutSettledOrders(flashSaleDepsOf(deps), deps.ageOutOrders ?? DEFAULT_AGE_OUT_SETTINGS)),
+    ...(await ageOutSettledOrders(deps.flashSales, deps.ageOutOrders ?? DEFAULT_AGE_OUT_SETTINGS)),
   }),
 };

@@ -1,4 +1,4 @@
-import { closeEndedAuctions } from '../../use-cases/close-ended-auctions.js';
+import { closeEndedAuctions } from '../../use-cases/auctions/close-ended-auctions.js';
 import type { SweeperJob } from '../job.js';
 
 export const closeAuctionsJob: SweeperJob = {

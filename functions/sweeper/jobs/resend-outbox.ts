@@ -1,4 +1,4 @@
-import { resendOutbox } from '../../use-cases/resend-outbox.js';
+import { resendOutbox } from '../../use-cases/shared/resend-outbox.js';
 import type { SweeperJob } from '../job.js';
 
 export const resendOutboxJob: SweeperJob = {

@@ -1,0 +1,148 @@
+import type { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
+import {
+  createManagementApiClient,
+  ManagementApiMessenger,
+} from '../adapters/apigw/management-api-messenger.js';
+import { SignedPostMessenger, WAVE_POST_POLICY } from '../adapters/apigw/signed-post-messenger.js';
+import type { RedisClient } from '../adapters/redis/client.js';
+import { RedisConnectionRegistry } from '../adapters/redis/connection-registry.js';
+import { RedisConnectionLimits } from '../adapters/redis/redis-connection-limits.js';
+import { createRedisFromEnvironment } from '../adapters/redis/redis-from-environment.js';
+import { RedisProductStore } from '../adapters/redis/redis-product-store.js';
+import { RedisTopicReader } from '../adapters/redis/redis-topic-reader.js';
+import { createSqsClient } from '../adapters/sqs/sqs-client.js';
+import { SqsWavePartQueue } from '../adapters/sqs/sqs-wave-part-queue.js';
+import { type Environment, required } from '../config.js';
+import type { LogSink } from '../ports/logger.js';
+import type { ConnectionLimits, TopicReader, WavePartQueue } from '../realtime/ports.js';
+import { recoveringTopicReader } from '../realtime/use-cases/recover-topic.js';
+import { composeArchives } from './archives.js';
+
+export interface ComposedRealtime {
+  redis: RedisClient;
+  registry: RedisConnectionRegistry;
+  /** PostToConnection through the SDK client: the ws function's one reply per request. */
+  messenger: ManagementApiMessenger;
+  /** The SDK client, whose provider chain also signs the fan-out's lean posts. */
+  client: ApiGatewayManagementApiClient;
+  close: () => Promise<void>;
+}
+
+/** Redis, the registry and the management API client: what the ws and fan-out functions share. */
+export async function composeRealtime(
+  logger: LogSink,
+  env: Environment,
+  options: { maxSockets: number },
+): Promise<ComposedRealtime> {
+  const redis = await createRedisFromEnvironment(env);
+  const client = createManagementApiClient({
+    endpoint: required(env, 'WS_MANAGEMENT_ENDPOINT'),
+    region: env.AWS_REGION,
+    maxSockets: options.maxSockets,
+    timeoutMs: env.FANOUT_POST_TIMEOUT_MS,
+  });
+  const messenger = new ManagementApiMessenger(
+    client,
+    {
+      throttleRetries: 4,
+      backoffBaseMs: 50,
+      backoffMaxMs: 1_000,
+    },
+    (connectionId, error) =>
+      logger.warn('PostToConnection failed', {
+        connectionId,
+        error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+      }),
+  );
+  return {
+    redis,
+    registry: new RedisConnectionRegistry(redis),
+    messenger,
+    client,
+    close: async () => {
+      client.destroy();
+      await redis.quit().catch(() => undefined);
+    },
+  };
+}
+
+/** What the ws function adds to the shared real-time adapters: recovering topic reads and limits. */
+export interface ComposedWsAdapters {
+  realtime: ComposedRealtime;
+  topics: TopicReader;
+  limits: ConnectionLimits;
+  close: () => Promise<void>;
+}
+
+export async function composeWsAdapters(logger: LogSink, env: Environment): Promise<ComposedWsAdapters> {
+  const realtime = await composeRealtime(logger, env, { maxSockets: 16 });
+  // With a database, a subscribe to an entity Redis lost is told the truth (guarantee 5): closed
+  // auctions from PostgreSQL, lost live entities `temporarily_unavailable` until rebuilt. Without
+  // PERSIST_QUEUE_URL this function only fences; the HTTP function and the sweeper rebuild.
+  const sqs = createSqsClient(env);
+  const archives = await composeArchives(env, sqs, realtime.redis, logger);
+  const topics = recoveringTopicReader(new RedisTopicReader(realtime.redis), {
+    auctions: archives.auctions?.recovery,
+    products: archives.products
+      ? { products: new RedisProductStore(realtime.redis), archive: archives.products }
+      : undefined,
+  });
+  return {
+    realtime,
+    topics,
+    limits: new RedisConnectionLimits(realtime.redis, {
+      connectionsPerSource: env.WS_CONNECTIONS_PER_IP,
+      messages: { max: env.WS_MESSAGE_RATE_LIMIT, windowMs: env.WS_MESSAGE_RATE_WINDOW_MS },
+    }),
+    close: async () => {
+      sqs.destroy();
+      await archives.close();
+      await realtime.close();
+    },
+  };
+}
+
+/** What the fan-out function adds: the lean signed posts of its waves and the queue of wave parts. */
+export interface ComposedFanOutAdapters {
+  realtime: ComposedRealtime;
+  topics: TopicReader;
+  messenger: SignedPostMessenger;
+  /** Absent without FANOUT_QUEUE_URL: waves are then never split. */
+  partQueue?: WavePartQueue;
+  close: () => Promise<void>;
+}
+
+export async function composeFanOutAdapters(
+  logger: LogSink,
+  env: Environment,
+): Promise<ComposedFanOutAdapters> {
+  const realtime = await composeRealtime(logger, env, { maxSockets: 1 });
+  // Waves post through the lean signed path (one keep-alive request per receiver, the payload hashed
+  // once per wave); the SDK client lends it its credential provider chain. README: "Fan-out".
+  const messenger = new SignedPostMessenger({
+    endpoint: required(env, 'WS_MANAGEMENT_ENDPOINT'),
+    region: env.AWS_REGION,
+    credentials: realtime.client.config.credentials,
+    maxSockets: env.FANOUT_CONCURRENCY,
+    timeoutMs: env.FANOUT_POST_TIMEOUT_MS,
+    policy: WAVE_POST_POLICY,
+    onError: (connectionId, error) =>
+      logger.warn('PostToConnection failed', {
+        connectionId,
+        error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+      }),
+  });
+  // Large waves are split and their parts put back on the fanout queue for other invocations.
+  const sqs = env.FANOUT_QUEUE_URL ? createSqsClient(env) : undefined;
+  return {
+    realtime,
+    topics: new RedisTopicReader(realtime.redis),
+    messenger,
+    ...(sqs && env.FANOUT_QUEUE_URL ? { partQueue: new SqsWavePartQueue(sqs, env.FANOUT_QUEUE_URL) } : {}),
+    close: async () => {
+      await messenger.destroy();
+      sqs?.destroy();
+      await realtime.close();
+    },
+  };
+}

@@ -1,0 +1,532 @@
+/**
+ * The whole system on one machine: the real Lambda handlers (bundled like the CDK stack bundles
+ * them) behind local stand-ins for API Gateway (HTTP API payload v2, WebSocket API + management
+ * API), SQS + event source mappings, and the EventBridge schedule; Redis and PostgreSQL from the
+ * environment or started privately. `local-aws/main.ts` (`npm run local`) is the command line around it.
+ */
+import { readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { schedules } from '../lib/config/event-sources.js';
+import { functionTimeoutsMs } from '../lib/config/functions.js';
+import {
+  buildFunctions,
+  type FunctionName,
+  LOCAL_BUILD_DIR,
+  PROJECT_ROOT,
+  stopBundler,
+} from '../scripts/build-functions.js';
+import { type HttpGateway, startHttpGateway } from './gateways/http/http-gateway.js';
+import { LOCAL_CREDENTIALS } from './gateways/websocket/websocket-gateway.js';
+import {
+  startWebSocketGatewayThread,
+  type WebSocketGatewayThread,
+} from './gateways/websocket/websocket-gateway-host.js';
+import { startLocalOidcIssuer } from './identity/oidc-issuer.js';
+import { loadLocalSecrets } from './identity/secrets.js';
+import {
+  DEFAULT_INSTANCES,
+  type FunctionSettings,
+  instanceLimits,
+  loadFunctions,
+  type PooledFunction,
+} from './lambda/functions.js';
+import { type Schedule, startSchedule } from './schedules.js';
+import { redactUrl, startPostgres } from './services/postgres.js';
+import { startRedis } from './services/redis.js';
+import { describeError, LocalRuntimeError, log } from './shared/log.js';
+import { ensurePortFree, freePort } from './shared/ports.js';
+import { type SqsEventSourceMapping as Mapping, SqsEventSourceMapping } from './sqs/event-source-mapping.js';
+import { queueDepth, startSqs } from './sqs/sqs-server.js';
+
+export interface LocalRuntimeOptions {
+  host: string;
+  /** 0 picks a free port. */
+  httpPort: number;
+  wsPort: number;
+  redisUrl?: string | undefined;
+  databaseUrl?: string | undefined;
+  /** An SQS endpoint to use (LocalStack) instead of the in-process local-aws-sqs server. */
+  sqsEndpoint?: string | undefined;
+  dataDir: string;
+  region: string;
+  stage: string;
+  /** Milliseconds between sweeper runs. */
+  sweeperIntervalMs: number;
+}
+
+export interface LocalRuntimeUrls {
+  http: string;
+  ws: string;
+  management: string;
+  sqs: string;
+  redis: string;
+  postgres: string;
+}
+
+export interface LocalRuntime {
+  urls: LocalRuntimeUrls;
+  jwtSecret: string;
+  /**
+   * A user token from the local OIDC issuer (ES256, checked against its JWKS as production checks
+   * Cognito's), absent with LOCAL_OIDC=0: the demo's sign-in uses it.
+   */
+  issueUserToken?: ((user: string) => Promise<string>) | undefined;
+  /** Stops everything in order (HTTP, schedules, queue drain, WebSocket, SQS, Redis, PostgreSQL) and returns the summary lines. */
+  stop: () => Promise<string[]>;
+}
+
+/** The handlers that run locally; `migrate` is replaced by calling the migration runner directly. */
+const LOCAL_FUNCTIONS: FunctionName[] = ['http', 'ws', 'writer', 'fanout', 'sweeper'];
+
+/**
+ * Timeouts (lib/config/functions.ts, the module the CDK stacks read) and memory sizes of
+ * lib/stacks/api-stack.ts, enforced locally as Lambda does: an invocation past its timeout fails
+ * and its instance is replaced.
+ */
+const FUNCTION_LIMITS: Record<FunctionName, Omit<FunctionSettings, 'maxInstances'>> = {
+  http: { timeoutMs: functionTimeoutsMs.http, memoryMb: 1024 },
+  ws: { timeoutMs: functionTimeoutsMs.ws, memoryMb: 512 },
+  writer: { timeoutMs: functionTimeoutsMs.writer, memoryMb: 512 },
+  fanout: { timeoutMs: functionTimeoutsMs.fanout, memoryMb: 1024 },
+  sweeper: { timeoutMs: functionTimeoutsMs.sweeper, memoryMb: 512 },
+  migrate: { timeoutMs: functionTimeoutsMs.migrate, memoryMb: 256 },
+};
+
+const percentileOf = (values: readonly number[], p: number) => {
+  if (values.length === 0) return 0;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number;
+};
+
+/** One summary line per function, like the figures of Lambda's REPORT lines, summed up. */
+function functionSummary(fn: PooledFunction): string {
+  const s = fn.stats;
+  const init = s.initMs.length > 0 ? `, init p50 ${percentileOf(s.initMs, 50)} ms` : '';
+  const timeouts = s.timeouts > 0 ? `, ${s.timeouts} timed out` : '';
+  return `${fn.name}: ${s.invocations} invocation(s), ${s.errors} error(s)${timeouts}; ${s.coldStarts} cold start(s)${init}; duration p50 ${percentileOf(s.durationsMs, 50).toFixed(1)} ms, p99 ${percentileOf(s.durationsMs, 99).toFixed(1)} ms; max heap ${Math.round(s.maxHeapUsedMb)} MB`;
+}
+
+interface MigrationRunner {
+  createPostgresClient: (options: { url: string; max?: number; name?: string }) => {
+    end: (options?: { timeout?: number }) => Promise<void>;
+  };
+  migrate: (sql: unknown) => Promise<{ applied: string[]; alreadyApplied: string[] }>;
+}
+
+/** The persistence adapter's migration runner (functions/adapters/postgres), applied at start. */
+async function applyMigrations(databaseUrl: string): Promise<string> {
+  // Variable specifiers: the runner is optional for this file's type check and import.
+  const clientModule = '../functions/adapters/postgres/client.js';
+  const migrationsModule = '../functions/adapters/postgres/migrations.js';
+  let runner: MigrationRunner;
+  try {
+    const [client, migrations] = await Promise.all([import(clientModule), import(migrationsModule)]);
+    runner = { createPostgresClient: client.createPostgresClient, migrate: migrations.migrate };
+  } catch (error) {
+    if ((error as { code?: string }).code === 'ERR_MODULE_NOT_FOUND') {
+      return 'skipped: functions/adapters/postgres/migrations.ts is not in this checkout';
+    }
+    throw error;
+  }
+  const sql = runner.createPostgresClient({ url: databaseUrl, max: 1, name: 'live-sale-local-migrate' });
+  try {
+    const report = await runner.migrate(sql);
+    return report.applied.length > 0
+      ? `applied ${report.applied.join(', ')} (${report.alreadyApplied.length} already applied)`
+      : `up to date (${report.alreadyApplied.length} migration(s) applied before)`;
+  } catch (error) {
+    throw new LocalRuntimeError(`migrations failed: ${describeError(error)}`);
+  } finally {
+    await sql.end({ timeout: 1 });
+  }
+}
+
+/**
+ * Each runtime bundles into its own `.local-build/runtime-<pid>/`, so that two runs in one work
+ * tree (a dev server and the end-to-end test) never import each other's half-written bundles.
+ * Folders of runs that are gone are removed.
+ */
+function runtimeBuildDir(): string {
+  try {
+    for (const entry of readdirSync(LOCAL_BUILD_DIR)) {
+      const pid = Number(/^runtime-(\d+)$/.exec(entry)?.[1]);
+      if (!pid || pid === process.pid) continue;
+      try {
+        process.kill(pid, 0);
+      } catch {
+        rmSync(join(LOCAL_BUILD_DIR, entry), { recursive: true, force: true });
+      }
+    }
+  } catch {
+    // no .local-build yet
+  }
+  return join(LOCAL_BUILD_DIR, `runtime-${process.pid}`);
+}
+
+/** A stop function that runs once, however often it is called. */
+function once(stop: () => Promise<void>): () => Promise<void> {
+  let running: Promise<void> | undefined;
+  return () => {
+    running ??= stop();
+    return running;
+  };
+}
+
+function timed<T>(work: Promise<T>): Promise<[T, number]> {
+  const started = performance.now();
+  return work.then((value) => [value, Math.round(performance.now() - started)]);
+}
+
+export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<LocalRuntime> {
+  const startedAt = Date.now();
+  const cleanups: { name: string; run: () => Promise<void> }[] = [];
+  const cleanup = async () => {
+    for (const step of cleanups.splice(0).reverse()) {
+      await step.run().catch((error) => log.warn('shutdown', `${step.name}: ${describeError(error)}`));
+    }
+  };
+
+  try {
+    process.setSourceMapsEnabled(true);
+    await ensurePortFree(options.httpPort, options.host, 'HTTP_PORT');
+    await ensurePortFree(options.wsPort, options.host, 'WS_PORT');
+    // The management endpoint is part of the handlers' environment: the port is fixed before they load.
+    const httpPort = options.httpPort || (await freePort());
+    const wsPort = options.wsPort || (await freePort());
+
+    const secrets = loadLocalSecrets(options.dataDir);
+    for (const [name, source] of Object.entries(secrets.sources)) {
+      log.info(
+        'secrets',
+        source === 'environment'
+          ? `${name} from the environment`
+          : `${name} ${source === 'generated' ? 'generated into' : 'read from'} ${relative(PROJECT_ROOT, secrets.file)} (set ${name} to use your own)`,
+      );
+    }
+
+    const prefix = `live-sale-${options.stage}`;
+    // Started side by side; whatever did start is stopped again if another part fails.
+    const redisStart = timed(
+      startRedis(options.redisUrl, options.dataDir, (message) => log.info('redis', message)),
+    );
+    const databaseStart = timed(
+      startPostgres(options.databaseUrl, options.dataDir, (message) => log.info('postgres', message)),
+    );
+    const sqsStart = timed(startSqs({ endpoint: options.sqsEndpoint, region: options.region, prefix }));
+    const buildDir = runtimeBuildDir();
+    cleanups.push({ name: 'build', run: async () => rmSync(buildDir, { recursive: true, force: true }) });
+    const buildStart = timed(buildFunctions(LOCAL_FUNCTIONS, buildDir).finally(stopBundler));
+    const register = <T extends { stop: () => Promise<void> }>(name: string, start: Promise<[T, number]>) =>
+      start.then((result) => {
+        cleanups.push({ name, run: result[0].stop });
+        return result;
+      });
+    const settled = await Promise.allSettled([
+      register('redis', redisStart),
+      register('postgres', databaseStart),
+      register('sqs', sqsStart),
+      buildStart,
+    ]);
+    const failure = settled.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+    if (failure) throw failure.reason;
+    const [redis, redisMs] = await redisStart;
+    const [database, databaseMs] = await databaseStart;
+    const [sqs, sqsMs] = await sqsStart;
+    const [build, buildMs] = await buildStart;
+    log.info('redis', `${redis.url} - ${redis.description}`, { ms: redisMs });
+    log.info('postgres', `${redactUrl(database.url)} - ${database.description}`, { ms: databaseMs });
+    log.info(
+      'sqs',
+      `${sqs.endpoint} - ${sqs.description}; queues ${Object.values(sqs.queues)
+        .map((queue) => `${queue.name} (DLQ after ${queue.settings.maxReceiveCount} receives)`)
+        .join(', ')}`,
+      { ms: sqsMs },
+    );
+    log.info(
+      'build',
+      `bundled ${build.built.map((fn) => fn.name).join(', ')} into ${relative(PROJECT_ROOT, buildDir)}/ with the CDK bundling options`,
+      { ms: buildMs },
+    );
+    for (const name of build.missing)
+      log.warn('build', `functions/${name}/lambda.ts does not exist yet: ${name} is not served`);
+
+    const [migration, migrationMs] = await timed(applyMigrations(database.url));
+    log.info('migrate', migration, { ms: migrationMs });
+
+    const connectHost = options.host === '0.0.0.0' || options.host === '::' ? '127.0.0.1' : options.host;
+    const managementEndpoint = `http://${connectHost}:${wsPort}`;
+    // --- issue 30: local OIDC issuer (LOCAL_OIDC=0 turns it off): ES256 sign-in as in production ---
+    const localOidc = process.env.LOCAL_OIDC === '0' ? undefined : await startLocalOidcIssuer();
+    if (localOidc) {
+      cleanups.push({ name: 'oidc issuer', run: localOidc.close });
+      log.info(
+        'oidc',
+        `issuer ${localOidc.issuer}: POST ${localOidc.issuer}/token {"user":"alice","admin":true}`,
+      );
+    }
+    // --- end issue 30 ---
+
+    const env: Record<string, string> = {
+      AWS_REGION: options.region,
+      AWS_DEFAULT_REGION: options.region,
+      // Nothing here talks to AWS: every client points at a local endpoint. The management API
+      // checks SigV4 signatures made with these, as API Gateway checks the function role's.
+      AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+      REDIS_URL: redis.url,
+      REDIS_CLUSTER: process.env.REDIS_CLUSTER ?? 'false',
+      DATABASE_URL: database.url,
+      PERSIST_QUEUE_URL: sqs.queues.persist.url,
+      FANOUT_QUEUE_URL: sqs.queues.fanout.url,
+      SQS_ENDPOINT: sqs.endpoint,
+      JWT_SECRET: secrets.values.JWT_SECRET,
+      WEBHOOK_SECRET: secrets.values.WEBHOOK_SECRET,
+      WS_MANAGEMENT_ENDPOINT: managementEndpoint,
+      ...localOidc?.environment, // issue 30 (the issuer above; JWT_SECRET stays for HS256 tools)
+      POWERTOOLS_METRICS_NAMESPACE: 'LiveSale',
+      // EMF metrics would print a JSON document per invocation; POWERTOOLS_METRICS_DISABLED=false shows them.
+      POWERTOOLS_METRICS_DISABLED: process.env.POWERTOOLS_METRICS_DISABLED ?? 'true',
+      LOG_LEVEL: process.env.LOG_LEVEL ?? 'INFO',
+    };
+    // Each function gets its own copy of the environment (a worker thread's process.env).
+    const functionEnv: Record<string, string> = {};
+    for (const [name, value] of Object.entries(process.env))
+      if (value !== undefined) functionEnv[name] = value;
+    delete functionEnv.AWS_PROFILE;
+    Object.assign(functionEnv, env);
+
+    const limits = instanceLimits(DEFAULT_INSTANCES());
+    const [functions, loadMs] = await timed(
+      loadFunctions(build.built, {
+        prefix,
+        region: options.region,
+        env: functionEnv,
+        settings: (name) => ({ ...FUNCTION_LIMITS[name], maxInstances: limits[name] }),
+      }),
+    );
+    cleanups.push({
+      name: 'functions',
+      run: async () => {
+        await Promise.all([...functions.values()].map((f) => f.stop()));
+      },
+    });
+    log.info(
+      'lambda',
+      `instances: ${[...functions.values()].map((f) => `${f.name} up to ${limits[f.name as FunctionName]} (cold start ${f.stats.initMs[0] ?? '?'} ms)`).join(', ')}; one invocation per instance, each on its own thread (LOCAL_INSTANCES to change)`,
+      { ms: loadMs },
+    );
+
+    const fn = (name: FunctionName): PooledFunction | undefined => functions.get(name);
+
+    let http: HttpGateway | undefined;
+    let stopHttp: () => Promise<void> = async () => undefined;
+    const httpFn = fn('http');
+    if (httpFn) {
+      http = await startHttpGateway(httpFn, httpPort, options.host).catch((error: NodeJS.ErrnoException) => {
+        throw new LocalRuntimeError(
+          error.code === 'EADDRINUSE'
+            ? `port ${httpPort} is already in use (HTTP_PORT): start with HTTP_PORT=<another port>`
+            : `the HTTP server could not start: ${error.message}`,
+        );
+      });
+      const gateway = http;
+      stopHttp = once(() => gateway.stop());
+      cleanups.push({ name: 'http', run: stopHttp });
+      log.info(
+        'http',
+        `http://${connectHost}:${httpPort} -> http function (API Gateway HTTP API, payload 2.0, route $default)`,
+      );
+    }
+
+    const wsStats = { connects: 0, messages: 0, disconnects: 0 };
+    const wsInFlight = new Set<Promise<unknown>>();
+    let ws: WebSocketGatewayThread | undefined;
+    let closeWs: () => Promise<void> = async () => undefined;
+    const wsFn = fn('ws');
+    if (wsFn) {
+      ws = await startWebSocketGatewayThread({
+        port: wsPort,
+        host: options.host,
+        stage: options.stage,
+        region: options.region,
+        ...managementLimits(),
+        handler: (event) => {
+          const type = event.requestContext.eventType;
+          if (type === 'CONNECT') wsStats.connects++;
+          else if (type === 'DISCONNECT') wsStats.disconnects++;
+          else wsStats.messages++;
+          const invocation = wsFn.invoke(event);
+          wsInFlight.add(invocation);
+          const forget = () => wsInFlight.delete(invocation);
+          invocation.then(forget, forget);
+          return invocation;
+        },
+        onError: (message, error) => log.error('ws', `${message}: ${error}`),
+      }).catch((error: NodeJS.ErrnoException) => {
+        throw new LocalRuntimeError(
+          error.code === 'EADDRINUSE'
+            ? `port ${wsPort} is already in use (WS_PORT): start with WS_PORT=<another port>`
+            : `the WebSocket gateway could not start: ${error.message}`,
+        );
+      });
+      const gateway = ws;
+      closeWs = once(() => gateway.close());
+      cleanups.push({ name: 'ws', run: closeWs });
+      log.info(
+        'ws',
+        `ws://${connectHost}:${wsPort} -> ws function ($connect, $disconnect, $default); management API ${managementEndpoint}/@connections/{id} (SigV4 checked, ${managementLimits().managementRate.perSecond} requests/s, burst ${managementLimits().managementRate.burst}; ${managementLimits().connectRate.perSecond} new connections/s), on its own thread`,
+      );
+    }
+
+    // For benchmarks: which OS threads are which function, so they can read each one's CPU time.
+    const threadsFile = process.env.LOCAL_THREADS_FILE;
+    if (threadsFile) {
+      const gatewayThread = ws?.threadId;
+      const writeThreads = () => {
+        const threads: Record<string, number[]> = { main: [process.pid] };
+        if (gatewayThread) threads['ws-gateway'] = [gatewayThread];
+        for (const f of functions.values()) threads[f.name] = f.threadIds();
+        writeFileSync(threadsFile, JSON.stringify({ pid: process.pid, threads }));
+      };
+      writeThreads();
+      const timer = setInterval(writeThreads, 500);
+      timer.unref();
+      cleanups.push({ name: 'threads file', run: async () => clearInterval(timer) });
+    }
+
+    const mappings: Mapping[] = [];
+    for (const queue of Object.values(sqs.queues)) {
+      const consumer = fn(queue.settings.consumer);
+      if (!consumer) {
+        log.warn(
+          'poller',
+          `${queue.name}: no ${queue.settings.consumer} function, messages stay in the queue`,
+        );
+        continue;
+      }
+      const mapping = new SqsEventSourceMapping(sqs.client, queue, consumer, options.region);
+      mapping.start();
+      mappings.push(mapping);
+      const s = queue.settings;
+      log.info(
+        'poller',
+        `${queue.name} -> ${consumer.name} function (batch ${s.batchSize}, window ${s.maxBatchingWindowMs} ms, concurrency ${s.maxConcurrency}, visibility ${s.visibilityTimeoutSeconds} s, partial batch responses)`,
+      );
+    }
+
+    const scheduled: Schedule[] = [];
+    const sweeper = fn('sweeper');
+    if (sweeper) {
+      scheduled.push(startSchedule(sweeper, `${prefix}-sweeper`, options.sweeperIntervalMs, options.region));
+      log.info(
+        'schedule',
+        `sweeper every ${options.sweeperIntervalMs} ms (every ${schedules.sweeper.awsRateMinutes} min on AWS)`,
+      );
+    }
+
+    const urls: LocalRuntimeUrls = {
+      http: http ? `http://${connectHost}:${httpPort}` : '(no http function)',
+      ws: ws ? `ws://${connectHost}:${wsPort}` : '(no ws function)',
+      management: ws ? `${managementEndpoint}/@connections` : '(no ws function)',
+      sqs: sqs.endpoint,
+      redis: redis.url,
+      postgres: redactUrl(database.url),
+    };
+
+    let stopping: Promise<string[]> | undefined;
+    const stop = () => {
+      stopping ??= (async () => {
+        // No new work: HTTP first, then the schedule; the queues drain into the writer and fan-out.
+        await stopHttp();
+        await Promise.all(scheduled.map((schedule) => schedule.stop()));
+        const drainStarted = Date.now();
+        await Promise.all(mappings.map((mapping) => mapping.stop(5_000)));
+        log.info('shutdown', `queues drained`, { ms: Date.now() - drainStarted });
+        const wsCounters = ws ? await ws.stats() : undefined;
+        // Clients are disconnected while Redis is still up, so the ws function's $disconnect can clean up.
+        await closeWs();
+        await Promise.race([
+          Promise.allSettled([...wsInFlight]),
+          new Promise((done) => setTimeout(done, 3_000)),
+        ]);
+        const dlq = await Promise.all(
+          Object.values(sqs.queues).map(async (queue) => {
+            const [main, dead] = await Promise.all([
+              queueDepth(sqs.client, queue.url).catch(() => ({ visible: Number.NaN, inFlight: Number.NaN })),
+              queueDepth(sqs.client, queue.dlqUrl).catch(() => ({
+                visible: Number.NaN,
+                inFlight: Number.NaN,
+              })),
+            ]);
+            return { queue, left: main.visible + main.inFlight, dead: dead.visible + dead.inFlight };
+          }),
+        );
+        const seconds = Math.round((Date.now() - startedAt) / 1000);
+        const lines = [`up ${Math.floor(seconds / 60)}m${String(seconds % 60).padStart(2, '0')}s`];
+        if (http) {
+          const byStatus = Object.entries(http.stats.byStatus)
+            .sort()
+            .map(([status, count]) => `${status} ${count}`)
+            .join(', ');
+          lines.push(`http: ${http.stats.requests} request(s)${byStatus ? ` (${byStatus})` : ''}`);
+        }
+        if (ws) {
+          lines.push(
+            `ws: ${wsStats.connects} $connect, ${wsStats.messages} message(s), ${wsStats.disconnects} $disconnect`,
+          );
+          if (wsCounters) {
+            const m = wsCounters.management;
+            lines.push(
+              `management API: ${m.posts} post(s), ${m.delivered} delivered, ${m.gone} gone, ${m.throttled} throttled (429), ${m.forbidden} refused (403); ${m.connectsThrottled} connection(s) throttled`,
+            );
+          }
+        }
+        for (const mapping of mappings) {
+          const queue = dlq.find((entry) => entry.queue.arn === mapping.queue.arn);
+          const s = mapping.stats;
+          lines.push(
+            `${queue?.queue.name ?? 'queue'}: ${s.received} message(s) in ${s.batches} batch(es), ${s.deleted} processed, ${s.failed} failed (retried)${queue ? `, ${queue.left} left in the queue, ${queue.dead} in the DLQ` : ''}`,
+          );
+        }
+        for (const schedule of scheduled) {
+          lines.push(`sweeper: ${schedule.stats.runs} run(s), ${schedule.stats.failures} failed`);
+        }
+        for (const f of functions.values()) lines.push(`function ${functionSummary(f)}`);
+        await cleanup();
+        return lines;
+      })();
+      return stopping;
+    };
+
+    return {
+      urls,
+      jwtSecret: secrets.values.JWT_SECRET,
+      issueUserToken: localOidc ? (user) => localOidc.issueToken(user) : undefined,
+      stop,
+    };
+  } catch (error) {
+    await cleanup();
+    throw error;
+  }
+}
+
+/**
+ * API Gateway's quotas for the management API and new connections, overridable to try the
+ * fan-out's back-off: LOCAL_MANAGEMENT_RPS / LOCAL_MANAGEMENT_BURST / LOCAL_CONNECT_RPS.
+ */
+function managementLimits() {
+  const positive = (name: string, fallback: number) => {
+    const value = Number(process.env[name] ?? fallback);
+    if (!Number.isFinite(value) || value <= 0)
+      throw new LocalRuntimeError(`${name} must be a positive number`);
+    return value;
+  };
+  const connects = positive('LOCAL_CONNECT_RPS', 500);
+  return {
+    managementRate: {
+      perSecond: positive('LOCAL_MANAGEMENT_RPS', 10_000),
+      burst: positive('LOCAL_MANAGEMENT_BURST', 5_000),
+    },
+    connectRate: { perSecond: connects, burst: connects },
+  };
+}
