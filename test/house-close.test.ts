@@ -14,13 +14,16 @@ import { createPipeline } from './support/pipeline.js';
 import { createTestDatabase, type TestDatabase } from './support/postgres-database.js';
 import { queueDepth } from './support/sqs-event-source.js';
 import { tokenFor } from './support/tokens.js';
-import {
-  type RealtimeStack,
-  startRealtimeStack,
-  subscribedClient,
-  type TestClient,
-  waitFor,
-} from './ws-helpers.js';
+import { type RealtimeStack, startRealtimeStack, subscribedClient, type TestClient } from './ws-helpers.js';
+
+/** Polls until the condition holds (10 s at most). */
+async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('timed out waiting');
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
 
 const REDIS_DB = 8;
 
@@ -294,10 +297,21 @@ describe('seller End / Cancel and buy-now: the close as at endsAt', () => {
       { from: 0, increment: 10 },
       { from: 1_000, increment: 50 },
     ];
-    const id = await create({ startingPrice: 500, minIncrement: undefined, incrementTable: tiers, reservePrice: 2_000, buyNowPrice: 3_000 });
+    const id = await create({
+      startingPrice: 500,
+      minIncrement: undefined,
+      incrementTable: tiers,
+      reservePrice: 2_000,
+      buyNowPrice: 3_000,
+    });
     expect((await bid(id, 'alice', 990)).status).toBe(201);
     const before = (await call(`/auctions/${id}`)).body.auction;
-    expect(before).toMatchObject({ minIncrement: 10, minimumNextBid: 1_000, buyNowAvailable: true, incrementTable: tiers });
+    expect(before).toMatchObject({
+      minIncrement: 10,
+      minimumNextBid: 1_000,
+      buyNowAvailable: true,
+      incrementTable: tiers,
+    });
     await persisted(id, 2);
     await waitFor(async () => (await pipelineDepth()) === 0);
     await redis.flushdb();
@@ -309,9 +323,20 @@ describe('seller End / Cancel and buy-now: the close as at endsAt', () => {
     });
     expect(after.body.auction).toEqual(before);
     // The table still decides the next minimum, and Buy It Now is still there.
-    expect((await bid(id, 'bob', 1_040)).body.error).toMatchObject({ code: 'bid_too_low', minimumBid: 1_000 });
-    expect((await bid(id, 'bob', 1_000)).body.auction).toMatchObject({ minIncrement: 50, minimumNextBid: 1_050 });
+    expect((await bid(id, 'bob', 1_040)).body.error).toMatchObject({
+      code: 'bid_too_low',
+      minimumBid: 1_000,
+    });
+    expect((await bid(id, 'bob', 1_000)).body.auction).toMatchObject({
+      minIncrement: 50,
+      minimumNextBid: 1_050,
+    });
     const bought = await call(`/auctions/${id}/buy-now`, { method: 'POST', as: 'carol' });
-    expect(bought.body.auction).toMatchObject({ status: 'closed', closedBy: 'buy_now', winnerId: 'carol', finalPrice: 3_000 });
+    expect(bought.body.auction).toMatchObject({
+      status: 'closed',
+      closedBy: 'buy_now',
+      winnerId: 'carol',
+      finalPrice: 3_000,
+    });
   });
 });

@@ -469,9 +469,17 @@ describe('malformed input on the auction house routes', () => {
   let userToken: string;
   let otherAdminToken: string;
   const fresh = async () =>
-    (await fx.createAuction({ startingPrice: 1_000, minIncrement: 100, reservePrice: 2_000, buyNowPrice: 5_000 })).id;
+    (
+      await fx.createAuction({
+        startingPrice: 1_000,
+        minIncrement: 100,
+        reservePrice: 2_000,
+        buyNowPrice: 5_000,
+      })
+    ).id;
   const snapshot = async () =>
-    ((await (await fx.request(`/auctions/${auctionId}`)).json()) as { auction: Record<string, unknown> }).auction;
+    ((await (await fx.request(`/auctions/${auctionId}`)).json()) as { auction: Record<string, unknown> })
+      .auction;
 
   beforeAll(async () => {
     fx = await createHttpFixture({ redisUrl: inject('redisUrl'), sqsEndpoint: inject('sqsEndpoint') });
@@ -523,10 +531,15 @@ describe('malformed input on the auction house routes', () => {
     fc.constant(undefined),
     fc.json(),
     fc.string({ unit: 'binary', maxLength: 100 }),
-    fc.record({ reason: fc.oneof(fc.string({ maxLength: 600 }), number, fc.anything()) }).map((v) => JSON.stringify(v)),
+    fc
+      .record({ reason: fc.oneof(fc.string({ maxLength: 600 }), number, fc.anything()) })
+      .map((v) => JSON.stringify(v)),
     fc.constantFrom('{"reason":"\\u0000"}', '{"reason":"\\ud800"}', '{"reason":"ok","x":1}', '{'),
   );
-  const badId = fc.oneof(fc.string({ maxLength: 80 }), fc.constantFrom('', '../x', 'a'.repeat(65), '%00', 'nope'));
+  const badId = fc.oneof(
+    fc.string({ maxLength: 80 }),
+    fc.constantFrom('', '../x', 'a'.repeat(65), '%00', 'nope'),
+  );
   const who = fc.constantFrom('none', 'user', 'seller', 'other-admin', 'garbage');
 
   it('never answers 5xx, changes the auction only with a 2xx, creates only valid tables', async () => {
@@ -543,7 +556,9 @@ describe('malformed input on the auction house routes', () => {
         async (route, onTarget, id, body, created, as, key) => {
           const before = await snapshot();
           const path =
-            route === 'create' ? '/auctions' : `/auctions/${encodeURIComponent(onTarget ? auctionId : id)}/${route}`;
+            route === 'create'
+              ? '/auctions'
+              : `/auctions/${encodeURIComponent(onTarget ? auctionId : id)}/${route}`;
           const headers: Record<string, string> = { 'content-type': 'application/json' };
           const token = {
             none: undefined,
@@ -568,7 +583,10 @@ describe('malformed input on the auction house routes', () => {
           }
           seen.set(`${route} ${response.status}`, (seen.get(`${route} ${response.status}`) ?? 0) + 1);
           expect(response.status, `POST ${path} ${sent}`).toBeLessThan(500);
-          const json = (await response.json()) as { error?: { code: string; message: string }; auction?: Json };
+          const json = (await response.json()) as {
+            error?: { code: string; message: string };
+            auction?: Json;
+          };
           if (response.status >= 400) {
             expect(json.error?.code).toMatch(/^[a-z_]+$/);
             expect(typeof json.error?.message).toBe('string');
@@ -576,7 +594,9 @@ describe('malformed input on the auction house routes', () => {
           if (route === 'create' && response.status === 201) {
             const input = JSON.parse(created) as { incrementTable?: unknown };
             if (input.incrementTable !== undefined) {
-              expect(incrementTableProblem(input.incrementTable as { from: unknown; increment: unknown }[])).toBeNull();
+              expect(
+                incrementTableProblem(input.incrementTable as { from: unknown; increment: unknown }[]),
+              ).toBeNull();
               expect(json.auction?.incrementTable).toEqual(input.incrementTable);
             }
           }
@@ -592,6 +612,8 @@ describe('malformed input on the auction house routes', () => {
     expect(fx.redis.status).toBe('ready');
     // Deep enough: auth refusals, validation and rule answers on each route.
     for (const route of ['buy-now', 'end', 'cancel', 'create'])
-      expect([...seen.keys()].filter((k) => k.startsWith(`${route} `)).length, route).toBeGreaterThanOrEqual(3);
+      expect([...seen.keys()].filter((k) => k.startsWith(`${route} `)).length, route).toBeGreaterThanOrEqual(
+        3,
+      );
   });
 });

@@ -73,7 +73,11 @@ export interface BuyNowCommand {
   idempotency: { key: string; fingerprint: string } | null;
 }
 
-export type BuyNowRefusalCode = 'seller_cannot_bid' | 'auction_not_open' | 'auction_closed' | 'buy_now_unavailable';
+export type BuyNowRefusalCode =
+  | 'seller_cannot_bid'
+  | 'auction_not_open'
+  | 'auction_closed'
+  | 'buy_now_unavailable';
 
 export type BuyNowOutcome = { now: number; replayed: boolean } & (
   | { ok: true; state: AuctionState; event: EventEnvelope }
@@ -83,10 +87,12 @@ export type BuyNowOutcome = { now: number; replayed: boolean } & (
 );
 
 /** The seller's End or Cancel (API.md v1.2); the store checks that `sellerId` is the auction's. */
-export type SellerCloseCommand = { auctionId: string; sellerId: string; requestId: string } & (
+export type SellerCloseRequest = { auctionId: string; sellerId: string } & (
   | { action: 'end' }
   | { action: 'cancel'; reason: string }
 );
+
+export type SellerCloseCommand = SellerCloseRequest & { requestId: string };
 
 export type SellerCloseOutcome = { now: number } & (
   | { ok: true; state: AuctionState; event: EventEnvelope }

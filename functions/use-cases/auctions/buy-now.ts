@@ -51,7 +51,8 @@ async function decideBuyNow(
       if (!afterRecovery) await admitMiss();
       const recovery =
         deps.recovery && !afterRecovery ? await recoverAuction(deps.recovery, input.auctionId) : null;
-      if (recovery?.kind === 'archived') throw new ConflictError('auction_closed', refusalMessages.auction_closed);
+      if (recovery?.kind === 'archived')
+        throw new ConflictError('auction_closed', refusalMessages.auction_closed);
       if (recovery?.kind === 'fenced') throw auctionUnavailable(input.auctionId);
       if (recovery?.kind === 'restored' || recovery?.kind === 'present')
         return decideBuyNow(deps, input, admitMiss, true);

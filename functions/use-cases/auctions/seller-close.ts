@@ -1,11 +1,11 @@
 import { type AuctionView, toAuctionView } from '../../domain/auction.js';
 import { ConflictError, ForbiddenError, NotFoundError } from '../../domain/errors.js';
-import type { SellerCloseCommand } from '../../ports/auction-store.js';
+import type { SellerCloseRequest } from '../../ports/auction-store.js';
 import { publishEvents } from '../shared/publish-events.js';
 import type { AuctionDeps } from './auction-use-cases.js';
 import { auctionUnavailable, recoverAuction } from './recover-auction.js';
 
-export type SellerCloseInput = Omit<SellerCloseCommand, 'requestId'>;
+export type SellerCloseInput = SellerCloseRequest;
 
 const notTheSeller = () => new ForbiddenError('only the seller of this auction may end or cancel it');
 const closed = () => new ConflictError('auction_closed', 'the auction is closed already');
@@ -19,7 +19,11 @@ export async function sellerClose(deps: AuctionDeps, input: SellerCloseInput): P
   return decideClose(deps, input, false);
 }
 
-async function decideClose(deps: AuctionDeps, input: SellerCloseInput, afterRecovery: boolean): Promise<AuctionView> {
+async function decideClose(
+  deps: AuctionDeps,
+  input: SellerCloseInput,
+  afterRecovery: boolean,
+): Promise<AuctionView> {
   const outcome = await deps.auctions.sellerClose({ ...input, requestId: deps.newId() });
   if (outcome.ok) {
     await publishEvents({ ...deps, outbox: deps.auctions }, [outcome.event]);
@@ -35,9 +39,11 @@ async function decideClose(deps: AuctionDeps, input: SellerCloseInput, afterReco
       // seller's to ask about. A lost live one is rebuilt first (503 while fenced).
       const recovery =
         deps.recovery && !afterRecovery ? await recoverAuction(deps.recovery, input.auctionId) : null;
-      if (recovery?.kind === 'archived') throw recovery.state.sellerId === input.sellerId ? closed() : notTheSeller();
+      if (recovery?.kind === 'archived')
+        throw recovery.state.sellerId === input.sellerId ? closed() : notTheSeller();
       if (recovery?.kind === 'fenced') throw auctionUnavailable(input.auctionId);
-      if (recovery?.kind === 'restored' || recovery?.kind === 'present') return decideClose(deps, input, true);
+      if (recovery?.kind === 'restored' || recovery?.kind === 'present')
+        return decideClose(deps, input, true);
       throw new NotFoundError('auction_not_found', `auction ${input.auctionId} does not exist`);
     }
   }

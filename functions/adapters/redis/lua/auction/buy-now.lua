@@ -38,6 +38,7 @@ are not.
 -- @include hash
 -- @include rerun
 -- @include fixed-window
+-- @include stored-decision
 -- @include increments
 -- @include close-now
 local fingerprint = ARGV[2]
@@ -48,34 +49,21 @@ if again then return again end
 -- The buyer's attempts on this auction in the current window (the counter bids use); the refusal
 -- when over the limit.
 local function overLimit()
-  local limit = tonumber(ARGV[3])
-  if limit <= 0 then return nil end
-  if countInWindow(KEYS[4], tonumber(ARGV[4])) <= limit then return nil end
-  local ttl = windowLeft(KEYS[4], tonumber(ARGV[4]))
-  return cjson.encode({ ok = false, now = now, code = 'rate_limited', retryAfterMs = ttl })
+  local ttl = windowLimited(KEYS[4], tonumber(ARGV[3]), tonumber(ARGV[4]))
+  if ttl then return cjson.encode({ ok = false, now = now, code = 'rate_limited', retryAfterMs = ttl }) end
+  return nil
 end
 
-if fingerprint ~= '' then
-  local stored = redis.call('GET', KEYS[5])
-  if stored then
-    local limited = overLimit()
-    if limited then return limited end
-    local record = cjson.decode(stored)
-    if record.fp ~= fingerprint then
-      return cjson.encode({ ok = false, now = now, code = 'idempotency_key_reused' })
-    end
-    local reply = cjson.decode(record.reply)
-    reply.replayed = true
-    return cjson.encode(reply)
-  end
+local found, stored = storedDecision(KEYS[5], fingerprint, overLimit)
+if found == 'limited' then return stored end
+if found == 'reused' then return cjson.encode({ ok = false, now = now, code = 'idempotency_key_reused' }) end
+if found == 'replay' then
+  local reply = cjson.decode(stored)
+  reply.replayed = true
+  return cjson.encode(reply)
 end
 
-local function remember(encoded)
-  if fingerprint ~= '' then
-    redis.call('SET', KEYS[5], cjson.encode({ fp = fingerprint, reply = encoded }), 'EX', tonumber(ARGV[6]))
-  end
-  return encoded
-end
+local function remember(encoded) return keepDecision(KEYS[5], fingerprint, encoded, tonumber(ARGV[6])) end
 
 local state = readHash(KEYS[1])
 -- Not stored under the key: the auction may appear (created late, or rebuilt after Redis lost it).

@@ -62,6 +62,7 @@ export async function runBuyNow(redis: RedisClient, args: BuyNowArgs): Promise<B
     const event = raw.events[0] as EventEnvelope<{ state: Record<string, string> }>;
     return { ...common, ok: true, state: parseAuctionRecord(event.payload.state), event };
   }
-  if (raw.code === 'rate_limited') return { ...common, ok: false, code: raw.code, retryAfterMs: raw.retryAfterMs };
+  if (raw.code === 'rate_limited')
+    return { ...common, ok: false, code: raw.code, retryAfterMs: raw.retryAfterMs };
   return { ...common, ok: false, code: raw.code };
 }
