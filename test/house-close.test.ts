@@ -164,7 +164,7 @@ describe('seller End / Cancel and buy-now: the close as at endsAt', () => {
     expect(row.auction.closed_at).not.toBeNull();
     expect(row.result).toMatchObject({
       winner_id: 'bob',
-      final_price: '1200',
+      final_price: 1_200,
       reserve_met: true,
       closed_by: 'seller',
       cancelled: false,
@@ -279,10 +279,10 @@ describe('seller End / Cancel and buy-now: the close as at endsAt', () => {
     });
     await watcher.close();
     const row = await persisted(id, 3);
-    expect(row.auction).toMatchObject({ closed_by: 'buy_now', leader_id: 'carol', buy_now_price: '4000' });
+    expect(row.auction).toMatchObject({ closed_by: 'buy_now', leader_id: 'carol', buy_now_price: 4_000 });
     expect(row.result).toMatchObject({
       winner_id: 'carol',
-      final_price: '4000',
+      final_price: 4_000,
       closed_by: 'buy_now',
       cancelled: false,
     });
@@ -323,7 +323,7 @@ describe('seller End / Cancel and buy-now: the close as at endsAt', () => {
     });
     expect(after.body.auction).toEqual(before);
     // The table still decides the next minimum, and Buy It Now is still there.
-    expect((await bid(id, 'bob', 1_040)).body.error).toMatchObject({
+    expect((await bid(id, 'bob', 995)).body.error).toMatchObject({
       code: 'bid_too_low',
       minimumBid: 1_000,
     });
