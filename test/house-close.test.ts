@@ -6,7 +6,11 @@
  * its Redis database is flushed (served from PostgreSQL, never reopened), and `/me/bids` shows the
  * right `leading` right after the close.
  */
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { auditRun } from '../artillery/lib/audit.js';
+import type { WriteSample } from '../artillery/lib/samples.js';
 import type { Sql } from '../functions/adapters/postgres/client.js';
 import { createRedisClient, type RedisClient } from '../functions/adapters/redis/client.js';
 import { testSql } from './support/persistence.js';
@@ -338,5 +342,74 @@ describe('seller End / Cancel and buy-now: the close as at endsAt', () => {
       winnerId: 'carol',
       finalPrice: 3_000,
     });
+  });
+
+  it('the load-test audit accepts table chains, a buy-now and a cancelled auction, and names a wrong buy-now winner', async () => {
+    const runId = `hz${Date.now().toString(36)}`;
+    const server = serve({ fetch: stack.http.app.fetch, port: 0, hostname: '127.0.0.1' });
+    await new Promise((resolve) => server.once('listening', resolve));
+    const httpUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const writes: WriteSample[] = [];
+      const tiers = [
+        { from: 0, increment: 10 },
+        { from: 1_000, increment: 50 },
+        { from: 5_000, increment: 200 },
+      ];
+      const [tiered, bought, cancelled] = [`${runId}-tiers`, `${runId}-bought`, `${runId}-cancelled`];
+      await create({ id: tiered, startingPrice: 500, minIncrement: undefined, incrementTable: tiers });
+      await create({ id: bought, reservePrice: 5_000, buyNowPrice: 6_000 });
+      await create({ id: cancelled });
+      for (const id of [tiered, bought, cancelled])
+        writes.push({ t: Date.now(), kind: 'auction', record: { id } });
+      const accepted = async (id: string, as: string, amount: number, maxAmount?: number) => {
+        const answer = await call(`/auctions/${id}/bids`, {
+          method: 'POST',
+          as,
+          body: maxAmount === undefined ? { amount } : { amount, maxAmount },
+        });
+        expect(answer.status, JSON.stringify(answer.body)).toBe(201);
+        writes.push({ t: Date.now(), kind: 'bid', record: answer.body.bid });
+      };
+      await accepted(tiered, 'alice', 500, 6_000);
+      await accepted(tiered, 'bob', 510, 990);
+      await accepted(tiered, 'carol', 1_050, 5_100);
+      expect(
+        (await call(`/auctions/${tiered}/end`, { method: 'POST', as: 'seller-1' })).body.auction,
+      ).toMatchObject({
+        winnerId: 'alice',
+        finalPrice: 5_300,
+      });
+      await accepted(bought, 'alice', 1_000);
+      expect((await call(`/auctions/${bought}/buy-now`, { method: 'POST', as: 'bob' })).status).toBe(201);
+      await accepted(cancelled, 'alice', 1_000);
+      await accepted(cancelled, 'bob', 1_100);
+      expect(
+        (
+          await call(`/auctions/${cancelled}/cancel`, {
+            method: 'POST',
+            as: 'seller-1',
+            body: { reason: 'x' },
+          })
+        ).status,
+      ).toBe(200);
+      for (const id of [tiered, bought, cancelled]) await persisted(id, 1);
+      await waitFor(async () => (await pipelineDepth()) === 0);
+      await waitFor(
+        async () =>
+          (await sql`SELECT 1 FROM auction_results WHERE auction_id LIKE ${`${runId}%`}`).length === 3,
+      );
+      const checks = await auditRun({ sql, httpUrl, runId, writes });
+      expect(checks.filter((check) => !check.ok)).toEqual([]);
+
+      await sql`UPDATE auction_results SET winner_id = 'alice' WHERE auction_id = ${bought}`;
+      const broken = await auditRun({ sql, httpUrl, runId, writes });
+      const winners = broken.find((check) => check.name.includes('winner'));
+      expect(winners?.problems.join(' ')).toMatch(
+        new RegExp(`${bought}: winner alice, highest valid bid by bob`),
+      );
+    } finally {
+      server.close();
+    }
   });
 });
