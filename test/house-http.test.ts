@@ -131,6 +131,17 @@ describe('auction house over the HTTP API', () => {
         { startingPrice: Number.MAX_SAFE_INTEGER - 5, incrementTable: [{ from: 0, increment: 10 }] },
         'incrementTable',
       ],
+      [
+        'startingPrice + a larger increment of a lower tier unsafe (a first bid would be above the ceiling)',
+        {
+          startingPrice: Number.MAX_SAFE_INTEGER - 10,
+          incrementTable: [
+            { from: 0, increment: 1_000 },
+            { from: 100, increment: 1 },
+          ],
+        },
+        'incrementTable',
+      ],
       ['buyNowPrice at the starting price', { minIncrement: 10, buyNowPrice: 1_000 }, 'buyNowPrice'],
       [
         'buyNowPrice below the reserve',

@@ -8,7 +8,7 @@
  */
 import { z } from 'zod';
 import { MAX_CURSOR_LENGTH } from '../domain/cursor.js';
-import { incrementAt, incrementTableProblem, MAX_INCREMENT_ROWS } from '../domain/increments.js';
+import { incrementTableProblem, largestIncrement, MAX_INCREMENT_ROWS } from '../domain/increments.js';
 import { DEFAULT_PER_USER_LIMIT } from '../domain/product.js';
 
 // --- primitives -------------------------------------------------------------------------------
@@ -221,14 +221,14 @@ export const createAuctionBody = z
       return;
     }
     // minimumNextBid starts at startingPrice + its increment after the first bid: a safe integer.
-    const first = body.incrementTable
-      ? incrementAt(body.incrementTable, body.startingPrice)
-      : body.minIncrement;
-    if (body.startingPrice + (first as number) > Number.MAX_SAFE_INTEGER) {
+    // With a table, the bid ceiling is MAX_SAFE_INTEGER - its largest increment (any tier may come
+    // into force): a first bid at startingPrice must be under it.
+    const bound = body.incrementTable ? largestIncrement(body.incrementTable) : (body.minIncrement as number);
+    if (body.startingPrice + bound > Number.MAX_SAFE_INTEGER) {
       if (body.incrementTable)
         issue(
           ['incrementTable'],
-          "startingPrice + the starting price's increment must be at most 9007199254740991",
+          "startingPrice + the table's largest increment must be at most 9007199254740991",
         );
       else issue(['minIncrement'], 'startingPrice + minIncrement must be at most 9007199254740991');
     }
