@@ -71,7 +71,7 @@ export interface LocalRuntime {
    * A user token from the local OIDC issuer (ES256, checked against its JWKS as production checks
    * Cognito's), absent with LOCAL_OIDC=0: the demo's sign-in uses it.
    */
-  issueUserToken?: ((user: string) => Promise<string>) | undefined;
+  issueUserToken?: ((user: string, options?: { admin?: boolean }) => Promise<string>) | undefined;
   /** Stops everything in order (HTTP, schedules, queue drain, WebSocket, SQS, Redis, PostgreSQL) and returns the summary lines. */
   stop: () => Promise<string[]>;
 }
@@ -523,7 +523,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     return {
       urls,
       jwtSecret: secrets.values.JWT_SECRET,
-      issueUserToken: localOidc ? (user) => localOidc.issueToken(user) : undefined,
+      issueUserToken: localOidc ? (user, options) => localOidc.issueToken(user, options) : undefined,
       stop,
     };
   } catch (error) {

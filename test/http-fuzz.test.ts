@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { incrementTableProblem } from '../functions/domain/increments.js';
 import { createHttpFixture, type HttpFixture } from './support/http-fixture.js';
 import { writesDuring } from './support/redis-writes.js';
 import { tokenFor } from './support/tokens.js';
@@ -548,5 +549,169 @@ describe('malformed Authorization headers', () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+/**
+ * The auction house routes and fields (API.md v1.2): malformed ids, bodies, headers and tokens at
+ * buy-now, end and cancel, and malformed increment tables and Buy It Now prices at create. Never a
+ * 5xx, every error the JSON error shape, the target auction unchanged unless the answer was a 2xx,
+ * and an auction is created only with a table the domain rule accepts.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: response bodies are checked by the assertions
+type Json = Record<string, any>;
+
+describe('malformed input on the auction house routes', () => {
+  let fx: HttpFixture;
+  let auctionId: string;
+  let userToken: string;
+  let otherAdminToken: string;
+  const fresh = async () =>
+    (
+      await fx.createAuction({
+        startingPrice: 1_000,
+        minIncrement: 100,
+        reservePrice: 2_000,
+        buyNowPrice: 5_000,
+      })
+    ).id;
+  const snapshot = async () =>
+    ((await (await fx.request(`/auctions/${auctionId}`)).json()) as { auction: Record<string, unknown> })
+      .auction;
+
+  beforeAll(async () => {
+    fx = await createHttpFixture({ redisUrl: inject('redisUrl'), sqsEndpoint: inject('sqsEndpoint') });
+    auctionId = await fresh();
+    userToken = await tokenFor('fuzzer');
+    otherAdminToken = await tokenFor('admin-2', { admin: true });
+  });
+  afterAll(() => fx.close());
+
+  const number = fc.oneof(
+    fc.integer({ min: -10, max: 10_000 }),
+    fc.double(),
+    fc.string({ maxLength: 5 }),
+    fc.constant(null),
+    fc.constant(2 ** 53),
+    fc.constant(Number.MAX_SAFE_INTEGER),
+  );
+  const row = fc.oneof(
+    fc.record({ from: number, increment: number }, { requiredKeys: [] }),
+    fc.record({ from: fc.nat(20_000), increment: fc.integer({ min: 1, max: 500 }) }),
+    fc.anything(),
+  );
+  const table = fc.oneof(
+    fc.array(row, { maxLength: 40 }),
+    // Well-formed rows whose order may or may not hold.
+    fc
+      .array(fc.record({ from: fc.nat(5_000), increment: fc.integer({ min: 1, max: 100 }) }), {
+        minLength: 1,
+        maxLength: 6,
+      })
+      .map((rows) => (Math.random() < 0.5 ? [{ from: 0, increment: 5 }, ...rows] : rows)),
+    fc.anything(),
+  );
+  const createBody = fc
+    .record(
+      {
+        title: fc.constant('Fuzzed lot'),
+        startingPrice: fc.oneof(fc.integer({ min: 1, max: 10_000 }), number),
+        minIncrement: number,
+        incrementTable: table,
+        reservePrice: number,
+        buyNowPrice: number,
+        endsAt: fc.constant(new Date(Date.now() + 3_600_000).toISOString()),
+      },
+      { requiredKeys: ['title', 'endsAt'] },
+    )
+    .map((v) => JSON.stringify(v));
+  const houseBody = fc.oneof(
+    fc.constant(undefined),
+    fc.json(),
+    fc.string({ unit: 'binary', maxLength: 100 }),
+    fc
+      .record({ reason: fc.oneof(fc.string({ maxLength: 600 }), number, fc.anything()) })
+      .map((v) => JSON.stringify(v)),
+    fc.constantFrom('{"reason":"\\u0000"}', '{"reason":"\\ud800"}', '{"reason":"ok","x":1}', '{'),
+  );
+  const badId = fc.oneof(
+    fc.string({ maxLength: 80 }),
+    fc.constantFrom('', '../x', 'a'.repeat(65), '%00', 'nope'),
+  );
+  const who = fc.constantFrom('none', 'user', 'seller', 'other-admin', 'garbage');
+
+  it('never answers 5xx, changes the auction only with a 2xx, creates only valid tables', async () => {
+    const seen = new Map<string, number>();
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom('buy-now', 'end', 'cancel', 'create'),
+        fc.boolean(),
+        badId,
+        houseBody,
+        createBody,
+        who,
+        fc.option(fc.string({ maxLength: 130 }), { nil: undefined }),
+        async (route, onTarget, id, body, created, as, key) => {
+          const before = await snapshot();
+          const path =
+            route === 'create'
+              ? '/auctions'
+              : `/auctions/${encodeURIComponent(onTarget ? auctionId : id)}/${route}`;
+          const headers: Record<string, string> = { 'content-type': 'application/json' };
+          const token = {
+            none: undefined,
+            user: userToken,
+            seller: fx.adminToken,
+            'other-admin': otherAdminToken,
+            garbage: 'x.y.z',
+          }[as];
+          if (token !== undefined) headers.authorization = `Bearer ${token}`;
+          if (key !== undefined) headers['idempotency-key'] = key;
+          const sent = route === 'create' ? created : body;
+          let response: Response;
+          try {
+            response = await fx.app.request(path, {
+              method: 'POST',
+              headers,
+              ...(sent !== undefined ? { body: sent } : {}),
+            });
+          } catch (error) {
+            if (error instanceof TypeError) return;
+            throw error;
+          }
+          seen.set(`${route} ${response.status}`, (seen.get(`${route} ${response.status}`) ?? 0) + 1);
+          expect(response.status, `POST ${path} ${sent}`).toBeLessThan(500);
+          const json = (await response.json()) as {
+            error?: { code: string; message: string };
+            auction?: Json;
+          };
+          if (response.status >= 400) {
+            expect(json.error?.code).toMatch(/^[a-z_]+$/);
+            expect(typeof json.error?.message).toBe('string');
+          }
+          if (route === 'create' && response.status === 201) {
+            const input = JSON.parse(created) as { incrementTable?: unknown };
+            if (input.incrementTable !== undefined) {
+              expect(
+                incrementTableProblem(input.incrementTable as { from: unknown; increment: unknown }[]),
+              ).toBeNull();
+              expect(json.auction?.incrementTable).toEqual(input.incrementTable);
+            }
+          }
+          const after = await snapshot();
+          if (route !== 'create' && onTarget && response.status < 300) {
+            expect(after.status).toBe('closed');
+            auctionId = await fresh();
+          } else expect(after).toEqual(before);
+        },
+      ),
+      { numRuns: 500 },
+    );
+    expect(fx.redis.status).toBe('ready');
+    // Deep enough: auth refusals, validation and rule answers on each route.
+    for (const route of ['buy-now', 'end', 'cancel', 'create'])
+      expect([...seen.keys()].filter((k) => k.startsWith(`${route} `)).length, route).toBeGreaterThanOrEqual(
+        3,
+      );
   });
 });

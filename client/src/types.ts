@@ -12,6 +12,7 @@ import type {
   Auction,
   AuctionEvent,
   Bid,
+  CancelAuctionInput,
   CreateAuctionInput,
   CreateProductInput,
   MyBid,
@@ -29,6 +30,7 @@ export type {
   Auction,
   AuctionEvent,
   Bid,
+  CancelAuctionInput,
   CreateAuctionInput,
   CreateProductInput,
   MyBid,
@@ -202,6 +204,16 @@ export interface Client {
     options?: IdempotentRequestOptions,
   ): Promise<PlaceBidResult>;
   listBids(auctionId: string, query?: { limit?: number }, options?: RequestOptions): Promise<Bid[]>;
+  /**
+   * Buy It Now (API.md v1.2): the auction closes at once with this user as the winner at
+   * `buyNowPrice`. Keyed like a bid: retried with one Idempotency-Key. Refusals: `buy_now_unavailable`,
+   * `auction_closed`, `auction_not_open`, `seller_cannot_bid`.
+   */
+  buyNow(auctionId: string, options?: IdempotentRequestOptions): Promise<Auction>;
+  /** The seller (admin who created it) ends the auction now: the winner as at endsAt. Sent once. */
+  endAuction(auctionId: string, options?: RequestOptions): Promise<Auction>;
+  /** The seller cancels the auction (closed, no winner) with a reason for the bidders. Sent once. */
+  cancelAuction(auctionId: string, input: CancelAuctionInput, options?: RequestOptions): Promise<Auction>;
   /** One page: events with `seq > since`, oldest first; `next` is the since of the next page. */
   auctionEvents(auctionId: string, since?: number, options?: RequestOptions): Promise<AuctionEventsPage>;
 
