@@ -220,6 +220,55 @@ describe('personal notifications end to end', () => {
     await Promise.all([...clients, sellerMe].map((client) => client.close()));
   });
 
+  it('the auction house (issue 29): a cancel tells the bidders only; a buy-now is won, lost and sold', async () => {
+    const u = ulid();
+    const [ann, ben, buyer] = [`ha-${u}`, `hb-${u}`, `hc-${u}`];
+    const clients = await Promise.all([ann, ben, buyer].map((id) => meClient(id)));
+    const sellerMe = await meClient('admin-1');
+    const cancelled = await stack.http.createAuction({ title: 'Chair' });
+    await bid(cancelled.id, ann, 1_000);
+    await bid(cancelled.id, ben, 1_100);
+    const cancel = await stack.http.request(`/auctions/${cancelled.id}/cancel`, {
+      method: 'POST',
+      token: stack.http.adminToken,
+      body: { reason: 'damaged in transit' },
+    });
+    expect(cancel.status).toBe(200);
+    const bought = await stack.http.createAuction({
+      title: 'Table',
+      buyNowPrice: 5_000,
+      reservePrice: 4_000,
+    });
+    await bid(bought.id, ann, 1_000);
+    const buyNow = await stack.http.request(`/auctions/${bought.id}/buy-now`, {
+      method: 'POST',
+      token: await tokenFor(buyer),
+    });
+    expect(buyNow.status).toBe(201);
+    const houseKinds = (client: TestClient) =>
+      notificationsOf(client)
+        .map((m) => m.notification as { kind: string; auctionId: string; amount?: number })
+        .filter((n) => n.kind.startsWith('auction.'))
+        .map((n) => [n.auctionId === cancelled.id ? 'chair' : 'table', n.kind, n.amount]);
+    await waitFor(() => houseKinds(clients[0] as TestClient).length >= 2, 6_000, 'house notifications');
+    await waitFor(
+      () =>
+        houseKinds(clients[2] as TestClient).length >= 1 && houseKinds(clients[1] as TestClient).length >= 1,
+    );
+    expect(houseKinds(clients[0] as TestClient)).toEqual([
+      ['chair', 'auction.cancelled', undefined],
+      ['table', 'auction.lost', undefined],
+    ]);
+    expect(houseKinds(clients[1] as TestClient)).toEqual([['chair', 'auction.cancelled', undefined]]);
+    expect(houseKinds(clients[2] as TestClient)).toEqual([['table', 'auction.won', 5_000]]);
+    await waitFor(() => houseKinds(sellerMe).some(([auction]) => auction === 'table'), 6_000, 'sold');
+    // The seller of a cancelled auction is told nothing; of a bought one, sold at the buy-now price.
+    expect(houseKinds(sellerMe).filter(([auction]) => auction === 'chair' || auction === 'table')).toEqual([
+      ['table', 'auction.sold', 5_000],
+    ]);
+    await Promise.all([...clients, sellerMe].map((client) => client.close()));
+  });
+
   it('an unpaid reservation expires: order.expired; a payment webhook: order.paid', async () => {
     const u = ulid();
     const buyer = `buyer-${u}`;
