@@ -77,6 +77,8 @@ async function openPage(user: string, path: string): Promise<Page> {
   });
   await page.goto(`${urls.demo}${path}?as=${user}`);
   await eventually(() => page.getByTestId('connection').getAttribute('data-state')).toBe('live');
+  // The `me` subscription registered (what comes after it is delivered, what came before is not).
+  await eventually(() => page.getByTestId('toasts').getAttribute('data-me-seq')).not.toBeNull();
   return page;
 }
 

@@ -206,6 +206,46 @@ describe('notifications derived by the writer (real PostgreSQL, real script even
     }
   });
 
+  it('the fast path never waits for a writer holding the cursor: it skips, and the writer derives', async () => {
+    const u = ulid();
+    const { id, events } = await newAuction();
+    events.push(...(await bid(id, `s0-${u}`, 1_000)));
+    await write(events);
+    events.push(...(await bid(id, `s1-${u}`, 1_100)));
+    const fromLog = () =>
+      notifications.deriveFromLog(
+        [{ entityType: 'auction', entityId: id }],
+        async (entity, fromSeq) =>
+          (await store.events(entity.entityId, Math.max(0, fromSeq - 1), 500)).map((event) => ({
+            ...event,
+            payload: event.payload as Record<string, unknown>,
+          })),
+        isClosing,
+      );
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let locked: () => void = () => undefined;
+    const isLocked = new Promise<void>((resolve) => {
+      locked = resolve;
+    });
+    const holder = sql.begin(async (tx) => {
+      await tx`SELECT 1 FROM notification_cursors WHERE entity_type = 'auction' AND entity_id = ${id} FOR UPDATE`;
+      locked();
+      await held;
+    });
+    await isLocked;
+    const started = Date.now();
+    expect(await fromLog()).toEqual([]);
+    expect(Date.now() - started).toBeLessThan(1_000);
+    release();
+    await holder;
+    expect((await write(events)).map((n) => [n.userId, n.notification.kind])).toEqual([
+      [`s0-${u}`, 'outbid'],
+    ]);
+  });
+
   it('a log that no longer holds the event at the cursor derives nothing (the writer reads PostgreSQL)', async () => {
     const u = ulid();
     const { id, events } = await newAuction();

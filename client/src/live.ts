@@ -119,7 +119,10 @@ class LiveConnection implements Live {
     return this.subscribe('product', id, listener as Listener);
   }
 
-  subscribeMe(listener: (notification: Notification) => void, options: { since?: number } = {}): Unsubscribe {
+  subscribeMe(
+    listener: (notification: Notification) => void,
+    options: { since?: number; onSubscribed?: (seq: number) => void } = {},
+  ): Unsubscribe {
     return this.me.subscribe(listener, options);
   }
 

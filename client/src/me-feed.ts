@@ -34,19 +34,27 @@ export class MeFeed<N extends FeedNotification> {
   /** The seq of the newest notification delivered; undefined until the start is known. */
   private seq: number | undefined;
   private since: number | undefined;
+  private onStarted: ((seq: number) => void) | undefined;
   private held: N[] = [];
   private catchingUp = false;
   private active = false;
 
   constructor(private readonly dependencies: MeFeedDependencies<N>) {}
 
-  /** `since`: deliver what came after this seq first (default: only what comes from now on). */
-  subscribe(listener: (notification: N) => void, options: { since?: number } = {}): () => void {
+  /**
+   * `since`: deliver what came after this seq first (default: only what comes from now on).
+   * `onSubscribed`: the server's newest seq at each (re)subscribe, once the feed is live.
+   */
+  subscribe(
+    listener: (notification: N) => void,
+    options: { since?: number; onSubscribed?: (seq: number) => void } = {},
+  ): () => void {
     this.listeners.add(listener);
     if (!this.active) {
       this.active = true;
       this.seq = undefined;
       this.since = options.since;
+      this.onStarted = options.onSubscribed;
       this.held = [];
       this.dependencies.send({ action: 'subscribe', topic: 'me' });
     }
@@ -68,6 +76,7 @@ export class MeFeed<N extends FeedNotification> {
     if (this.seq === undefined) this.seq = this.since ?? serverSeq;
     if (serverSeq > this.seq) void this.catchUp();
     else this.flushHeld();
+    this.onStarted?.(serverSeq);
   }
 
   onNotification(notification: N): void {

@@ -182,9 +182,13 @@ export interface Live {
   /**
    * The caller's notifications (needs a token): each once, in seq order; after a gap or a reconnect
    * the missed ones are fetched from `GET /me/notifications`. `since`: start after this seq
-   * (default: from the subscribe on).
+   * (default: from the subscribe on). `onSubscribed`: the user's newest seq at each (re)subscribe,
+   * once the server has registered the subscription (what came after it will be delivered).
    */
-  subscribeMe(listener: (notification: Notification) => void, options?: { since?: number }): Unsubscribe;
+  subscribeMe(
+    listener: (notification: Notification) => void,
+    options?: { since?: number; onSubscribed?: (seq: number) => void },
+  ): Unsubscribe;
   onStatus(listener: (status: LiveStatus) => void): Unsubscribe;
   onError(listener: (error: LiveError) => void): Unsubscribe;
   /** Closes the socket for good (no reconnect). */

@@ -54,13 +54,17 @@ async function main(root: HTMLElement): Promise<void> {
   if (user) {
     const toasts = toastStack();
     document.body.append(toasts.element);
-    live(() => undefined).subscribeMe((notification) => {
-      toasts.show(
-        notification,
-        notificationText(notification, (to) => asUser(to, user)),
-      );
-      for (const listener of noticeListeners) listener(notification);
-    });
+    live(() => undefined).subscribeMe(
+      (notification) => {
+        toasts.show(
+          notification,
+          notificationText(notification, (to) => asUser(to, user)),
+        );
+        for (const listener of noticeListeners) listener(notification);
+      },
+      // The stack says once the server has the subscription: from then on nothing is missed.
+      { onSubscribed: (seq) => toasts.element.setAttribute('data-me-seq', String(seq)) },
+    );
   }
 
   if (seller) {

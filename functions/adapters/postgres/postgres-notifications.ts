@@ -34,6 +34,11 @@ export interface DeriveOptions {
   /** Events with seq >= fromSeq (the one at the cursor included when it is still there). */
   load?: EventLoader;
   stopBefore?: (event: RecordedEvent) => boolean;
+  /**
+   * Skip the entities whose cursor another transaction holds (the fast path: the writer holding it
+   * derives those events itself; waiting for its batch would only delay the fan-out).
+   */
+  skipLocked?: boolean;
 }
 
 /**
@@ -64,7 +69,7 @@ export async function deriveStoredNotifications(
     JOIN jsonb_to_recordset(${json(wanted)}) AS r(entity_type text, entity_id text)
       ON c.entity_type = r.entity_type AND c.entity_id = r.entity_id
     ORDER BY c.entity_type, c.entity_id
-    FOR UPDATE OF c`;
+    FOR UPDATE OF c ${options.skipLocked ? tx`SKIP LOCKED` : tx``}`;
   const loaded = options.load
     ? (
         await Promise.all(
@@ -236,7 +241,9 @@ export class PostgresNotifications implements NotificationReader, NotificationRe
     load: EventLoader,
     stopBefore: (event: RecordedEvent) => boolean,
   ): Promise<StoredNotification[]> {
-    return this.sql.begin((tx) => deriveStoredNotifications(tx, entities, { load, stopBefore }));
+    return this.sql.begin((tx) =>
+      deriveStoredNotifications(tx, entities, { load, stopBefore, skipLocked: true }),
+    );
   }
 
   async latestSeq(userId: string): Promise<number> {
