@@ -60,7 +60,7 @@ describe('the auction closer', () => {
     const plain = await fx.createAuction({ endsAt: new Date(endsAt).toISOString() });
     const sniped = await fx.createAuction({
       endsAt: new Date(endsAt).toISOString(),
-      antiSnipe: { windowSeconds: 5, extendSeconds: 3, maxExtensions: 1 },
+      antiSnipe: { windowSeconds: 5, extendSeconds: 6, maxExtensions: 1 },
     });
     expect(closer.stats.executions).toBe(2);
     const bid = await fx.request(`/auctions/${sniped.id}/bids`, {
@@ -69,12 +69,10 @@ describe('the auction closer', () => {
       body: { amount: 1_000 },
     });
     expect(bid.status).toBe(201);
-    await new Promise((resolve) => setTimeout(resolve, endsAt - Date.now() + 1_300));
-    expect(await closedEvent(plain.id)).toBeDefined();
-    expect(await closedEvent(sniped.id)).toBeUndefined(); // extended to the bid + 3 s
-    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    await expect.poll(() => closedEvent(plain.id), { timeout: 5_000, interval: 50 }).toBeDefined();
+    expect(await closedEvent(sniped.id)).toBeUndefined(); // extended to the bid + 6 s
+    await expect.poll(() => closedEvent(sniped.id), { timeout: 10_000, interval: 50 }).toBeDefined();
     const extended = await closedEvent(sniped.id);
-    expect(extended).toBeDefined();
     expect(closer.stats).toMatchObject({ closes: 2, waitsAgain: 1, failures: 0 });
     // From the auctions' real ends (the extended one's from its closed state) to the close recorded
     // and published; the Wait timestamp is rounded up to the second, as on AWS.
@@ -88,7 +86,8 @@ describe('the auction closer', () => {
     );
     for (const delay of delays) {
       expect(delay).toBeGreaterThanOrEqual(0);
-      expect(delay).toBeLessThan(1_500);
+      // Rounded up to the second, plus the close itself on a busy machine.
+      expect(delay).toBeLessThan(2_500);
     }
   });
 });
