@@ -308,7 +308,7 @@ async function measure(build: Build): Promise<BuildRun> {
     const bidBody = `'{"amount":' .. (100 + counter * 2) .. '}'`;
     // Warm-up, bids then reservations: the instances a burst starts (their cold starts), each
     // instance's JIT and caches (a token is verified once per instance) are not part of the measure.
-    // Each isolate warms on its own, as each Lambda instance does: README "Performance".
+    // Each isolate warms on its own, as each Lambda instance does: docs/performance.md.
     const warmAuctions = [await auction(), await auction()];
     const warmBids = wrkScript(
       'warm-bids',

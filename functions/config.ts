@@ -60,7 +60,7 @@ const environmentSchema = z.object({
   ORDER_RATE_WINDOW_MS: positiveInt(1_000),
   /**
    * How long the HTTP function answers "sold out" from memory after Redis said so, 0 = never (issue
-   * 17: the stampede after the last unit stays off the product's shard; README "Sold out, remembered").
+   * 17: the stampede after the last unit stays off the product's shard; docs/decisions/flash-sales.md "Sold out, remembered").
    */
   SOLD_OUT_MEMO_MS: z.coerce.number().int().min(0).max(5_000).default(500),
   /** Bids and reservations per user across all entities, counted before anything is written (see README). */

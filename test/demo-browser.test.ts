@@ -3,7 +3,7 @@
  * `npm run local`: two users bidding against each other, a bid from the API, refusals in words, a
  * flash sale counting down while others buy, and a page whose WebSocket is killed and which then
  * catches up through /events. Every page's uncaught errors and console errors are collected and
- * must be none. `DEMO_SCREENSHOTS=docs/images` also writes the README's screenshots.
+ * must be none. `DEMO_SCREENSHOTS=docs/images` also writes the screenshots of docs/demo.md.
  */
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

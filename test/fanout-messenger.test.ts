@@ -35,7 +35,7 @@ async function managementApi(replies: ((response: ServerResponse) => void)[]) {
 }
 
 /**
- * The two ways PostToConnection is sent (README, "Fan-out"): the SDK client (the ws function's
+ * The two ways PostToConnection is sent (docs/realtime.md): the SDK client (the ws function's
  * replies) and the lean signed path (the fan-out's waves). Both keep the same guarantees.
  */
 const messengers: Record<

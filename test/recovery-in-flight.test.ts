@@ -12,7 +12,7 @@ import { TEST_WEBHOOK_SECRET } from './support/webhooks.js';
 /**
  * Issue 24 item 8. Redis lost an auction whose creation PostgreSQL does not have yet (a slow writer,
  * an outage): its auction.created event is still in the persist queue. That was "unknown": a 404
- * the README says never happens, and a create with the same id made a second auction whose event ids
+ * docs/guarantees.md says never happens, and a create with the same id made a second auction whose event ids
  * (`a:ID:1`) the writer then dropped as duplicates. While the persist queue may still carry its
  * events, such an id now answers 503 + Retry-After, and a create with it waits too.
  */

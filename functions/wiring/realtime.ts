@@ -134,7 +134,7 @@ export async function composeFanOutAdapters(
 ): Promise<ComposedFanOutAdapters> {
   const realtime = await composeRealtime(logger, env, { maxSockets: 1 });
   // Waves post through the lean signed path (one keep-alive request per receiver, the payload hashed
-  // once per wave); the SDK client lends it its credential provider chain. README: "Fan-out".
+  // once per wave); the SDK client lends it its credential provider chain. docs/realtime.md.
   const messenger = new SignedPostMessenger({
     endpoint: required(env, 'WS_MANAGEMENT_ENDPOINT'),
     region: env.AWS_REGION,

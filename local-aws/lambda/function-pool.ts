@@ -6,7 +6,7 @@
  * As on Lambda:
  * - an instance serves one invocation at a time; a new one is started (a cold start, timed) when all
  *   are busy, up to `maxInstances` (the function's concurrency); beyond that invocations wait in
- *   order (on AWS a synchronous invoke past the concurrency limit is throttled instead: see README);
+ *   order (on AWS a synchronous invoke past the concurrency limit is throttled instead: see docs/decisions/local-runtime.md);
  * - an invocation that runs past the function's timeout fails with `Task timed out after N seconds`
  *   and its instance is thrown away (Lambda resets the environment), so the next one starts cold;
  * - an instance whose thread dies fails its invocation (`Runtime exited`) and is replaced;

@@ -1,7 +1,7 @@
 /**
  * Ids PostgreSQL did not know a moment ago. Every read of an id Redis does not hold asks PostgreSQL
  * whether the entity was lost or never existed; a burst of requests for the same unknown id would
- * cost one query each. A miss is remembered for `ttlMs` (ARCHIVE_MISS_CACHE_MS in the README), per
+ * cost one query each. A miss is remembered for `ttlMs` (ARCHIVE_MISS_CACHE_MS, docs/decisions/http-api.md), per
  * process; bounded, so random ids cannot grow it without limit. Only misses are cached: an entity
  * PostgreSQL knows is always read fresh.
  */

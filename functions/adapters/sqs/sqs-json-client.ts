@@ -8,7 +8,7 @@ import { CredentialCache, WaveSigner } from '../apigw/wave-signer.js';
  * event source mappings' ReceiveMessage and DeleteMessageBatch) in SQS's AWS JSON 1.0 protocol, the
  * one @aws-sdk/client-sqs speaks, without the SDK's per-call machinery: a keep-alive undici pool to
  * the queue's endpoint, SigV4 by WaveSigner (the day's key kept, the headers aws4 makes), one
- * JSON.stringify of the input. Measured here (bench/bench-local.ts, README "Performance"): the SDK
+ * JSON.stringify of the input. Measured here (bench/bench-local.ts, docs/performance.md): the SDK
  * client cost ~550 us of CPU per SendMessageBatch, this ~150 us, and a bid sends two.
  *
  * What the SDK did that is kept: the queue URL's origin is the endpoint (the SDK's

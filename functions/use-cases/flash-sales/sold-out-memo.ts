@@ -15,7 +15,7 @@
  * out, a request for fewer units than were left, a sale that ended (the rules' order puts
  * `sale_not_active` first: an entry ends at the sale's end). It cannot know the user's own holding,
  * so a user already at the per-user limit hears `sold_out` here where the script would say
- * `limit_exceeded` (both refuse; README "Sold out, remembered").
+ * `limit_exceeded` (both refuse; docs/decisions/flash-sales.md "Sold out, remembered").
  */
 export interface RememberedSoldOut {
   /** Units left when Redis answered (a request for more than these is sold out). */
