@@ -23,21 +23,21 @@
  * library's catch-up requests; channel deliveries are AppSync's, not the budget's).
  *
  * Env: BENCH_WATCHERS (1000,10000), BENCH_DIRECT_WATCHERS (1000; 0 skips part 2), BENCH_LIBRARY (20),
- *      BENCH_BID_RATE (10), BENCH_SECONDS (15), BENCH_PUBLISH_RATE (the runtime's
- *      BROADCAST_PUBLISH_RATE; unset: its default), BENCH_CONNECT_RATE (channel sockets/s, 2000),
- *      BENCH_PER_PROCESS (18000: under the open-file limit of 20,000 here), REDIS_URL,
+ *      BENCH_BID_RATE (10), BENCH_SECONDS (15), BENCH_PUBLISH_RATE and BENCH_EVENTS_PER_PUBLISH (the
+ *      runtime's BROADCAST_PUBLISH_RATE and BROADCAST_EVENTS_PER_PUBLISH; unset: their defaults), BENCH_CONNECT_RATE (channel sockets/s, 2000),
+ *      BENCH_PER_PROCESS (5000: each process reads on its own core; under the open-file limit of 20,000 here), REDIS_URL,
  *      BENCH_SHARDS (0: the runtime's own Events stand-in; K > 0: the stand-in spread over K
  *      processes behind one publish front, bench/support/events-shards.ts, for crowds past one
  *      process's 20,000 open files, e.g. 100,000 watchers with BENCH_SHARDS=6).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { setPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { sign } from 'hono/jwt';
 import { percentile } from '../artillery/lib/samples.js';
-import { machineCpuMs, processCpuMs } from '../local-aws/index.js';
+import { machineCpuMs, processCpuMs, threadCpuMs } from '../local-aws/index.js';
 import { type LocalProcess, type ReadyUrls, startLocal } from '../test/support/local-process.js';
 import { atFixedPace } from '../test/support/paced.js';
 import { type EventsShards, startEventsShards } from './support/events-shards.js';
@@ -57,10 +57,18 @@ const librarySize = Number(process.env.BENCH_LIBRARY ?? 20);
 const bidRate = Number(process.env.BENCH_BID_RATE ?? 10);
 const seconds = Number(process.env.BENCH_SECONDS ?? 15);
 const connectRate = Number(process.env.BENCH_CONNECT_RATE ?? 2_000);
-const perProcess = Number(process.env.BENCH_PER_PROCESS ?? 18_000);
+const perProcess = Number(process.env.BENCH_PER_PROCESS ?? 5_000);
 const publishRate = process.env.BENCH_PUBLISH_RATE;
+const eventsPerPublish = process.env.BENCH_EVENTS_PER_PUBLISH;
 const shardCount = Number(process.env.BENCH_SHARDS ?? 0);
 const EVENTS_API_KEY = 'bench-crowd-events-key';
+/**
+ * As in bench:fanout: on a machine shared with other work, BENCH_NICE=-10 runs the runtime (and
+ * this bidder) at that niceness and the watchers 5 above it instead of SCHED_IDLE, so the figures
+ * are this system's, not the neighbours' (needs root). Unset: normal priority, watchers idle.
+ */
+const benchNice = process.env.BENCH_NICE === undefined ? undefined : Number(process.env.BENCH_NICE);
+if (benchNice !== undefined) setPriority(benchNice);
 const jwtSecret = 'bench-crowd-secret-0123456789abcdef';
 const BIDDERS = 100;
 
@@ -125,7 +133,10 @@ interface Child {
 function startChild(file: string, role: string, env: Record<string, string>): Child {
   const child = spawn(
     '/bin/bash',
-    ['-c', `ulimit -n $(ulimit -Hn); exec chrt -i 0 "${process.execPath}" "${file}"`],
+    [
+      '-c',
+      `ulimit -n $(ulimit -Hn); exec ${benchNice !== undefined ? `nice -n ${benchNice + 5}` : 'chrt -i 0'} "${process.execPath}" "${file}"`,
+    ],
     { env: { ...process.env, ...env, BENCH_ROLE: role }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
   );
   children.push(child);
@@ -186,6 +197,15 @@ function latency(reports: Message[]) {
   return { p50: at(0.5), p99: at(0.99), max: sorted.at(-1)?.[0] ?? Number.NaN, samples: total };
 }
 
+/** CPU ms of the runtime's Events API thread so far (0 when the API is elsewhere). */
+function eventsThreadCpu(runtime: { pid: number; threadsFile: string }): number {
+  const { threads } = JSON.parse(readFileSync(runtime.threadsFile, 'utf8')) as {
+    threads: Record<string, number[]>;
+  };
+  const id = threads['events-api']?.[0];
+  return id ? (threadCpuMs(id, runtime.pid) ?? 0) : 0;
+}
+
 function rssBytes(pid: number): number {
   const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return match ? Number(match[1]) * 1024 : Number.NaN;
@@ -214,7 +234,7 @@ async function startRuntime(name: string, env: Record<string, string | undefined
       LOG_LEVEL: 'WARN',
       ...env,
     },
-    { openFiles: true },
+    { openFiles: true, ...(benchNice !== undefined ? { nice: benchNice } : {}) },
   );
   local = runtime;
   const urls = await runtime.ready.catch(async (error: Error) => {
@@ -290,6 +310,9 @@ interface Row {
   order: string;
   runtimeUsPerDelivery: number;
   memoryPerWatcher: string;
+  /** CPU of the watcher processes per message received (the users' devices), and of the Events API's thread. */
+  watcherUsPerMessage: number;
+  eventsUsPerDelivery: number;
   budgetPerSecond: number;
   machineBusy: number;
 }
@@ -300,16 +323,22 @@ const notes: string[] = [];
 // Part 1: broadcast
 {
   log(
-    `bench:crowd — channel watchers ${watcherCounts.join(' then ')}, ${librarySize} library watchers, ${bidRate} bids/s, ${seconds}s per phase${publishRate ? `, publish rate ${publishRate}/s` : ''}`,
+    `bench:crowd — channel watchers ${watcherCounts.join(' then ')}, ${librarySize} library watchers, ${bidRate} bids/s, ${seconds}s per phase${publishRate ? `, publish rate ${publishRate}/s` : ''}${eventsPerPublish ? `, ${eventsPerPublish} event(s) per publish` : ''}${shardCount ? `, Events API over ${shardCount} processes` : ''}`,
   );
   let shards: EventsShards | undefined;
   if (shardCount > 0) {
-    shards = await startEventsShards({ shards: shardCount, apiKey: EVENTS_API_KEY, childFile: shardFile });
+    shards = await startEventsShards({
+      shards: shardCount,
+      apiKey: EVENTS_API_KEY,
+      childFile: shardFile,
+      ...(benchNice !== undefined ? { nice: benchNice } : {}),
+    });
     log(`Events API spread over ${shardCount} processes, publish front ${shards.httpUrl}`);
   }
   const runtime = await startRuntime('broadcast', {
     BROADCAST_MIN_WATCHERS: '0',
     ...(publishRate ? { BROADCAST_PUBLISH_RATE: publishRate } : {}),
+    ...(eventsPerPublish ? { BROADCAST_EVENTS_PER_PUBLISH: eventsPerPublish } : {}),
     ...(shards
       ? {
           EVENTS_HTTP_URL: shards.httpUrl,
@@ -353,6 +382,8 @@ const notes: string[] = [];
     order: '',
     runtimeUsPerDelivery: Number.NaN,
     memoryPerWatcher: '',
+    watcherUsPerMessage: Number.NaN,
+    eventsUsPerDelivery: Number.NaN,
     budgetPerSecond: 0,
     machineBusy: Number.NaN,
   });
@@ -401,12 +432,14 @@ const notes: string[] = [];
     const all = [...channelProcesses, library];
     const resets = await Promise.all(all.map((c) => c.request({ type: 'reset' }, 'reset')));
     const runtimeCpuBefore = processCpuMs(runtime.pid) ?? 0;
+    const eventsCpuBefore = eventsThreadCpu(runtime);
     const machineBefore = machineCpuMs();
     log(`phase: bids with ${count} channel watchers`);
     const phaseStart = Date.now();
     const bids = await bidPhase(base, auctionId, `${count} watchers`);
     await drain(channelProcesses);
     const runtimeCpuAfter = processCpuMs(runtime.pid) ?? 0;
+    const eventsCpuAfter = eventsThreadCpu(runtime);
     const machineAfter = machineCpuMs();
     const finalSeq = await finalSeqOf(base, auctionId);
     // The library watchers may still be catching up: give them the same drain.
@@ -437,13 +470,16 @@ const notes: string[] = [];
       order: `${reports.reduce((s, r) => s + Number(r.outOfOrder), 0)} older dropped, ${reports.reduce((s, r) => s + Number(r.skipped), 0)} seqs skipped; library: ${libraryReport.unordered} unordered, ${libraryReport.repeats} repeats, ${libraryReport.gaps} gaps, ${libraryReport.catchUps} catch-ups`,
       runtimeUsPerDelivery: ((runtimeCpuAfter - runtimeCpuBefore) * 1000) / Math.max(1, received),
       memoryPerWatcher: `${(watcherRss / count / 1024).toFixed(1)} KiB client, ${((runtimeRss - runtimeRss0) / count / 1024).toFixed(1)} KiB runtime`,
+      watcherUsPerMessage:
+        (reports.reduce((s, r, i) => s + Number(r.cpuMs) - Number(resets[i]?.cpuMs ?? 0), 0) * 1000) /
+        Math.max(1, received),
+      eventsUsPerDelivery: ((eventsCpuAfter - eventsCpuBefore) * 1000) / Math.max(1, received),
       budgetPerSecond: budget,
       machineBusy:
         machineBefore && machineAfter
           ? (machineAfter.busy - machineBefore.busy) / Math.max(1, machineAfter.total - machineBefore.total)
           : Number.NaN,
     });
-    void resets;
     log(`  p50 ${lat.p50} ms, p99 ${lat.p99} ms, final ${rows.at(-1)?.atFinal}`);
   }
   stopping = true;
@@ -482,6 +518,8 @@ if (directCounts.length > 0) {
     order: '',
     runtimeUsPerDelivery: Number.NaN,
     memoryPerWatcher: '',
+    watcherUsPerMessage: Number.NaN,
+    eventsUsPerDelivery: Number.NaN,
     budgetPerSecond: 0,
     machineBusy: Number.NaN,
   });
@@ -522,6 +560,8 @@ if (directCounts.length > 0) {
       order: `${report.outOfOrder} out of order`,
       runtimeUsPerDelivery: ((runtimeCpuAfter - runtimeCpuBefore) * 1000) / Math.max(1, received),
       memoryPerWatcher: `${((rssBytes(runtime.pid) - runtimeRss0) / count / 1024).toFixed(1)} KiB runtime`,
+      watcherUsPerMessage: Number.NaN,
+      eventsUsPerDelivery: Number.NaN,
       // Every delivery is one PostToConnection of the account's budget.
       budgetPerSecond: received / seconds,
       machineBusy:
@@ -553,6 +593,8 @@ console.log(
       'update max',
       'deliveries/s',
       'runtime CPU/delivery',
+      'of it Events thread',
+      'watcher CPU/msg',
       'budget req/s',
       'machine busy',
     ],
@@ -566,6 +608,8 @@ console.log(
       Number.isNaN(r.max) ? '' : `${r.max} ms`,
       r.deliveriesPerSecond ? r.deliveriesPerSecond.toFixed(0) : '',
       us(r.runtimeUsPerDelivery),
+      us(r.eventsUsPerDelivery),
+      us(r.watcherUsPerMessage),
       r.watchers ? r.budgetPerSecond.toFixed(1) : '',
       Number.isNaN(r.machineBusy) ? '' : `${(r.machineBusy * 100).toFixed(0)}%`,
     ]),

@@ -118,6 +118,7 @@ try {
     host,
     httpUrl: runtime.urls.http,
     wsUrl: runtime.urls.ws,
+    eventsUrl: runtime.urls.events,
     jwtSecret: runtime.jwtSecret,
     issueUserToken: runtime.issueUserToken,
     // Names a browser elsewhere may use for the demo when bound beyond loopback (--allow-remote).

@@ -460,6 +460,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       const writeThreads = () => {
         const threads: Record<string, number[]> = { main: [process.pid] };
         if (gatewayThread) threads['ws-gateway'] = [gatewayThread];
+        if (events?.threadId) threads['events-api'] = [events.threadId];
         for (const f of functions.values()) threads[f.name] = f.threadIds();
         writeFileSync(threadsFile, JSON.stringify({ pid: process.pid, threads }));
       };

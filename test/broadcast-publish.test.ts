@@ -115,23 +115,29 @@ describe('broadcast publish through the local Events API', () => {
     watcher.close();
   });
 
-  it('caps the rate per topic: updates within the window go out together after it, in seq order', async () => {
+  it('caps the rate per topic (bursts of two): faster updates go out together a window later, in seq order', async () => {
     const id = `b-${Date.now()}-cap`;
     const topic = topicOf(`auction:${id}`);
     const watcher = await subscriber(channelOf(topic) as string);
     const d = deps({ intervalMs: 400 });
-    const e1 = auctionEvent(id, 1);
+    const [e1, e2] = [1, 2].map((seq) => auctionEvent(id, seq)) as [EventEnvelope, EventEnvelope];
     await store(e1);
     await broadcastTopic(d, topic, e1);
     const firstAt = Date.now();
-    // Three updates inside the window, each handed to its own fan-out invocation at once.
-    const later = [2, 3, 4].map((seq) => auctionEvent(id, seq));
+    await store(e2);
+    await broadcastTopic(d, topic, e2); // the burst's second publish: at once
+    await until(() => watcher.received.length === 2);
+    expect((watcher.received[1]?.at ?? 0) - firstAt).toBeLessThan(300);
+    // Three updates right after, each handed to its own fan-out invocation at once: one publish.
+    const later = [3, 4, 5].map((seq) => auctionEvent(id, seq));
     for (const event of later) await store(event);
     await Promise.all(later.map((event) => broadcastTopic(d, topic, event)));
-    await until(() => watcher.received.length === 4);
-    expect(watcher.received.map((r) => r.text)).toEqual([e1, ...later].map(text));
-    expect(d.counts.published).toBe(2);
-    expect((watcher.received[1]?.at ?? 0) - firstAt).toBeGreaterThanOrEqual(350);
+    await until(() => watcher.received.length === 5);
+    expect(watcher.received.map((r) => r.text)).toEqual([e1, e2, ...later].map(text));
+    expect(d.counts.published).toBe(3);
+    expect((watcher.received[2]?.at ?? 0) - firstAt).toBeGreaterThanOrEqual(350);
+    // ... and it arrived as one publish: the three states back to back.
+    expect((watcher.received[4]?.at ?? 0) - (watcher.received[2]?.at ?? 0)).toBeLessThan(50);
     watcher.close();
   });
 
@@ -140,20 +146,25 @@ describe('broadcast publish through the local Events API', () => {
     const topic = topicOf(`auction:${id}`);
     const watcher = await subscriber(channelOf(topic) as string);
     const d = deps({ intervalMs: 300, eventsPerPublish: 1 });
-    const e1 = auctionEvent(id, 1);
-    await store(e1);
-    await broadcastTopic(d, topic, e1);
-    const e2 = auctionEvent(id, 2);
-    await store(e2);
-    const waiting = broadcastTopic(d, topic, e2); // holds the topic until the window ends
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    const e3 = auctionEvent(id, 3);
+    const [e1, e2, e3, e4] = [1, 2, 3, 4].map((seq) => auctionEvent(id, seq)) as EventEnvelope[] as [
+      EventEnvelope,
+      EventEnvelope,
+      EventEnvelope,
+      EventEnvelope,
+    ];
+    for (const event of [e1, e2]) {
+      await store(event);
+      await broadcastTopic(d, topic, event); // the burst of two: both at once
+    }
     await store(e3);
-    await broadcastTopic(d, topic, e3); // finds the topic held: leaves its state to the holder
+    const waiting = broadcastTopic(d, topic, e3); // holds the topic until its window
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await store(e4);
+    await broadcastTopic(d, topic, e4); // finds the topic held: leaves its state to the holder
     await waiting;
-    await until(() => watcher.received.length === 2);
-    // Newest only per publish (eventsPerPublish 1): seq 2 was conflated away.
-    expect(watcher.received.map((r) => r.text)).toEqual([text(e1), text(e3)]);
+    await until(() => watcher.received.length === 3);
+    // Newest only per publish (eventsPerPublish 1): seq 3 was conflated away.
+    expect(watcher.received.map((r) => r.text)).toEqual([text(e1), text(e2), text(e4)]);
     watcher.close();
   });
 
@@ -185,12 +196,15 @@ describe('broadcast publish through the local Events API', () => {
       },
     });
     const d = deps({ intervalMs: 300 });
-    await store(product(1));
-    await broadcastTopic(d, topic, product(1));
-    for (const seq of [2, 3]) await store(product(seq));
-    await Promise.all([2, 3].map((seq) => broadcastTopic(d, topic, product(seq))));
-    await until(() => watcher.received.length === 2);
-    expect(watcher.received.map((r) => (JSON.parse(r.text) as { seq: number }).seq)).toEqual([1, 3]);
+    for (const seq of [1, 2]) {
+      await store(product(seq));
+      await broadcastTopic(d, topic, product(seq));
+    }
+    for (const seq of [3, 4]) await store(product(seq));
+    await Promise.all([3, 4].map((seq) => broadcastTopic(d, topic, product(seq))));
+    await until(() => watcher.received.length === 3);
+    // Newest only: seq 3 came within the window of 4 and was conflated away.
+    expect(watcher.received.map((r) => (JSON.parse(r.text) as { seq: number }).seq)).toEqual([1, 2, 4]);
     watcher.close();
 
     const odd = topicOf('auction:has_underscore');

@@ -33,7 +33,10 @@ export async function startEventsShards(options: {
   apiKey: string;
   /** The bundled events-shard-child.ts. */
   childFile: string;
+  /** Niceness of the shard processes (as the runtime's). */
+  nice?: number;
 }): Promise<EventsShards> {
+  const nice = options.nice !== undefined ? `nice -n ${options.nice} ` : '';
   const shards: Shard[] = await Promise.all(
     Array.from(
       { length: options.shards },
@@ -41,7 +44,7 @@ export async function startEventsShards(options: {
         new Promise<Shard>((resolve, reject) => {
           const child = spawn(
             '/bin/bash',
-            ['-c', `ulimit -n $(ulimit -Hn); exec "${process.execPath}" "${options.childFile}"`],
+            ['-c', `ulimit -n $(ulimit -Hn); exec ${nice}"${process.execPath}" "${options.childFile}"`],
             {
               env: { ...process.env, EVENTS_SHARD_API_KEY: options.apiKey },
               stdio: ['ignore', 'inherit', 'inherit', 'ipc'],

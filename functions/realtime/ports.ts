@@ -163,7 +163,10 @@ export interface ChannelPublisher {
   publish(channel: string, events: readonly string[]): Promise<PublishOutcome>;
 }
 
-/** What was published last for a topic: its seq and when (epoch ms); 0/0 before the first. */
+/**
+ * What was published last for a topic: its seq, and `at` when its next publish is due at the
+ * steady rate (epoch ms; the rate cap's theoretical time); 0/0 before the first.
+ */
 export interface PublishMark {
   seq: number;
   at: number;

@@ -5,7 +5,7 @@
  * builds its messages as these types (model.ts, use-cases/), so a change on one side that the other
  * does not follow fails `tsc`.
  */
-import type { Auction, Bid, Product } from '../api/schemas.js';
+import type { Auction, Bid, BroadcastInfo, Product } from '../api/schemas.js';
 
 /** What a client sends on `$default`; `topic` is `auction:ID` or `product:ID`. */
 export type ClientMessage =
@@ -15,16 +15,9 @@ export type ClientMessage =
 
 /**
  * Where a topic's channel is read (API.md v1.2, "Broadcast channels for crowds"): the `broadcast`
- * object of `subscribed`, `delivery.changed` and `GET /realtime`.
+ * object of `subscribed`, `delivery.changed` and `GET /realtime` (its schema: api/schemas.ts).
  */
-export interface BroadcastInfo {
-  /** `wss://{realtime domain}/event/realtime` (locally `ws://127.0.0.1:EVENTS_PORT/event/realtime`). */
-  realtimeUrl: string;
-  /** Sent as is in the `header-` subprotocol and in each `subscribe` (e.g. `{host, x-api-key}`). */
-  authorization: Record<string, string>;
-  /** Channel path templates by topic kind; `{id}` is the topic's id. */
-  channels: { auction: string; product: string };
-}
+export type { BroadcastInfo };
 
 export type Delivery = 'direct' | 'broadcast';
 

@@ -3,13 +3,16 @@
  * updates go to its channel of the Events API, one HTTP publish per rate window whatever the
  * audience, beside the direct waves of fan-out.ts.
  *
- * Rate cap per topic: at most one publish per `intervalMs`. An update that comes within the window
- * of the previous publish waits for its end, holding the topic's publish lease; updates arriving
- * meanwhile find the lease taken and leave their state to it, because after its wait the holder
- * reads the store (where an update is before it reaches the fan-out queue) and publishes what
- * happened since the previous publish. After a publish the holder reads the store again: a state
- * that arrived while it held the lease is published in the next window by the same loop, so the
- * newest state is always published, at most one window late.
+ * Rate cap per topic: one publish per `intervalMs` on average, in bursts of at most two (a
+ * generic cell rate algorithm: the ledger keeps the theoretical time of the next publish, and a
+ * publish may come one interval early). So updates at about the cap's pace (a bid every 100 ms at
+ * 10/s) go out as they come, whatever their jitter, and faster ones are batched. An update that
+ * may not go yet waits, holding the topic's publish lease; updates arriving meanwhile find the
+ * lease taken and leave their state to it, because after its wait the holder reads the store
+ * (where an update is before it reaches the fan-out queue) and publishes what happened since the
+ * previous publish. After a publish the holder reads the store again: a state that arrived while
+ * it held the lease is published in the next window by the same loop, so the newest state is
+ * always published, at most one window late.
  *
  * One publish carries the states since the previous publish, oldest first, up to
  * `eventsPerPublish` (AppSync's limit is 5 per request), each event exactly the message a direct
@@ -75,8 +78,10 @@ export async function broadcastTopic(
     }
     let published: number;
     try {
-      const wait = mark.at + deps.intervalMs - now();
+      // mark.at: when the next publish is due at the steady rate; one interval early is allowed.
+      const wait = mark.at - deps.intervalMs - now();
       if (wait > 0) await sleep(wait);
+      const startedAt = now();
       let events = await deps.ledger.eventsAfter(topic, mark.seq, perPublish);
       // The store's log is trimmed by persistence; what the fan-out was handed still counts.
       if (events.length === 0 && known.seq > mark.seq) events = [known];
@@ -98,7 +103,10 @@ export async function broadcastTopic(
       deps.metrics?.count('published', 1);
       deps.metrics?.count('publishedEvents', texts.length);
       published = last.seq;
-      await deps.ledger.published(topic, token, { seq: published, at: now() });
+      await deps.ledger.published(topic, token, {
+        seq: published,
+        at: Math.max(mark.at, startedAt) + deps.intervalMs,
+      });
     } catch (error) {
       await deps.ledger.release(topic, token).catch(() => undefined);
       throw error;
