@@ -20,7 +20,7 @@ const ADMIN_DATABASE_URL = inject('databaseAdminUrl');
 const REDIS_URL = inject('redisUrl');
 const JWT_SECRET = 'account-budget-crowd-secret-0123456789';
 const CROWD = 150;
-const BIDS = 20;
+const BIDS = 30;
 const BID_INTERVAL_MS = 200;
 
 const token = (sub: string, admin = false) =>
