@@ -11,7 +11,7 @@
  */
 import { sign } from 'hono/jwt';
 import postgres from 'postgres';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, describe, expect, inject, it } from 'vitest';
 import WebSocket from 'ws';
 import { within } from './support/events-api.js';
 import { type LocalProcess, START_TIMEOUT_MS, startLocal } from './support/local-process.js';
@@ -137,7 +137,6 @@ describe('one account budget: a crowd on the direct path throttles bids, on the 
   const admin = postgres(ADMIN_DATABASE_URL, { max: 1, onnotice: () => undefined });
   const databases: string[] = [];
 
-  beforeAll(async () => undefined);
   afterAll(async () => {
     for (const name of databases)
       await admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => undefined);
