@@ -63,7 +63,14 @@ describe('IAM: least privilege, exact actions on exact resources', () => {
     // The application user for the request path; the schema owner's secret only for migrate,
     // which also reads the application user's to create it.
     Writer: [...consume('persistQueue'), ...read('appDatabaseSecret')],
-    Fanout: [...consume('fanoutQueue'), ...send('fanoutQueue'), ...read('redisAuthToken'), ...post],
+    // appsync:EventPublish: the broadcast channels (API.md v1.2), the fan-out's alone (broadcast.test.ts).
+    Fanout: [
+      ...consume('fanoutQueue'),
+      ...send('fanoutQueue'),
+      ...read('redisAuthToken'),
+      ...post,
+      { action: 'appsync:EventPublish', resource: 'liveChannels' },
+    ],
     Sweeper: [
       ...send('persistQueue', 'fanoutQueue'),
       ...probe,
@@ -140,11 +147,21 @@ describe('functions', () => {
   const redis = ['REDIS_AUTH_SECRET_ARN', 'REDIS_CLUSTER', 'REDIS_URL'];
   const db = ['DATABASE_HOST', 'DATABASE_SECRET_ARN'];
   const queues = ['FANOUT_QUEUE_URL', 'PERSIST_QUEUE_URL', 'PERSIST_DLQ_URL'];
+  // Where watchers read the broadcast channels (GET /realtime, `subscribed`, `delivery.changed`).
+  const channels = ['EVENTS_API_KEY', 'EVENTS_HOST', 'EVENTS_REALTIME_URL'];
   const env: Record<(typeof FUNCTIONS)[number], string[]> = {
-    Http: [...common, ...redis, ...db, ...queues, 'JWT_SECRET_ARN', 'WEBHOOK_SECRET_ARN'],
-    Ws: [...common, ...redis, ...db, 'JWT_SECRET_ARN', 'WS_MANAGEMENT_ENDPOINT'],
+    Http: [...common, ...redis, ...db, ...queues, ...channels, 'JWT_SECRET_ARN', 'WEBHOOK_SECRET_ARN'],
+    Ws: [...common, ...redis, ...db, ...channels, 'JWT_SECRET_ARN', 'WS_MANAGEMENT_ENDPOINT'],
     Writer: [...common, ...db],
-    Fanout: [...common, ...redis, 'FANOUT_QUEUE_URL', 'WS_MANAGEMENT_ENDPOINT'],
+    Fanout: [
+      ...common,
+      ...redis,
+      ...channels,
+      'EVENTS_HTTP_URL',
+      'EVENTS_REGION',
+      'FANOUT_QUEUE_URL',
+      'WS_MANAGEMENT_ENDPOINT',
+    ],
     Sweeper: [...common, ...redis, ...db, ...queues],
     Migrate: [...common, ...db, 'APP_DATABASE_SECRET_ARN', 'MIGRATIONS_DIR'],
   };

@@ -21,6 +21,22 @@ export async function composeFanOut(
       concurrency: env.FANOUT_CONCURRENCY,
       leaseWaitMs: FANOUT_LEASE_WAIT_MS,
       ...(adapters.partQueue ? { parts: { queue: adapters.partQueue, size: env.FANOUT_PART_SIZE } } : {}),
+      ...(adapters.broadcast
+        ? {
+            broadcast: {
+              info: adapters.broadcast.info,
+              modes: adapters.broadcast.ledger,
+              publish: {
+                ledger: adapters.broadcast.ledger,
+                publisher: adapters.broadcast.publisher,
+                intervalMs: 1_000 / env.BROADCAST_PUBLISH_RATE,
+                eventsPerPublish: env.BROADCAST_EVENTS_PER_PUBLISH,
+                logger,
+                metrics,
+              },
+            },
+          }
+        : {}),
     },
     close: adapters.close,
   };

@@ -1,5 +1,5 @@
 import type { RedisClient } from '../adapters/redis/client.js';
-import { type Environment, readEnvironment } from '../config.js';
+import { broadcastFromEnvironment, type Environment, readEnvironment } from '../config.js';
 import type { EventPublisher } from '../ports/event-publisher.js';
 import type { LogSink } from '../ports/logger.js';
 import { composeHttpAdapters } from '../wiring/http.js';
@@ -29,6 +29,10 @@ export async function composeHttpApp(
     auctions: adapters.auctions,
     flashSales: adapters.flashSales,
     ...(adapters.readModel ? { readModel: adapters.readModel } : {}),
+    // GET /realtime: where to watch (configuration only, no adapter).
+    ...(env.PUBLIC_WS_URL
+      ? { realtime: { websocketUrl: env.PUBLIC_WS_URL, broadcast: broadcastFromEnvironment(env) } }
+      : {}),
     health: adapters.health,
   });
   return { app, redis: adapters.redis, publisher: adapters.publisher, close: adapters.close };

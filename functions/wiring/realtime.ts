@@ -4,16 +4,19 @@ import {
   ManagementApiMessenger,
 } from '../adapters/apigw/management-api-messenger.js';
 import { SignedPostMessenger, WAVE_POST_POLICY } from '../adapters/apigw/signed-post-messenger.js';
+import { EventsPublisher } from '../adapters/appsync/events-publisher.js';
 import type { RedisClient } from '../adapters/redis/client.js';
 import { RedisConnectionRegistry } from '../adapters/redis/connection-registry.js';
+import { RedisBroadcastLedger } from '../adapters/redis/redis-broadcast-ledger.js';
 import { RedisConnectionLimits } from '../adapters/redis/redis-connection-limits.js';
 import { createRedisFromEnvironment } from '../adapters/redis/redis-from-environment.js';
 import { RedisProductStore } from '../adapters/redis/redis-product-store.js';
 import { RedisTopicReader } from '../adapters/redis/redis-topic-reader.js';
 import { createSqsClient } from '../adapters/sqs/sqs-client.js';
 import { SqsWavePartQueue } from '../adapters/sqs/sqs-wave-part-queue.js';
-import { type Environment, required } from '../config.js';
+import { broadcastFromEnvironment, type Environment, required } from '../config.js';
 import type { LogSink } from '../ports/logger.js';
+import type { BroadcastInfo } from '../realtime/broadcast.js';
 import type { ConnectionLimits, TopicReader, WavePartQueue } from '../realtime/ports.js';
 import { recoveringTopicReader } from '../realtime/use-cases/recover-topic.js';
 import { composeArchives } from './archives.js';
@@ -71,6 +74,8 @@ export interface ComposedWsAdapters {
   realtime: ComposedRealtime;
   topics: TopicReader;
   limits: ConnectionLimits;
+  /** The broadcast tier (EVENTS_*): where channels are read, and topic modes in Redis. */
+  broadcast?: { info: BroadcastInfo; modes: RedisBroadcastLedger };
   close: () => Promise<void>;
 }
 
@@ -94,12 +99,18 @@ export async function composeWsAdapters(logger: LogSink, env: Environment): Prom
       connectionsPerSource: env.WS_CONNECTIONS_PER_IP,
       messages: { max: env.WS_MESSAGE_RATE_LIMIT, windowMs: env.WS_MESSAGE_RATE_WINDOW_MS },
     }),
+    ...broadcastModes(realtime.redis, env),
     close: async () => {
       sqs.destroy();
       await archives.close();
       await realtime.close();
     },
   };
+}
+
+function broadcastModes(redis: RedisClient, env: Environment): Pick<ComposedWsAdapters, 'broadcast'> {
+  const info = broadcastFromEnvironment(env);
+  return info ? { broadcast: { info, modes: new RedisBroadcastLedger(redis) } } : {};
 }
 
 /** What the fan-out function adds: the lean signed posts of its waves and the queue of wave parts. */
@@ -109,6 +120,11 @@ export interface ComposedFanOutAdapters {
   messenger: SignedPostMessenger;
   /** Absent without FANOUT_QUEUE_URL: waves are then never split. */
   partQueue?: WavePartQueue;
+  /**
+   * The broadcast tier (EVENTS_* and EVENTS_HTTP_URL): the HTTP publisher, the publish ledger and
+   * topic modes (one Redis adapter), and where channels are read (for `delivery.changed`).
+   */
+  broadcast?: { info: BroadcastInfo; ledger: RedisBroadcastLedger; publisher: EventsPublisher };
   close: () => Promise<void>;
 }
 
@@ -134,13 +150,34 @@ export async function composeFanOutAdapters(
   });
   // Large waves are split and their parts put back on the fanout queue for other invocations.
   const sqs = env.FANOUT_QUEUE_URL ? createSqsClient(env) : undefined;
+  // The broadcast tier: one publish per topic update (rate-capped) to its channel, signed with the
+  // credentials of the waves (the fan-out's role is the only one allowed to publish).
+  const info = broadcastFromEnvironment(env);
+  const publisher =
+    info && env.EVENTS_HTTP_URL
+      ? new EventsPublisher({
+          url: env.EVENTS_HTTP_URL,
+          region: env.EVENTS_REGION ?? env.AWS_REGION,
+          credentials: realtime.client.config.credentials,
+          timeoutMs: env.FANOUT_POST_TIMEOUT_MS,
+          onError: (channel, error) =>
+            logger.warn('publish to the Events API failed', {
+              channel,
+              error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+            }),
+        })
+      : undefined;
   return {
     realtime,
     topics: new RedisTopicReader(realtime.redis),
     messenger,
     ...(sqs && env.FANOUT_QUEUE_URL ? { partQueue: new SqsWavePartQueue(sqs, env.FANOUT_QUEUE_URL) } : {}),
+    ...(info && publisher
+      ? { broadcast: { info, ledger: new RedisBroadcastLedger(realtime.redis), publisher } }
+      : {}),
     close: async () => {
       await messenger.destroy();
+      await publisher?.destroy();
       sqs?.destroy();
       await realtime.close();
     },

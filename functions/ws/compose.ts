@@ -20,6 +20,9 @@ export async function composeWs(
       limits: adapters.limits,
       authenticate: (token) => verifier.authenticate(`Bearer ${token}`),
       logger,
+      ...(adapters.broadcast
+        ? { broadcast: { ...adapters.broadcast, minWatchers: env.BROADCAST_MIN_WATCHERS } }
+        : {}),
     },
     close: adapters.close,
   };

@@ -85,6 +85,7 @@ export const RESOURCE_LABELS: Record<string, RegExp> = {
   appDatabaseSecret: /DatabaseAppSecret/,
   webSocketPost: /WebSocketApi.*\/live\/POST\/@connections\/\*/,
   webSocketDelete: /WebSocketApi.*\/live\/DELETE\/@connections\/\*/,
+  liveChannels: /BroadcastEventApi.*\/channelNamespace\/live"/,
 };
 
 export interface Permission {
