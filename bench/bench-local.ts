@@ -98,6 +98,7 @@ async function startRuntime(build: Build, databaseUrl: string | undefined): Prom
       HTTP_PORT: '0',
       WS_PORT: '0',
       DEMO_PORT: '0',
+      EVENTS_PORT: '0',
       LOCAL_DATA_DIR: dataDir,
       JWT_SECRET,
       WEBHOOK_SECRET,

@@ -1,5 +1,11 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { z } from 'zod';
+import {
+  type BroadcastInfo,
+  broadcastInfo,
+  DEFAULT_BROADCAST_MIN_WATCHERS,
+  MAX_EVENTS_PER_PUBLISH,
+} from './realtime/broadcast.js';
 
 /**
  * Configuration is read and validated once per cold start. A missing or malformed variable fails
@@ -74,9 +80,41 @@ const environmentSchema = z.object({
   /** Local runtime only: how long SQS sends wait to fill a batch (a Lambda serves one request at a time). */
   SQS_COALESCE_MS: z.coerce.number().int().min(0).max(50).default(0),
   AWS_REGION: z.string().default('us-east-1'),
+  /**
+   * Broadcast tier (API.md v1.2), set by the stack (lib/constructs/broadcast-channels.ts): where
+   * subscribers read the channels (real-time URL, the API's HTTP host they name in their
+   * authorization, the API key) for the http, ws and fan-out functions; the HTTP publish endpoint
+   * and its region for the fan-out only. Without the first three there is no broadcast tier
+   * (`GET /realtime` answers `broadcast: null`, every topic is direct).
+   */
+  EVENTS_REALTIME_URL: z.string().url().optional(),
+  EVENTS_HOST: z.string().min(1).optional(),
+  EVENTS_API_KEY: z.string().min(1).optional(),
+  EVENTS_HTTP_URL: z.string().url().optional(),
+  EVENTS_REGION: z.string().min(1).optional(),
+  /** The WebSocket API's public URL, for `GET /realtime`. */
+  PUBLIC_WS_URL: z.string().url().optional(),
+  /** A subscribe that would bring a topic's direct audience to this turns it broadcast; 0: never direct. */
+  BROADCAST_MIN_WATCHERS: z.coerce.number().int().min(0).default(DEFAULT_BROADCAST_MIN_WATCHERS),
+  /** Publishes per second per topic at most; updates within a window go out together after it. */
+  BROADCAST_PUBLISH_RATE: z.coerce.number().min(0.1).max(100).default(10),
+  /** States per publish, 1..5 (AppSync's limit); 1 publishes the newest only. */
+  BROADCAST_EVENTS_PER_PUBLISH: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_EVENTS_PER_PUBLISH)
+    .default(MAX_EVENTS_PER_PUBLISH),
 });
 
 export type Environment = z.infer<typeof environmentSchema>;
+
+/** The `broadcast` object of this deployment's Events API, or null without one (EVENTS_*). */
+export function broadcastFromEnvironment(env: Environment): BroadcastInfo | null {
+  const host = env.EVENTS_HOST ?? (env.EVENTS_HTTP_URL ? new URL(env.EVENTS_HTTP_URL).host : undefined);
+  if (!env.EVENTS_REALTIME_URL || !host || !env.EVENTS_API_KEY) return null;
+  return broadcastInfo({ realtimeUrl: env.EVENTS_REALTIME_URL, host, apiKey: env.EVENTS_API_KEY });
+}
 
 export class ConfigurationError extends Error {
   override name = 'ConfigurationError';

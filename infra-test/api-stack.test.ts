@@ -67,11 +67,13 @@ describe('IAM: least privilege, exact actions on exact resources', () => {
     // The writer sends the notifications it committed to the fan-out (issue 27); the fan-out numbers
     // the fast path's in PostgreSQL.
     Writer: [...consume('persistQueue'), ...send('fanoutQueue'), ...read('appDatabaseSecret')],
+    // appsync:EventPublish: the broadcast channels (API.md v1.2), the fan-out's alone (broadcast.test.ts).
     Fanout: [
       ...consume('fanoutQueue'),
       ...send('fanoutQueue'),
       ...read('redisAuthToken', 'appDatabaseSecret'),
       ...post,
+      { action: 'appsync:EventPublish', resource: 'liveChannels' },
     ],
     Sweeper: [
       ...send('persistQueue', 'fanoutQueue'),
@@ -149,19 +151,31 @@ describe('functions', () => {
   const redis = ['REDIS_AUTH_SECRET_ARN', 'REDIS_CLUSTER', 'REDIS_URL'];
   const db = ['DATABASE_HOST', 'DATABASE_SECRET_ARN'];
   const queues = ['FANOUT_QUEUE_URL', 'PERSIST_QUEUE_URL', 'PERSIST_DLQ_URL'];
+  // Where watchers read the broadcast channels (GET /realtime, `subscribed`, `delivery.changed`).
+  const channels = ['EVENTS_API_KEY', 'EVENTS_HOST', 'EVENTS_REALTIME_URL'];
   const env: Record<(typeof FUNCTIONS)[number], string[]> = {
     Http: [
       ...common,
       ...redis,
       ...db,
       ...queues,
+      ...channels,
       'JWT_SECRET_ARN',
       'WEBHOOK_SECRET_ARN',
       'AUCTION_CLOSER_ARN',
     ],
-    Ws: [...common, ...redis, ...db, 'JWT_SECRET_ARN', 'WS_MANAGEMENT_ENDPOINT'],
+    Ws: [...common, ...redis, ...db, ...channels, 'JWT_SECRET_ARN', 'WS_MANAGEMENT_ENDPOINT'],
     Writer: [...common, ...db, 'FANOUT_QUEUE_URL'],
-    Fanout: [...common, ...redis, ...db, 'FANOUT_QUEUE_URL', 'WS_MANAGEMENT_ENDPOINT'],
+    Fanout: [
+      ...common,
+      ...redis,
+      ...db,
+      ...channels,
+      'EVENTS_HTTP_URL',
+      'EVENTS_REGION',
+      'FANOUT_QUEUE_URL',
+      'WS_MANAGEMENT_ENDPOINT',
+    ],
     Sweeper: [...common, ...redis, ...db, ...queues],
     Migrate: [...common, ...db, 'APP_DATABASE_SECRET_ARN', 'MIGRATIONS_DIR'],
   };

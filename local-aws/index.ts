@@ -12,10 +12,28 @@
  * - identity: the OIDC issuer (startLocalOidcIssuer), the local secrets file (secretsFile);
  * - Redis and PostgreSQL started privately (startRedis, startPostgres), LocalRuntimeError for a
  *   clear message without a stack;
+ * - AppSync Events: the broadcast channels' API (startEventsApi: WebSocket /event/realtime, HTTP
+ *   POST /event, SigV4 publishing, API-key subscribing);
+ * - the account's one API Gateway request budget (AccountBudget, accountBudgetFromEnv);
  * - the auction closer's stand-in (Step Functions; startLocalAuctionCloser, issue 27);
  * - free ports, and CPU time by process and OS thread for the benchmarks.
  */
 
+export {
+  type EventsApi,
+  type EventsApiLimits,
+  type EventsApiOptions,
+  type EventsApiStats,
+  startEventsApi,
+} from './events-api/index.js';
+export {
+  AccountBudget,
+  type AccountBudgetOptions,
+  type AccountBudgetStats,
+  AWS_ACCOUNT_BUDGET,
+  accountBudgetFromEnv,
+  THROTTLED,
+} from './gateways/account-budget.js';
 export { type HttpGateway, startHttpGateway } from './gateways/http/http-gateway.js';
 export type {
   WebSocketEvent,

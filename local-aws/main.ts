@@ -4,7 +4,9 @@
  *
  * Flags: `--seed` creates demo data once ready (same as `npm run seed`); `--allow-remote` lets
  * LOCAL_HOST be an address beyond loopback (refused otherwise: local-aws/shared/bind-host.ts).
- * Environment: HTTP_PORT (3000), WS_PORT (3001), DEMO_PORT (3002, the demo app), LOCAL_HOST
+ * Environment: HTTP_PORT (3000), WS_PORT (3001), DEMO_PORT (3002, the demo app), EVENTS_PORT (3003,
+ * the AppSync Events API of the broadcast channels; LOCAL_EVENTS=0 for none), LOCAL_ACCOUNT_RPS /
+ * LOCAL_ACCOUNT_BURST (the account's API Gateway budget, 10000 / 5000), EVENTS_API_KEY, LOCAL_HOST
  * (127.0.0.1), LOCAL_ALLOW_REMOTE, LOCAL_PUBLIC_HOSTS, REDIS_URL, DATABASE_URL, SQS_ENDPOINT / AWS_ENDPOINT_URL (LocalStack), LOCAL_DATA_DIR
  * (.local-data), SWEEPER_INTERVAL_MS, LOCAL_LOG_FORMAT=json; JWT_SECRET / WEBHOOK_SECRET (generated
  * when unset).
@@ -26,7 +28,8 @@ if (args.includes('--help') || args.includes('-h')) {
   console.log(`usage: npm run local [-- --seed] [-- --allow-remote]
 
 Starts the HTTP API (HTTP_PORT, default 3000), the WebSocket API and its management API (WS_PORT,
-default 3001), the demo web app (DEMO_PORT, default 3002), SQS with the writer/fan-out pollers,
+default 3001), the demo web app (DEMO_PORT, default 3002), the AppSync Events API of the broadcast
+channels (EVENTS_PORT, default 3003), SQS with the writer/fan-out pollers,
 the sweeper schedule, Redis and PostgreSQL.
 --allow-remote (or LOCAL_ALLOW_REMOTE=true) lets LOCAL_HOST be an address beyond loopback.
 See docs/local-runtime.md for the environment variables.`);
@@ -99,6 +102,8 @@ try {
     host,
     httpPort: portFromEnv('HTTP_PORT', 3000),
     wsPort: portFromEnv('WS_PORT', 3001),
+    // The broadcast channels' Events API (LOCAL_EVENTS=0: none, every topic direct).
+    eventsPort: env.LOCAL_EVENTS === '0' ? false : portFromEnv('EVENTS_PORT', 3003),
     redisUrl: env.REDIS_URL || undefined,
     databaseUrl: env.DATABASE_URL || undefined,
     sqsEndpoint: env.SQS_ENDPOINT || env.AWS_ENDPOINT_URL_SQS || env.AWS_ENDPOINT_URL || undefined,
@@ -113,6 +118,7 @@ try {
     host,
     httpUrl: runtime.urls.http,
     wsUrl: runtime.urls.ws,
+    eventsUrl: runtime.urls.events,
     jwtSecret: runtime.jwtSecret,
     issueUserToken: runtime.issueUserToken,
     // Names a browser elsewhere may use for the demo when bound beyond loopback (--allow-remote).
@@ -139,7 +145,7 @@ log.info(
 );
 log.info(
   'ready',
-  `http=${urls.http} ws=${urls.ws} demo=${demo.url} management=${urls.management} sqs=${urls.sqs} redis=${urls.redis} postgres=${urls.postgres} startup=${process.uptime().toFixed(1)}s`,
+  `http=${urls.http} ws=${urls.ws}${urls.events ? ` events=${urls.events}` : ''} demo=${demo.url} management=${urls.management} sqs=${urls.sqs} redis=${urls.redis} postgres=${urls.postgres} startup=${process.uptime().toFixed(1)}s`,
 );
 
 if (args.includes('--seed')) {

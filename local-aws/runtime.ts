@@ -15,6 +15,9 @@ import {
   PROJECT_ROOT,
   stopBundler,
 } from '../scripts/build-functions.js';
+import { startEventsApiThread } from './events-api/events-api-host.js';
+import type { EventsApi } from './events-api/index.js';
+import { type AccountBudget, accountBudgetFromEnv } from './gateways/account-budget.js';
 import { type HttpGateway, startHttpGateway } from './gateways/http/http-gateway.js';
 import { LOCAL_CREDENTIALS } from './gateways/websocket/websocket-gateway.js';
 import {
@@ -44,6 +47,12 @@ export interface LocalRuntimeOptions {
   /** 0 picks a free port. */
   httpPort: number;
   wsPort: number;
+  /**
+   * The AppSync Events stand-in (API.md v1.2, broadcast channels), on its own thread: its port (0 or
+   * absent picks a free one), or `false` for none. Ignored when EVENTS_HTTP_URL and
+   * EVENTS_REALTIME_URL name an Events API already running (the functions then use that one).
+   */
+  eventsPort?: number | false | undefined;
   redisUrl?: string | undefined;
   databaseUrl?: string | undefined;
   /** An SQS endpoint to use (LocalStack) instead of the in-process local-aws-sqs server. */
@@ -58,6 +67,8 @@ export interface LocalRuntimeOptions {
 export interface LocalRuntimeUrls {
   http: string;
   ws: string;
+  /** The Events API's HTTP origin (`POST /event`; `/event/realtime` for subscribers), if any. */
+  events?: string;
   management: string;
   sqs: string;
   redis: string;
@@ -75,6 +86,12 @@ export interface LocalRuntime {
   /** Stops everything in order (HTTP, schedules, queue drain, WebSocket, SQS, Redis, PostgreSQL) and returns the summary lines. */
   stop: () => Promise<string[]>;
 }
+
+/**
+ * The local Events API's subscribe key (EVENTS_API_KEY to choose another): public by design, as on
+ * AWS, where GET /realtime hands it to every watcher (docs/realtime.md).
+ */
+const LOCAL_EVENTS_API_KEY = 'da2-local-live-sale-watchers';
 
 /** The handlers that run locally; `migrate` is replaced by calling the migration runner directly. */
 const LOCAL_FUNCTIONS: FunctionName[] = ['http', 'ws', 'writer', 'fanout', 'sweeper'];
@@ -191,9 +208,18 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     process.setSourceMapsEnabled(true);
     await ensurePortFree(options.httpPort, options.host, 'HTTP_PORT');
     await ensurePortFree(options.wsPort, options.host, 'WS_PORT');
+    await ensurePortFree(options.eventsPort || 0, options.host, 'EVENTS_PORT');
     // The management endpoint is part of the handlers' environment: the port is fixed before they load.
     const httpPort = options.httpPort || (await freePort());
     const wsPort = options.wsPort || (await freePort());
+    const eventsPort = options.eventsPort === false ? false : options.eventsPort || (await freePort());
+    // The account's one API Gateway budget (HTTP API, WebSocket API, management API), as on AWS.
+    let accountBudget: AccountBudget;
+    try {
+      accountBudget = accountBudgetFromEnv();
+    } catch (error) {
+      throw new LocalRuntimeError(describeError(error));
+    }
 
     const secrets = loadLocalSecrets(options.dataDir);
     for (const [name, source] of Object.entries(secrets.sources)) {
@@ -256,6 +282,50 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
 
     const connectHost = options.host === '0.0.0.0' || options.host === '::' ? '127.0.0.1' : options.host;
     const managementEndpoint = `http://${connectHost}:${wsPort}`;
+    // --- issue 26: the broadcast channels' AppSync Events API, on its own thread ---------------
+    const external = process.env.EVENTS_HTTP_URL && process.env.EVENTS_REALTIME_URL;
+    let eventsEnv: Record<string, string> = {};
+    let eventsOrigin: string | undefined;
+    let events: (EventsApi & { threadId: number | undefined }) | undefined;
+    if (external) {
+      eventsOrigin = new URL(process.env.EVENTS_HTTP_URL as string).origin;
+      log.info('events', `the functions publish to ${process.env.EVENTS_HTTP_URL} (EVENTS_HTTP_URL)`);
+    } else if (eventsPort !== false) {
+      const apiKey = process.env.EVENTS_API_KEY || LOCAL_EVENTS_API_KEY;
+      const [started, eventsMs] = await timed(
+        startEventsApiThread({
+          port: eventsPort,
+          host: options.host,
+          apiKey,
+          region: options.region,
+          credentials: LOCAL_CREDENTIALS,
+        }).catch((error: NodeJS.ErrnoException) => {
+          throw new LocalRuntimeError(
+            error.code === 'EADDRINUSE'
+              ? `port ${eventsPort} is already in use (EVENTS_PORT): start with EVENTS_PORT=<another port>`
+              : `the Events API could not start: ${error.message}`,
+          );
+        }),
+      );
+      events = started;
+      cleanups.push({ name: 'events', run: started.stop });
+      const authority = `${connectHost}:${eventsPort}`;
+      eventsOrigin = `http://${authority}`;
+      // As the CDK app sets them (lib/constructs/broadcast-channels.ts).
+      eventsEnv = {
+        EVENTS_HTTP_URL: `${eventsOrigin}/event`,
+        EVENTS_REALTIME_URL: `ws://${authority}/event/realtime`,
+        EVENTS_HOST: authority,
+        EVENTS_API_KEY: apiKey,
+        EVENTS_REGION: options.region,
+      };
+      log.info(
+        'events',
+        `${eventsEnv.EVENTS_HTTP_URL} (publish: SigV4 with the local credentials, the fan-out only) and ${eventsEnv.EVENTS_REALTIME_URL} (subscribe: x-api-key ${apiKey}) - AppSync Events, namespace live, on its own thread`,
+        { ms: eventsMs },
+      );
+    }
+    // --- end issue 26 ---
     // --- issue 30: local OIDC issuer (LOCAL_OIDC=0 turns it off): ES256 sign-in as in production ---
     const localOidc = process.env.LOCAL_OIDC === '0' ? undefined : await startLocalOidcIssuer();
     if (localOidc) {
@@ -298,6 +368,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       WS_MANAGEMENT_ENDPOINT: managementEndpoint,
       AUCTION_CLOSER_ARN: closer.stateMachineArn,
       STEPFUNCTIONS_ENDPOINT: closer.endpoint,
+      PUBLIC_WS_URL: `ws://${connectHost}:${wsPort}`,
+      ...eventsEnv, // issue 26
       ...localOidc?.environment, // issue 30 (the issuer above; JWT_SECRET stays for HS256 tools)
       POWERTOOLS_METRICS_NAMESPACE: 'LiveSale',
       // EMF metrics would print a JSON document per invocation; POWERTOOLS_METRICS_DISABLED=false shows them.
@@ -338,13 +410,15 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     let stopHttp: () => Promise<void> = async () => undefined;
     const httpFn = fn('http');
     if (httpFn) {
-      http = await startHttpGateway(httpFn, httpPort, options.host).catch((error: NodeJS.ErrnoException) => {
-        throw new LocalRuntimeError(
-          error.code === 'EADDRINUSE'
-            ? `port ${httpPort} is already in use (HTTP_PORT): start with HTTP_PORT=<another port>`
-            : `the HTTP server could not start: ${error.message}`,
-        );
-      });
+      http = await startHttpGateway(httpFn, httpPort, options.host, { accountBudget }).catch(
+        (error: NodeJS.ErrnoException) => {
+          throw new LocalRuntimeError(
+            error.code === 'EADDRINUSE'
+              ? `port ${httpPort} is already in use (HTTP_PORT): start with HTTP_PORT=<another port>`
+              : `the HTTP server could not start: ${error.message}`,
+          );
+        },
+      );
       const gateway = http;
       stopHttp = once(() => gateway.stop());
       cleanups.push({ name: 'http', run: stopHttp });
@@ -366,6 +440,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         stage: options.stage,
         region: options.region,
         ...managementLimits(),
+        accountBudget: accountBudget.share(),
         handler: (event) => {
           const type = event.requestContext.eventType;
           if (type === 'CONNECT') wsStats.connects++;
@@ -390,7 +465,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       cleanups.push({ name: 'ws', run: closeWs });
       log.info(
         'ws',
-        `ws://${connectHost}:${wsPort} -> ws function ($connect, $disconnect, $default); management API ${managementEndpoint}/@connections/{id} (SigV4 checked, ${managementLimits().managementRate.perSecond} requests/s, burst ${managementLimits().managementRate.burst}; ${managementLimits().connectRate.perSecond} new connections/s), on its own thread`,
+        `ws://${connectHost}:${wsPort} -> ws function ($connect, $disconnect, $default); management API ${managementEndpoint}/@connections/{id} (SigV4 checked; ${managementLimits().connectRate.perSecond} new connections/s), on its own thread`,
       );
     }
 
@@ -401,6 +476,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       const writeThreads = () => {
         const threads: Record<string, number[]> = { main: [process.pid] };
         if (gatewayThread) threads['ws-gateway'] = [gatewayThread];
+        if (events?.threadId) threads['events-api'] = [events.threadId];
         for (const f of functions.values()) threads[f.name] = f.threadIds();
         writeFileSync(threadsFile, JSON.stringify({ pid: process.pid, threads }));
       };
@@ -448,6 +524,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const urls: LocalRuntimeUrls = {
       http: http ? `http://${connectHost}:${httpPort}` : '(no http function)',
       ws: ws ? `ws://${connectHost}:${wsPort}` : '(no ws function)',
+      ...(eventsOrigin ? { events: eventsOrigin } : {}),
       management: ws ? `${managementEndpoint}/@connections` : '(no ws function)',
       sqs: sqs.endpoint,
       redis: redis.url,
@@ -498,9 +575,23 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
           if (wsCounters) {
             const m = wsCounters.management;
             lines.push(
-              `management API: ${m.posts} post(s), ${m.delivered} delivered, ${m.gone} gone, ${m.throttled} throttled (429), ${m.forbidden} refused (403); ${m.connectsThrottled} connection(s) throttled`,
+              `management API: ${m.posts} post(s), ${m.delivered} delivered, ${m.gone} gone, ${m.throttled} throttled (429), ${m.forbidden} refused (403); ${m.connectsThrottled} connection(s) and ${m.messagesThrottled} message(s) throttled`,
             );
           }
+        }
+        const budget = accountBudget.stats();
+        const uses = (counts: Record<string, number>) =>
+          Object.entries(counts)
+            .map(([use, count]) => `${use} ${count}`)
+            .join(', ');
+        lines.push(
+          `account budget (${accountBudget.options.ratePerSecond || 'unlimited'}/s, burst ${accountBudget.options.burst}): taken ${uses(budget.taken)}; throttled ${uses(budget.throttled)}`,
+        );
+        if (events) {
+          const e = events.stats();
+          lines.push(
+            `events: ${e.publishes} publish(es) of ${e.events} event(s), ${e.deliveries} delivered, ${e.dropped} dropped (slow readers), ${e.unauthorized} unauthorized, ${e.badRequests} refused; ${e.connections} connection(s), ${e.subscriptions} subscription(s) at the end`,
+          );
         }
         for (const mapping of mappings) {
           const queue = dlq.find((entry) => entry.queue.arn === mapping.queue.arn);
@@ -533,8 +624,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
 }
 
 /**
- * API Gateway's quotas for the management API and new connections, overridable to try the
- * fan-out's back-off: LOCAL_MANAGEMENT_RPS / LOCAL_MANAGEMENT_BURST / LOCAL_CONNECT_RPS.
+ * API Gateway's quota of new connections (LOCAL_CONNECT_RPS). The management API takes from the
+ * account budget (LOCAL_ACCOUNT_RPS / LOCAL_ACCOUNT_BURST); `managementRate` is what the gateway
+ * would use alone.
  */
 function managementLimits() {
   const positive = (name: string, fallback: number) => {
@@ -545,10 +637,6 @@ function managementLimits() {
   };
   const connects = positive('LOCAL_CONNECT_RPS', 500);
   return {
-    managementRate: {
-      perSecond: positive('LOCAL_MANAGEMENT_RPS', 10_000),
-      burst: positive('LOCAL_MANAGEMENT_BURST', 5_000),
-    },
     connectRate: { perSecond: connects, burst: connects },
   };
 }

@@ -64,6 +64,9 @@ beforeAll(async () => {
       BID_RATE_LIMIT: '0',
       // Every watcher comes from 127.0.0.1: the per-address connection cap would refuse the 101st.
       WS_CONNECTIONS_PER_IP: '0',
+      // This test is the direct path's crowd (every watcher pushed to through the WebSocket API);
+      // the same crowd on the broadcast channel is bench:crowd's (API.md v1.2).
+      BROADCAST_MIN_WATCHERS: String(WATCHERS + 1),
       REDIS_URL,
       DATABASE_URL: database.url,
       LOG_LEVEL: 'WARN',

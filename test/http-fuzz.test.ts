@@ -715,3 +715,77 @@ describe('malformed input on the auction house routes', () => {
       );
   });
 });
+
+/**
+ * `GET /realtime` (API.md v1.2): public, the same answer whatever comes with the request; other
+ * methods are not routes. Never a 5xx; without a configured WebSocket API, 404 in the error shape.
+ */
+describe('GET /realtime', () => {
+  let fx: HttpFixture;
+  let bare: HttpFixture;
+  const configured = {
+    websocketUrl: 'ws://127.0.0.1:3001',
+    broadcast: {
+      realtimeUrl: 'ws://127.0.0.1:3003/event/realtime',
+      authorization: { host: '127.0.0.1:3003', 'x-api-key': 'da2-fuzz' },
+      channels: { auction: '/live/auction/{id}', product: '/live/product/{id}' },
+    },
+  };
+
+  beforeAll(async () => {
+    fx = await createHttpFixture({
+      redisUrl: inject('redisUrl'),
+      sqsEndpoint: inject('sqsEndpoint'),
+      env: {
+        PUBLIC_WS_URL: configured.websocketUrl,
+        EVENTS_REALTIME_URL: configured.broadcast.realtimeUrl,
+        EVENTS_HOST: configured.broadcast.authorization.host,
+        EVENTS_API_KEY: configured.broadcast.authorization['x-api-key'],
+      },
+    });
+    bare = await createHttpFixture({ redisUrl: inject('redisUrl'), sqsEndpoint: inject('sqsEndpoint') });
+  });
+  afterAll(async () => {
+    await fx?.close();
+    await bare?.close();
+  });
+
+  it('answers the same endpoints to any query, header and token; other methods 404/405; never 5xx', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'PATCH'),
+        fc.string({ maxLength: 60 }),
+        fc.oneof(fc.constant(undefined), fc.string({ maxLength: 200 })),
+        fc.oneof(fc.constant(undefined), fc.json()),
+        async (method, query, authorization, body) => {
+          const response = await fx.app.request(`/realtime?${encodeURIComponent(query)}`, {
+            method,
+            headers: {
+              ...(authorization !== undefined ? { authorization } : {}),
+              ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+            },
+            ...(body !== undefined && method !== 'GET' ? { body } : {}),
+          });
+          expect(response.status).toBeLessThan(500);
+          const json = (await response.json()) as Record<string, unknown>;
+          if (method === 'GET') {
+            expect(response.status).toBe(200);
+            expect(json).toEqual(configured);
+          } else {
+            expect([404, 405]).toContain(response.status);
+            expect(json).toHaveProperty('error.code');
+          }
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+
+  it('without a WebSocket API configured: 404 realtime_not_configured', async () => {
+    const response = await bare.request('/realtime');
+    expect(response.status).toBe(404);
+    expect(((await response.json()) as { error: { code: string } }).error.code).toBe(
+      'realtime_not_configured',
+    );
+  });
+});

@@ -13,6 +13,7 @@ import { sign } from 'hono/jwt';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import WebSocket from 'ws';
+import { signedPublish, within } from './support/events-api.js';
 import { START_TIMEOUT_MS, startLocal } from './support/local-process.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -20,6 +21,34 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const ADMIN_DATABASE_URL = inject('databaseAdminUrl');
 const REDIS_URL = inject('redisUrl');
 const JWT_SECRET = 'local-runtime-test-secret-0123456789';
+const EVENTS_KEY = 'da2-local-runtime-test';
+
+/** A raw AppSync Events subscriber of `channel`; `data` is the first event's JSON text. */
+async function subscribeToChannel(host: string, channel: string) {
+  const authorization = { host, 'x-api-key': EVENTS_KEY };
+  const socket = new WebSocket(`ws://${host}/event/realtime`, [
+    'aws-appsync-event-ws',
+    `header-${Buffer.from(JSON.stringify(authorization)).toString('base64url')}`,
+  ]);
+  let resolveData: (text: string) => void = () => undefined;
+  const data = new Promise<string>((resolve) => {
+    resolveData = resolve;
+  });
+  const subscribed = new Promise<void>((resolve, reject) => {
+    socket.on('error', reject);
+    socket.on('open', () => socket.send('{"type":"connection_init"}'));
+    socket.on('message', (raw) => {
+      const message = JSON.parse(String(raw)) as { type: string; event?: string };
+      if (message.type === 'connection_ack')
+        socket.send(JSON.stringify({ type: 'subscribe', id: 's1', channel, authorization }));
+      else if (message.type === 'subscribe_success') resolve();
+      else if (message.type === 'data') resolveData(message.event as string);
+      else if (message.type !== 'ka') reject(new Error(`unexpected ${String(raw)}`));
+    });
+  });
+  await within(subscribed, 'the channel subscription');
+  return { socket, data };
+}
 
 /**
  * Live processes still in the process group (npm, sh, node) after the run. Zombies are dead: when
@@ -144,6 +173,7 @@ describe('npm run local', () => {
         LOCAL_DATA_DIR: dataDir,
         SQS_ENDPOINT: undefined,
         AWS_ENDPOINT_URL: undefined,
+        EVENTS_API_KEY: EVENTS_KEY,
       });
       try {
         const urls = await local.ready;
@@ -216,6 +246,18 @@ describe('npm run local', () => {
         // An invalid token is refused at the handshake, as API Gateway does on a non-2xx $connect.
         await expect(connect(`${urls.ws}?token=not-a-jwt`)).rejects.toThrow(/handshake refused: 401/);
 
+        // The broadcast channels' AppSync Events API (issue 26): a subscriber with the API key the
+        // runtime gives the functions receives what is published with SigV4 and the local credentials.
+        expect(urls.events).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+        const events = { host: urls.events.replace('http://', ''), httpUrl: `${urls.events}/event` };
+        const channelWatcher = await subscribeToChannel(events.host, '/live/auction/runtime-test');
+        expect(
+          (await signedPublish(events, { channel: '/live/auction/runtime-test', events: ['{"seq":1}'] }))
+            .status,
+        ).toBe(200);
+        expect(await within(channelWatcher.data, 'the channel event')).toBe('{"seq":1}');
+        channelWatcher.socket.close();
+
         watcher.socket.close();
         const pgid = local.child.pid as number;
         // npm itself dies of the group's SIGTERM; the runtime's own exit is its last lines.
@@ -226,6 +268,13 @@ describe('npm run local', () => {
           /\[local\] summary +live-sale-local-persist: [1-9]\d* message\(s\) in \d+ batch\(es\), [1-9]\d* processed, 0 failed/,
         );
         expect(output).toMatch(/\[local\] summary +ws: [1-9]\d* \$connect/);
+        expect(output).toMatch(
+          /\[local\] summary +account budget \(10000\/s, burst 5000\): taken http [1-9]/,
+        );
+        // The fan-out publishes the auction's updates to its channel too (no subscriber there).
+        expect(output).toMatch(
+          /\[local\] summary +events: [2-9]\d* publish\(es\) of \d+ event\(s\), 1 delivered, 0 dropped/,
+        );
         expect(output).toContain('[local] shutdown  stopped');
         expect(groupMembers(pgid)).toEqual([]);
       } finally {

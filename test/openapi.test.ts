@@ -77,6 +77,7 @@ describe('the OpenAPI document', () => {
     const document = await served();
     const routes: [string, string, 'public' | 'bearer' | 'webhook'][] = [
       ['get', '/health', 'public'],
+      ['get', '/realtime', 'public'],
       ['post', '/auctions', 'bearer'],
       ['get', '/auctions', 'public'],
       ['get', '/auctions/{id}', 'public'],

@@ -38,6 +38,7 @@ export const API_ERROR_CODES = [
   'order_not_found',
   'order_not_cancellable',
   'invalid_signature',
+  'realtime_not_configured',
 ] as const;
 
 export type ApiErrorCode = (typeof API_ERROR_CODES)[number];

@@ -13,7 +13,14 @@
  *   and are delivered after it, those not newer than what was delivered dropped.
  * - Products: every message is the full product and there is no events route, so the newest
  *   state is delivered and older ones dropped.
+ * - Broadcast (API.md v1.2): a `subscribed` with `delivery: "broadcast"`, or a `delivery.changed`,
+ *   moves the topic to its channel of the Events API (broadcast-follower.ts, one socket per client
+ *   for all such topics). Channel events are the same messages as pushes and go through the same
+ *   rules; each time the channel subscription (re)starts, what may have been missed before it is
+ *   fetched (auctions: `/events?since=`; products: the product).
  */
+import { BroadcastFollower } from './broadcast-follower.js';
+import type { ChannelSocketConstructor } from './events-channel.js';
 import { MeFeed } from './me-feed.js';
 import type { RestClient } from './rest.js';
 import { backoffDelay, resolveToken } from './transport.js';
@@ -51,6 +58,8 @@ interface TopicState {
   /** Pushes (and a resubscribe's snapshot) held while a catch-up runs. */
   held: AuctionUpdate[];
   catchingUp: boolean;
+  /** A reason to fetch once more arrived while a catch-up ran (the channel subscription restarted). */
+  catchUpAgain: boolean;
   /**
    * False until this subscription's first snapshot: pushes before it may be the previous
    * subscription's of the same topic (an unsubscribe then subscribe), still in flight; they wait
@@ -67,7 +76,7 @@ export interface LiveDependencies {
   wsUrl: string;
   token: TokenSource;
   WebSocket: WebSocketConstructor;
-  rest: Pick<RestClient, 'auctionEvents' | 'myNotifications'>;
+  rest: Pick<RestClient, 'auctionEvents' | 'getProduct' | 'myNotifications'>;
 }
 
 export function createLive(dependencies: LiveDependencies, options: LiveOptions = {}): Live {
@@ -89,6 +98,7 @@ class LiveConnection implements Live {
   private readonly pongTimeoutMs: number;
   private readonly reconnectBaseMs: number;
   private readonly reconnectMaxMs: number;
+  private readonly broadcast: BroadcastFollower;
 
   private readonly me: MeFeed<Notification>;
 
@@ -108,6 +118,15 @@ class LiveConnection implements Live {
     this.pongTimeoutMs = options.pongTimeoutMs ?? 15_000;
     this.reconnectBaseMs = options.reconnectBaseMs ?? 250;
     this.reconnectMaxMs = options.reconnectMaxMs ?? 15_000;
+    this.broadcast = new BroadcastFollower({
+      // Browsers' and the ws package's constructors both take the subprotocols second.
+      WebSocket: dependencies.WebSocket as unknown as ChannelSocketConstructor,
+      reconnectBaseMs: this.reconnectBaseMs,
+      reconnectMaxMs: this.reconnectMaxMs,
+      onEvent: (text) => this.onMessage(text),
+      onSubscribed: (name) => this.onChannelSubscribed(name),
+      onError: (topic, message) => this.report({ code: 'channel_failed', message, topic }),
+    });
     void this.open();
   }
 
@@ -140,6 +159,7 @@ class LiveConnection implements Live {
     if (this.status === 'closed') return;
     clearTimeout(this.reconnectTimer);
     for (const topic of this.topics.values()) clearTimeout(topic.retryTimer);
+    this.broadcast.close();
     this.drop();
     this.setStatus('closed');
   }
@@ -159,6 +179,7 @@ class LiveConnection implements Live {
         latest: undefined,
         held: [],
         catchingUp: false,
+        catchUpAgain: false,
         started: false,
         retryTimer: undefined,
       };
@@ -176,6 +197,7 @@ class LiveConnection implements Live {
       if (current.listeners.size > 0 || this.topics.get(name) !== current) return;
       this.topics.delete(name);
       clearTimeout(current.retryTimer);
+      this.broadcast.unfollow(name);
       this.sendRaw({ action: 'unsubscribe', topic: name });
     };
   }
@@ -329,7 +351,15 @@ class LiveConnection implements Live {
     }
     const topic = this.topics.get(message.topic);
     if (!topic) return; // unsubscribed meanwhile
+    if (message.type === 'delivery.changed') {
+      // No push of the topic follows on the WebSocket API: read its channel from now on.
+      if (message.broadcast) this.broadcast.follow(topic.name, message.broadcast);
+      return;
+    }
     if (message.type === 'subscribed' && 'snapshot' in message) {
+      if (message.delivery === 'broadcast' && message.broadcast)
+        this.broadcast.follow(topic.name, message.broadcast);
+      else if (message.delivery === 'direct') this.broadcast.unfollow(topic.name);
       if (topic.kind === 'product') {
         return this.deliver(topic, {
           topic: topic.name as ProductUpdate['topic'],
@@ -388,6 +418,38 @@ class LiveConnection implements Live {
     void this.catchUp(topic);
   }
 
+  /**
+   * The topic's channel subscription is up (first time or again): the channel keeps no history,
+   * so what happened between the snapshot (or the last event) and now is fetched once.
+   */
+  private onChannelSubscribed(name: string) {
+    const topic = this.topics.get(name);
+    if (!topic || this.status === 'closed') return;
+    if (topic.kind === 'product') {
+      void this.refreshProduct(topic);
+      return;
+    }
+    if (!topic.started) return; // the snapshot is still to come; it starts the topic
+    if (topic.catchingUp) topic.catchUpAgain = true;
+    else void this.catchUp(topic);
+  }
+
+  /** Products have no events route: their newest state is read (older ones are dropped anyway). */
+  private async refreshProduct(topic: TopicState) {
+    try {
+      const product = await this.dependencies.rest.getProduct(topic.id);
+      if (this.topics.get(topic.name) !== topic) return;
+      this.deliver(topic, {
+        topic: topic.name as ProductUpdate['topic'],
+        seq: product.seq,
+        product,
+        source: 'catch-up',
+      });
+    } catch (error) {
+      this.report({ code: 'catch_up_failed', message: String(error), topic: topic.name });
+    }
+  }
+
   private onServerError(message: Extract<ServerMessage, { type: 'error' }>) {
     const topic = message.topic ? this.topics.get(message.topic) : undefined;
     if (topic && message.code === 'temporarily_unavailable') {
@@ -438,6 +500,12 @@ class LiveConnection implements Live {
         // one that found nothing new (events aged out), the held states are the best there is.
         const first = held[0];
         if (first && first.seq > topic.seq + 1 && progressed) {
+          topic.held = held;
+          continue;
+        }
+        if (topic.catchUpAgain) {
+          // The channel subscription restarted during this fetch: one more, from where it ended.
+          topic.catchUpAgain = false;
           topic.held = held;
           continue;
         }

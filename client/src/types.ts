@@ -24,7 +24,13 @@ import type {
   Product,
   ReserveOrderInput,
 } from '../../functions/api/schemas.js';
-import type { ClientMessage, ServerMessage, WsErrorCode } from '../../functions/realtime/protocol.js';
+import type {
+  BroadcastInfo,
+  ClientMessage,
+  Delivery,
+  ServerMessage,
+  WsErrorCode,
+} from '../../functions/realtime/protocol.js';
 
 export type {
   Auction,
@@ -62,7 +68,7 @@ export type ListProductsQuery = Partial<z.infer<typeof schemas.listProductsQuery
 /** `limit` and `cursor` of `/me/orders` and `/me/bids`. */
 export type PageQuery = Partial<z.infer<typeof schemas.pageQuery>>;
 /** The WebSocket messages both ways: the server's own types (functions/realtime/protocol.ts). */
-export type { ClientMessage, ServerMessage, WsErrorCode };
+export type { BroadcastInfo, ClientMessage, Delivery, ServerMessage, WsErrorCode };
 // </server-types>
 
 // --- transport ----------------------------------------------------------------------------------
@@ -153,8 +159,11 @@ export type UpdateSource = 'snapshot' | 'live' | 'catch-up';
 export type LiveStatus = 'connecting' | 'open' | 'reconnecting' | 'closed';
 
 export interface LiveError {
-  /** A server `error` message's code, or `catch_up_failed` / `connect_failed`. */
-  code: WsErrorCode | 'catch_up_failed' | 'connect_failed';
+  /**
+   * A server `error` message's code, or `catch_up_failed` / `connect_failed`, or `channel_failed`
+   * (the broadcast channel's socket or subscription: it is retried on its own).
+   */
+  code: WsErrorCode | 'catch_up_failed' | 'connect_failed' | 'channel_failed';
   message: string;
   topic?: string;
 }

@@ -16,6 +16,8 @@ export interface DemoServerOptions {
   /** The URLs the browser uses for the APIs (printed by the local runtime). */
   httpUrl: string;
   wsUrl: string;
+  /** The Events API of the broadcast channels (its origin), whose real-time socket the pages may open. */
+  eventsUrl?: string | undefined;
   jwtSecret: string;
   /**
    * Signs the demo's users in at the local OIDC issuer (npm run local's default), so the pages use
@@ -163,7 +165,9 @@ export async function startDemoServer(options: DemoServerOptions): Promise<DemoS
   // Only this server's own files and the two APIs: a page that tried a CDN asset would fail here.
   const csp = [
     "default-src 'self'",
-    `connect-src 'self' ${new URL(options.httpUrl).origin} ${new URL(options.wsUrl).origin}`,
+    `connect-src 'self' ${new URL(options.httpUrl).origin} ${new URL(options.wsUrl).origin}${
+      options.eventsUrl ? ` ${new URL(options.eventsUrl).origin.replace(/^http/, 'ws')}` : ''
+    }`,
     "img-src 'self' data:",
     "base-uri 'none'",
     "form-action 'self'",

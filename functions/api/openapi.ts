@@ -678,6 +678,38 @@ export const paths: ZodOpenApiPathsObject = {
       },
     }),
   },
+  '/realtime': {
+    get: operation({
+      operationId: 'getRealtime',
+      tags: ['meta'],
+      summary: 'Where to watch live: the WebSocket API, and the broadcast channels for crowds (API.md v1.2)',
+      responses: {
+        200: {
+          description: 'The endpoints (the same for everyone; cacheable)',
+          content: json(s.realtimeResponse, {
+            broadcast: {
+              websocketUrl: 'wss://ws.example.com/prod',
+              broadcast: {
+                realtimeUrl: 'wss://abc.appsync-realtime-api.eu-west-1.amazonaws.com/event/realtime',
+                authorization: {
+                  host: 'abc.appsync-api.eu-west-1.amazonaws.com',
+                  'x-api-key': 'da2-example',
+                },
+                channels: { auction: '/live/auction/{id}', product: '/live/product/{id}' },
+              },
+            },
+            direct: { websocketUrl: 'wss://ws.example.com/prod', broadcast: null },
+          }),
+        },
+        ...errors({
+          404: {
+            description: 'This deployment serves no WebSocket API',
+            codes: ['realtime_not_configured'],
+          },
+        }),
+      },
+    }),
+  },
   '/openapi.json': {
     get: operation({
       operationId: 'getOpenApiDocument',

@@ -502,6 +502,27 @@ export const webhookResponse = z.object({
 });
 export const healthResponse = z.object({ status: z.literal('ok') });
 
+/** API.md v1.2, "Broadcast channels for crowds": where a topic's channel is read. */
+export const broadcastInfoSchema = z
+  .object({
+    realtimeUrl: z
+      .string()
+      .meta({ description: 'The Events API real-time endpoint (wss://.../event/realtime)' }),
+    authorization: z.record(z.string(), z.string()).meta({
+      description: 'Sent as is in the header- subprotocol and in each subscribe, e.g. {host, x-api-key}',
+    }),
+    channels: z
+      .object({ auction: z.string(), product: z.string() })
+      .meta({ description: 'Channel path templates by topic kind; {id} is the topic id' }),
+  })
+  .meta({ id: 'BroadcastInfo' });
+export const realtimeResponse = z.object({
+  websocketUrl: z.string().meta({ description: 'The WebSocket API (subscribe, unsubscribe, ping)' }),
+  broadcast: broadcastInfoSchema
+    .nullable()
+    .meta({ description: 'null: no broadcast channels here, every topic direct' }),
+});
+
 /** `{"error": {"code", "message", ...details}}`: details depend on the code (e.g. minimumBid). */
 export const errorSchema = (codes: readonly [string, ...string[]]) =>
   z.object({
@@ -512,6 +533,7 @@ export const errorSchema = (codes: readonly [string, ...string[]]) =>
   });
 
 export type Auction = z.infer<typeof auctionSchema>;
+export type BroadcastInfo = z.infer<typeof broadcastInfoSchema>;
 export type Bid = z.infer<typeof bidSchema>;
 export type AuctionEvent = z.infer<typeof auctionEventSchema>;
 export type Product = z.infer<typeof productSchema>;

@@ -41,6 +41,22 @@ export async function composeFanOut(
               ),
           }
         : {}),
+      ...(adapters.broadcast
+        ? {
+            broadcast: {
+              info: adapters.broadcast.info,
+              modes: adapters.broadcast.ledger,
+              publish: {
+                ledger: adapters.broadcast.ledger,
+                publisher: adapters.broadcast.publisher,
+                intervalMs: 1_000 / env.BROADCAST_PUBLISH_RATE,
+                eventsPerPublish: env.BROADCAST_EVENTS_PER_PUBLISH,
+                logger,
+                metrics,
+              },
+            },
+          }
+        : {}),
     },
     close: adapters.close,
   };

@@ -16,6 +16,7 @@ import { meRoutes } from './routes/me.js';
 import { orderRoutes } from './routes/orders.js';
 import { paymentRoutes } from './routes/payments.js';
 import { productRoutes } from './routes/products.js';
+import { type RealtimeEndpoints, realtimeRoutes } from './routes/realtime.js';
 
 export const MAX_BODY_BYTES = 16 * 1024;
 
@@ -35,6 +36,8 @@ export interface HttpAppDeps {
   logger: LogSink;
   /** Reads of an auction's event log per caller; absent: unlimited. */
   eventReads?: ReadLimiter;
+  /** Where to watch (`GET /realtime`); absent: it answers 404 realtime_not_configured. */
+  realtime?: RealtimeEndpoints;
   /** Called once per request with its outcome, for metrics. */
   observe?: (request: { method: string; route: string; status: number; durationMs: number }) => void;
 }
@@ -67,6 +70,7 @@ export function createHttpApp(deps: HttpAppDeps) {
     deps.verifier ?? (deps.jwtSecret === undefined ? undefined : hs256Verifier(deps.jwtSecret));
   if (!verifier) throw new Error('createHttpApp needs a verifier or a jwtSecret');
   app.route('/health', healthRoutes(deps.health));
+  app.route('/realtime', realtimeRoutes(deps.realtime));
   const browse = { readModel: deps.readModel ?? new NoReadModel() };
   app.route('/auctions', auctionRoutes(deps.auctions, verifier, browse, deps.eventReads));
   app.route('/products', productRoutes(deps.flashSales, verifier, browse));

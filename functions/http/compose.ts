@@ -1,5 +1,5 @@
 import type { RedisClient } from '../adapters/redis/client.js';
-import { type Environment, readEnvironment } from '../config.js';
+import { broadcastFromEnvironment, type Environment, readEnvironment } from '../config.js';
 import type { EventPublisher } from '../ports/event-publisher.js';
 import type { LogSink } from '../ports/logger.js';
 import { composeHttpAdapters } from '../wiring/http.js';
@@ -30,6 +30,10 @@ export async function composeHttpApp(
     flashSales: adapters.flashSales,
     ...(adapters.readModel ? { readModel: adapters.readModel } : {}),
     ...(adapters.notifications ? { notifications: adapters.notifications } : {}),
+    // GET /realtime: where to watch (configuration only, no adapter).
+    ...(env.PUBLIC_WS_URL
+      ? { realtime: { websocketUrl: env.PUBLIC_WS_URL, broadcast: broadcastFromEnvironment(env) } }
+      : {}),
     health: adapters.health,
   });
   return { app, redis: adapters.redis, publisher: adapters.publisher, close: adapters.close };

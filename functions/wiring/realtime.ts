@@ -4,12 +4,14 @@ import {
   ManagementApiMessenger,
 } from '../adapters/apigw/management-api-messenger.js';
 import { SignedPostMessenger, WAVE_POST_POLICY } from '../adapters/apigw/signed-post-messenger.js';
+import { EventsPublisher } from '../adapters/appsync/events-publisher.js';
 import { createPostgresClient } from '../adapters/postgres/client.js';
 import { resolveDatabaseUrl } from '../adapters/postgres/database-url.js';
 import { PostgresNotifications } from '../adapters/postgres/postgres-notifications.js';
 import type { RedisClient } from '../adapters/redis/client.js';
 import { RedisConnectionRegistry } from '../adapters/redis/connection-registry.js';
 import { RedisAuctionStore } from '../adapters/redis/redis-auction-store.js';
+import { RedisBroadcastLedger } from '../adapters/redis/redis-broadcast-ledger.js';
 import { RedisConnectionLimits } from '../adapters/redis/redis-connection-limits.js';
 import { RedisConnectionUsers } from '../adapters/redis/redis-connection-users.js';
 import { createRedisFromEnvironment } from '../adapters/redis/redis-from-environment.js';
@@ -17,10 +19,11 @@ import { RedisProductStore } from '../adapters/redis/redis-product-store.js';
 import { RedisTopicReader } from '../adapters/redis/redis-topic-reader.js';
 import { createSqsClient } from '../adapters/sqs/sqs-client.js';
 import { SqsWavePartQueue } from '../adapters/sqs/sqs-wave-part-queue.js';
-import { type Environment, required } from '../config.js';
+import { broadcastFromEnvironment, type Environment, required } from '../config.js';
 import type { ConnectionUsers } from '../ports/connection-users.js';
 import type { LogSink } from '../ports/logger.js';
 import type { NotificationDeriver, NotificationReader } from '../ports/notifications.js';
+import type { BroadcastInfo } from '../realtime/broadcast.js';
 import type { ConnectionLimits, TopicReader, WavePartQueue } from '../realtime/ports.js';
 import { recoveringTopicReader } from '../realtime/use-cases/recover-topic.js';
 import type { AuctionEventLog } from '../use-cases/notifications/notify-from-log.js';
@@ -81,6 +84,8 @@ export interface ComposedWsAdapters {
   limits: ConnectionLimits;
   /** `me`: who opened each connection, and the notifications (absent without a database). */
   me?: { users: ConnectionUsers; notifications: NotificationReader };
+  /** The broadcast tier (EVENTS_*): where channels are read, and topic modes in Redis. */
+  broadcast?: { info: BroadcastInfo; modes: RedisBroadcastLedger };
   close: () => Promise<void>;
 }
 
@@ -107,12 +112,18 @@ export async function composeWsAdapters(logger: LogSink, env: Environment): Prom
       connectionsPerSource: env.WS_CONNECTIONS_PER_IP,
       messages: { max: env.WS_MESSAGE_RATE_LIMIT, windowMs: env.WS_MESSAGE_RATE_WINDOW_MS },
     }),
+    ...broadcastModes(realtime.redis, env),
     close: async () => {
       sqs.destroy();
       await archives.close();
       await realtime.close();
     },
   };
+}
+
+function broadcastModes(redis: RedisClient, env: Environment): Pick<ComposedWsAdapters, 'broadcast'> {
+  const info = broadcastFromEnvironment(env);
+  return info ? { broadcast: { info, modes: new RedisBroadcastLedger(redis) } } : {};
 }
 
 /** What the fan-out function adds: the lean signed posts of its waves and the queue of wave parts. */
@@ -127,6 +138,11 @@ export interface ComposedFanOutAdapters {
    * the list, the auctions' event logs in Redis; absent without a database.
    */
   notifications?: { deriver: NotificationDeriver; log: AuctionEventLog };
+  /**
+   * The broadcast tier (EVENTS_* and EVENTS_HTTP_URL): the HTTP publisher, the publish ledger and
+   * topic modes (one Redis adapter), and where channels are read (for `delivery.changed`).
+   */
+  broadcast?: { info: BroadcastInfo; ledger: RedisBroadcastLedger; publisher: EventsPublisher };
   close: () => Promise<void>;
 }
 
@@ -156,6 +172,23 @@ export async function composeFanOutAdapters(
   const sql = databaseUrl
     ? createPostgresClient({ url: databaseUrl, max: 1, name: 'live-sale-fanout' })
     : undefined;
+  // The broadcast tier: one publish per topic update (rate-capped) to its channel, signed with the
+  // credentials of the waves (the fan-out's role is the only one allowed to publish).
+  const info = broadcastFromEnvironment(env);
+  const publisher =
+    info && env.EVENTS_HTTP_URL
+      ? new EventsPublisher({
+          url: env.EVENTS_HTTP_URL,
+          region: env.EVENTS_REGION ?? env.AWS_REGION,
+          credentials: realtime.client.config.credentials,
+          timeoutMs: env.FANOUT_POST_TIMEOUT_MS,
+          onError: (channel, error) =>
+            logger.warn('publish to the Events API failed', {
+              channel,
+              error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+            }),
+        })
+      : undefined;
   return {
     realtime,
     topics: new RedisTopicReader(realtime.redis),
@@ -169,8 +202,12 @@ export async function composeFanOutAdapters(
         }
       : {}),
     ...(sqs && env.FANOUT_QUEUE_URL ? { partQueue: new SqsWavePartQueue(sqs, env.FANOUT_QUEUE_URL) } : {}),
+    ...(info && publisher
+      ? { broadcast: { info, ledger: new RedisBroadcastLedger(realtime.redis), publisher } }
+      : {}),
     close: async () => {
       await messenger.destroy();
+      await publisher?.destroy();
       sqs?.destroy();
       await sql?.end({ timeout: 5 });
       await realtime.close();

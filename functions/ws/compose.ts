@@ -21,6 +21,9 @@ export async function composeWs(
       authenticate: (token) => verifier.authenticate(`Bearer ${token}`),
       logger,
       ...(adapters.me ? { me: adapters.me } : {}),
+      ...(adapters.broadcast
+        ? { broadcast: { ...adapters.broadcast, minWatchers: env.BROADCAST_MIN_WATCHERS } }
+        : {}),
     },
     close: adapters.close,
   };

@@ -86,6 +86,7 @@ export const RESOURCE_LABELS: Record<string, RegExp> = {
   auctionCloser: /AuctionCloser/,
   webSocketPost: /WebSocketApi.*\/live\/POST\/@connections\/\*/,
   webSocketDelete: /WebSocketApi.*\/live\/DELETE\/@connections\/\*/,
+  liveChannels: /BroadcastEventApi.*\/channelNamespace\/live"/,
 };
 
 export interface Permission {

@@ -24,6 +24,7 @@ import { httpCors } from '../config/http-cors.js';
 import type { StageConfig } from '../config/stages.js';
 import { AppFunction, type FunctionName } from '../constructs/app-function.js';
 import { AuctionCloser } from '../constructs/auction-closer.js';
+import { BroadcastChannels } from '../constructs/broadcast-channels.js';
 import { Monitoring } from '../constructs/monitoring.js';
 import { authEnvironment } from '../constructs/user-directory.js';
 import { acknowledge } from '../nag.js';
@@ -50,6 +51,7 @@ export class ApiStack extends Stack {
   readonly httpApi: apigwv2.HttpApi;
   readonly webSocketApi: apigwv2.WebSocketApi;
   readonly webSocketStage: apigwv2.WebSocketStage;
+  readonly broadcast: BroadcastChannels;
   readonly monitoring: Monitoring;
 
   constructor(scope: Construct, id: string, props: ApiStackProps) {
@@ -206,6 +208,15 @@ export class ApiStack extends Stack {
     // DELETE: the ws function closes a connection over its message limit (realtime/use-cases/connection-events.ts).
     this.allowManageConnections(ws, ['POST', 'DELETE']);
 
+    // --- broadcast channels (API.md v1.2) --------------------------------------------------------
+    // A topic's updates are published once to its channel of an AppSync Events API, which delivers
+    // them to any number of watchers: one request per update instead of one PostToConnection per
+    // watcher from the account's shared API Gateway budget (docs/realtime.md). Only the fan-out
+    // publishes; http, ws and the fan-out tell watchers where to read.
+    this.broadcast = new BroadcastChannels(this, 'Broadcast', { prefix, stage });
+    this.broadcast.publishFrom(fanout);
+    for (const f of [http, ws, fanout]) this.broadcast.describeTo(f);
+
     // --- schedule and migrations -----------------------------------------------------------------
     // A missed or failed sweep is redone by the next one a minute later: no retries, no backlog.
     sweeper.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: Duration.seconds(60) });
@@ -258,6 +269,10 @@ export class ApiStack extends Stack {
     new CfnOutput(this, 'WebSocketManagementEndpoint', {
       value: this.webSocketStage.callbackUrl,
       description: 'API Gateway management API (WS_MANAGEMENT_ENDPOINT)',
+    });
+    new CfnOutput(this, 'EventsRealtimeUrl', {
+      value: this.broadcast.realtimeUrl,
+      description: 'AppSync Events real-time endpoint of the broadcast channels (wss://)',
     });
     new CfnOutput(this, 'PersistDeadLetterQueueArn', {
       value: data.persistQueue.deadLetterQueue.queueArn,

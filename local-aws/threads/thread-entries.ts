@@ -13,6 +13,7 @@ import { ESM_REQUIRE_BANNER, LOCAL_BUILD_DIR } from '../../scripts/build-functio
 const ENTRIES = {
   'function-instance': '../lambda/function-instance.ts',
   'websocket-gateway-thread': '../gateways/websocket/websocket-gateway-thread.ts',
+  'events-api-thread': '../events-api/events-api-thread.ts',
 } as const;
 
 export type ThreadEntry = keyof typeof ENTRIES;

@@ -16,6 +16,8 @@ export interface ReadyUrls {
   postgres: string;
   /** The demo web app (DEMO_PORT). */
   demo: string;
+  /** The local AppSync Events API of the broadcast channels (EVENTS_PORT): `http://host:port`, '' without one. */
+  events: string;
 }
 
 export interface LocalProcess {
@@ -42,6 +44,7 @@ export function startLocal(
     HTTP_PORT: '0',
     WS_PORT: '0',
     DEMO_PORT: '0',
+    EVENTS_PORT: '0',
     ...env,
   };
   for (const [name, value] of Object.entries(childEnv)) if (value === undefined) delete childEnv[name];
@@ -91,6 +94,7 @@ export function startLocal(
         management: field('management'),
         postgres: field('postgres'),
         demo: field('demo'),
+        events: field('events'),
       });
     };
     child.stdout?.on('data', check);

@@ -147,6 +147,10 @@ export const topicKeys = (topicName: string) => {
     pushed: `${t}:pushed`,
     lease: `${t}:lease`,
     parts: `${t}:parts`,
+    /** Broadcast tier (redis-broadcast-ledger.ts): newest seq published and when, the publish lease, the mode. */
+    broadcast: `${t}:bcast`,
+    publishLease: `${t}:blease`,
+    mode: `${t}:mode`,
   };
 };
 

@@ -17,6 +17,7 @@ import { SigningKeysUnavailableError } from '../../domain/errors.js';
 import type { ConnectionUsers } from '../../ports/connection-users.js';
 import type { LogSink } from '../../ports/logger.js';
 import type { NotificationReader } from '../../ports/notifications.js';
+import type { BroadcastInfo } from '../broadcast.js';
 import {
   CONNECTION_LIMITS,
   connectionExpiry,
@@ -38,6 +39,7 @@ import type {
 } from '../ports.js';
 import { TopicUnavailableError } from '../ports.js';
 import type { ClientMessage, ServerMessage, WsErrorCode } from '../protocol.js';
+import { type BroadcastChoice, chooseDelivery } from './choose-delivery.js';
 import { subscribeMe, unsubscribeMe } from './subscribe-me.js';
 
 export interface WsDeps {
@@ -62,6 +64,8 @@ export interface WsDeps {
    * list (PostgreSQL). Absent (no database): `me` answers `temporarily_unavailable`.
    */
   me?: { users: ConnectionUsers; notifications: Pick<NotificationReader, 'latestSeq' | 'list'> };
+  /** The broadcast tier (API.md v1.2); absent: every topic direct, as before it. */
+  broadcast?: BroadcastChoice;
 }
 
 export interface WsConnectionContext {
@@ -281,7 +285,6 @@ async function subscribe(
 ): Promise<void> {
   const { connectionId } = connection;
   const now = deps.now ?? Date.now;
-  const sleep = deps.sleep ?? ((ms: number) => new Promise((resolve) => setTimeout(resolve, ms)));
   const pendingMs = deps.pendingMs ?? 10_000;
 
   const added = await deps.registry.addTopic(connectionId, topic, MAX_TOPICS_PER_CONNECTION, expiresAt);
@@ -292,15 +295,11 @@ async function subscribe(
       topic.name,
     );
   }
+  const broadcast = await chooseDelivery(deps.broadcast, topic);
+  if (broadcast)
+    return subscribeBroadcast(deps, connectionId, topic, added === 'exists', broadcast, send, fail);
   const wave = await deps.registry.register(topic, connectionId, expiresAt, now() + pendingMs);
-  if (wave !== null) {
-    // Backing off from 5 ms to 100 ms: a wave to many watchers holds the lease for seconds, and
-    // every subscriber arriving meanwhile polls the same Redis slot.
-    const deadline = now() + (deps.waveWaitMs ?? 5_000);
-    for (let poll = 0; now() < deadline && (await deps.registry.leaseHolder(topic)) === wave; poll++) {
-      await sleep(Math.min(100, 5 * 2 ** poll));
-    }
-  }
+  if (wave !== null) await waitForWave(deps, topic, wave);
 
   let snapshot: Awaited<ReturnType<TopicReader['snapshot']>>;
   try {
@@ -318,7 +317,7 @@ async function subscribe(
     return fail(`${kind}_not_found`, `${kind} ${topic.id} does not exist`, topic.name);
   }
 
-  if ((await send(snapshot.message)) === 'gone') return;
+  if ((await send({ ...snapshot.message, delivery: 'direct' })) === 'gone') return;
   let sentSeq = snapshot.seq;
   for (let round = 1; ; round++) {
     const force = round > CATCH_UP_ROUNDS;
@@ -335,6 +334,56 @@ async function subscribe(
     if ((await send(messageForEvent(newest))) === 'gone') return;
     sentSeq = newest.seq;
   }
+}
+
+/** Waits (up to waveWaitMs) while the wave with this token holds the topic's lease. */
+async function waitForWave(deps: WsDeps, topic: Topic, wave: string): Promise<void> {
+  const now = deps.now ?? Date.now;
+  const sleep = deps.sleep ?? ((ms: number) => new Promise((resolve) => setTimeout(resolve, ms)));
+  // Backing off from 5 ms to 100 ms: a wave to many watchers holds the lease for seconds, and
+  // every subscriber arriving meanwhile polls the same Redis slot.
+  const deadline = now() + (deps.waveWaitMs ?? 5_000);
+  for (let poll = 0; now() < deadline && (await deps.registry.leaseHolder(topic)) === wave; poll++) {
+    await sleep(Math.min(100, 5 * 2 ** poll));
+  }
+}
+
+/**
+ * A subscription that reads the topic's channel: the snapshot with `delivery: "broadcast"` and the
+ * broadcast object; the connection is not registered, so no wave pushes the topic to it. A
+ * connection that watched the topic directly before is removed from its receivers first, and a
+ * wave sending at that moment is waited for, so none of its pushes follows this answer.
+ */
+async function subscribeBroadcast(
+  deps: WsDeps,
+  connectionId: string,
+  topic: Topic,
+  wasWatching: boolean,
+  broadcast: BroadcastInfo,
+  send: (message: ServerMessage) => Promise<PostOutcome>,
+  fail: (code: WsErrorCode, message: string, topic?: string) => Promise<void>,
+): Promise<void> {
+  if (wasWatching) {
+    await deps.registry.leave(topic, [connectionId]);
+    const wave = await deps.registry.leaseHolder(topic);
+    if (wave !== null) await waitForWave(deps, topic, wave);
+  }
+  let snapshot: Awaited<ReturnType<TopicReader['snapshot']>>;
+  try {
+    snapshot = await deps.topics.snapshot(topic);
+  } catch (error) {
+    await deps.registry.removeTopic(connectionId, topic);
+    if (error instanceof TopicUnavailableError) {
+      return fail('temporarily_unavailable', `${topic.name} is being restored; retry shortly`, topic.name);
+    }
+    throw error;
+  }
+  if (!snapshot) {
+    await deps.registry.removeTopic(connectionId, topic);
+    const kind = topic.kind as 'auction' | 'product';
+    return fail(`${kind}_not_found`, `${kind} ${topic.id} does not exist`, topic.name);
+  }
+  await send({ ...snapshot.message, delivery: 'broadcast', broadcast });
 }
 
 async function leave(deps: WsDeps, connectionId: string, topic: Topic): Promise<void> {

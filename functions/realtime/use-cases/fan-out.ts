@@ -20,11 +20,14 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { EventEnvelope } from '../../domain/events.js';
 import type { StoredNotification } from '../../ports/notifications.js';
+import type { BroadcastInfo } from '../broadcast.js';
 import { encodeMessage, messageForEvent, type Topic, topicOfEvent } from '../model.js';
 import { isNotificationsMessage, parseNotificationsMessage } from '../notification-push.js';
-import type { TopicReader } from '../ports.js';
+import type { DeliveryModes, TopicReader } from '../ports.js';
 import { isWavePartMessage, parseWavePart, type WavePart } from '../wave-part.js';
+import { type BroadcastDeps, broadcastTopic } from './broadcast.js';
 import { forgetGone, postToAll } from './deliver.js';
+import { moveToBroadcast } from './move-to-broadcast.js';
 import { pushNotifications } from './push-notifications.js';
 import { type Limiter, semaphore } from './semaphore.js';
 import { helpWithParts, sendInParts, sendPart, shouldSplit, type WavePartsDeps } from './wave-parts.js';
@@ -65,6 +68,12 @@ export interface FanOutDeps extends WavePartsDeps {
    * the auctions with a bid in the batch from their Redis log and pushes them. Absent: no database.
    */
   notifyFromLog?: (auctionIds: readonly string[]) => Promise<unknown>;
+  /**
+   * The broadcast tier (API.md v1.2): every topic's updates are also published to its channel
+   * (rate-capped, broadcast.ts), and a wave of a topic that turned broadcast moves its remaining
+   * direct watchers there (move-to-broadcast.ts). Absent: direct only, as before it.
+   */
+  broadcast?: { publish: BroadcastDeps; modes: DeliveryModes; info: BroadcastInfo };
 }
 
 export interface FanOutRecord {
@@ -169,6 +178,22 @@ export async function fanOut(
       failures.push(messageId);
     }
   });
+  // Beside the waves: a publish failure is the channel's (logged, counted, caught up by the next
+  // update), never a reason to redeliver records whose direct waves went out.
+  const published = [...batches.values()].map(async (batch) => {
+    if (!deps.broadcast) return;
+    try {
+      await broadcastTopic(deps.broadcast.publish, batch.topic, batch.newest, {
+        ...(invocation.remainingMs ? { remainingMs: invocation.remainingMs } : {}),
+      });
+    } catch (error) {
+      deps.logger.error('fanout: broadcast publish failed', {
+        topic: batch.topic.name,
+        seq: batch.newest.seq,
+        error: String(error),
+      });
+    }
+  });
   const wavesSent = [...batches.values()].map(async (batch) => {
     try {
       await wave(deps, batch.topic, batch.newest, limit, invocation);
@@ -188,7 +213,7 @@ export async function fanOut(
     deps.notifyFromLog && bids.length > 0
       ? deps.notifyFromLog([...new Set(bids.map((bid) => bid.entityId))].sort())
       : undefined;
-  await Promise.all([...partsSent, ...wavesSent, pushed, fastPath]);
+  await Promise.all([...partsSent, ...wavesSent, ...published, pushed, fastPath]);
   return { batchItemFailures: failures.map((itemIdentifier) => ({ itemIdentifier })) };
 }
 
@@ -287,6 +312,17 @@ async function sendClaimed(
   limit: Limiter,
 ): Promise<void> {
   deps.metrics.count('waves', 1);
+  if (deps.broadcast && connectionIds.length > 0 && (await deps.broadcast.modes.read(topic)).broadcast) {
+    // The topic turned broadcast: its direct watchers are told once, then they read the channel.
+    let moved: string[] = [];
+    try {
+      moved = await moveToBroadcast(deps, topic, connectionIds, deps.broadcast.info, limit);
+    } finally {
+      await deps.registry.releaseWave(topic, token);
+    }
+    await forgetGone(deps, topic, moved);
+    return;
+  }
   const data = encodeMessage(messageForEvent(event));
   if (shouldSplit(deps, connectionIds.length)) {
     await sendInParts(deps, { topic, seq: event.seq, token, data, connectionIds }, limit);

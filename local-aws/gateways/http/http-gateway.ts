@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { LocalFunction } from '../../lambda/functions.js';
 import { describeError, log } from '../../shared/log.js';
+import { type AccountBudget, THROTTLED } from '../account-budget.js';
 import { applyCors } from './cors.js';
 
 /** HTTP API quotas imitated: 10 MB request payload, 30 s integration timeout. */
@@ -17,6 +18,8 @@ export interface HttpGatewayStats {
   byStatus: Record<string, number>;
   handlerErrors: number;
   timeouts: number;
+  /** Answered 429 over the account budget, the function not invoked. */
+  throttled: number;
 }
 
 export interface HttpGateway {
@@ -187,8 +190,16 @@ function writeResult(res: ServerResponse, result: unknown, requestId: string): n
  * A Node HTTP server standing in for an API Gateway HTTP API with one `$default` route to the
  * http function: every request becomes a payload 2.0 event for the real handler.
  */
-export function startHttpGateway(fn: LocalFunction, port: number, host: string): Promise<HttpGateway> {
-  const stats: HttpGatewayStats = { requests: 0, byStatus: {}, handlerErrors: 0, timeouts: 0 };
+export function startHttpGateway(
+  fn: LocalFunction,
+  port: number,
+  host: string,
+  options: {
+    /** The account's one request budget (shared with the WebSocket API and its management API). */
+    accountBudget?: AccountBudget | undefined;
+  } = {},
+): Promise<HttpGateway> {
+  const stats: HttpGatewayStats = { requests: 0, byStatus: {}, handlerErrors: 0, timeouts: 0, throttled: 0 };
   const count = (status: number) => {
     const key = `${Math.floor(status / 100)}xx`;
     stats.byStatus[key] = (stats.byStatus[key] ?? 0) + 1;
@@ -254,6 +265,18 @@ export function startHttpGateway(fn: LocalFunction, port: number, host: string):
 
   const server: Server = createServer((req, res) => {
     if (applyCors(req, res)) return;
+    if (options.accountBudget && !options.accountBudget.take('http')) {
+      // API Gateway's throttle answer, before the function is invoked.
+      stats.throttled++;
+      count(THROTTLED.httpStatus);
+      res.writeHead(THROTTLED.httpStatus, {
+        'content-type': 'application/json',
+        'content-length': Buffer.byteLength(THROTTLED.httpBody),
+      });
+      res.end(THROTTLED.httpBody);
+      req.resume();
+      return;
+    }
     const length = req.headers['content-length'];
     if (length === undefined && req.headers['transfer-encoding'] === undefined) {
       handle(req, res, undefined);

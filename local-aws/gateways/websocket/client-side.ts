@@ -24,6 +24,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type RawData, WebSocket, WebSocketServer } from 'ws';
+import { type AccountBudget, THROTTLED } from '../account-budget.js';
 import type { Connection, ConnectionTable } from './connection-table.js';
 import type {
   WebSocketEvent,
@@ -43,10 +44,12 @@ export interface ClientSideOptions {
   idleTimeoutMs: number;
   maxConnectionMs: number;
   connectRate: { perSecond: number; burst: number };
+  /** The account's one request budget: each connect and each inbound message takes from it. */
+  accountBudget?: AccountBudget | undefined;
   /** The table this side fills and empties (the management API reads it). */
   connections: ConnectionTable;
-  /** Counts handshakes refused by the connect rate (`connectsThrottled`). */
-  stats: { connectsThrottled: number };
+  /** Counts handshakes refused by the connect rate or the account budget, and messages refused by the budget. */
+  stats: { connectsThrottled: number; messagesThrottled: number };
   /** `host:port` once the server listens. */
   domainName: () => string;
   onError: (message: string, error: unknown) => void;
@@ -189,6 +192,13 @@ export function createClientSide(options: ClientSideOptions): ClientSide {
 
   const onMessage = (connection: Connection, data: RawData, isBinary: boolean) => {
     connection.lastActiveAt = Date.now();
+    if (options.accountBudget && !options.accountBudget.take('message')) {
+      // Over the account's budget the message is not routed; the client hears why.
+      stats.messagesThrottled++;
+      if (!connection.disconnected)
+        connection.socket.send(THROTTLED.webSocketMessage(connection.id, randomUUID()));
+      return;
+    }
     const buffer = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
     const body = isBinary ? buffer.toString('base64') : buffer.toString('utf8');
     const routeKey = isBinary ? '$default' : routeFor(body, routes);
@@ -224,9 +234,9 @@ export function createClientSide(options: ClientSideOptions): ClientSide {
   });
 
   const onUpgrade = async (request: IncomingMessage, socket: Duplex, head: Buffer) => {
-    if (!connectBudget.take()) {
+    if (!connectBudget.take() || (options.accountBudget && !options.accountBudget.take('connect'))) {
       stats.connectsThrottled++;
-      socket.end('HTTP/1.1 429 Too Many Requests\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      socket.end(THROTTLED.connectResponse);
       return;
     }
     const url = new URL(request.url ?? '/', 'http://local');

@@ -14,6 +14,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { WebSocket } from 'ws';
 import { type LocalCredentials, SigV4Verifier } from '../../identity/sigv4-verifier.js';
+import type { AccountBudget } from '../account-budget.js';
 import type { Connection, ConnectionTable } from './connection-table.js';
 import { TokenBucket } from './token-bucket.js';
 
@@ -24,8 +25,10 @@ export interface ManagementStats {
   gone: number;
   forbidden: number;
   throttled: number;
-  /** Handshakes the client side refused at the connect rate (counted there, reported here). */
+  /** Handshakes the client side refused at the connect rate or the account budget (counted there, reported here). */
   connectsThrottled: number;
+  /** Inbound messages the client side refused over the account budget (counted there, reported here). */
+  messagesThrottled: number;
 }
 
 export interface ManagementSideOptions {
@@ -37,8 +40,10 @@ export interface ManagementSideOptions {
   credentials: LocalCredentials | false;
   /** The region of the signature's credential scope. */
   region: string;
-  /** Account-wide request budget. */
+  /** This API's own budget, used without `accountBudget`. */
   managementRate: { perSecond: number; burst: number };
+  /** The account's one budget (every management call takes from it), when given. */
+  accountBudget?: AccountBudget | undefined;
   maxMessageBytes: number;
   stats: ManagementStats;
 }
@@ -62,7 +67,9 @@ export function createManagementSide(
 ): (request: IncomingMessage, response: ServerResponse) => void {
   const { connections, disconnect, maxMessageBytes, stats } = options;
   const verifier = options.credentials ? new SigV4Verifier(options.credentials, options.region) : undefined;
-  const managementBudget = new TokenBucket(options.managementRate.perSecond, options.managementRate.burst);
+  const ownBudget = new TokenBucket(options.managementRate.perSecond, options.managementRate.burst);
+  const accountBudget = options.accountBudget;
+  const take = accountBudget ? () => accountBudget.take('management') : () => ownBudget.take();
 
   return (request, response) => {
     const match = MANAGEMENT_PATH.exec(request.url ?? '');
@@ -102,7 +109,7 @@ export function createManagementSide(
           return;
         }
       }
-      if (!managementBudget.take()) {
+      if (!take()) {
         stats.throttled++;
         sendError(response, 429, 'LimitExceededException', 'Rate exceeded');
         return;

@@ -7,7 +7,7 @@
  *   payload, idle and duration limits;
  * - the management API (management-side.ts): `POST|GET|DELETE /@connections/{id}`, SigV4-checked
  *   with the local credentials (`credentials`; default `local` / `local`) and throttled by the
- *   account-wide request budget.
+ *   account-wide request budget (`accountBudget`, shared with the HTTP gateway in the runtime).
  *
  * Limits imitated (API Gateway quotas), all configurable: message payload 128 KiB both directions,
  * idle timeout 10 minutes, maximum connection duration 2 hours, management API 10,000 requests/s
@@ -16,6 +16,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { LocalCredentials } from '../../identity/sigv4-verifier.js';
+import { AccountBudget, type AccountBudgetShare } from '../account-budget.js';
 import { createClientSide } from './client-side.js';
 import type { ConnectionTable } from './connection-table.js';
 import type { WebSocketHandler } from './events.js';
@@ -40,8 +41,17 @@ export interface WebSocketGatewayOptions {
   credentials?: LocalCredentials | false;
   /** The region of the signature's credential scope (default us-east-1). */
   region?: string;
-  /** Account-wide management API budget. */
+  /**
+   * Management API budget when the gateway runs alone (tests); ignored with `accountBudget`,
+   * which the management API then takes from, as on AWS.
+   */
   managementRate?: { perSecond: number; burst: number };
+  /**
+   * The account's one request budget (API Gateway throttles HTTP APIs, WebSocket APIs and the
+   * management API together): connects, inbound messages and management calls take from it. A
+   * share, so the gateway's own thread takes from the bucket the HTTP gateway takes from.
+   */
+  accountBudget?: AccountBudgetShare;
   /** New connections per second (API Gateway: 500/s per account and region). */
   connectRate?: { perSecond: number; burst: number };
 }
@@ -80,8 +90,10 @@ export async function startWebSocketGateway(options: WebSocketGatewayOptions): P
     forbidden: 0,
     throttled: 0,
     connectsThrottled: 0,
+    messagesThrottled: 0,
   };
   const onError = options.onError ?? ((message, error) => console.error(message, error));
+  const accountBudget = options.accountBudget ? AccountBudget.attach(options.accountBudget) : undefined;
 
   const clients = createClientSide({
     handler: options.handler,
@@ -92,6 +104,7 @@ export async function startWebSocketGateway(options: WebSocketGatewayOptions): P
     idleTimeoutMs: options.idleTimeoutMs ?? API_GATEWAY_LIMITS.idleTimeoutMs,
     maxConnectionMs: options.maxConnectionMs ?? API_GATEWAY_LIMITS.maxConnectionMs,
     connectRate: options.connectRate ?? API_GATEWAY_LIMITS.connectRate,
+    accountBudget,
     connections,
     stats: managementStats,
     domainName: () => domainName,
@@ -103,6 +116,7 @@ export async function startWebSocketGateway(options: WebSocketGatewayOptions): P
     credentials: options.credentials === undefined ? LOCAL_CREDENTIALS : options.credentials,
     region: options.region ?? 'us-east-1',
     managementRate: options.managementRate ?? API_GATEWAY_LIMITS.managementRate,
+    accountBudget,
     maxMessageBytes,
     stats: managementStats,
   });
