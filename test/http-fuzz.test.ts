@@ -385,6 +385,104 @@ describe('malformed input on the listing routes', () => {
   });
 });
 
+describe('malformed input on GET /me/notifications (API.md v1.2)', () => {
+  let fx: HttpFixture;
+  let userToken: string;
+
+  beforeAll(async () => {
+    fx = await createHttpFixture({
+      redisUrl: inject('redisUrl'),
+      sqsEndpoint: inject('sqsEndpoint'),
+      databaseUrl: inject('databaseUrl'),
+    });
+    userToken = await tokenFor('fuzzer-notifications');
+  });
+  afterAll(() => fx.close());
+
+  const value = fc.oneof(
+    fc.string({ maxLength: 40 }),
+    fc.string({ unit: 'binary', maxLength: 20 }),
+    fc.constantFrom('', ' ', '0', '-1', '1', '100', '101', '1.5', '1e2', 'NaN', '9007199254740992', '0x10'),
+    fc.integer({ min: -1_000, max: 1_000 }).map(String),
+  );
+  const param = (name: string) =>
+    fc.oneof(
+      fc.constant(''),
+      value.map((v) => `${name}=${encodeURIComponent(v)}`),
+      fc
+        .tuple(value, value)
+        .map(([a, b]) => `${name}=${encodeURIComponent(a)}&${name}=${encodeURIComponent(b)}`),
+      fc.constant(`${name}=`),
+      fc.constant(name),
+    );
+
+  it('answers 400 invalid_request naming since or limit, 401, or 200, never 5xx', async () => {
+    const seen = new Map<number, number>();
+    await fc.assert(
+      fc.asyncProperty(
+        param('since'),
+        param('limit'),
+        fc.oneof(
+          { weight: 4, arbitrary: fc.constant('real') },
+          fc.constant(undefined),
+          fc.string({ maxLength: 60 }),
+        ),
+        async (since, limit, auth) => {
+          const query = [since, limit].filter((part) => part !== '').join('&');
+          const headers: Record<string, string> = {};
+          if (auth === 'real') headers.authorization = `Bearer ${userToken}`;
+          else if (auth !== undefined) headers.authorization = auth;
+          let response: Response;
+          try {
+            response = await fx.app.request(`/me/notifications${query ? `?${query}` : ''}`, { headers });
+          } catch (error) {
+            if (error instanceof TypeError) return;
+            throw error;
+          }
+          seen.set(response.status, (seen.get(response.status) ?? 0) + 1);
+          expect(response.status, query).toBeLessThan(500);
+          const json = (await response.json()) as {
+            error?: { code: string; message: string };
+            notifications?: unknown[];
+          };
+          if (response.status === 400) {
+            expect(json.error?.code).toBe('invalid_request');
+            expect(json.error?.message).toMatch(/^(since|limit)/);
+          } else if (response.status === 200) {
+            expect(json).toEqual({ notifications: [], next: null });
+          } else {
+            expect(response.status).toBe(401);
+          }
+        },
+      ),
+      { numRuns: 400 },
+    );
+    expect(seen.get(400) ?? 0).toBeGreaterThan(0);
+    expect(seen.get(200) ?? 0).toBeGreaterThan(0);
+    for (const [name, raw] of [
+      ['since', '-1'],
+      ['since', '1.5'],
+      ['since', 'x'],
+      ['since', '9007199254740992'],
+      ['limit', '0'],
+      ['limit', '101'],
+      ['limit', ''],
+    ]) {
+      const response = await fx.app.request(
+        `/me/notifications?${name}=${encodeURIComponent(raw as string)}`,
+        {
+          headers: { authorization: `Bearer ${userToken}` },
+        },
+      );
+      expect(response.status, `${name}=${raw}`).toBe(400);
+      expect(((await response.json()) as { error: { message: string } }).error.message).toMatch(
+        new RegExp(`^${name}`),
+      );
+    }
+    expect((await fx.app.request('/me/notifications')).status).toBe(401);
+  });
+});
+
 describe('malformed Authorization headers', () => {
   let fx: HttpFixture;
   let auctionId: string;

@@ -13,6 +13,7 @@ import type {
   IdempotentRequestOptions,
   MyBidPage,
   MyOrderPage,
+  NotificationPage,
   Order,
   Product,
   ProductPage,
@@ -109,6 +110,8 @@ export function createRestClient(transport: TransportOptions): RestClient {
       get<MyOrderPage>('/me/orders', { limit: query.limit, cursor: query.cursor }, options),
     myBids: (query = {}, options) =>
       get<MyBidPage>('/me/bids', { limit: query.limit, cursor: query.cursor }, options),
+    myNotifications: (query = {}, options) =>
+      get<NotificationPage>('/me/notifications', { since: query.since, limit: query.limit }, options),
 
     openapi: (options) => get<Record<string, unknown>>('/openapi.json', {}, options),
   };

@@ -17,6 +17,7 @@ import type {
   CreateProductInput,
   MyBid,
   MyOrder,
+  Notification,
   Order,
   PaymentEventInput,
   PlaceBidInput,
@@ -40,6 +41,7 @@ export type {
   CreateProductInput,
   MyBid,
   MyOrder,
+  Notification,
   Order,
   PaymentEventInput,
   PlaceBidInput,
@@ -53,6 +55,9 @@ export type AuctionPage = z.infer<typeof schemas.auctionPageResponse>;
 export type ProductPage = z.infer<typeof schemas.productPageResponse>;
 export type MyOrderPage = z.infer<typeof schemas.myOrderPageResponse>;
 export type MyBidPage = z.infer<typeof schemas.myBidPageResponse>;
+export type NotificationPage = z.infer<typeof schemas.notificationPageResponse>;
+/** Query of `GET /me/notifications`: after `since` (default 0), `limit` 1..100 (default 20). */
+export type NotificationsQuery = Partial<z.infer<typeof schemas.notificationsQuery>>;
 export type WebhookResult = z.infer<typeof schemas.webhookResponse>;
 export type HealthResult = z.infer<typeof schemas.healthResponse>;
 
@@ -183,6 +188,16 @@ export interface Live {
   subscribeAuction(id: string, listener: (update: AuctionUpdate) => void): Unsubscribe;
   /** Product states, ever newer (every message is the full product, so the newest is the truth). */
   subscribeProduct(id: string, listener: (update: ProductUpdate) => void): Unsubscribe;
+  /**
+   * The caller's notifications (needs a token): each once, in seq order; after a gap or a reconnect
+   * the missed ones are fetched from `GET /me/notifications`. `since`: start after this seq
+   * (default: from the subscribe on). `onSubscribed`: the user's newest seq at each (re)subscribe,
+   * once the server has registered the subscription (what came after it will be delivered).
+   */
+  subscribeMe(
+    listener: (notification: Notification) => void,
+    options?: { since?: number; onSubscribed?: (seq: number) => void },
+  ): Unsubscribe;
   onStatus(listener: (status: LiveStatus) => void): Unsubscribe;
   onError(listener: (error: LiveError) => void): Unsubscribe;
   /** Closes the socket for good (no reconnect). */
@@ -228,6 +243,8 @@ export interface Client {
   // my activity
   myOrders(query?: PageQuery, options?: RequestOptions): Promise<MyOrderPage>;
   myBids(query?: PageQuery, options?: RequestOptions): Promise<MyBidPage>;
+  /** `GET /me/notifications`: the caller's notifications after `since`, oldest first. */
+  myNotifications(query?: NotificationsQuery, options?: RequestOptions): Promise<NotificationPage>;
 
   /** The OpenAPI 3.1 document. */
   openapi(options?: RequestOptions): Promise<Record<string, unknown>>;

@@ -4,16 +4,23 @@
  * subscription object (reconnect, resubscribe, catch-up through /events).
  */
 import './styles.css';
-import { type Client, createClient, type Live, type LiveStatus } from '../../client/src/index.js';
+import {
+  type Client,
+  createClient,
+  type Live,
+  type LiveStatus,
+  type Notification,
+} from '../../client/src/index.js';
 import { readConfig } from './config.js';
 import { explain } from './messages.js';
 import { auctionRoom } from './pages/auction-room.js';
 import { homePage } from './pages/home-page.js';
 import { salePage } from './pages/sale-page.js';
 import { sellerView } from './pages/seller-view.js';
-import { startSession, userFromUrl } from './session.js';
+import { asUser, startSession, userFromUrl } from './session.js';
 import type { ConnectionState } from './ui/chrome.js';
 import { fill, h } from './ui/dom.js';
+import { notificationText, toastStack } from './ui/toasts.js';
 
 const connectionState = (status: LiveStatus): ConnectionState =>
   status === 'open' ? 'live' : status === 'closed' ? 'offline' : status;
@@ -40,6 +47,25 @@ async function main(root: HTMLElement): Promise<void> {
   const session = user ? await startSession(user, { seller }) : undefined;
   const client = createClient({ baseUrl: config.httpUrl, wsUrl: config.wsUrl, token: session?.token });
   const live = liveOf(client);
+  // A signed-in user's notifications on every page (issue 27): toasts, and the pages that show what
+  // one changed (the sale page's orders) listen too.
+  const noticeListeners = new Set<(notification: Notification) => void>();
+  const onNotification = (listener: (notification: Notification) => void) => noticeListeners.add(listener);
+  if (user) {
+    const toasts = toastStack();
+    document.body.append(toasts.element);
+    live(() => undefined).subscribeMe(
+      (notification) => {
+        toasts.show(
+          notification,
+          notificationText(notification, (to) => asUser(to, user)),
+        );
+        for (const listener of noticeListeners) listener(notification);
+      },
+      // The stack says once the server has the subscription: from then on nothing is missed.
+      { onSubscribed: (seq) => toasts.element.setAttribute('data-me-seq', String(seq)) },
+    );
+  }
 
   if (seller) {
     document.title = `Seller view ${id} · live-sale demo`;
@@ -85,6 +111,7 @@ async function main(root: HTMLElement): Promise<void> {
       explain,
       watch: (productId, onProduct, onConnection) =>
         live(onConnection).subscribeProduct(productId, (update) => onProduct(update.product, update.source)),
+      onNotification,
     });
   } else {
     await homePage(root, {

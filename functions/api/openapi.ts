@@ -647,6 +647,37 @@ export const paths: ZodOpenApiPathsObject = {
       },
     }),
   },
+  '/me/notifications': {
+    get: operation({
+      operationId: 'listMyNotifications',
+      tags: ['browse'],
+      summary:
+        "The caller's notifications after `since`, oldest first (API.md v1.2): complete, kept 30 days; pushes on the WebSocket topic `me` may be lost, this never loses one",
+      security: bearer,
+      requestParams: { query: s.notificationsQuery },
+      responses: {
+        200: {
+          description: 'A page of notifications',
+          content: json(s.notificationPageResponse, {
+            page: {
+              notifications: [
+                {
+                  seq: 7,
+                  kind: 'outbid',
+                  at: '2026-12-07T10:00:00.000Z',
+                  auctionId: example.bid.auctionId,
+                  amount: 12_300,
+                  title: 'Vintage camera',
+                },
+              ],
+              next: null,
+            },
+          }),
+        },
+        ...errors({ 400: invalid, 401: unauthorized, 503: unavailable('read_model_unavailable') }),
+      },
+    }),
+  },
   '/realtime': {
     get: operation({
       operationId: 'getRealtime',

@@ -138,6 +138,24 @@ export const eventsQuery = z.object({
     .meta({ description: 'Events with a greater seq, oldest first' }),
 });
 
+/** GET /me/notifications (API.md v1.2): after `since`, oldest first, 1..100 (default 20). */
+export const notificationsQuery = z.object({
+  since: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(Number.MAX_SAFE_INTEGER)
+    .default(0)
+    .meta({ description: 'Notifications with a greater seq, oldest first' }),
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_PAGE_LIMIT)
+    .default(20)
+    .meta({ description: 'Notifications per page, 1..100' }),
+});
+
 // --- request bodies ---------------------------------------------------------------------------
 
 const seconds = (max: number) => z.number().int().min(1).max(max);
@@ -415,6 +433,35 @@ export const myBidSchema = z
   })
   .meta({ id: 'MyBid' });
 
+export const NOTIFICATION_KIND_VALUES = [
+  'outbid',
+  'auction.won',
+  'auction.lost',
+  'auction.sold',
+  'auction.unsold',
+  'auction.cancelled',
+  'order.paid',
+  'order.expired',
+  'order.cancelled',
+  'order.refund_required',
+] as const;
+
+export const notificationSchema = z
+  .object({
+    seq: z.number().int().min(1).meta({ description: 'Per user, strictly increasing and gap-free' }),
+    kind: z.enum(NOTIFICATION_KIND_VALUES),
+    at: z.string().meta({ description: 'When the event that caused it happened (ISO-8601 UTC)' }),
+    auctionId: z.string().optional(),
+    productId: z.string().optional(),
+    orderId: z.string().optional(),
+    amount: z.number().int().optional().meta({
+      description:
+        'outbid: the new price; auction.won / auction.sold: the final price; order.*: the order amount',
+    }),
+    title: z.string().optional().meta({ description: "The auction's title or the product's name" }),
+  })
+  .meta({ id: 'Notification' });
+
 const next = z
   .string()
   .nullable()
@@ -445,6 +492,10 @@ export const productPageResponse = z.object({ products: z.array(productSchema), 
 export const orderResponse = z.object({ order: orderSchema });
 export const myOrderPageResponse = z.object({ orders: z.array(myOrderSchema), next });
 export const myBidPageResponse = z.object({ bids: z.array(myBidSchema), next });
+export const notificationPageResponse = z.object({
+  notifications: z.array(notificationSchema),
+  next: z.number().int().nullable().meta({ description: 'The since to continue from; null when up to date' }),
+});
 export const webhookResponse = z.object({
   received: z.literal(true),
   status: z.enum(['applied', 'duplicate', 'pending']),
@@ -489,6 +540,8 @@ export type Product = z.infer<typeof productSchema>;
 export type Order = z.infer<typeof orderSchema>;
 export type MyOrder = z.infer<typeof myOrderSchema>;
 export type MyBid = z.infer<typeof myBidSchema>;
+export type Notification = z.infer<typeof notificationSchema>;
+export type NotificationPage = z.infer<typeof notificationPageResponse>;
 export type CreateAuctionInput = z.input<typeof createAuctionBody>;
 export type CreateProductInput = z.input<typeof createProductBody>;
 export type PlaceBidInput = z.input<typeof placeBidBody>;

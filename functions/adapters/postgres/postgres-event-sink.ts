@@ -3,6 +3,7 @@ import type { EventEnvelope } from '../../domain/events.js';
 import type { EventSink, EventSinkWrite } from '../../ports/event-sink.js';
 import { isDataRejection, type Sql } from './client.js';
 import { type EventRows, RejectedEventError, rowsOf } from './event-rows.js';
+import { deriveStoredNotifications } from './postgres-notifications.js';
 
 type Tx = postgres.TransactionSql;
 
@@ -27,8 +28,13 @@ export class PostgresEventSink implements EventSink {
   async write(events: readonly EventEnvelope<Record<string, unknown>>[]): Promise<EventSinkWrite> {
     if (events.length === 0) return { rows: 0 };
     const rows = rowsOf(events);
-    const results = await this.sql.begin((tx) => statements(tx, rows));
-    return { rows: results.reduce((sum, result) => sum + result.count, 0) };
+    // The notifications are derived from what these statements stored, in the same transaction
+    // (docs/notifications.md): they commit or roll back with the events.
+    const { results, notifications } = await this.sql.begin(async (tx) => {
+      const results = await Promise.all(statements(tx, rows));
+      return { results, notifications: await deriveStoredNotifications(tx, events) };
+    });
+    return { rows: results.reduce((sum, result) => sum + result.count, 0), notifications };
   }
 }
 

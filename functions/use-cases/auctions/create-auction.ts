@@ -45,5 +45,12 @@ export async function createAuction(deps: AuctionDeps, input: CreateAuctionInput
     throw new InvalidRequestError(`${outcome.field}: ${outcome.message}`, { field: outcome.field });
   }
   await publishEvents({ ...deps, outbox: deps.auctions }, [outcome.event]);
+  // The close about at endsAt (issue 27); if this fails, the sweeper closes it within its minute.
+  await deps.closes?.scheduleClose(id, outcome.state.endsAt).catch((error: unknown) =>
+    deps.logger.warn('auction close not scheduled; the sweeper will close it', {
+      auctionId: id,
+      error: String(error),
+    }),
+  );
   return toAuctionView(outcome.state, outcome.now);
 }
