@@ -33,6 +33,10 @@ const environmentSchema = z.object({
   /** Recovery fence: time after a loss before the persist queue's counts are trusted (ms). */
   RECOVERY_SETTLE_MS: z.coerce.number().int().min(0).default(60_000),
   SQS_ENDPOINT: z.string().url().optional(),
+  /** The auction closer's state machine (issue 27): http starts one execution per auction. */
+  AUCTION_CLOSER_ARN: z.string().min(1).optional(),
+  /** Only locally: the Step Functions stand-in of the local runtime. */
+  STEPFUNCTIONS_ENDPOINT: z.string().url().optional(),
   JWT_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
   JWT_SECRET_ARN: z.string().min(1).optional(),
   /** OIDC (API.md v1.2): tokens must carry exactly this `iss`; RS256/ES256 keys from its JWKS. */

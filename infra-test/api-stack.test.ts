@@ -53,6 +53,8 @@ describe('IAM: least privilege, exact actions on exact resources', () => {
       ...send('persistQueue', 'fanoutQueue'),
       ...probe,
       ...read('jwtSecret', 'webhookSecret', 'redisAuthToken', 'appDatabaseSecret'),
+      // Starts each auction's close execution at create (issue 27, lib/constructs/auction-closer.ts).
+      { action: 'states:StartExecution', resource: 'auctionCloser' },
     ],
     // DELETE: a connection over its message limit is closed (issue 24 item 10).
     Ws: [
@@ -62,12 +64,14 @@ describe('IAM: least privilege, exact actions on exact resources', () => {
     ],
     // The application user for the request path; the schema owner's secret only for migrate,
     // which also reads the application user's to create it.
-    Writer: [...consume('persistQueue'), ...read('appDatabaseSecret')],
+    // The writer sends the notifications it committed to the fan-out (issue 27); the fan-out numbers
+    // the fast path's in PostgreSQL.
+    Writer: [...consume('persistQueue'), ...send('fanoutQueue'), ...read('appDatabaseSecret')],
     // appsync:EventPublish: the broadcast channels (API.md v1.2), the fan-out's alone (broadcast.test.ts).
     Fanout: [
       ...consume('fanoutQueue'),
       ...send('fanoutQueue'),
-      ...read('redisAuthToken'),
+      ...read('redisAuthToken', 'appDatabaseSecret'),
       ...post,
       { action: 'appsync:EventPublish', resource: 'liveChannels' },
     ],
@@ -150,12 +154,22 @@ describe('functions', () => {
   // Where watchers read the broadcast channels (GET /realtime, `subscribed`, `delivery.changed`).
   const channels = ['EVENTS_API_KEY', 'EVENTS_HOST', 'EVENTS_REALTIME_URL'];
   const env: Record<(typeof FUNCTIONS)[number], string[]> = {
-    Http: [...common, ...redis, ...db, ...queues, ...channels, 'JWT_SECRET_ARN', 'WEBHOOK_SECRET_ARN'],
+    Http: [
+      ...common,
+      ...redis,
+      ...db,
+      ...queues,
+      ...channels,
+      'JWT_SECRET_ARN',
+      'WEBHOOK_SECRET_ARN',
+      'AUCTION_CLOSER_ARN',
+    ],
     Ws: [...common, ...redis, ...db, ...channels, 'JWT_SECRET_ARN', 'WS_MANAGEMENT_ENDPOINT'],
-    Writer: [...common, ...db],
+    Writer: [...common, ...db, 'FANOUT_QUEUE_URL'],
     Fanout: [
       ...common,
       ...redis,
+      ...db,
       ...channels,
       'EVENTS_HTTP_URL',
       'EVENTS_REGION',
@@ -222,7 +236,7 @@ describe('functions', () => {
         .map((r) => JSON.stringify(r.SourceSecurityGroupId).match(/"(\w+)FunctionSecurityGroup/)?.[1])
         .sort();
     expect(from(6379)).toEqual(['Fanout', 'Http', 'Sweeper', 'Ws']);
-    expect(from(5432)).toEqual(['Http', 'Migrate', 'Sweeper', 'Writer', 'Ws']);
+    expect(from(5432)).toEqual(['Fanout', 'Http', 'Migrate', 'Sweeper', 'Writer', 'Ws']);
   });
 });
 

@@ -15,6 +15,7 @@
  * - AppSync Events: the broadcast channels' API (startEventsApi: WebSocket /event/realtime, HTTP
  *   POST /event, SigV4 publishing, API-key subscribing);
  * - the account's one API Gateway request budget (AccountBudget, accountBudgetFromEnv);
+ * - the auction closer's stand-in (Step Functions; startLocalAuctionCloser, issue 27);
  * - free ports, and CPU time by process and OS thread for the benchmarks.
  */
 
@@ -63,4 +64,9 @@ export { type LocalRedis, startRedis } from './services/redis.js';
 export { LocalRuntimeError } from './shared/log.js';
 export { freePort, isPortFree } from './shared/ports.js';
 export { createLocalSqsClient, type LocalQueue, type LocalSqs, startSqs } from './sqs/sqs-server.js';
+export {
+  type CloseInvoker,
+  type LocalAuctionCloser,
+  startLocalAuctionCloser,
+} from './stepfunctions/auction-closer.js';
 export { machineCpuMs, osThreadId, processCpuMs, threadCpuMs } from './threads/os-thread.js';

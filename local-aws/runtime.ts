@@ -40,6 +40,7 @@ import { describeError, LocalRuntimeError, log } from './shared/log.js';
 import { ensurePortFree, freePort } from './shared/ports.js';
 import { type SqsEventSourceMapping as Mapping, SqsEventSourceMapping } from './sqs/event-source-mapping.js';
 import { queueDepth, startSqs } from './sqs/sqs-server.js';
+import { type CloserStats, startLocalAuctionCloser } from './stepfunctions/auction-closer.js';
 
 export interface LocalRuntimeOptions {
   host: string;
@@ -81,7 +82,7 @@ export interface LocalRuntime {
    * A user token from the local OIDC issuer (ES256, checked against its JWKS as production checks
    * Cognito's), absent with LOCAL_OIDC=0: the demo's sign-in uses it.
    */
-  issueUserToken?: ((user: string) => Promise<string>) | undefined;
+  issueUserToken?: ((user: string, options?: { admin?: boolean }) => Promise<string>) | undefined;
   /** Stops everything in order (HTTP, schedules, queue drain, WebSocket, SQS, Redis, PostgreSQL) and returns the summary lines. */
   stop: () => Promise<string[]>;
 }
@@ -336,6 +337,19 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     }
     // --- end issue 30 ---
 
+    // --- issue 27: the auction closer (Step Functions on AWS), closing each auction at its end ---
+    const closer = await startLocalAuctionCloser({
+      host: connectHost,
+      region: options.region,
+      name: `${prefix}-auction-closer`,
+      onClose: (auctionId, delayMs) =>
+        log.info(
+          'closer',
+          `auction ${auctionId} closed ${delayMs} ms after its wait ended (endsAt rounded up to the second)`,
+        ),
+    });
+    cleanups.push({ name: 'auction closer', run: closer.close });
+
     const env: Record<string, string> = {
       AWS_REGION: options.region,
       AWS_DEFAULT_REGION: options.region,
@@ -352,6 +366,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       JWT_SECRET: secrets.values.JWT_SECRET,
       WEBHOOK_SECRET: secrets.values.WEBHOOK_SECRET,
       WS_MANAGEMENT_ENDPOINT: managementEndpoint,
+      AUCTION_CLOSER_ARN: closer.stateMachineArn,
+      STEPFUNCTIONS_ENDPOINT: closer.endpoint,
       PUBLIC_WS_URL: `ws://${connectHost}:${wsPort}`,
       ...eventsEnv, // issue 26
       ...localOidc?.environment, // issue 30 (the issuer above; JWT_SECRET stays for HS256 tools)
@@ -493,6 +509,11 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const scheduled: Schedule[] = [];
     const sweeper = fn('sweeper');
     if (sweeper) {
+      closer.setTarget(sweeper);
+      log.info(
+        'closer',
+        `auction closer ${closer.endpoint}: each auction closed at its endsAt (the sweeper stays the safety net)`,
+      );
       scheduled.push(startSchedule(sweeper, `${prefix}-sweeper`, options.sweeperIntervalMs, options.region));
       log.info(
         'schedule',
@@ -582,6 +603,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         for (const schedule of scheduled) {
           lines.push(`sweeper: ${schedule.stats.runs} run(s), ${schedule.stats.failures} failed`);
         }
+        lines.push(closerSummary(closer.stats));
         for (const f of functions.values()) lines.push(`function ${functionSummary(f)}`);
         await cleanup();
         return lines;
@@ -592,7 +614,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     return {
       urls,
       jwtSecret: secrets.values.JWT_SECRET,
-      issueUserToken: localOidc ? (user) => localOidc.issueToken(user) : undefined,
+      issueUserToken: localOidc ? (user, options) => localOidc.issueToken(user, options) : undefined,
       stop,
     };
   } catch (error) {
@@ -617,4 +639,15 @@ function managementLimits() {
   return {
     connectRate: { perSecond: connects, burst: connects },
   };
+}
+
+/** The closer's line in the stop summary: closes and their delay from endsAt. */
+function closerSummary(stats: CloserStats): string {
+  const delays = [...stats.delaysMs].sort((a, b) => a - b);
+  const at = (q: number) => delays[Math.min(delays.length - 1, Math.floor(q * delays.length))];
+  return `auction closer: ${stats.executions} execution(s), ${stats.closes} closed at their end${
+    delays.length > 0
+      ? ` (after the wait, endsAt rounded up to the second: p50 ${at(0.5)} ms, max ${delays.at(-1)} ms)`
+      : ''
+  }, ${stats.waitsAgain} extended, ${stats.failures} left to the sweeper`;
 }

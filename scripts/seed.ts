@@ -10,6 +10,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sign } from 'hono/jwt';
+import { EBAY_INCREMENT_TABLE } from '../functions/domain/increments.js';
 import { secretsFile } from '../local-aws/index.js';
 import { PROJECT_ROOT } from './build-functions.js';
 
@@ -89,6 +90,15 @@ export async function seed(options: SeedOptions): Promise<SeedResult> {
       startingPrice: 2_000,
       minIncrement: 100,
       endsAt: inMinutes(3),
+    },
+    {
+      // API.md v1.2: Buy It Now until the reserve is met, eBay's increments (docs/auctions.md).
+      title: 'Vintage chronograph, Buy It Now 450.00',
+      startingPrice: 9_900,
+      incrementTable: EBAY_INCREMENT_TABLE,
+      reservePrice: 30_000,
+      buyNowPrice: 45_000,
+      endsAt: inMinutes(45),
     },
     {
       title: 'Concert tickets, opens in 2 minutes',

@@ -237,6 +237,73 @@ describe('REST', () => {
   });
 });
 
+describe('REST: the auction house (API.md v1.2)', () => {
+  it('buyNow, endAuction and cancelAuction answer the Auction; their refusals are typed', async () => {
+    const admin = clientAs('admin');
+    const alice = clientAs('alice');
+    const bob = clientAs('bob');
+    // Server-made ids: a given id is first looked up in PostgreSQL (and answered 503 while the
+    // persist queue, which nothing drains here, may hold its events).
+    const lot = () =>
+      admin.createAuction({
+        title: 'Client lot',
+        startingPrice: 1_000,
+        minIncrement: 100,
+        endsAt: new Date(Date.now() + 3_600_000).toISOString(),
+      });
+    const forSale = await admin.createAuction({
+      title: 'Client lot with Buy It Now',
+      startingPrice: 1_000,
+      incrementTable: [
+        { from: 0, increment: 10 },
+        { from: 2_000, increment: 100 },
+      ],
+      reservePrice: 3_000,
+      buyNowPrice: 5_000,
+      endsAt: new Date(Date.now() + 3_600_000).toISOString(),
+    });
+    expect(forSale).toMatchObject({
+      minIncrement: 10,
+      buyNowAvailable: true,
+      closedBy: null,
+      cancelled: false,
+    });
+    const sellerBuys = await caught(admin.buyNow(forSale.id));
+    if (!isApiError(sellerBuys, 'seller_cannot_bid')) throw sellerBuys;
+    expect(sellerBuys.status).toBe(403);
+    const bought = await alice.buyNow(forSale.id, { idempotencyKey: `buy-${forSale.id}` });
+    expect(bought).toMatchObject({
+      status: 'closed',
+      closedBy: 'buy_now',
+      winnerId: 'alice',
+      finalPrice: 5_000,
+    });
+    // The same key answers the same purchase again; another buyer is refused as closed.
+    expect(await alice.buyNow(forSale.id, { idempotencyKey: `buy-${forSale.id}` })).toEqual(bought);
+    const late = await caught(bob.buyNow(forSale.id));
+    if (!isApiError(late, 'auction_closed')) throw late;
+    expect(late.status).toBe(409);
+
+    const plain = await lot();
+    const unavailable = await caught(bob.buyNow(plain.id));
+    if (!isApiError(unavailable, 'buy_now_unavailable')) throw unavailable;
+    const notTheSeller = await caught(clientAs('alice').endAuction(plain.id));
+    if (!isApiError(notTheSeller, 'forbidden')) throw notTheSeller;
+    expect(await admin.endAuction(plain.id)).toMatchObject({ status: 'closed', closedBy: 'seller' });
+
+    const toCancel = await lot();
+    const badReason = await caught(admin.cancelAuction(toCancel.id, { reason: '' }));
+    if (!isApiError(badReason, 'invalid_request')) throw badReason;
+    expect(await admin.cancelAuction(toCancel.id, { reason: 'Listed twice' })).toMatchObject({
+      status: 'closed',
+      cancelled: true,
+      winnerId: null,
+    });
+    const again = await caught(admin.endAuction(toCancel.id));
+    if (!isApiError(again, 'auction_closed')) throw again;
+  });
+});
+
 describe('retries cannot place a second bid', () => {
   it('a bid whose answer is lost after the server decided is retried with its key: exactly one bid', async () => {
     const auction = await newAuction(clientAs('admin'));

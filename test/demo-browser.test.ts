@@ -414,6 +414,79 @@ describe('the demo app in chromium', () => {
     await eventually(() => sale.textContent()).toBe('Limited sneakers');
   });
 
+  it('Buy It Now: the button shows while available; the buyer wins at once and a watcher sees the close', async () => {
+    const sellerToken = await tokenFor('seller-1', { admin: true, secret: JWT_SECRET });
+    const created = await api('/auctions', sellerToken, {
+      title: 'Vintage camera with Buy It Now',
+      startingPrice: 1_000,
+      minIncrement: 100,
+      reservePrice: 3_000,
+      buyNowPrice: 4_500,
+      endsAt: new Date(Date.now() + 300_000).toISOString(),
+    });
+    expect(created.status).toBe(201);
+    const id = (created.json.auction as { id: string }).id;
+    const [dave, erin] = await Promise.all([
+      openPage('dave', `/auctions/${id}`),
+      openPage('erin', `/auctions/${id}`),
+    ]);
+    await Promise.all([expectLive(dave, 1), expectLive(erin, 1)]);
+    const button = dave.getByRole('button', { name: 'Buy It Now' });
+    await eventually(() => button.isVisible()).toBe(true);
+    await eventually(() => dave.getByTestId('buy-now-price').getAttribute('data-price')).toBe('4500');
+    // A bid below the reserve leaves it available (API.md v1.2).
+    await bidFromApi(id, 'frank', 1_000);
+    await eventually(() => erin.getByTestId('current-price').getAttribute('data-price')).toBe('1000');
+    expect(await erin.getByRole('button', { name: 'Buy It Now' }).isVisible()).toBe(true);
+    await screenshot(dave, 'demo-buy-now.png');
+    const [response] = await Promise.all([
+      dave.waitForResponse((r) => r.request().method() === 'POST' && /\/buy-now$/.test(r.url())),
+      button.click(),
+    ]);
+    expect(response.status()).toBe(201);
+    await eventually(() => dave.getByTestId('bid-message').textContent()).toMatch(/You bought it/);
+    for (const page of [dave, erin]) {
+      await eventually(() => page.getByTestId('status').getAttribute('data-closed-by')).toBe('buy_now');
+      await eventually(() => page.getByTestId('leader').getAttribute('data-leader')).toBe('dave');
+      await eventually(() => page.getByTestId('buy-now').isVisible()).toBe(false);
+      expect(await page.getByRole('button', { name: 'Place bid' }).isDisabled()).toBe(true);
+    }
+    await Promise.all([dave.context().close(), erin.context().close()]);
+  });
+
+  it('the seller view: End now closes the auction with its winner, Cancel with a reason closes it without one', async () => {
+    const ended = await createAuction('Seller view: ended early');
+    await bidFromApi(ended, 'gina', 1_000);
+    const [seller, watcher] = await Promise.all([
+      openPage('seller-1', `/auctions/${ended}/seller`),
+      openPage('gina', `/auctions/${ended}`),
+    ]);
+    await expectLive(watcher, 2);
+    await eventually(() => seller.getByTestId('seller-view').getAttribute('data-seq')).toBe('2');
+    await screenshot(seller, 'demo-seller-view.png');
+    await seller.getByRole('button', { name: 'End now' }).click();
+    await eventually(() => seller.getByTestId('status').textContent()).toBe('closed');
+    expect(await seller.getByTestId('status').getAttribute('data-closed-by')).toBe('seller');
+    await eventually(() => seller.getByTestId('outcome').textContent()).toMatch(
+      /ended by the seller: gina wins/,
+    );
+    // The bidder's room follows live.
+    await eventually(() => watcher.getByTestId('status').getAttribute('data-closed-by')).toBe('seller');
+    expect(await seller.getByRole('button', { name: 'End now' }).isDisabled()).toBe(true);
+
+    const cancelled = await createAuction('Seller view: cancelled');
+    await bidFromApi(cancelled, 'gina', 1_000);
+    await seller.goto(`${urls.demo}/auctions/${cancelled}/seller?as=seller-1`);
+    await eventually(() => seller.getByTestId('seller-view').getAttribute('data-seq')).toBe('2');
+    await seller.getByLabel('Reason').fill('Listed by mistake');
+    await seller.getByRole('button', { name: 'Cancel auction' }).click();
+    await eventually(() => seller.getByTestId('status').getAttribute('data-cancelled')).toBe('true');
+    await eventually(() => seller.getByTestId('outcome').textContent()).toBe('cancelled by the seller');
+    const read = await api(`/auctions/${cancelled}`, undefined);
+    expect(read.json.auction).toMatchObject({ status: 'closed', cancelled: true, winnerId: null });
+    await Promise.all([seller.context().close(), watcher.context().close()]);
+  });
+
   it('no page had an uncaught error or a console error', () => {
     expect(pageProblems).toEqual([]);
   });

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { incrementTableProblem } from '../functions/domain/increments.js';
 import { createHttpFixture, type HttpFixture } from './support/http-fixture.js';
 import { writesDuring } from './support/redis-writes.js';
 import { tokenFor } from './support/tokens.js';
@@ -384,6 +385,104 @@ describe('malformed input on the listing routes', () => {
   });
 });
 
+describe('malformed input on GET /me/notifications (API.md v1.2)', () => {
+  let fx: HttpFixture;
+  let userToken: string;
+
+  beforeAll(async () => {
+    fx = await createHttpFixture({
+      redisUrl: inject('redisUrl'),
+      sqsEndpoint: inject('sqsEndpoint'),
+      databaseUrl: inject('databaseUrl'),
+    });
+    userToken = await tokenFor('fuzzer-notifications');
+  });
+  afterAll(() => fx.close());
+
+  const value = fc.oneof(
+    fc.string({ maxLength: 40 }),
+    fc.string({ unit: 'binary', maxLength: 20 }),
+    fc.constantFrom('', ' ', '0', '-1', '1', '100', '101', '1.5', '1e2', 'NaN', '9007199254740992', '0x10'),
+    fc.integer({ min: -1_000, max: 1_000 }).map(String),
+  );
+  const param = (name: string) =>
+    fc.oneof(
+      fc.constant(''),
+      value.map((v) => `${name}=${encodeURIComponent(v)}`),
+      fc
+        .tuple(value, value)
+        .map(([a, b]) => `${name}=${encodeURIComponent(a)}&${name}=${encodeURIComponent(b)}`),
+      fc.constant(`${name}=`),
+      fc.constant(name),
+    );
+
+  it('answers 400 invalid_request naming since or limit, 401, or 200, never 5xx', async () => {
+    const seen = new Map<number, number>();
+    await fc.assert(
+      fc.asyncProperty(
+        param('since'),
+        param('limit'),
+        fc.oneof(
+          { weight: 4, arbitrary: fc.constant('real') },
+          fc.constant(undefined),
+          fc.string({ maxLength: 60 }),
+        ),
+        async (since, limit, auth) => {
+          const query = [since, limit].filter((part) => part !== '').join('&');
+          const headers: Record<string, string> = {};
+          if (auth === 'real') headers.authorization = `Bearer ${userToken}`;
+          else if (auth !== undefined) headers.authorization = auth;
+          let response: Response;
+          try {
+            response = await fx.app.request(`/me/notifications${query ? `?${query}` : ''}`, { headers });
+          } catch (error) {
+            if (error instanceof TypeError) return;
+            throw error;
+          }
+          seen.set(response.status, (seen.get(response.status) ?? 0) + 1);
+          expect(response.status, query).toBeLessThan(500);
+          const json = (await response.json()) as {
+            error?: { code: string; message: string };
+            notifications?: unknown[];
+          };
+          if (response.status === 400) {
+            expect(json.error?.code).toBe('invalid_request');
+            expect(json.error?.message).toMatch(/^(since|limit)/);
+          } else if (response.status === 200) {
+            expect(json).toEqual({ notifications: [], next: null });
+          } else {
+            expect(response.status).toBe(401);
+          }
+        },
+      ),
+      { numRuns: 400 },
+    );
+    expect(seen.get(400) ?? 0).toBeGreaterThan(0);
+    expect(seen.get(200) ?? 0).toBeGreaterThan(0);
+    for (const [name, raw] of [
+      ['since', '-1'],
+      ['since', '1.5'],
+      ['since', 'x'],
+      ['since', '9007199254740992'],
+      ['limit', '0'],
+      ['limit', '101'],
+      ['limit', ''],
+    ]) {
+      const response = await fx.app.request(
+        `/me/notifications?${name}=${encodeURIComponent(raw as string)}`,
+        {
+          headers: { authorization: `Bearer ${userToken}` },
+        },
+      );
+      expect(response.status, `${name}=${raw}`).toBe(400);
+      expect(((await response.json()) as { error: { message: string } }).error.message).toMatch(
+        new RegExp(`^${name}`),
+      );
+    }
+    expect((await fx.app.request('/me/notifications')).status).toBe(401);
+  });
+});
+
 describe('malformed Authorization headers', () => {
   let fx: HttpFixture;
   let auctionId: string;
@@ -450,6 +549,170 @@ describe('malformed Authorization headers', () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+/**
+ * The auction house routes and fields (API.md v1.2): malformed ids, bodies, headers and tokens at
+ * buy-now, end and cancel, and malformed increment tables and Buy It Now prices at create. Never a
+ * 5xx, every error the JSON error shape, the target auction unchanged unless the answer was a 2xx,
+ * and an auction is created only with a table the domain rule accepts.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: response bodies are checked by the assertions
+type Json = Record<string, any>;
+
+describe('malformed input on the auction house routes', () => {
+  let fx: HttpFixture;
+  let auctionId: string;
+  let userToken: string;
+  let otherAdminToken: string;
+  const fresh = async () =>
+    (
+      await fx.createAuction({
+        startingPrice: 1_000,
+        minIncrement: 100,
+        reservePrice: 2_000,
+        buyNowPrice: 5_000,
+      })
+    ).id;
+  const snapshot = async () =>
+    ((await (await fx.request(`/auctions/${auctionId}`)).json()) as { auction: Record<string, unknown> })
+      .auction;
+
+  beforeAll(async () => {
+    fx = await createHttpFixture({ redisUrl: inject('redisUrl'), sqsEndpoint: inject('sqsEndpoint') });
+    auctionId = await fresh();
+    userToken = await tokenFor('fuzzer');
+    otherAdminToken = await tokenFor('admin-2', { admin: true });
+  });
+  afterAll(() => fx.close());
+
+  const number = fc.oneof(
+    fc.integer({ min: -10, max: 10_000 }),
+    fc.double(),
+    fc.string({ maxLength: 5 }),
+    fc.constant(null),
+    fc.constant(2 ** 53),
+    fc.constant(Number.MAX_SAFE_INTEGER),
+  );
+  const row = fc.oneof(
+    fc.record({ from: number, increment: number }, { requiredKeys: [] }),
+    fc.record({ from: fc.nat(20_000), increment: fc.integer({ min: 1, max: 500 }) }),
+    fc.anything(),
+  );
+  const table = fc.oneof(
+    fc.array(row, { maxLength: 40 }),
+    // Well-formed rows whose order may or may not hold.
+    fc
+      .array(fc.record({ from: fc.nat(5_000), increment: fc.integer({ min: 1, max: 100 }) }), {
+        minLength: 1,
+        maxLength: 6,
+      })
+      .map((rows) => (Math.random() < 0.5 ? [{ from: 0, increment: 5 }, ...rows] : rows)),
+    fc.anything(),
+  );
+  const createBody = fc
+    .record(
+      {
+        title: fc.constant('Fuzzed lot'),
+        startingPrice: fc.oneof(fc.integer({ min: 1, max: 10_000 }), number),
+        minIncrement: number,
+        incrementTable: table,
+        reservePrice: number,
+        buyNowPrice: number,
+        endsAt: fc.constant(new Date(Date.now() + 3_600_000).toISOString()),
+      },
+      { requiredKeys: ['title', 'endsAt'] },
+    )
+    .map((v) => JSON.stringify(v));
+  const houseBody = fc.oneof(
+    fc.constant(undefined),
+    fc.json(),
+    fc.string({ unit: 'binary', maxLength: 100 }),
+    fc
+      .record({ reason: fc.oneof(fc.string({ maxLength: 600 }), number, fc.anything()) })
+      .map((v) => JSON.stringify(v)),
+    fc.constantFrom('{"reason":"\\u0000"}', '{"reason":"\\ud800"}', '{"reason":"ok","x":1}', '{'),
+  );
+  const badId = fc.oneof(
+    fc.string({ maxLength: 80 }),
+    fc.constantFrom('', '../x', 'a'.repeat(65), '%00', 'nope'),
+  );
+  const who = fc.constantFrom('none', 'user', 'seller', 'other-admin', 'garbage');
+
+  it('never answers 5xx, changes the auction only with a 2xx, creates only valid tables', async () => {
+    const seen = new Map<string, number>();
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom('buy-now', 'end', 'cancel', 'create'),
+        fc.boolean(),
+        badId,
+        houseBody,
+        createBody,
+        who,
+        fc.option(fc.string({ maxLength: 130 }), { nil: undefined }),
+        async (route, onTarget, id, body, created, as, key) => {
+          const before = await snapshot();
+          const path =
+            route === 'create'
+              ? '/auctions'
+              : `/auctions/${encodeURIComponent(onTarget ? auctionId : id)}/${route}`;
+          const headers: Record<string, string> = { 'content-type': 'application/json' };
+          const token = {
+            none: undefined,
+            user: userToken,
+            seller: fx.adminToken,
+            'other-admin': otherAdminToken,
+            garbage: 'x.y.z',
+          }[as];
+          if (token !== undefined) headers.authorization = `Bearer ${token}`;
+          if (key !== undefined) headers['idempotency-key'] = key;
+          const sent = route === 'create' ? created : body;
+          let response: Response;
+          try {
+            response = await fx.app.request(path, {
+              method: 'POST',
+              headers,
+              ...(sent !== undefined ? { body: sent } : {}),
+            });
+          } catch (error) {
+            if (error instanceof TypeError) return;
+            throw error;
+          }
+          seen.set(`${route} ${response.status}`, (seen.get(`${route} ${response.status}`) ?? 0) + 1);
+          expect(response.status, `POST ${path} ${sent}`).toBeLessThan(500);
+          const json = (await response.json()) as {
+            error?: { code: string; message: string };
+            auction?: Json;
+          };
+          if (response.status >= 400) {
+            expect(json.error?.code).toMatch(/^[a-z_]+$/);
+            expect(typeof json.error?.message).toBe('string');
+          }
+          if (route === 'create' && response.status === 201) {
+            const input = JSON.parse(created) as { incrementTable?: unknown };
+            if (input.incrementTable !== undefined) {
+              expect(
+                incrementTableProblem(input.incrementTable as { from: unknown; increment: unknown }[]),
+              ).toBeNull();
+              expect(json.auction?.incrementTable).toEqual(input.incrementTable);
+            }
+          }
+          const after = await snapshot();
+          if (route !== 'create' && onTarget && response.status < 300) {
+            expect(after.status).toBe('closed');
+            auctionId = await fresh();
+          } else expect(after).toEqual(before);
+        },
+      ),
+      { numRuns: 500 },
+    );
+    expect(fx.redis.status).toBe('ready');
+    // Deep enough: auth refusals, validation and rule answers on each route.
+    for (const route of ['buy-now', 'end', 'cancel', 'create'])
+      expect([...seen.keys()].filter((k) => k.startsWith(`${route} `)).length, route).toBeGreaterThanOrEqual(
+        3,
+      );
   });
 });
 

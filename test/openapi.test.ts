@@ -93,6 +93,7 @@ describe('the OpenAPI document', () => {
       ['post', '/payments/webhook', 'webhook'],
       ['get', '/me/orders', 'bearer'],
       ['get', '/me/bids', 'bearer'],
+      ['get', '/me/notifications', 'bearer'],
       ['get', '/openapi.json', 'public'],
       ['get', '/docs', 'public'],
     ];
@@ -121,6 +122,7 @@ describe('the OpenAPI document', () => {
     expect(query('/auctions')).toEqual(['status', 'limit', 'cursor']);
     expect(query('/products')).toEqual(['active', 'limit', 'cursor']);
     expect(query('/me/bids')).toEqual(['limit', 'cursor']);
+    expect(query('/me/notifications')).toEqual(['since', 'limit']);
     expect(query('/auctions/{id}/events')).toEqual(['since']);
     expect(document.paths['/auctions/{id}/bids'].post.parameters.map((p: Json) => p.name)).toContain(
       'idempotency-key',

@@ -226,6 +226,8 @@ export async function auditRun(options: {
       startingPrice: Number(auction.starting_price),
       minIncrement: Number(auction.min_increment),
       reservePrice: auction.reserve_price === null ? null : Number(auction.reserve_price),
+      // Tiered increments (API.md v1.2): min_increment is then the increment in force, the table rules.
+      incrementTable: (auction.increment_table ?? null) as { from: number; increment: number }[] | null,
     };
     for (const problem of checkBidChain(settings, links)) chain.fail(`${auction.id} ${problem}`);
     const api = apiAuctions.get(auction.id);
@@ -237,21 +239,29 @@ export async function auditRun(options: {
     const top = list.at(-1);
     if (top && list.some((bid) => Number(bid.amount) > Number(top.amount)))
       winners.fail(`${auction.id}: the last bid ${top.amount} is not the highest`);
+    // API.md v1.2: a buy-now wins at buyNowPrice without a bid; a cancelled auction has no winner.
+    const boughtNow = auction.closed_by === 'buy_now';
     const reserveMet =
+      !boughtNow &&
+      auction.cancelled !== true &&
       top !== undefined &&
       (auction.reserve_price === null || Number(top.amount) >= Number(auction.reserve_price));
-    const expectedWinner = reserveMet ? String(top?.bidder_id) : null;
+    const expectedWinner = boughtNow ? str(auction.leader_id) : reserveMet ? String(top?.bidder_id) : null;
+    const expectedPrice = boughtNow ? str(auction.buy_now_price) : str(top?.amount);
     if (!result) {
       winners.fail(`${auction.id} reads closed but has no auction_results row`);
       continue;
     }
     if (str(result.winner_id) !== expectedWinner)
       winners.fail(`${auction.id}: winner ${result.winner_id}, highest valid bid by ${expectedWinner}`);
-    if (reserveMet && str(result.final_price) !== str(top?.amount))
-      winners.fail(`${auction.id}: final price ${result.final_price}, highest bid ${top?.amount}`);
+    if ((reserveMet || boughtNow) && str(result.final_price) !== expectedPrice)
+      winners.fail(`${auction.id}: final price ${result.final_price}, expected ${expectedPrice}`);
     if (Number(result.bid_count) !== list.length)
       winners.fail(`${auction.id}: result counts ${result.bid_count} bids, PostgreSQL holds ${list.length}`);
-    if (api.winnerId !== expectedWinner || (reserveMet && str(api.finalPrice) !== str(top?.amount)))
+    if (
+      api.winnerId !== expectedWinner ||
+      ((reserveMet || boughtNow) && str(api.finalPrice) !== expectedPrice)
+    )
       winners.fail(`${auction.id}: Redis says winner ${api.winnerId} at ${api.finalPrice}`);
     // With proxy raises the top bid may be above every 201 answer (no request answered it), never below.
     const seenTop = acceptedByAuction.get(auction.id);

@@ -7,7 +7,7 @@
  * `NetworkError`.
  */
 
-/** The codes the HTTP API answers with (API.md v1.1); test/client-rest.test.ts checks them against the OpenAPI document. */
+/** The codes the HTTP API answers with (API.md v1.2); test/client-rest.test.ts checks them against the OpenAPI document. */
 export const API_ERROR_CODES = [
   'invalid_request',
   'unauthorized',
@@ -29,6 +29,7 @@ export const API_ERROR_CODES = [
   'bid_too_low',
   'already_leading',
   'seller_cannot_bid',
+  'buy_now_unavailable',
   'product_exists',
   'product_not_found',
   'sale_not_active',

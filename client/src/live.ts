@@ -21,6 +21,7 @@
  */
 import { BroadcastFollower } from './broadcast-follower.js';
 import type { ChannelSocketConstructor } from './events-channel.js';
+import { MeFeed } from './me-feed.js';
 import type { RestClient } from './rest.js';
 import { backoffDelay, resolveToken } from './transport.js';
 import type {
@@ -32,6 +33,7 @@ import type {
   LiveError,
   LiveOptions,
   LiveStatus,
+  Notification,
   Product,
   ProductUpdate,
   ServerMessage,
@@ -74,7 +76,7 @@ export interface LiveDependencies {
   wsUrl: string;
   token: TokenSource;
   WebSocket: WebSocketConstructor;
-  rest: Pick<RestClient, 'auctionEvents' | 'getProduct'>;
+  rest: Pick<RestClient, 'auctionEvents' | 'getProduct' | 'myNotifications'>;
 }
 
 export function createLive(dependencies: LiveDependencies, options: LiveOptions = {}): Live {
@@ -98,11 +100,20 @@ class LiveConnection implements Live {
   private readonly reconnectMaxMs: number;
   private readonly broadcast: BroadcastFollower;
 
+  private readonly me: MeFeed<Notification>;
+
   constructor(
     private readonly dependencies: LiveDependencies,
     options: LiveOptions,
   ) {
     this.token = options.token !== undefined ? options.token : dependencies.token;
+    this.me = new MeFeed<Notification>({
+      send: (message) => this.sendRaw(message),
+      list: (since) => dependencies.rest.myNotifications({ since, limit: 100 }),
+      reportCatchUpFailure: (error) =>
+        this.report({ code: 'catch_up_failed', message: String(error), topic: 'me' }),
+      backoff: (failures) => backoffDelay(failures, 250, 10_000),
+    });
     this.pingIntervalMs = options.pingIntervalMs ?? 5 * 60_000;
     this.pongTimeoutMs = options.pongTimeoutMs ?? 15_000;
     this.reconnectBaseMs = options.reconnectBaseMs ?? 250;
@@ -125,6 +136,13 @@ class LiveConnection implements Live {
 
   subscribeProduct(id: string, listener: (update: ProductUpdate) => void): Unsubscribe {
     return this.subscribe('product', id, listener as Listener);
+  }
+
+  subscribeMe(
+    listener: (notification: Notification) => void,
+    options: { since?: number; onSubscribed?: (seq: number) => void } = {},
+  ): Unsubscribe {
+    return this.me.subscribe(listener, options);
   }
 
   onStatus(listener: (status: LiveStatus) => void): Unsubscribe {
@@ -232,6 +250,7 @@ class LiveConnection implements Live {
       this.setStatus('open');
       this.startPinging();
       for (const topic of this.topics.values()) this.sendSubscribe(topic);
+      this.me.onOpen();
     };
     socket.onmessage = (event) => {
       if (this.socket !== socket) return;
@@ -325,6 +344,11 @@ class LiveConnection implements Live {
     }
     if (message.type === 'error') return this.onServerError(message);
     if (message.type === 'unsubscribed') return;
+    if (message.type === 'notification') return this.me.onNotification(message.notification);
+    if (message.topic === 'me') {
+      if (message.type === 'subscribed') this.me.onSubscribed(message.seq);
+      return;
+    }
     const topic = this.topics.get(message.topic);
     if (!topic) return; // unsubscribed meanwhile
     if (message.type === 'delivery.changed') {
@@ -332,7 +356,7 @@ class LiveConnection implements Live {
       if (message.broadcast) this.broadcast.follow(topic.name, message.broadcast);
       return;
     }
-    if (message.type === 'subscribed') {
+    if (message.type === 'subscribed' && 'snapshot' in message) {
       if (message.delivery === 'broadcast' && message.broadcast)
         this.broadcast.follow(topic.name, message.broadcast);
       else if (message.delivery === 'direct') this.broadcast.unfollow(topic.name);

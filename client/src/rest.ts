@@ -1,5 +1,5 @@
 /**
- * Typed methods for every route of API.md v1.1. Entity answers are unwrapped (`getAuction` gives
+ * Typed methods for every route of API.md v1.2. Entity answers are unwrapped (`getAuction` gives
  * the Auction), answers with more than one part (a bid, a page) are given whole.
  */
 import { newIdempotencyKey, type RetryPolicy, send, type TransportOptions } from './transport.js';
@@ -13,6 +13,7 @@ import type {
   IdempotentRequestOptions,
   MyBidPage,
   MyOrderPage,
+  NotificationPage,
   Order,
   Product,
   ProductPage,
@@ -61,6 +62,21 @@ export function createRestClient(transport: TransportOptions): RestClient {
     listBids: async (auctionId, query = {}, options) =>
       (await get<{ bids: Bid[] }>(`/auctions/${segment(auctionId)}/bids`, { limit: query.limit }, options))
         .bids,
+    buyNow: async (auctionId, options) =>
+      (
+        await post<{ auction: Auction }>(
+          `/auctions/${segment(auctionId)}/buy-now`,
+          undefined,
+          'keyed',
+          options,
+        )
+      ).auction,
+    endAuction: async (auctionId, options) =>
+      (await post<{ auction: Auction }>(`/auctions/${segment(auctionId)}/end`, undefined, 'once', options))
+        .auction,
+    cancelAuction: async (auctionId, input, options) =>
+      (await post<{ auction: Auction }>(`/auctions/${segment(auctionId)}/cancel`, input, 'once', options))
+        .auction,
     auctionEvents: (auctionId, since = 0, options) =>
       get<AuctionEventsPage>(`/auctions/${segment(auctionId)}/events`, { since }, options),
 
@@ -94,6 +110,8 @@ export function createRestClient(transport: TransportOptions): RestClient {
       get<MyOrderPage>('/me/orders', { limit: query.limit, cursor: query.cursor }, options),
     myBids: (query = {}, options) =>
       get<MyBidPage>('/me/bids', { limit: query.limit, cursor: query.cursor }, options),
+    myNotifications: (query = {}, options) =>
+      get<NotificationPage>('/me/notifications', { since: query.since, limit: query.limit }, options),
 
     openapi: (options) => get<Record<string, unknown>>('/openapi.json', {}, options),
   };

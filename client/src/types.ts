@@ -12,10 +12,12 @@ import type {
   Auction,
   AuctionEvent,
   Bid,
+  CancelAuctionInput,
   CreateAuctionInput,
   CreateProductInput,
   MyBid,
   MyOrder,
+  Notification,
   Order,
   PaymentEventInput,
   PlaceBidInput,
@@ -34,10 +36,12 @@ export type {
   Auction,
   AuctionEvent,
   Bid,
+  CancelAuctionInput,
   CreateAuctionInput,
   CreateProductInput,
   MyBid,
   MyOrder,
+  Notification,
   Order,
   PaymentEventInput,
   PlaceBidInput,
@@ -51,6 +55,9 @@ export type AuctionPage = z.infer<typeof schemas.auctionPageResponse>;
 export type ProductPage = z.infer<typeof schemas.productPageResponse>;
 export type MyOrderPage = z.infer<typeof schemas.myOrderPageResponse>;
 export type MyBidPage = z.infer<typeof schemas.myBidPageResponse>;
+export type NotificationPage = z.infer<typeof schemas.notificationPageResponse>;
+/** Query of `GET /me/notifications`: after `since` (default 0), `limit` 1..100 (default 20). */
+export type NotificationsQuery = Partial<z.infer<typeof schemas.notificationsQuery>>;
 export type WebhookResult = z.infer<typeof schemas.webhookResponse>;
 export type HealthResult = z.infer<typeof schemas.healthResponse>;
 
@@ -181,6 +188,16 @@ export interface Live {
   subscribeAuction(id: string, listener: (update: AuctionUpdate) => void): Unsubscribe;
   /** Product states, ever newer (every message is the full product, so the newest is the truth). */
   subscribeProduct(id: string, listener: (update: ProductUpdate) => void): Unsubscribe;
+  /**
+   * The caller's notifications (needs a token): each once, in seq order; after a gap or a reconnect
+   * the missed ones are fetched from `GET /me/notifications`. `since`: start after this seq
+   * (default: from the subscribe on). `onSubscribed`: the user's newest seq at each (re)subscribe,
+   * once the server has registered the subscription (what came after it will be delivered).
+   */
+  subscribeMe(
+    listener: (notification: Notification) => void,
+    options?: { since?: number; onSubscribed?: (seq: number) => void },
+  ): Unsubscribe;
   onStatus(listener: (status: LiveStatus) => void): Unsubscribe;
   onError(listener: (error: LiveError) => void): Unsubscribe;
   /** Closes the socket for good (no reconnect). */
@@ -200,6 +217,16 @@ export interface Client {
     options?: IdempotentRequestOptions,
   ): Promise<PlaceBidResult>;
   listBids(auctionId: string, query?: { limit?: number }, options?: RequestOptions): Promise<Bid[]>;
+  /**
+   * Buy It Now (API.md v1.2): the auction closes at once with this user as the winner at
+   * `buyNowPrice`. Keyed like a bid: retried with one Idempotency-Key. Refusals: `buy_now_unavailable`,
+   * `auction_closed`, `auction_not_open`, `seller_cannot_bid`.
+   */
+  buyNow(auctionId: string, options?: IdempotentRequestOptions): Promise<Auction>;
+  /** The seller (admin who created it) ends the auction now: the winner as at endsAt. Sent once. */
+  endAuction(auctionId: string, options?: RequestOptions): Promise<Auction>;
+  /** The seller cancels the auction (closed, no winner) with a reason for the bidders. Sent once. */
+  cancelAuction(auctionId: string, input: CancelAuctionInput, options?: RequestOptions): Promise<Auction>;
   /** One page: events with `seq > since`, oldest first; `next` is the since of the next page. */
   auctionEvents(auctionId: string, since?: number, options?: RequestOptions): Promise<AuctionEventsPage>;
 
@@ -216,6 +243,8 @@ export interface Client {
   // my activity
   myOrders(query?: PageQuery, options?: RequestOptions): Promise<MyOrderPage>;
   myBids(query?: PageQuery, options?: RequestOptions): Promise<MyBidPage>;
+  /** `GET /me/notifications`: the caller's notifications after `since`, oldest first. */
+  myNotifications(query?: NotificationsQuery, options?: RequestOptions): Promise<NotificationPage>;
 
   /** The OpenAPI 3.1 document. */
   openapi(options?: RequestOptions): Promise<Record<string, unknown>>;

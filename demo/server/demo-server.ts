@@ -24,7 +24,7 @@ export interface DemoServerOptions {
    * an ES256 token verified against a JWKS, as production's are; without it, an HS256 token signed
    * with jwtSecret.
    */
-  issueUserToken?: ((user: string) => Promise<string>) | undefined;
+  issueUserToken?: ((user: string, options?: { admin?: boolean }) => Promise<string>) | undefined;
   /**
    * Host names besides loopback's (and the bound address) that `POST /token` answers, e.g. the
    * machine's LAN name when the runtime was started with --allow-remote.
@@ -37,7 +37,7 @@ export interface DemoServer {
   stop: () => Promise<void>;
 }
 
-const PAGE_PATH = /^\/(?:|auctions\/[^/]+|products\/[^/]+)$/;
+const PAGE_PATH = /^\/(?:|auctions\/[^/]+|auctions\/[^/]+\/seller|products\/[^/]+)$/;
 const MAX_TOKEN_BODY_BYTES = 1_024;
 
 function shell(config: DemoConfig): string {
@@ -131,8 +131,13 @@ async function issueToken(
 ): Promise<void> {
   const raw = await readBody(req);
   let user: string | undefined;
+  // A seller's token (the admin role) for the seller view of an auction (API.md v1.2): the API
+  // still lets only the admin who created an auction end or cancel it.
+  let seller = false;
   try {
-    user = demoUserName((JSON.parse(raw ?? '') as { user?: unknown }).user);
+    const body = JSON.parse(raw ?? '') as { user?: unknown; seller?: unknown };
+    user = demoUserName(body.user);
+    seller = body.seller === true;
   } catch {
     user = undefined;
   }
@@ -143,11 +148,14 @@ async function issueToken(
     return;
   }
   if (options.issueUserToken) {
-    const token = await options.issueUserToken(user);
+    const token = await options.issueUserToken(user, { admin: seller });
     sendJson(res, 200, { user, token, expiresAt: expiryOf(token) });
     return;
   }
-  sendJson(res, 200, { user, ...(await signDemoToken(user, options.jwtSecret)) });
+  sendJson(res, 200, {
+    user,
+    ...(await signDemoToken(user, options.jwtSecret, undefined, { admin: seller })),
+  });
 }
 
 export async function startDemoServer(options: DemoServerOptions): Promise<DemoServer> {

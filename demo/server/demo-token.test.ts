@@ -18,3 +18,16 @@ describe('demo tokens', () => {
       expect(demoUserName(bad)).toBeUndefined();
   });
 });
+
+describe('seller tokens (the seller view, API.md v1.2)', () => {
+  it('carry the admin role only when asked for', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const { token } = await signDemoToken('seller-1', 'local-secret-0123456789', now, { admin: true });
+    expect(await verify(token, 'local-secret-0123456789', 'HS256')).toEqual({
+      sub: 'seller-1',
+      iat: now,
+      exp: now + DEMO_TOKEN_TTL_SECONDS,
+      role: 'admin',
+    });
+  });
+});

@@ -10,15 +10,21 @@ export function demoUserName(raw: unknown): string | undefined {
 }
 
 /**
- * A user token (never the admin role) signed with the local runtime's JWT_SECRET, as an identity
- * provider would issue one. Only the local demo server does this: nothing of demo/ is deployed.
+ * A user token signed with the local runtime's JWT_SECRET, as an identity provider would issue one;
+ * the admin role only for a seller's session (the seller view). Only the local demo server does
+ * this: nothing of demo/ is deployed.
  */
 export async function signDemoToken(
   user: string,
   secret: string,
   nowSeconds = Math.floor(Date.now() / 1000),
+  options: { admin?: boolean } = {},
 ): Promise<{ token: string; expiresAt: string }> {
   const exp = nowSeconds + DEMO_TOKEN_TTL_SECONDS;
-  const token = await sign({ sub: user, iat: nowSeconds, exp }, secret, 'HS256');
+  const token = await sign(
+    { sub: user, iat: nowSeconds, exp, ...(options.admin ? { role: 'admin' } : {}) },
+    secret,
+    'HS256',
+  );
   return { token, expiresAt: new Date(exp * 1000).toISOString() };
 }

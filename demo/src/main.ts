@@ -4,15 +4,23 @@
  * subscription object (reconnect, resubscribe, catch-up through /events).
  */
 import './styles.css';
-import { type Client, createClient, type Live, type LiveStatus } from '../../client/src/index.js';
+import {
+  type Client,
+  createClient,
+  type Live,
+  type LiveStatus,
+  type Notification,
+} from '../../client/src/index.js';
 import { readConfig } from './config.js';
 import { explain } from './messages.js';
 import { auctionRoom } from './pages/auction-room.js';
 import { homePage } from './pages/home-page.js';
 import { salePage } from './pages/sale-page.js';
-import { startSession, userFromUrl } from './session.js';
+import { sellerView } from './pages/seller-view.js';
+import { asUser, startSession, userFromUrl } from './session.js';
 import type { ConnectionState } from './ui/chrome.js';
 import { fill, h } from './ui/dom.js';
+import { notificationText, toastStack } from './ui/toasts.js';
 
 const connectionState = (status: LiveStatus): ConnectionState =>
   status === 'open' ? 'live' : status === 'closed' ? 'offline' : status;
@@ -32,14 +40,45 @@ function liveOf(client: Client): (onConnection: (state: ConnectionState) => void
 async function main(root: HTMLElement): Promise<void> {
   const config = readConfig();
   const user = userFromUrl();
-  const session = user ? await startSession(user) : undefined;
+  const path = location.pathname;
+  const match = /^\/(auctions|products)\/([^/]+)(\/seller)?$/.exec(path);
+  const id = match ? decodeURIComponent(match[2] as string) : '';
+  const seller = match?.[1] === 'auctions' && match[3] !== undefined;
+  const session = user ? await startSession(user, { seller }) : undefined;
   const client = createClient({ baseUrl: config.httpUrl, wsUrl: config.wsUrl, token: session?.token });
   const live = liveOf(client);
-  const path = location.pathname;
-  const match = /^\/(auctions|products)\/([^/]+)$/.exec(path);
-  const id = match ? decodeURIComponent(match[2] as string) : '';
+  // A signed-in user's notifications on every page (issue 27): toasts, and the pages that show what
+  // one changed (the sale page's orders) listen too.
+  const noticeListeners = new Set<(notification: Notification) => void>();
+  const onNotification = (listener: (notification: Notification) => void) => noticeListeners.add(listener);
+  if (user) {
+    const toasts = toastStack();
+    document.body.append(toasts.element);
+    live(() => undefined).subscribeMe(
+      (notification) => {
+        toasts.show(
+          notification,
+          notificationText(notification, (to) => asUser(to, user)),
+        );
+        for (const listener of noticeListeners) listener(notification);
+      },
+      // The stack says once the server has the subscription: from then on nothing is missed.
+      { onSubscribed: (seq) => toasts.element.setAttribute('data-me-seq', String(seq)) },
+    );
+  }
 
-  if (match?.[1] === 'auctions') {
+  if (seller) {
+    document.title = `Seller view ${id} · live-sale demo`;
+    await sellerView(root, id, {
+      user,
+      getAuction: (auctionId) => client.getAuction(auctionId),
+      end: (auctionId) => client.endAuction(auctionId),
+      cancel: (auctionId, reason) => client.cancelAuction(auctionId, { reason }),
+      explain,
+      watch: (auctionId, onAuction, onConnection) =>
+        live(onConnection).subscribeAuction(auctionId, (update) => onAuction(update.auction)),
+    });
+  } else if (match?.[1] === 'auctions') {
     document.title = `Auction ${id} · live-sale demo`;
     await auctionRoom(root, id, {
       user,
@@ -47,6 +86,7 @@ async function main(root: HTMLElement): Promise<void> {
       recentBids: (auctionId) => client.listBids(auctionId, { limit: 50 }),
       placeBid: (auctionId, amount, maxAmount) =>
         client.placeBid(auctionId, maxAmount === undefined ? { amount } : { amount, maxAmount }),
+      buyNow: (auctionId) => client.buyNow(auctionId),
       explain,
       watch: (auctionId, onUpdate, onConnection) =>
         live(onConnection).subscribeAuction(auctionId, (update) =>
@@ -71,6 +111,7 @@ async function main(root: HTMLElement): Promise<void> {
       explain,
       watch: (productId, onProduct, onConnection) =>
         live(onConnection).subscribeProduct(productId, (update) => onProduct(update.product, update.source)),
+      onNotification,
     });
   } else {
     await homePage(root, {

@@ -30,6 +30,8 @@ export function explain(error: unknown): string {
       return 'The auction has not started yet.';
     case 'auction_closed':
       return 'The auction has ended: no more bids.';
+    case 'buy_now_unavailable':
+      return 'Buy It Now is no longer available: the auction has bids (or its reserve is met). You can still bid.';
     case 'auction_not_found':
       return 'There is no such auction.';
     case 'product_not_found':

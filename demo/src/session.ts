@@ -14,11 +14,12 @@ export function userFromUrl(): string | undefined {
   return USER_NAME.test(user) ? user : undefined;
 }
 
-export async function startSession(user: string): Promise<Session> {
+/** `seller`: a seller's token (the admin role), for the seller view of an auction. */
+export async function startSession(user: string, options: { seller?: boolean } = {}): Promise<Session> {
   const response = await fetch('/token', {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ user }),
+    body: JSON.stringify(options.seller ? { user, seller: true } : { user }),
   });
   if (!response.ok) throw new Error(`the demo server refused the name ${user} (${response.status})`);
   const body = (await response.json()) as { token: string };

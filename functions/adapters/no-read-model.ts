@@ -1,4 +1,5 @@
 import { UnavailableError } from '../domain/errors.js';
+import type { NotificationReader } from '../ports/notifications.js';
 import type { ReadModel } from '../ports/read-model.js';
 
 const unavailable = async (): Promise<never> => {
@@ -18,4 +19,10 @@ export class NoReadModel implements ReadModel {
   products = unavailable;
   ordersOf = unavailable;
   bidsOf = unavailable;
+}
+
+/** The notifications of an HTTP function without a database: 503 after the input was validated. */
+export class NoNotifications implements NotificationReader {
+  list = unavailable;
+  latestSeq = unavailable;
 }

@@ -93,6 +93,11 @@ const example = {
     seq: 4,
     winnerId: null,
     finalPrice: null,
+    buyNowPrice: null,
+    buyNowAvailable: false,
+    incrementTable: null,
+    cancelled: false,
+    closedBy: null,
   },
   bid: {
     id: '01JDQ80A1B2C3D4E5F6G7H8J9K',
@@ -181,6 +186,18 @@ export const paths: ZodOpenApiPathsObject = {
             reservePrice: 20_000,
             endsAt: '2026-12-01T20:00:00.000Z',
             antiSnipe: { windowSeconds: 30, extendSeconds: 30, maxExtensions: 20 },
+          },
+          tiered: {
+            title: 'Signed first edition',
+            startingPrice: 99,
+            incrementTable: [
+              { from: 0, increment: 5 },
+              { from: 100, increment: 25 },
+              { from: 500, increment: 50 },
+              { from: 2_500, increment: 100 },
+            ],
+            buyNowPrice: 25_000,
+            endsAt: '2026-12-01T20:00:00.000Z',
           },
         }),
       },
@@ -304,6 +321,107 @@ export const paths: ZodOpenApiPathsObject = {
           },
           404: { description: 'No such auction', codes: ['auction_not_found'] },
           429: rateLimited,
+          503: unavailable('auction_unavailable'),
+        }),
+      },
+    }),
+  },
+  '/auctions/{id}/buy-now': {
+    post: operation({
+      operationId: 'buyNow',
+      tags: ['auctions'],
+      summary:
+        'Buy It Now (user, API.md v1.2): closes the auction at once for this user at buyNowPrice; decided atomically with bids',
+      security: bearer,
+      requestParams: { path: s.idPath, header: s.idempotencyKeyHeader },
+      responses: {
+        201: {
+          description: 'Bought: the auction is closed, closedBy "buy_now", the buyer its winner',
+          content: json(s.auctionResponse, {
+            bought: {
+              auction: {
+                ...example.auction,
+                status: 'closed',
+                leaderId: 'carol',
+                currentPrice: 25_000,
+                winnerId: 'carol',
+                finalPrice: 25_000,
+                buyNowPrice: 25_000,
+                closedBy: 'buy_now',
+                seq: 5,
+              },
+            },
+          }),
+        },
+        ...errors({
+          400: invalid,
+          401: unauthorized,
+          403: { description: 'The seller cannot buy', codes: ['seller_cannot_bid'] },
+          404: { description: 'No such auction', codes: ['auction_not_found'] },
+          409: {
+            description: 'Refused by the auction rules',
+            codes: ['buy_now_unavailable', 'auction_closed', 'auction_not_open'],
+          },
+          422: reused,
+          429: rateLimited,
+          503: unavailable('auction_unavailable'),
+        }),
+      },
+    }),
+  },
+  '/auctions/{id}/end': {
+    post: operation({
+      operationId: 'endAuction',
+      tags: ['auctions'],
+      summary: 'End the auction now (admin, its seller): the winner as at endsAt, closedBy "seller"',
+      security: bearer,
+      requestParams: { path: s.idPath },
+      responses: {
+        200: {
+          description: 'Closed',
+          content: json(s.auctionResponse, {
+            ended: { auction: { ...example.auction, status: 'closed', closedBy: 'seller', seq: 5 } },
+          }),
+        },
+        ...errors({
+          400: invalid,
+          401: unauthorized,
+          403: { description: 'Not an admin, or not the seller of this auction', codes: ['forbidden'] },
+          404: { description: 'No such auction', codes: ['auction_not_found'] },
+          409: { description: 'Closed already', codes: ['auction_closed'] },
+          503: unavailable('auction_unavailable'),
+        }),
+      },
+    }),
+  },
+  '/auctions/{id}/cancel': {
+    post: operation({
+      operationId: 'cancelAuction',
+      tags: ['auctions'],
+      summary: 'Cancel the auction (admin, its seller): closed, cancelled, no winner',
+      security: bearer,
+      requestParams: { path: s.idPath },
+      requestBody: {
+        required: true,
+        content: json(s.cancelAuctionBody, { cancel: { reason: 'The item was damaged in storage' } }),
+      },
+      responses: {
+        200: {
+          description: 'Cancelled',
+          content: json(s.auctionResponse, {
+            cancelled: {
+              auction: { ...example.auction, status: 'closed', cancelled: true, closedBy: 'seller', seq: 5 },
+            },
+          }),
+        },
+        ...errors({
+          400: invalid,
+          401: unauthorized,
+          403: { description: 'Not an admin, or not the seller of this auction', codes: ['forbidden'] },
+          404: { description: 'No such auction', codes: ['auction_not_found'] },
+          409: { description: 'Closed already', codes: ['auction_closed'] },
+          413: tooLarge,
+          415: mediaType,
           503: unavailable('auction_unavailable'),
         }),
       },
@@ -529,6 +647,37 @@ export const paths: ZodOpenApiPathsObject = {
       },
     }),
   },
+  '/me/notifications': {
+    get: operation({
+      operationId: 'listMyNotifications',
+      tags: ['browse'],
+      summary:
+        "The caller's notifications after `since`, oldest first (API.md v1.2): complete, kept 30 days; pushes on the WebSocket topic `me` may be lost, this never loses one",
+      security: bearer,
+      requestParams: { query: s.notificationsQuery },
+      responses: {
+        200: {
+          description: 'A page of notifications',
+          content: json(s.notificationPageResponse, {
+            page: {
+              notifications: [
+                {
+                  seq: 7,
+                  kind: 'outbid',
+                  at: '2026-12-07T10:00:00.000Z',
+                  auctionId: example.bid.auctionId,
+                  amount: 12_300,
+                  title: 'Vintage camera',
+                },
+              ],
+              next: null,
+            },
+          }),
+        },
+        ...errors({ 400: invalid, 401: unauthorized, 503: unavailable('read_model_unavailable') }),
+      },
+    }),
+  },
   '/realtime': {
     get: operation({
       operationId: 'getRealtime',
@@ -591,7 +740,7 @@ export function createOpenApiDocument(options: { version?: string; serverUrl?: s
         title: 'live-sale API',
         version: options.version ?? '1.1.0',
         description:
-          'Live auctions and flash sales (API.md v1.1). JSON in and out; money in integer minor units; times ISO-8601 UTC. ' +
+          'Live auctions and flash sales (API.md v1.2). JSON in and out; money in integer minor units; times ISO-8601 UTC. ' +
           'Every error is {"error": {"code", "message", ...details}}. Real time: the WebSocket API (not described here).',
       },
       ...(options.serverUrl ? { servers: [{ url: options.serverUrl }] } : {}),

@@ -8,6 +8,7 @@
  */
 import { z } from 'zod';
 import { MAX_CURSOR_LENGTH } from '../domain/cursor.js';
+import { incrementTableProblem, largestIncrement, MAX_INCREMENT_ROWS } from '../domain/increments.js';
 import { DEFAULT_PER_USER_LIMIT } from '../domain/product.js';
 
 // --- primitives -------------------------------------------------------------------------------
@@ -137,17 +138,72 @@ export const eventsQuery = z.object({
     .meta({ description: 'Events with a greater seq, oldest first' }),
 });
 
+/** GET /me/notifications (API.md v1.2): after `since`, oldest first, 1..100 (default 20). */
+export const notificationsQuery = z.object({
+  since: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(Number.MAX_SAFE_INTEGER)
+    .default(0)
+    .meta({ description: 'Notifications with a greater seq, oldest first' }),
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_PAGE_LIMIT)
+    .default(20)
+    .meta({ description: 'Notifications per page, 1..100' }),
+});
+
 // --- request bodies ---------------------------------------------------------------------------
 
 const seconds = (max: number) => z.number().int().min(1).max(max);
+
+/** One row of an increment table (API.md v1.2): from this price on, this increment. */
+const incrementRowSchema = z
+  .object({
+    from: z
+      .number()
+      .int('must be an integer (minor units)')
+      .min(0)
+      .max(Number.MAX_SAFE_INTEGER)
+      .meta({ description: 'The price (minor units) from which the increment applies; the first row 0' }),
+    increment: moneySchema,
+  })
+  .strict()
+  .meta({ id: 'IncrementRow' });
+
+export const incrementTableSchema = z
+  .array(incrementRowSchema)
+  .min(1, 'needs at least one row')
+  .max(MAX_INCREMENT_ROWS, `at most ${MAX_INCREMENT_ROWS} rows`)
+  .meta({
+    description:
+      'Tiered increments: `from` strictly ascending, the first 0; the increment in force is the row with the largest `from` <= the price',
+    examples: [
+      [
+        { from: 0, increment: 5 },
+        { from: 100, increment: 25 },
+        { from: 500, increment: 50 },
+      ],
+    ],
+  });
 
 export const createAuctionBody = z
   .object({
     id: idSchema.optional(),
     title: textSchema(200),
     startingPrice: moneySchema,
-    minIncrement: moneySchema,
+    minIncrement: moneySchema.optional().meta({ description: 'Required unless incrementTable is given' }),
+    incrementTable: incrementTableSchema
+      .optional()
+      .meta({ description: 'Instead of minIncrement (API.md v1.2)' }),
     reservePrice: moneySchema.nullable().optional(),
+    buyNowPrice: moneySchema
+      .nullable()
+      .optional()
+      .meta({ description: 'Buy It Now: > startingPrice, >= reservePrice when given (API.md v1.2)' }),
     startsAt: isoTimeSchema.optional().meta({ description: 'Default: now' }),
     endsAt: isoTimeSchema.meta({ description: 'After startsAt, in the future, at most 30 days away' }),
     antiSnipe: z
@@ -161,16 +217,52 @@ export const createAuctionBody = z
   })
   .strict()
   .superRefine((body, context) => {
-    // minimumNextBid starts at startingPrice + minIncrement after the first bid: a safe integer.
-    if (body.startingPrice + body.minIncrement > Number.MAX_SAFE_INTEGER) {
-      context.addIssue({
-        code: 'custom',
-        path: ['minIncrement'],
-        message: 'startingPrice + minIncrement must be at most 9007199254740991',
-      });
+    const issue = (path: (string | number)[], message: string) =>
+      context.addIssue({ code: 'custom', path, message });
+    if (body.minIncrement !== undefined && body.incrementTable !== undefined) {
+      issue(['incrementTable'], 'give minIncrement or incrementTable, not both');
+      return;
+    }
+    if (body.incrementTable !== undefined) {
+      // Shape checks passed (zod); the order of the rows is the domain's rule.
+      const problem = incrementTableProblem(body.incrementTable);
+      if (problem !== null) {
+        const [where, ...message] = problem.split(': ');
+        issue(
+          (where as string).split('.').map((part) => (/^\d+$/.test(part) ? Number(part) : part)),
+          message.join(': '),
+        );
+        return;
+      }
+    } else if (body.minIncrement === undefined) {
+      issue(['minIncrement'], 'required (or give incrementTable)');
+      return;
+    }
+    // minimumNextBid starts at startingPrice + its increment after the first bid: a safe integer.
+    // With a table, the bid ceiling is MAX_SAFE_INTEGER - its largest increment (any tier may come
+    // into force): a first bid at startingPrice must be under it.
+    const bound = body.incrementTable ? largestIncrement(body.incrementTable) : (body.minIncrement as number);
+    if (body.startingPrice + bound > Number.MAX_SAFE_INTEGER) {
+      if (body.incrementTable)
+        issue(
+          ['incrementTable'],
+          "startingPrice + the table's largest increment must be at most 9007199254740991",
+        );
+      else issue(['minIncrement'], 'startingPrice + minIncrement must be at most 9007199254740991');
+    }
+    if (body.buyNowPrice != null) {
+      if (body.buyNowPrice <= body.startingPrice) issue(['buyNowPrice'], 'must be above startingPrice');
+      else if (body.reservePrice != null && body.buyNowPrice < body.reservePrice)
+        issue(['buyNowPrice'], 'must be at least reservePrice');
     }
   })
   .meta({ id: 'CreateAuction' });
+
+/** POST /auctions/{id}/cancel (API.md v1.2): the seller's reason, for the bidders. */
+export const cancelAuctionBody = z
+  .object({ reason: textSchema(500) })
+  .strict()
+  .meta({ id: 'CancelAuction' });
 
 export const placeBidBody = z
   .object({
@@ -254,6 +346,19 @@ export const auctionSchema = z
     seq: z.number().int().min(1).meta({ description: "Version of this auction's state; +1 on every change" }),
     winnerId: userId.nullable().meta({ description: 'Only when closed: leaderId if reserveMet, else null' }),
     finalPrice: moneySchema.nullable().meta({ description: 'Only when closed' }),
+    buyNowPrice: moneySchema.nullable().meta({ description: 'Buy It Now price (API.md v1.2)' }),
+    buyNowAvailable: z.boolean().meta({
+      description:
+        'Open, with a buyNowPrice, and no bid yet (no reserve) or the reserve not met yet; once false, stays false',
+    }),
+    incrementTable: z.array(incrementRowSchema).nullable().meta({
+      description: 'Tiered increments, or null; minIncrement is the increment in force',
+    }),
+    cancelled: z.boolean().meta({ description: 'Cancelled by the seller: closed, no winner' }),
+    closedBy: z
+      .enum(['time', 'buy_now', 'seller'])
+      .nullable()
+      .meta({ description: 'How the auction closed; null while not closed' }),
   })
   .meta({ id: 'Auction' });
 
@@ -328,6 +433,35 @@ export const myBidSchema = z
   })
   .meta({ id: 'MyBid' });
 
+export const NOTIFICATION_KIND_VALUES = [
+  'outbid',
+  'auction.won',
+  'auction.lost',
+  'auction.sold',
+  'auction.unsold',
+  'auction.cancelled',
+  'order.paid',
+  'order.expired',
+  'order.cancelled',
+  'order.refund_required',
+] as const;
+
+export const notificationSchema = z
+  .object({
+    seq: z.number().int().min(1).meta({ description: 'Per user, strictly increasing and gap-free' }),
+    kind: z.enum(NOTIFICATION_KIND_VALUES),
+    at: z.string().meta({ description: 'When the event that caused it happened (ISO-8601 UTC)' }),
+    auctionId: z.string().optional(),
+    productId: z.string().optional(),
+    orderId: z.string().optional(),
+    amount: z.number().int().optional().meta({
+      description:
+        'outbid: the new price; auction.won / auction.sold: the final price; order.*: the order amount',
+    }),
+    title: z.string().optional().meta({ description: "The auction's title or the product's name" }),
+  })
+  .meta({ id: 'Notification' });
+
 const next = z
   .string()
   .nullable()
@@ -358,6 +492,10 @@ export const productPageResponse = z.object({ products: z.array(productSchema), 
 export const orderResponse = z.object({ order: orderSchema });
 export const myOrderPageResponse = z.object({ orders: z.array(myOrderSchema), next });
 export const myBidPageResponse = z.object({ bids: z.array(myBidSchema), next });
+export const notificationPageResponse = z.object({
+  notifications: z.array(notificationSchema),
+  next: z.number().int().nullable().meta({ description: 'The since to continue from; null when up to date' }),
+});
 export const webhookResponse = z.object({
   received: z.literal(true),
   status: z.enum(['applied', 'duplicate', 'pending']),
@@ -402,8 +540,12 @@ export type Product = z.infer<typeof productSchema>;
 export type Order = z.infer<typeof orderSchema>;
 export type MyOrder = z.infer<typeof myOrderSchema>;
 export type MyBid = z.infer<typeof myBidSchema>;
+export type Notification = z.infer<typeof notificationSchema>;
+export type NotificationPage = z.infer<typeof notificationPageResponse>;
 export type CreateAuctionInput = z.input<typeof createAuctionBody>;
 export type CreateProductInput = z.input<typeof createProductBody>;
 export type PlaceBidInput = z.input<typeof placeBidBody>;
+export type CancelAuctionInput = z.input<typeof cancelAuctionBody>;
+export type IncrementRow = z.infer<typeof incrementRowSchema>;
 export type ReserveOrderInput = z.input<typeof reserveOrderBody>;
 export type PaymentEventInput = z.input<typeof webhookBody>;

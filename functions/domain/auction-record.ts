@@ -1,4 +1,7 @@
-import type { AuctionState, Bid } from './auction.js';
+import type { AuctionState, Bid, ClosedBy } from './auction.js';
+import { parseIncrementTable } from './increments.js';
+
+const CLOSED_BY: readonly string[] = ['time', 'buy_now', 'seller'] satisfies ClosedBy[];
 
 /**
  * The auction hash stores every field as a string: numbers as decimal integers, absent values as ''.
@@ -45,7 +48,18 @@ export function parseAuctionRecord(record: Record<string, string>): AuctionState
     seq: integer('seq'),
     createdAt: integer('createdAt'),
     closedAt: optionalInteger('closedAt'),
+    buyNowPrice: optionalInteger('buyNowPrice'),
+    incrementTable: parseIncrementTable(record.incrementTable),
+    cancelled: record.cancelled === '1',
+    closedBy: closedByOf(optionalText('closedBy')),
+    cancelReason: optionalText('cancelReason'),
   };
+}
+
+function closedByOf(value: string | null): ClosedBy | null {
+  if (value === null) return null;
+  if (!CLOSED_BY.includes(value)) throw new Error(`auction record with closedBy ${value}`);
+  return value as ClosedBy;
 }
 
 export interface BidRecord {

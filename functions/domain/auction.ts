@@ -1,4 +1,5 @@
 /** Auction state as the deciding script keeps it, and the public view derived from it. */
+import { type IncrementRow, type IncrementTable, incrementAt } from './increments.js';
 
 export interface AntiSnipe {
   windowSeconds: number;
@@ -28,9 +29,22 @@ export interface AuctionState {
   bidCount: number;
   seq: number;
   createdAt: number;
-  /** Set when the sweeper recorded the close; the view is closed from endsAt on regardless. */
+  /** Set when the close was recorded (sweeper, buy-now, seller); the view is closed from endsAt on regardless. */
   closedAt: number | null;
+  // Auction house (API.md v1.2). Optional: a state built before them has none of them.
+  /** Buy It Now price, null without one. */
+  buyNowPrice?: number | null;
+  /** Tiered increments; null: the fixed `minIncrement`. With a table, `minIncrement` is the increment in force. */
+  incrementTable?: IncrementTable | null;
+  /** Closed by the seller's cancel: no winner. */
+  cancelled?: boolean;
+  /** Who recorded the close; null while open (and on records closed before it existed: the clock). */
+  closedBy?: ClosedBy | null;
+  /** The seller's reason for a cancel; never rendered into a view. */
+  cancelReason?: string | null;
 }
+
+export type ClosedBy = 'time' | 'buy_now' | 'seller';
 
 export type AuctionStatus = 'scheduled' | 'open' | 'closed';
 
@@ -52,6 +66,11 @@ export interface AuctionView {
   seq: number;
   winnerId: string | null;
   finalPrice: number | null;
+  buyNowPrice: number | null;
+  buyNowAvailable: boolean;
+  incrementTable: IncrementRow[] | null;
+  cancelled: boolean;
+  closedBy: ClosedBy | null;
 }
 
 export interface Bid {
@@ -89,8 +108,18 @@ export function auctionStatus(state: AuctionState, nowMs: number): AuctionStatus
   return 'open';
 }
 
+/**
+ * The increment in force: the table's row for the current price (for the starting price before the
+ * first bid), or the fixed increment.
+ */
+export function incrementInForce(state: AuctionState): number {
+  return state.incrementTable
+    ? incrementAt(state.incrementTable, state.currentPrice ?? state.startingPrice)
+    : state.minIncrement;
+}
+
 export function minimumNextBid(state: AuctionState): number {
-  return state.currentPrice === null ? state.startingPrice : state.currentPrice + state.minIncrement;
+  return state.currentPrice === null ? state.startingPrice : state.currentPrice + incrementInForce(state);
 }
 
 export function isReserveMet(state: AuctionState): boolean {
@@ -99,20 +128,32 @@ export function isReserveMet(state: AuctionState): boolean {
 }
 
 /**
+ * Buy It Now (API.md v1.2): open, with a price, and no bid yet (without a reserve) or the reserve
+ * not met yet (with one). The price only rises and a close is final: once false from the opening
+ * on, it stays false.
+ */
+export function isBuyNowAvailable(state: AuctionState, status: AuctionStatus): boolean {
+  if (status !== 'open' || state.buyNowPrice == null) return false;
+  return state.reservePrice === null ? state.currentPrice === null : !isReserveMet(state);
+}
+
+/**
  * The public view at a given server time. The reserve price itself never leaves this function;
- * only whether it is met. A closed auction without a met reserve has no winner and no final price.
+ * only whether it is met. A closed auction without a met reserve has no winner and no final price,
+ * nor has a cancelled one.
  */
 export function toAuctionView(state: AuctionState, nowMs: number): AuctionView {
   const status = auctionStatus(state, nowMs);
   const reserveMet = isReserveMet(state);
   const closed = status === 'closed';
+  const won = closed && reserveMet && state.cancelled !== true;
   return {
     id: state.id,
     title: state.title,
     sellerId: state.sellerId,
     status,
     startingPrice: state.startingPrice,
-    minIncrement: state.minIncrement,
+    minIncrement: incrementInForce(state),
     currentPrice: state.currentPrice,
     leaderId: state.leaderId,
     bidCount: state.bidCount,
@@ -122,8 +163,13 @@ export function toAuctionView(state: AuctionState, nowMs: number): AuctionView {
     extensions: state.extensions,
     reserveMet,
     seq: state.seq,
-    winnerId: closed && reserveMet ? state.leaderId : null,
-    finalPrice: closed && reserveMet ? state.currentPrice : null,
+    winnerId: won ? state.leaderId : null,
+    finalPrice: won ? state.currentPrice : null,
+    buyNowPrice: state.buyNowPrice ?? null,
+    buyNowAvailable: isBuyNowAvailable(state, status),
+    incrementTable: state.incrementTable ? state.incrementTable.map((row) => ({ ...row })) : null,
+    cancelled: state.cancelled === true,
+    closedBy: closed ? (state.closedBy ?? 'time') : null,
   };
 }
 

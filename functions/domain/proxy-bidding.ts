@@ -9,9 +9,14 @@
  * So a request makes at most two price changes, each its own event.
  */
 
+import { type IncrementTable, incrementAt } from './increments.js';
+
 export interface ProxyAuction {
   startingPrice: number;
+  /** The fixed increment; with an increment table, the table decides (API.md v1.2). */
   minIncrement: number;
+  /** Tiered increments (API.md v1.2): the increment in force at a price is the table's. */
+  incrementTable?: IncrementTable | null;
   reservePrice: number | null;
   currentPrice: number | null;
   leaderId: string | null;
@@ -51,8 +56,19 @@ export type ProxyDecision =
       maxRaised: boolean;
     };
 
-export function minimumBidOf(auction: Pick<ProxyAuction, 'currentPrice' | 'startingPrice' | 'minIncrement'>) {
-  return auction.currentPrice === null ? auction.startingPrice : auction.currentPrice + auction.minIncrement;
+type Increments = Pick<ProxyAuction, 'minIncrement' | 'incrementTable'>;
+
+/** The increment in force at `price`: the table's row, or the fixed increment without a table. */
+export function incrementOf(auction: Increments, price: number): number {
+  return auction.incrementTable ? incrementAt(auction.incrementTable, price) : auction.minIncrement;
+}
+
+export function minimumBidOf(
+  auction: Pick<ProxyAuction, 'currentPrice' | 'startingPrice' | 'minIncrement' | 'incrementTable'>,
+) {
+  return auction.currentPrice === null
+    ? auction.startingPrice
+    : auction.currentPrice + incrementOf(auction, auction.currentPrice);
 }
 
 /**
@@ -66,7 +82,7 @@ function lifted(price: number, leaderMax: number, reservePrice: number | null): 
 
 /** The rule for one request on an open auction (the seller, schedule and rate checks come first). */
 export function decideProxyBid(auction: ProxyAuction, request: ProxyBidRequest): ProxyDecision {
-  const { minIncrement, reservePrice } = auction;
+  const { reservePrice } = auction;
   if (auction.leaderId !== null && request.bidderId === auction.leaderId) {
     const current = auction.leaderMax ?? (auction.currentPrice as number);
     if (request.maxAmount === null || request.maxAmount <= current) return { kind: 'already_leading' };
@@ -101,12 +117,13 @@ export function decideProxyBid(auction: ProxyAuction, request: ProxyBidRequest):
   if (auction.leaderId !== null) {
     const defended = auction.leaderMax ?? (auction.currentPrice as number);
     if (challenge > defended) {
-      price = Math.max(request.amount, Math.min(challenge, defended + minIncrement));
+      // One increment of the tier of the maximum that was beaten.
+      price = Math.max(request.amount, Math.min(challenge, defended + incrementOf(auction, defended)));
     } else {
       // Equal maxima go to the earlier bidder: the leader.
       leaderId = auction.leaderId;
       leaderMax = auction.leaderMax;
-      price = Math.min(defended, challenge + minIncrement);
+      price = Math.min(defended, challenge + incrementOf(auction, challenge));
     }
   }
   price = lifted(price, leaderMax ?? price, reservePrice);
@@ -147,10 +164,11 @@ export interface ChainBid {
  * when it raises the bidder who already led, never above the raised bidder's maximum, and explained
  * by the rule: at most one increment above the maximum of the competitor it answers (the bidder of
  * the nearest earlier bid by someone else), or exactly the reserve. Checks that need an unknown
- * maximum are skipped. Returns the problems found, none for a valid chain.
+ * maximum are skipped. With an increment table, each increment is the one in force at the price it
+ * is added to. Returns the problems found, none for a valid chain.
  */
 export function checkBidChain(
-  auction: Pick<ProxyAuction, 'startingPrice' | 'minIncrement' | 'reservePrice'>,
+  auction: Pick<ProxyAuction, 'startingPrice' | 'minIncrement' | 'reservePrice' | 'incrementTable'>,
   bids: readonly ChainBid[],
 ): string[] {
   const problems: string[] = [];
@@ -166,7 +184,10 @@ export function checkBidChain(
     }
     const at = `seq ${bid.seq}`;
     if (!bid.proxy) {
-      const minimum = previous === undefined ? auction.startingPrice : previous.amount + auction.minIncrement;
+      const minimum =
+        previous === undefined
+          ? auction.startingPrice
+          : previous.amount + incrementOf(auction, previous.amount);
       if (bid.amount < minimum) problems.push(`${at}: ${bid.amount} < minimum ${minimum}`);
     } else if (previous === undefined) {
       problems.push(`${at}: a proxy raise without a bid before it`);
@@ -181,7 +202,11 @@ export function checkBidChain(
       const competitor = previous.bidderId === bid.bidderId ? otherThanPrevious : previous.bidderId;
       const competitorMax = competitor === undefined ? undefined : maxima.get(competitor);
       const byReserve = auction.reservePrice !== null && bid.amount === auction.reservePrice;
-      if (competitorMax !== undefined && !byReserve && bid.amount > competitorMax + auction.minIncrement)
+      if (
+        competitorMax !== undefined &&
+        !byReserve &&
+        bid.amount > competitorMax + incrementOf(auction, competitorMax)
+      )
         problems.push(
           `${at}: proxy raise ${bid.amount} more than one increment above the competitor's maximum ${competitorMax}`,
         );

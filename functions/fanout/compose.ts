@@ -2,6 +2,7 @@ import { type Environment, readEnvironment } from '../config.js';
 import type { LogSink } from '../ports/logger.js';
 import type { Counter } from '../realtime/ports.js';
 import { FANOUT_LEASE_WAIT_MS, type FanOutDeps } from '../realtime/use-cases/fan-out.js';
+import { notifyFromLog } from '../use-cases/notifications/notify-from-log.js';
 import { composeFanOutAdapters } from '../wiring/realtime.js';
 
 /** The composition root of the fan-out function: adapters (from wiring/) made once per cold start. */
@@ -11,6 +12,7 @@ export async function composeFanOut(
   env: Environment = readEnvironment(),
 ): Promise<{ deps: FanOutDeps; close: () => Promise<void> }> {
   const adapters = await composeFanOutAdapters(logger, env);
+  const notifications = adapters.notifications;
   return {
     deps: {
       registry: adapters.realtime.registry,
@@ -21,6 +23,24 @@ export async function composeFanOut(
       concurrency: env.FANOUT_CONCURRENCY,
       leaseWaitMs: FANOUT_LEASE_WAIT_MS,
       ...(adapters.partQueue ? { parts: { queue: adapters.partQueue, size: env.FANOUT_PART_SIZE } } : {}),
+      ...(notifications
+        ? {
+            notifyFromLog: (auctionIds: readonly string[]) =>
+              notifyFromLog(
+                {
+                  ...notifications,
+                  logger,
+                  push: {
+                    registry: adapters.realtime.registry,
+                    messenger: adapters.messenger,
+                    metrics,
+                    logger,
+                  },
+                },
+                auctionIds,
+              ),
+          }
+        : {}),
       ...(adapters.broadcast
         ? {
             broadcast: {

@@ -1,8 +1,9 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { NoReadModel } from '../adapters/no-read-model.js';
+import { NoNotifications, NoReadModel } from '../adapters/no-read-model.js';
 import { hs256Verifier, type TokenVerifier } from '../auth/auth.js';
 import type { LogSink } from '../ports/logger.js';
+import type { NotificationReader } from '../ports/notifications.js';
 import type { ReadLimiter } from '../ports/read-limiter.js';
 import type { ReadModel } from '../ports/read-model.js';
 import type { AuctionDeps } from '../use-cases/auctions/auction-use-cases.js';
@@ -27,6 +28,8 @@ export interface HttpAppDeps {
   health: HealthCheck;
   /** The PostgreSQL read model of the listings; without it they answer 503 (no database). */
   readModel?: ReadModel;
+  /** The notifications' list (PostgreSQL); without it GET /me/notifications answers 503. */
+  notifications?: NotificationReader;
   /** The token verifier (token-verifier.ts); or, for tests and tools, just the HS256 secret. */
   verifier?: TokenVerifier;
   jwtSecret?: string;
@@ -71,7 +74,10 @@ export function createHttpApp(deps: HttpAppDeps) {
   const browse = { readModel: deps.readModel ?? new NoReadModel() };
   app.route('/auctions', auctionRoutes(deps.auctions, verifier, browse, deps.eventReads));
   app.route('/products', productRoutes(deps.flashSales, verifier, browse));
-  app.route('/me', meRoutes(browse, verifier));
+  app.route(
+    '/me',
+    meRoutes(browse, verifier, { notifications: deps.notifications ?? new NoNotifications() }),
+  );
   app.route('/', docsRoutes());
   app.route('/orders', orderRoutes(deps.flashSales, verifier));
   app.route('/payments', paymentRoutes(deps.flashSales, deps.webhookSecret));

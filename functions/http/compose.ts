@@ -29,6 +29,7 @@ export async function composeHttpApp(
     auctions: adapters.auctions,
     flashSales: adapters.flashSales,
     ...(adapters.readModel ? { readModel: adapters.readModel } : {}),
+    ...(adapters.notifications ? { notifications: adapters.notifications } : {}),
     // GET /realtime: where to watch (configuration only, no adapter).
     ...(env.PUBLIC_WS_URL
       ? { realtime: { websocketUrl: env.PUBLIC_WS_URL, broadcast: broadcastFromEnvironment(env) } }

@@ -1,8 +1,11 @@
 import type { EventEnvelope } from '../domain/events.js';
+import type { StoredNotification } from './notifications.js';
 
 export interface EventSinkWrite {
   /** Rows inserted or moved forward (duplicates and stale states count nothing). */
   rows: number;
+  /** The personal notifications derived from these events in the same transaction (issue 27). */
+  notifications?: StoredNotification[];
 }
 
 /** Where the writer persists events (PostgreSQL). */

@@ -18,7 +18,8 @@ export type DeliveryChangedMessage = Extract<ServerMessage, { type: 'delivery.ch
 /** Channel namespace of the Events API (the CDK `EventApi`'s and the local stand-in's). */
 export const CHANNEL_NAMESPACE = 'live';
 
-export const CHANNEL_TEMPLATES: Record<TopicKind, string> = {
+/** Entity topics only: a user's `me` topic is never broadcast (one user, their own connections). */
+export const CHANNEL_TEMPLATES: Record<Exclude<TopicKind, 'me'>, string> = {
   auction: `/${CHANNEL_NAMESPACE}/auction/{id}`,
   product: `/${CHANNEL_NAMESPACE}/product/{id}`,
 };
@@ -33,7 +34,7 @@ const CHANNEL_SEGMENT = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,48}[A-Za-z0-9])?$/;
 
 /** The topic's channel path, or null when its id cannot be a channel segment. */
 export function channelOf(topic: Pick<Topic, 'kind' | 'id'>): string | null {
-  if (!CHANNEL_SEGMENT.test(topic.id)) return null;
+  if (topic.kind === 'me' || !CHANNEL_SEGMENT.test(topic.id)) return null;
   return CHANNEL_TEMPLATES[topic.kind].replace('{id}', topic.id);
 }
 

@@ -4,6 +4,8 @@
  * AWS or Redis code, shared by the ws function (snapshots, catch-up) and the fan-out function
  * (pushes).
  */
+
+import type { Notification } from '../api/schemas.js';
 import { type BidView, toAuctionView, toBidView } from '../domain/auction.js';
 import { parseAuctionRecord, parseEventBid } from '../domain/auction-record.js';
 import type { AuctionEventPayload, EventEnvelope, ProductEventPayload } from '../domain/events.js';
@@ -11,7 +13,8 @@ import { toProductView } from '../domain/product.js';
 import { parseProductRecord } from '../domain/product-record.js';
 import type { ServerMessage } from './protocol.js';
 
-export type TopicKind = 'auction' | 'product';
+/** `me`: a user's own topic (their notifications), registered as `me:<user id in base64url>`. */
+export type TopicKind = 'auction' | 'product' | 'me';
 
 export interface Topic {
   kind: TopicKind;
@@ -31,6 +34,24 @@ export function parseTopic(value: unknown): Topic | null {
 
 export function topicOfEvent(event: Pick<EventEnvelope, 'entityType' | 'entityId'>): Topic {
   return { kind: event.entityType, id: event.entityId, name: `${event.entityType}:${event.entityId}` };
+}
+
+/** What clients write for their own notifications (API.md v1.2). */
+export const ME_TOPIC = 'me';
+
+/**
+ * The registry topic of a user's connections subscribed to `me`: one slot per user, and any `sub`
+ * a token may carry becomes a safe key part.
+ */
+export function meTopic(userId: string): Topic {
+  const id = Buffer.from(userId, 'utf8').toString('base64url');
+  return { kind: 'me', id, name: `me:${id}` };
+}
+
+export function notificationMessage(
+  notification: Notification,
+): Extract<ServerMessage, { type: 'notification' }> {
+  return { type: 'notification', topic: ME_TOPIC, seq: notification.seq, notification };
 }
 
 /** API.md limits. */

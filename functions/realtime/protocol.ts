@@ -5,9 +5,12 @@
  * builds its messages as these types (model.ts, use-cases/), so a change on one side that the other
  * does not follow fails `tsc`.
  */
-import type { Auction, Bid, BroadcastInfo, Product } from '../api/schemas.js';
+import type { Auction, Bid, BroadcastInfo, Notification, Product } from '../api/schemas.js';
 
-/** What a client sends on `$default`; `topic` is `auction:ID` or `product:ID`. */
+/**
+ * What a client sends on `$default`; `topic` is `auction:ID`, `product:ID` or `me` (the caller's
+ * notifications, API.md v1.2: on a connection opened with a token).
+ */
 export type ClientMessage =
   | { action: 'subscribe'; topic: string }
   | { action: 'unsubscribe'; topic: string }
@@ -32,6 +35,9 @@ export type ServerMessage =
       delivery?: Delivery;
       broadcast?: BroadcastInfo;
     }
+  /** `me`: no snapshot; `seq` is the user's newest notification seq (0 if none). */
+  | { type: 'subscribed'; topic: 'me'; seq: number }
+  | { type: 'notification'; topic: 'me'; seq: number; notification: Notification }
   /** API.md v1.2: sent once to each direct watcher of a topic that turned broadcast. */
   | { type: 'delivery.changed'; topic: string; delivery: 'broadcast'; broadcast: BroadcastInfo }
   | { type: 'unsubscribed'; topic: string }
@@ -51,4 +57,6 @@ export type WsErrorCode =
   | 'auction_not_found'
   | 'product_not_found'
   | 'temporarily_unavailable'
-  | 'rate_limited';
+  | 'rate_limited'
+  /** `me` on a connection opened without a token. */
+  | 'unauthorized';

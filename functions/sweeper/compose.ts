@@ -23,6 +23,7 @@ export async function composeSweeper(
     auctions: adapters.auctions,
     flashSales: adapters.flashSales,
     resend: overrides.resend ?? DEFAULT_RESEND_SETTINGS,
+    ...(adapters.notifications ? { notifications: adapters.notifications } : {}),
   };
   return { deps, close: adapters.close };
 }

@@ -1,5 +1,6 @@
 import type { EventPublisher } from '../ports/event-publisher.js';
 import type { LogSink } from '../ports/logger.js';
+import type { NotificationRetention } from '../ports/notifications.js';
 import type { Outboxes } from '../ports/outbox.js';
 import type { CloseEndedAuctionsDeps } from '../use-cases/auctions/close-ended-auctions.js';
 import type { AgeOutSettings } from '../use-cases/flash-sales/age-out-orders.js';
@@ -17,6 +18,8 @@ export interface SweeperDeps {
   flashSales: FlashSaleDeps;
   /** When settled orders leave Redis (default DEFAULT_AGE_OUT_SETTINGS). */
   ageOutOrders?: AgeOutSettings;
+  /** Notifications past their 30 days are deleted (with a database only). */
+  notifications?: NotificationRetention;
 }
 
 /** One unit of scheduled work. A job returns counts for the run's summary; a throw fails only it. */

@@ -6,6 +6,7 @@ import {
   PostgresAuctionArchive,
   PostgresProductArchive,
 } from '../adapters/postgres/postgres-archives.js';
+import { PostgresNotifications } from '../adapters/postgres/postgres-notifications.js';
 import { PostgresReadModel } from '../adapters/postgres/postgres-read-model.js';
 import type { RedisClient } from '../adapters/redis/client.js';
 import { OutboxIndex } from '../adapters/redis/outbox-index.js';
@@ -24,6 +25,8 @@ export interface ComposedArchives {
   products?: ProductArchive;
   /** The listings (GET /auctions, /products, /me/...); absent without a database. */
   readModel?: ReadModel;
+  /** The notifications (GET /me/notifications, the ws function's `me`); absent without a database. */
+  notifications?: PostgresNotifications;
   close: () => Promise<void>;
 }
 
@@ -59,6 +62,7 @@ export async function composeArchives(
     },
     products: new PostgresProductArchive(sql, settled),
     readModel: new PostgresReadModel(sql),
+    notifications: new PostgresNotifications(sql),
     close: () => sql.end({ timeout: 5 }),
   };
 }

@@ -7,12 +7,17 @@ import { DEFAULT_PRODUCT_STORE_LIMITS, RedisProductStore } from '../adapters/red
 import { RedisReadLimiter } from '../adapters/redis/redis-read-limiter.js';
 import { createSqsClient } from '../adapters/sqs/sqs-client.js';
 import { SqsEventPublisher } from '../adapters/sqs/sqs-event-publisher.js';
+import {
+  createStepFunctionsClient,
+  StepFunctionsCloseScheduler,
+} from '../adapters/stepfunctions/step-functions-close-scheduler.js';
 import { createUlidGenerator } from '../adapters/ulid-generator.js';
 import type { TokenVerifier } from '../auth/auth.js';
 import { createTokenVerifierFromEnvironment } from '../auth/token-verifier.js';
 import { type Environment, required, resolveSecret } from '../config.js';
 import type { EventPublisher } from '../ports/event-publisher.js';
 import type { LogSink } from '../ports/logger.js';
+import type { NotificationReader } from '../ports/notifications.js';
 import type { ReadLimiter } from '../ports/read-limiter.js';
 import type { ReadModel } from '../ports/read-model.js';
 import type { AuctionDeps } from '../use-cases/auctions/auction-use-cases.js';
@@ -53,6 +58,7 @@ export interface ComposedHttpAdapters {
   auctions: AuctionDeps;
   flashSales: FlashSaleDeps & { newId: () => string };
   readModel?: ReadModel;
+  notifications?: NotificationReader;
   health: () => Promise<{ dependency: string; ok: boolean }[]>;
   close: () => Promise<void>;
 }
@@ -89,6 +95,12 @@ export async function composeHttpAdapters(logger: LogSink, env: Environment): Pr
     windowMs: env.USER_RATE_WINDOW_MS,
   });
   const newId = createUlidGenerator();
+  const stepFunctions = env.AUCTION_CLOSER_ARN
+    ? createStepFunctionsClient({
+        region: env.AWS_REGION,
+        ...(env.STEPFUNCTIONS_ENDPOINT ? { endpoint: env.STEPFUNCTIONS_ENDPOINT } : {}),
+      })
+    : undefined;
   return {
     verifier,
     webhookSecret,
@@ -98,7 +110,17 @@ export async function composeHttpAdapters(logger: LogSink, env: Environment): Pr
       max: env.EVENTS_READ_RATE_LIMIT,
       windowMs: env.EVENTS_READ_RATE_WINDOW_MS,
     }),
-    auctions: { auctions, publisher, claims, logger, newId, ...archives.auctions },
+    auctions: {
+      auctions,
+      publisher,
+      claims,
+      logger,
+      newId,
+      ...archives.auctions,
+      ...(stepFunctions && env.AUCTION_CLOSER_ARN
+        ? { closes: new StepFunctionsCloseScheduler(stepFunctions, env.AUCTION_CLOSER_ARN) }
+        : {}),
+    },
     // Without a database the archive knows no product: a product Redis lost reads as not found.
     flashSales: {
       products,
@@ -110,6 +132,7 @@ export async function composeHttpAdapters(logger: LogSink, env: Environment): Pr
       soldOut: new SoldOutMemo(env.SOLD_OUT_MEMO_MS),
     },
     ...(archives.readModel ? { readModel: archives.readModel } : {}),
+    ...(archives.notifications ? { notifications: archives.notifications } : {}),
     health: async () => [
       {
         dependency: 'redis',
@@ -122,6 +145,7 @@ export async function composeHttpAdapters(logger: LogSink, env: Environment): Pr
     ],
     close: async () => {
       sqs.destroy();
+      stepFunctions?.destroy();
       await archives.close();
       await redis.quit().catch(() => undefined);
     },

@@ -5,20 +5,28 @@ import {
 } from '../adapters/apigw/management-api-messenger.js';
 import { SignedPostMessenger, WAVE_POST_POLICY } from '../adapters/apigw/signed-post-messenger.js';
 import { EventsPublisher } from '../adapters/appsync/events-publisher.js';
+import { createPostgresClient } from '../adapters/postgres/client.js';
+import { resolveDatabaseUrl } from '../adapters/postgres/database-url.js';
+import { PostgresNotifications } from '../adapters/postgres/postgres-notifications.js';
 import type { RedisClient } from '../adapters/redis/client.js';
 import { RedisConnectionRegistry } from '../adapters/redis/connection-registry.js';
+import { RedisAuctionStore } from '../adapters/redis/redis-auction-store.js';
 import { RedisBroadcastLedger } from '../adapters/redis/redis-broadcast-ledger.js';
 import { RedisConnectionLimits } from '../adapters/redis/redis-connection-limits.js';
+import { RedisConnectionUsers } from '../adapters/redis/redis-connection-users.js';
 import { createRedisFromEnvironment } from '../adapters/redis/redis-from-environment.js';
 import { RedisProductStore } from '../adapters/redis/redis-product-store.js';
 import { RedisTopicReader } from '../adapters/redis/redis-topic-reader.js';
 import { createSqsClient } from '../adapters/sqs/sqs-client.js';
 import { SqsWavePartQueue } from '../adapters/sqs/sqs-wave-part-queue.js';
 import { broadcastFromEnvironment, type Environment, required } from '../config.js';
+import type { ConnectionUsers } from '../ports/connection-users.js';
 import type { LogSink } from '../ports/logger.js';
+import type { NotificationDeriver, NotificationReader } from '../ports/notifications.js';
 import type { BroadcastInfo } from '../realtime/broadcast.js';
 import type { ConnectionLimits, TopicReader, WavePartQueue } from '../realtime/ports.js';
 import { recoveringTopicReader } from '../realtime/use-cases/recover-topic.js';
+import type { AuctionEventLog } from '../use-cases/notifications/notify-from-log.js';
 import { composeArchives } from './archives.js';
 
 export interface ComposedRealtime {
@@ -74,6 +82,8 @@ export interface ComposedWsAdapters {
   realtime: ComposedRealtime;
   topics: TopicReader;
   limits: ConnectionLimits;
+  /** `me`: who opened each connection, and the notifications (absent without a database). */
+  me?: { users: ConnectionUsers; notifications: NotificationReader };
   /** The broadcast tier (EVENTS_*): where channels are read, and topic modes in Redis. */
   broadcast?: { info: BroadcastInfo; modes: RedisBroadcastLedger };
   close: () => Promise<void>;
@@ -95,6 +105,9 @@ export async function composeWsAdapters(logger: LogSink, env: Environment): Prom
   return {
     realtime,
     topics,
+    ...(archives.notifications
+      ? { me: { users: new RedisConnectionUsers(realtime.redis), notifications: archives.notifications } }
+      : {}),
     limits: new RedisConnectionLimits(realtime.redis, {
       connectionsPerSource: env.WS_CONNECTIONS_PER_IP,
       messages: { max: env.WS_MESSAGE_RATE_LIMIT, windowMs: env.WS_MESSAGE_RATE_WINDOW_MS },
@@ -120,6 +133,11 @@ export interface ComposedFanOutAdapters {
   messenger: SignedPostMessenger;
   /** Absent without FANOUT_QUEUE_URL: waves are then never split. */
   partQueue?: WavePartQueue;
+  /**
+   * The fast path of personal notifications (docs/notifications.md): PostgreSQL for the cursors and
+   * the list, the auctions' event logs in Redis; absent without a database.
+   */
+  notifications?: { deriver: NotificationDeriver; log: AuctionEventLog };
   /**
    * The broadcast tier (EVENTS_* and EVENTS_HTTP_URL): the HTTP publisher, the publish ledger and
    * topic modes (one Redis adapter), and where channels are read (for `delivery.changed`).
@@ -150,6 +168,10 @@ export async function composeFanOutAdapters(
   });
   // Large waves are split and their parts put back on the fanout queue for other invocations.
   const sqs = env.FANOUT_QUEUE_URL ? createSqsClient(env) : undefined;
+  const databaseUrl = await resolveDatabaseUrl(env);
+  const sql = databaseUrl
+    ? createPostgresClient({ url: databaseUrl, max: 1, name: 'live-sale-fanout' })
+    : undefined;
   // The broadcast tier: one publish per topic update (rate-capped) to its channel, signed with the
   // credentials of the waves (the fan-out's role is the only one allowed to publish).
   const info = broadcastFromEnvironment(env);
@@ -171,6 +193,14 @@ export async function composeFanOutAdapters(
     realtime,
     topics: new RedisTopicReader(realtime.redis),
     messenger,
+    ...(sql
+      ? {
+          notifications: {
+            deriver: new PostgresNotifications(sql),
+            log: new RedisAuctionStore(realtime.redis),
+          },
+        }
+      : {}),
     ...(sqs && env.FANOUT_QUEUE_URL ? { partQueue: new SqsWavePartQueue(sqs, env.FANOUT_QUEUE_URL) } : {}),
     ...(info && publisher
       ? { broadcast: { info, ledger: new RedisBroadcastLedger(realtime.redis), publisher } }
@@ -179,6 +209,7 @@ export async function composeFanOutAdapters(
       await messenger.destroy();
       await publisher?.destroy();
       sqs?.destroy();
+      await sql?.end({ timeout: 5 });
       await realtime.close();
     },
   };

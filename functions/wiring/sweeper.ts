@@ -2,6 +2,7 @@ import { NoProductArchive } from '../adapters/no-product-archive.js';
 import { createPostgresClient, type Sql } from '../adapters/postgres/client.js';
 import { resolveDatabaseUrl } from '../adapters/postgres/database-url.js';
 import { PostgresAuctionArchive, PostgresProductArchive } from '../adapters/postgres/postgres-archives.js';
+import { PostgresNotifications } from '../adapters/postgres/postgres-notifications.js';
 import { OutboxIndex } from '../adapters/redis/outbox-index.js';
 import { RedisAuctionLifecycle } from '../adapters/redis/redis-auction-lifecycle.js';
 import { createRedisFromEnvironment } from '../adapters/redis/redis-from-environment.js';
@@ -14,6 +15,7 @@ import { SqsEventPublisher } from '../adapters/sqs/sqs-event-publisher.js';
 import { type Environment, required } from '../config.js';
 import type { EventPublisher } from '../ports/event-publisher.js';
 import type { LogSink } from '../ports/logger.js';
+import type { NotificationRetention } from '../ports/notifications.js';
 import type { Outboxes } from '../ports/outbox.js';
 import type { CloseEndedAuctionsDeps } from '../use-cases/auctions/close-ended-auctions.js';
 import type { FlashSaleDeps } from '../use-cases/flash-sales/flash-sale-use-cases.js';
@@ -25,6 +27,7 @@ export interface ComposedSweeperAdapters {
   auctions: Pick<CloseEndedAuctionsDeps, 'closer' | 'recovery'>;
   /** The flash-sale dependencies on the sweeper's clients (expiry, age-out). */
   flashSales: FlashSaleDeps;
+  notifications?: NotificationRetention;
   close: () => Promise<void>;
 }
 
@@ -62,6 +65,7 @@ export async function composeSweeperAdapters(
     outboxes: new RedisOutboxes(redis, outboxIndex),
     auctions: { closer: lifecycle, ...(recovery ? { recovery } : {}) },
     // Without a database no product can be rebuilt.
+    ...(sql ? { notifications: new PostgresNotifications(sql) } : {}),
     flashSales: {
       products: new RedisProductStore(redis),
       archive: productArchive ?? new NoProductArchive(),

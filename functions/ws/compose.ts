@@ -20,6 +20,7 @@ export async function composeWs(
       limits: adapters.limits,
       authenticate: (token) => verifier.authenticate(`Bearer ${token}`),
       logger,
+      ...(adapters.me ? { me: adapters.me } : {}),
       ...(adapters.broadcast
         ? { broadcast: { ...adapters.broadcast, minWatchers: env.BROADCAST_MIN_WATCHERS } }
         : {}),

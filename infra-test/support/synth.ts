@@ -83,6 +83,7 @@ export const RESOURCE_LABELS: Record<string, RegExp> = {
   redisAuthToken: /RedisAuthToken/,
   databaseSecret: /DatabaseClusterSecret/,
   appDatabaseSecret: /DatabaseAppSecret/,
+  auctionCloser: /AuctionCloser/,
   webSocketPost: /WebSocketApi.*\/live\/POST\/@connections\/\*/,
   webSocketDelete: /WebSocketApi.*\/live\/DELETE\/@connections\/\*/,
   liveChannels: /BroadcastEventApi.*\/channelNamespace\/live"/,

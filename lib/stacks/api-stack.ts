@@ -23,6 +23,7 @@ import { functionTimeoutSeconds } from '../config/functions.js';
 import { httpCors } from '../config/http-cors.js';
 import type { StageConfig } from '../config/stages.js';
 import { AppFunction, type FunctionName } from '../constructs/app-function.js';
+import { AuctionCloser } from '../constructs/auction-closer.js';
 import { BroadcastChannels } from '../constructs/broadcast-channels.js';
 import { Monitoring } from '../constructs/monitoring.js';
 import { authEnvironment } from '../constructs/user-directory.js';
@@ -120,7 +121,8 @@ export class ApiStack extends Stack {
     // The application user for the request path; the schema owner only for migrations. ws reads
     // PostgreSQL so that a subscribe to an entity Redis lost is answered truthfully (closed auctions
     // from PostgreSQL, lost live ones `temporarily_unavailable`, see realtime/use-cases/recover-topic.ts).
-    for (const f of [http, ws, writer, sweeper]) data.database.connect(f, 'application');
+    // fanout: the notifications' fast path numbers them in PostgreSQL (docs/notifications.md).
+    for (const f of [http, ws, writer, fanout, sweeper]) data.database.connect(f, 'application');
     data.database.connect(migrate, 'owner');
     for (const f of [http, sweeper]) {
       data.persistQueue.sendFrom(f, 'PERSIST_QUEUE_URL');
@@ -131,10 +133,12 @@ export class ApiStack extends Stack {
     // The fan-out splits waves to many watchers into parts and points other invocations at them
     // through its own queue (functions/realtime/use-cases/wave-parts.ts).
     data.fanoutQueue.sendFrom(fanout, 'FANOUT_QUEUE_URL');
+    // The writer sends the notifications it committed to the fan-out, which pushes them (issue 27).
+    data.fanoutQueue.sendFrom(writer, 'FANOUT_QUEUE_URL');
     // Every function reads at least one secret at cold start; only producers reach SQS.
     for (const f of Object.values(this.functions))
       f.reaches(data.secretsManagerEndpoint, 'Secrets Manager endpoint');
-    for (const f of [http, sweeper, fanout]) f.reaches(data.sqsEndpoint, 'SQS endpoint');
+    for (const f of [http, sweeper, fanout, writer]) f.reaches(data.sqsEndpoint, 'SQS endpoint');
     http.readsSecret(data.webhookSecret, 'WEBHOOK_SECRET_ARN');
     // Sign-in (API.md v1.2): HS256 with the generated secret unless the stage names an identity
     // provider; then its issuer, and HS256 only if the stage keeps it. One verifier in http and ws.
@@ -221,6 +225,15 @@ export class ApiStack extends Stack {
       schedule: events.Schedule.rate(Duration.minutes(schedules.sweeper.awsRateMinutes)),
       targets: [new targets.LambdaFunction(sweeper, { retryAttempts: 0, maxEventAge: Duration.seconds(60) })],
     });
+    // Each auction closes about a second after its end (issue 27), the sweeper above staying the
+    // safety net: one Step Functions execution per auction, started by the http function at create.
+    const closer = new AuctionCloser(this, 'AuctionCloser', {
+      closeFunction: sweeper,
+      stateMachineName: `${prefix}-auction-closer`,
+    });
+    closer.grantStart(http);
+    http.addEnvironment('AUCTION_CLOSER_ARN', closer.stateMachine.stateMachineArn);
+    http.reaches(data.stepFunctionsEndpoint, 'Step Functions endpoint');
     // Runs on every deploy whose migrate bundle (code or SQL files) changed, after the data stack
     // and before the functions that need the new schema are updated. It waits for the migrate
     // function's security-group rules (to the proxy, to the Secrets Manager endpoint): on a first

@@ -27,6 +27,8 @@ export class DataStack extends Stack {
   readonly isolatedSubnets: ec2.SubnetSelection = { subnetType: ec2.SubnetType.PRIVATE_ISOLATED };
   readonly sqsEndpoint: ec2.InterfaceVpcEndpoint;
   readonly secretsManagerEndpoint: ec2.InterfaceVpcEndpoint;
+  /** The http function starts each auction's close execution (lib/constructs/auction-closer.ts). */
+  readonly stepFunctionsEndpoint: ec2.InterfaceVpcEndpoint;
   readonly redis: RedisCluster;
   readonly database: Database;
   readonly persistQueue: DurableQueue;
@@ -78,6 +80,8 @@ export class DataStack extends Stack {
       'SecretsManager',
       ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER,
     );
+
+    this.stepFunctionsEndpoint = endpoint('StepFunctions', ec2.InterfaceVpcEndpointAwsService.STEP_FUNCTIONS);
 
     this.redis = new RedisCluster(this, 'Redis', {
       vpc: this.vpc,

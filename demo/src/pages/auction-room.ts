@@ -31,6 +31,8 @@ export interface RoomDeps {
   getAuction: (id: string) => Promise<Auction>;
   recentBids: (id: string) => Promise<Bid[]>;
   placeBid: (id: string, amount: number, maxAmount: number | undefined) => Promise<BidAnswer>;
+  /** Buy It Now (API.md v1.2): closes the auction for this user at its buyNowPrice. */
+  buyNow: (id: string) => Promise<Auction>;
   /** Why a request failed, in words for the bidder. */
   explain: (error: unknown) => string;
   /** Live updates of the auction; returns the unsubscribe. */
@@ -67,6 +69,15 @@ export async function auctionRoom(root: HTMLElement, id: string, deps: RoomDeps)
   const placeButton = h('button', { type: 'submit' }, 'Place bid');
   const units = h('p', { class: 'hint', id: 'bid-units' });
   const message = messageArea('bid-message');
+  const buyNowPrice = h('span', { 'data-testid': 'buy-now-price' });
+  const buyNowButton = h('button', { type: 'button', class: 'buy-now' }, 'Buy It Now');
+  const buyNowCard = h(
+    'div',
+    { class: 'card', 'data-testid': 'buy-now', hidden: true },
+    h('h2', {}, 'Buy It Now'),
+    h('p', {}, 'Take it now for ', buyNowPrice, ': the auction ends at once, and you win it.'),
+    deps.user ? buyNowButton : h('p', { class: 'hint' }, 'Pick a name above to buy.'),
+  );
   const history = h('ol', { class: 'history', 'data-testid': 'bid-history' });
   const historyEmpty = h('p', { class: 'muted' }, 'No bids yet.');
   const form = h(
@@ -111,6 +122,7 @@ export async function auctionRoom(root: HTMLElement, id: string, deps: RoomDeps)
         h('div', { class: 'value small' }, bidCount),
       ),
     ),
+    buyNowCard,
     h(
       'div',
       { class: 'card' },
@@ -176,10 +188,18 @@ export async function auctionRoom(root: HTMLElement, id: string, deps: RoomDeps)
       price.classList.add('flash');
     }
     priceHint.textContent = closed
-      ? auction.finalPrice === null
-        ? 'no sale'
-        : `sold for ${money(auction.finalPrice)}`
+      ? auction.cancelled
+        ? 'cancelled by the seller'
+        : auction.finalPrice === null
+          ? 'no sale'
+          : `sold for ${money(auction.finalPrice)}${auction.closedBy === 'buy_now' ? ' with Buy It Now' : auction.closedBy === 'seller' ? ' (ended early by the seller)' : ''}`
       : `next bid from ${money(auction.minimumNextBid)}${auction.reserveMet ? ' · reserve met' : ''}`;
+    status.dataset.closedBy = auction.closedBy ?? '';
+    // Shown while available only: once false it never comes back (API.md v1.2).
+    buyNowCard.hidden = !auction.buyNowAvailable;
+    buyNowButton.disabled = !auction.buyNowAvailable;
+    buyNowPrice.textContent = auction.buyNowPrice === null ? '' : money(auction.buyNowPrice);
+    buyNowPrice.dataset.price = auction.buyNowPrice === null ? '' : String(auction.buyNowPrice);
     leader.textContent = auction.leaderId ?? 'nobody yet';
     leader.dataset.leader = auction.leaderId ?? '';
     leaderHint.textContent = closed
@@ -246,6 +266,20 @@ export async function auctionRoom(root: HTMLElement, id: string, deps: RoomDeps)
       .catch((error: unknown) => message.show('error', deps.explain(error)))
       .finally(() => {
         placeButton.disabled = shown?.status !== 'open';
+      });
+  });
+
+  buyNowButton.addEventListener('click', () => {
+    buyNowButton.disabled = true;
+    deps
+      .buyNow(id)
+      .then((auction) => {
+        apply({ seq: auction.seq, auction, source: 'answer' });
+        message.show('ok', `You bought it for ${money(auction.finalPrice ?? 0)}: the auction is yours.`);
+      })
+      .catch((error: unknown) => {
+        message.show('error', deps.explain(error));
+        buyNowButton.disabled = shown?.buyNowAvailable !== true;
       });
   });
 

@@ -2,7 +2,7 @@
  * The flash sale page (`/products/{id}?as=USER`, API.md "Demo app"): units left, live; `Buy now`
  * reserves one unit; the user's orders of this product with their expiry countdown.
  */
-import type { Order, Product } from '../../../functions/api/schemas.js';
+import type { Notification, Order, Product } from '../../../functions/api/schemas.js';
 import { type ConnectionState, messageArea, namePicker, pageHeader, showConnection } from '../ui/chrome.js';
 import { fill, h } from '../ui/dom.js';
 import { clock, countdown, money } from '../ui/format.js';
@@ -21,6 +21,8 @@ export interface SaleDeps {
     onProduct: (product: Product, source: string) => void,
     onConnection: (state: ConnectionState) => void,
   ) => () => void;
+  /** The user's notifications (issue 27): an order paid, expired or cancelled shows at once. */
+  onNotification?: (listener: (notification: Notification) => void) => void;
 }
 
 const saleOpen = (product: Product, now: number) =>
@@ -204,6 +206,24 @@ export async function salePage(root: HTMLElement, id: string, deps: SaleDeps): P
       .finally(() => {
         buyButton.disabled = (shown?.available ?? 0) === 0;
       });
+  });
+
+  deps.onNotification?.((notification) => {
+    if (notification.productId !== id || !notification.orderId || !notification.kind.startsWith('order.'))
+      return;
+    deps
+      .getOrder(notification.orderId)
+      .then((fresh) => {
+        orders.set(fresh.id, fresh);
+        renderOrders();
+        if (notification.kind === 'order.paid')
+          message.show('ok', `Payment received: order ${fresh.id} is paid.`);
+        else if (notification.kind === 'order.expired')
+          message.show('error', `Order ${fresh.id} expired unpaid; its unit went back on sale.`);
+        else if (notification.kind === 'order.cancelled')
+          message.show('error', `The payment for order ${fresh.id} failed; the order is cancelled.`);
+      })
+      .catch(() => undefined);
   });
 
   setInterval(tick, 250);

@@ -46,6 +46,11 @@ export interface AuctionRow {
   closed_at: number | null;
   state: Record<string, string>;
   last_event_at: number;
+  // Auction house (API.md v1.2, migration 0005).
+  buy_now_price: number | null;
+  increment_table: { from: number; increment: number }[] | null;
+  cancelled: boolean;
+  closed_by: string | null;
 }
 
 export interface BidRow {
@@ -69,6 +74,9 @@ export interface AuctionResultRow {
   ends_at: number;
   closed_at: number;
   seq: number;
+  closed_by: string;
+  cancelled: boolean;
+  cancel_reason: string | null;
 }
 
 export interface ProductRow {
@@ -194,6 +202,11 @@ function auctionRows(event: EventEnvelope<Payload>, rows: EventRows): void {
     closed_at: state.closedAt,
     state: raw,
     last_event_at: event.occurredAt,
+    buy_now_price: state.buyNowPrice ?? null,
+    increment_table: state.incrementTable ? state.incrementTable.map((row) => ({ ...row })) : null,
+    cancelled: state.cancelled === true,
+    // Closed before closedBy existed: by the clock.
+    closed_by: state.closedAt === null ? null : (state.closedBy ?? 'time'),
   });
   if (event.type === 'bid.accepted') {
     const bid = c.record(event.payload.bid, 'payload.bid');
@@ -222,6 +235,9 @@ function auctionRows(event: EventEnvelope<Payload>, rows: EventRows): void {
       ends_at: state.endsAt,
       closed_at: closedAt,
       seq: state.seq,
+      closed_by: state.closedBy ?? 'time',
+      cancelled: state.cancelled === true,
+      cancel_reason: state.cancelReason ?? null,
     });
   }
 }

@@ -3,6 +3,7 @@ import type { EventEnvelope } from '../../domain/events.js';
 import type { EventSink, EventSinkWrite } from '../../ports/event-sink.js';
 import { isDataRejection, type Sql } from './client.js';
 import { type EventRows, RejectedEventError, rowsOf } from './event-rows.js';
+import { deriveStoredNotifications } from './postgres-notifications.js';
 
 type Tx = postgres.TransactionSql;
 
@@ -27,8 +28,13 @@ export class PostgresEventSink implements EventSink {
   async write(events: readonly EventEnvelope<Record<string, unknown>>[]): Promise<EventSinkWrite> {
     if (events.length === 0) return { rows: 0 };
     const rows = rowsOf(events);
-    const results = await this.sql.begin((tx) => statements(tx, rows));
-    return { rows: results.reduce((sum, result) => sum + result.count, 0) };
+    // The notifications are derived from what these statements stored, in the same transaction
+    // (docs/notifications.md): they commit or roll back with the events.
+    const { results, notifications } = await this.sql.begin(async (tx) => {
+      const results = await Promise.all(statements(tx, rows));
+      return { results, notifications: await deriveStoredNotifications(tx, events) };
+    });
+    return { rows: results.reduce((sum, result) => sum + result.count, 0), notifications };
   }
 }
 
@@ -46,19 +52,22 @@ function statements(tx: Tx, rows: EventRows) {
   if (rows.auctions.length > 0) {
     queries.push(tx`
       INSERT INTO auctions AS a (id, title, seller_id, starting_price, min_increment, reserve_price, starts_at,
-        ends_at, extensions, current_price, leader_id, bid_count, seq, created_at, closed_at, state, last_event_at)
+        ends_at, extensions, current_price, leader_id, bid_count, seq, created_at, closed_at, state, last_event_at,
+        buy_now_price, increment_table, cancelled, closed_by)
       SELECT r.id, r.title, r.seller_id, r.starting_price, r.min_increment, r.reserve_price,
         ${tx.unsafe(ms('starts_at'))}, ${tx.unsafe(ms('ends_at'))}, r.extensions, r.current_price, r.leader_id,
         r.bid_count, r.seq, ${tx.unsafe(ms('created_at'))}, ${tx.unsafe(ms('closed_at'))}, r.state,
-        ${tx.unsafe(ms('last_event_at'))}
+        ${tx.unsafe(ms('last_event_at'))}, r.buy_now_price, r.increment_table, r.cancelled, r.closed_by
       FROM jsonb_to_recordset(${json(rows.auctions)}) AS r(
         id text, title text, seller_id text, starting_price bigint, min_increment bigint, reserve_price bigint,
         starts_at bigint, ends_at bigint, extensions integer, current_price bigint, leader_id text,
-        bid_count integer, seq bigint, created_at bigint, closed_at bigint, state jsonb, last_event_at bigint)
+        bid_count integer, seq bigint, created_at bigint, closed_at bigint, state jsonb, last_event_at bigint,
+        buy_now_price bigint, increment_table jsonb, cancelled boolean, closed_by text)
       ON CONFLICT (id) DO UPDATE SET
         title = excluded.title, ends_at = excluded.ends_at, extensions = excluded.extensions,
         current_price = excluded.current_price, leader_id = excluded.leader_id, bid_count = excluded.bid_count,
         seq = excluded.seq, closed_at = excluded.closed_at, state = excluded.state,
+        min_increment = excluded.min_increment, cancelled = excluded.cancelled, closed_by = excluded.closed_by,
         last_event_at = greatest(a.last_event_at, excluded.last_event_at), updated_at = now()
       WHERE (excluded.closed_at IS NOT NULL, excluded.seq) > (a.closed_at IS NOT NULL, a.seq)`);
   }
@@ -73,12 +82,13 @@ function statements(tx: Tx, rows: EventRows) {
   }
   if (rows.results.length > 0) {
     queries.push(tx`
-      INSERT INTO auction_results (auction_id, winner_id, final_price, reserve_met, bid_count, ends_at, closed_at, seq)
+      INSERT INTO auction_results (auction_id, winner_id, final_price, reserve_met, bid_count, ends_at, closed_at, seq,
+        closed_by, cancelled, cancel_reason)
       SELECT r.auction_id, r.winner_id, r.final_price, r.reserve_met, r.bid_count, ${tx.unsafe(ms('ends_at'))},
-        ${tx.unsafe(ms('closed_at'))}, r.seq
+        ${tx.unsafe(ms('closed_at'))}, r.seq, r.closed_by, r.cancelled, r.cancel_reason
       FROM jsonb_to_recordset(${json(rows.results)}) AS r(
         auction_id text, winner_id text, final_price bigint, reserve_met boolean, bid_count integer,
-        ends_at bigint, closed_at bigint, seq bigint)
+        ends_at bigint, closed_at bigint, seq bigint, closed_by text, cancelled boolean, cancel_reason text)
       ON CONFLICT (auction_id) DO NOTHING`);
   }
   if (rows.products.length > 0) {

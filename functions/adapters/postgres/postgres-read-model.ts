@@ -45,8 +45,9 @@ export class PostgresReadModel implements ReadModel {
     const sql = this.sql;
     const direction = listing === 'closed' ? 'desc' : 'asc';
     const where = {
-      // closed_at is only ever set after ends_at (the sweeper closes ended auctions), so "ended"
-      // is the whole closed set, and a range of the (ends_at, id) index.
+      // closed_at is only ever set once ends_at has passed (the sweeper closes ended auctions; an
+      // early close by a buy-now or the seller moves ends_at to the close), so "ended" is the whole
+      // closed set, and a range of the (ends_at, id) index.
       closed: sql`ends_at <= c.now`,
       open: sql`ends_at > c.now AND starts_at <= c.now AND closed_at IS NULL`,
       scheduled: sql`ends_at > c.now AND starts_at > c.now AND closed_at IS NULL`,
@@ -124,7 +125,8 @@ export class PostgresReadModel implements ReadModel {
       FROM (SELECT now() AS now) c
       LEFT JOIN LATERAL (
         SELECT bids.id, bids.auction_id, bids.amount, bids.seq, bids.placed_at,
-          coalesce(auctions.leader_id = bids.bidder_id, false) AS leading
+          -- Nobody leads a cancelled auction (API.md v1.2).
+          coalesce(auctions.leader_id = bids.bidder_id AND NOT auctions.cancelled, false) AS leading
         FROM bids LEFT JOIN auctions ON auctions.id = bids.auction_id
         WHERE bids.bidder_id = ${userId} ${this.position(page.after, ['bids.placed_at', 'bids.id'], 'desc')}
         ORDER BY bids.placed_at DESC, bids.id DESC

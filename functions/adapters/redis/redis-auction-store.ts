@@ -4,14 +4,20 @@ import type { EventEnvelope } from '../../domain/events.js';
 import type {
   AuctionStore,
   BidCommand,
+  BuyNowCommand,
+  BuyNowOutcome,
   CreateAuctionOutcome,
   NewAuction,
   PlaceBidOutcome,
+  SellerCloseCommand,
+  SellerCloseOutcome,
 } from '../../ports/auction-store.js';
 import type { RedisClient } from './client.js';
+import { runBuyNow } from './lua/auction/buy-now.js';
 import { runCreateAuction } from './lua/auction/create-auction.js';
 import { runPlaceBid } from './lua/auction/place-bid.js';
 import { runReadAuction } from './lua/auction/read-auction.js';
+import { runSellerClose } from './lua/auction/seller-close.js';
 import { OutboxIndex } from './outbox-index.js';
 import { AUCTIONS_BY_END_KEY, auctionKeys, outboxMember } from './redis-keys.js';
 
@@ -65,6 +71,22 @@ export class RedisAuctionStore implements AuctionStore {
       idempotencyTtlSeconds: this.limits.idempotencyTtlSeconds,
       recentBidsKept: this.limits.recentBidsKept,
     });
+  }
+
+  async buyNow(command: BuyNowCommand): Promise<BuyNowOutcome> {
+    // Intent first, as for a bid: a buy-now writes the close to the outbox.
+    await this.outboxIndex.intent(outboxMember('auction', command.auctionId), { ifExists: true });
+    return runBuyNow(this.redis, {
+      ...command,
+      rateLimit: this.limits.bidRateLimit,
+      eventLogLength: this.limits.eventLogLength,
+      idempotencyTtlSeconds: this.limits.idempotencyTtlSeconds,
+    });
+  }
+
+  async sellerClose(command: SellerCloseCommand): Promise<SellerCloseOutcome> {
+    await this.outboxIndex.intent(outboxMember('auction', command.auctionId), { ifExists: true });
+    return runSellerClose(this.redis, command, this.limits.eventLogLength);
   }
 
   async recentBids(auctionId: string, limit: number): Promise<Bid[]> {

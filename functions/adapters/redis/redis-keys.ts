@@ -163,6 +163,8 @@ export const connectionKeys = (connectionId: string) => {
     topics: `${t}:topics`,
     /** Inbound message counter of the current rate window (redis-connection-limits.ts). */
     rate: `${t}:rate`,
+    /** The user of a connection opened with a token (`me`, redis-connection-users.ts). */
+    user: `${t}:user`,
   };
 };
 

@@ -2,7 +2,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Environment } from '../../config.js';
 
 /** One SQS client per cold start; `SQS_ENDPOINT` points it at a local server (dummy credentials). */
-export function createSqsClient(env: Environment): SQSClient {
+export function createSqsClient(env: Pick<Environment, 'AWS_REGION' | 'SQS_ENDPOINT'>): SQSClient {
   return new SQSClient({
     region: env.AWS_REGION,
     // SQS checks the MD5 of what it stored against what was sent over TLS already; skipping the

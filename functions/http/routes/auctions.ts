@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import {
   bidsQuery,
+  cancelAuctionBody,
   createAuctionBody,
   eventsQuery,
   listAuctionsQuery,
@@ -10,9 +11,11 @@ import { type AuthEnv, requireAdmin, requireUser, type TokenVerifier } from '../
 import { RateLimitedError } from '../../domain/errors.js';
 import type { ReadLimiter } from '../../ports/read-limiter.js';
 import type { AuctionDeps } from '../../use-cases/auctions/auction-use-cases.js';
+import { buyNow } from '../../use-cases/auctions/buy-now.js';
 import { createAuction } from '../../use-cases/auctions/create-auction.js';
 import { placeBid } from '../../use-cases/auctions/place-bid.js';
 import { getAuction, listAuctionEvents, listBids } from '../../use-cases/auctions/read-auctions.js';
+import { sellerClose } from '../../use-cases/auctions/seller-close.js';
 import { type BrowseDeps, listAuctions } from '../../use-cases/shared/browse.js';
 import { sourceIpOf } from '../source-ip.js';
 import { idempotencyOf, parseJsonBody, parsePathId, parseWith, singleQuery } from '../validation.js';
@@ -39,7 +42,9 @@ export function auctionRoutes(
         sellerId: c.var.user.id,
         startingPrice: body.startingPrice,
         minIncrement: body.minIncrement,
+        incrementTable: body.incrementTable ?? null,
         reservePrice: body.reservePrice ?? null,
+        buyNowPrice: body.buyNowPrice ?? null,
         startsAt: body.startsAt ?? null,
         endsAt: body.endsAt,
         antiSnipe: body.antiSnipe ?? null,
@@ -60,6 +65,32 @@ export function auctionRoutes(
         idempotency: idempotencyOf(c, body),
       });
       return c.json(result, 201);
+    })
+    .post('/:id/buy-now', requireUser(verifier), async (c) => {
+      // No body (API.md v1.2): whatever comes is ignored; the key's fingerprint is method + path.
+      const auctionId = parsePathId(c, 'id');
+      const auction = await buyNow(deps, {
+        auctionId,
+        buyerId: c.var.user.id,
+        idempotency: idempotencyOf(c, {}),
+      });
+      return c.json({ auction }, 201);
+    })
+    .post('/:id/end', requireAdmin(verifier), async (c) => {
+      const auctionId = parsePathId(c, 'id');
+      const auction = await sellerClose(deps, { auctionId, sellerId: c.var.user.id, action: 'end' });
+      return c.json({ auction }, 200);
+    })
+    .post('/:id/cancel', requireAdmin(verifier), async (c) => {
+      const auctionId = parsePathId(c, 'id');
+      const { reason } = await parseJsonBody(c, cancelAuctionBody);
+      const auction = await sellerClose(deps, {
+        auctionId,
+        sellerId: c.var.user.id,
+        action: 'cancel',
+        reason,
+      });
+      return c.json({ auction }, 200);
     })
     .get('/:id/bids', async (c) => {
       const auctionId = parsePathId(c, 'id');

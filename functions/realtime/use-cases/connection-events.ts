@@ -14,7 +14,9 @@
 import { z } from 'zod';
 import type { AuthenticatedUser } from '../../auth/auth.js';
 import { SigningKeysUnavailableError } from '../../domain/errors.js';
+import type { ConnectionUsers } from '../../ports/connection-users.js';
 import type { LogSink } from '../../ports/logger.js';
+import type { NotificationReader } from '../../ports/notifications.js';
 import type { BroadcastInfo } from '../broadcast.js';
 import {
   CONNECTION_LIMITS,
@@ -22,6 +24,7 @@ import {
   encodeMessage,
   MAX_INBOUND_MESSAGE_BYTES,
   MAX_TOPICS_PER_CONNECTION,
+  ME_TOPIC,
   messageForEvent,
   parseTopic,
   type Topic,
@@ -37,6 +40,7 @@ import type {
 import { TopicUnavailableError } from '../ports.js';
 import type { ClientMessage, ServerMessage, WsErrorCode } from '../protocol.js';
 import { type BroadcastChoice, chooseDelivery } from './choose-delivery.js';
+import { subscribeMe, unsubscribeMe } from './subscribe-me.js';
 
 export interface WsDeps {
   registry: ConnectionRegistry;
@@ -55,6 +59,11 @@ export interface WsDeps {
   waveWaitMs?: number;
   /** How long a pending subscription is skipped by waves at most (a crashed subscribe ends). */
   pendingMs?: number;
+  /**
+   * The `me` topic (API.md v1.2): who opened each connection with a token, and the notifications'
+   * list (PostgreSQL). Absent (no database): `me` answers `temporarily_unavailable`.
+   */
+  me?: { users: ConnectionUsers; notifications: Pick<NotificationReader, 'latestSeq' | 'list'> };
   /** The broadcast tier (API.md v1.2); absent: every topic direct, as before it. */
   broadcast?: BroadcastChoice;
 }
@@ -136,13 +145,14 @@ export async function handleWsEvent(deps: WsDeps, event: WsEvent): Promise<WsCon
  * before the connection exists).
  */
 export async function connect(
-  deps: Pick<WsDeps, 'authenticate' | 'limits'>,
+  deps: Pick<WsDeps, 'authenticate' | 'limits' | 'me'>,
   token: string | undefined,
   connection?: { connectionId: string; connectedAt: number; sourceIp: string | undefined },
 ): Promise<WsConnectResult> {
+  let userId: string | undefined;
   if (token !== undefined) {
     try {
-      await deps.authenticate(token);
+      userId = (await deps.authenticate(token)).id;
     } catch (error) {
       // The issuer's keys are unreachable: whether the token is valid is unknown (API.md v1.2).
       if (error instanceof SigningKeysUnavailableError) {
@@ -160,11 +170,16 @@ export async function connect(
     );
     if (!admitted) return { statusCode: 429 };
   }
+  // Later events carry the connection id only: `me` learns whose connection it is from here.
+  if (userId !== undefined && deps.me && connection) {
+    const expiresAt = connection.connectedAt + CONNECTION_LIMITS.maxDurationMs + CONNECTION_LIMITS.marginMs;
+    await deps.me.users.remember(connection.connectionId, userId, expiresAt);
+  }
   return { statusCode: 200 };
 }
 
-export async function disconnect(deps: Pick<WsDeps, 'registry'>, connectionId: string): Promise<void> {
-  await deps.registry.forget(connectionId);
+export async function disconnect(deps: Pick<WsDeps, 'registry' | 'me'>, connectionId: string): Promise<void> {
+  await Promise.all([deps.registry.forget(connectionId), deps.me?.users.forget(connectionId)]);
 }
 
 /** One inbound message; every outcome, including every error, is a message to the client. */
@@ -223,11 +238,30 @@ export async function handleMessage(
     await send({ type: 'pong' });
     return;
   }
+  if (message.topic === ME_TOPIC) {
+    await deps.registry.touch(connection.connectionId, expiresAt);
+    if (!deps.me) {
+      return fail('temporarily_unavailable', 'notifications are not available on this deployment', ME_TOPIC);
+    }
+    const meDeps = {
+      registry: deps.registry,
+      users: deps.me.users,
+      notifications: deps.me.notifications,
+      send,
+      maxTopics: MAX_TOPICS_PER_CONNECTION,
+      ...(deps.now ? { now: deps.now } : {}),
+      ...(deps.sleep ? { sleep: deps.sleep } : {}),
+      ...(deps.pendingMs !== undefined ? { pendingMs: deps.pendingMs } : {}),
+      ...(deps.waveWaitMs !== undefined ? { waveWaitMs: deps.waveWaitMs } : {}),
+    };
+    if (message.action === 'unsubscribe') return unsubscribeMe(meDeps, connection.connectionId);
+    return subscribeMe(meDeps, connection.connectionId, expiresAt);
+  }
   const topic = parseTopic(message.topic);
   if (!topic) {
     return fail(
       'invalid_topic',
-      '"topic" must be "auction:ID" or "product:ID" with an id of 1-64 letters, digits, "_" or "-"',
+      '"topic" must be "auction:ID", "product:ID" (an id of 1-64 letters, digits, "_" or "-") or "me"',
     );
   }
   // Any client message keeps the connection alive at API Gateway: keep its registrations too.
@@ -279,7 +313,8 @@ async function subscribe(
   }
   if (!snapshot) {
     await leave(deps, connectionId, topic);
-    return fail(`${topic.kind}_not_found`, `${topic.kind} ${topic.id} does not exist`, topic.name);
+    const kind = topic.kind as 'auction' | 'product';
+    return fail(`${kind}_not_found`, `${kind} ${topic.id} does not exist`, topic.name);
   }
 
   if ((await send({ ...snapshot.message, delivery: 'direct' })) === 'gone') return;
@@ -345,7 +380,8 @@ async function subscribeBroadcast(
   }
   if (!snapshot) {
     await deps.registry.removeTopic(connectionId, topic);
-    return fail(`${topic.kind}_not_found`, `${topic.kind} ${topic.id} does not exist`, topic.name);
+    const kind = topic.kind as 'auction' | 'product';
+    return fail(`${kind}_not_found`, `${kind} ${topic.id} does not exist`, topic.name);
   }
   await send({ ...snapshot.message, delivery: 'broadcast', broadcast });
 }

@@ -19,13 +19,16 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { EventEnvelope } from '../../domain/events.js';
+import type { StoredNotification } from '../../ports/notifications.js';
 import type { BroadcastInfo } from '../broadcast.js';
 import { encodeMessage, messageForEvent, type Topic, topicOfEvent } from '../model.js';
+import { isNotificationsMessage, parseNotificationsMessage } from '../notification-push.js';
 import type { DeliveryModes, TopicReader } from '../ports.js';
 import { isWavePartMessage, parseWavePart, type WavePart } from '../wave-part.js';
 import { type BroadcastDeps, broadcastTopic } from './broadcast.js';
 import { forgetGone, postToAll } from './deliver.js';
 import { moveToBroadcast } from './move-to-broadcast.js';
+import { pushNotifications } from './push-notifications.js';
 import { type Limiter, semaphore } from './semaphore.js';
 import { helpWithParts, sendInParts, sendPart, shouldSplit, type WavePartsDeps } from './wave-parts.js';
 
@@ -60,6 +63,11 @@ export interface FanOutDeps extends WavePartsDeps {
   leaseWaitMs: number;
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
+  /**
+   * The fast path of personal notifications (docs/notifications.md): derives the notifications of
+   * the auctions with a bid in the batch from their Redis log and pushes them. Absent: no database.
+   */
+  notifyFromLog?: (auctionIds: readonly string[]) => Promise<unknown>;
   /**
    * The broadcast tier (API.md v1.2): every topic's updates are also published to its channel
    * (rate-capped, broadcast.ts), and a wave of a topic that turned broadcast moves its remaining
@@ -106,8 +114,24 @@ export async function fanOut(
   const failures: string[] = [];
   const batches = new Map<string, TopicBatch>();
   const parts: { messageId: string; part: WavePart }[] = [];
+  const notifications: StoredNotification[] = [];
+  let notificationMessages = 0;
+  const bids: EventEnvelope[] = [];
   for (const record of records) {
     const message = parseJson(record.body);
+    if (isNotificationsMessage(message)) {
+      const parsed = parseNotificationsMessage(message);
+      if (parsed) {
+        notifications.push(...parsed);
+        notificationMessages++;
+      } else {
+        deps.logger.error('fanout: unreadable notifications, leaving them to the dead-letter queue', {
+          messageId: record.messageId,
+        });
+        failures.push(record.messageId);
+      }
+      continue;
+    }
     if (isWavePartMessage(message)) {
       const part = parseWavePart(message);
       if (part) parts.push({ messageId: record.messageId, part });
@@ -127,6 +151,7 @@ export async function fanOut(
       failures.push(record.messageId);
       continue;
     }
+    if (event.type === 'bid.accepted' && event.entityType === 'auction') bids.push(event);
     const topic = topicOfEvent(event);
     const batch = batches.get(topic.name);
     if (!batch) {
@@ -136,7 +161,7 @@ export async function fanOut(
       if (event.seq > batch.newest.seq) batch.newest = event;
     }
   }
-  const events = records.length - failures.length - parts.length;
+  const events = records.length - failures.length - parts.length - notificationMessages;
   deps.metrics.count('conflated', events - batches.size);
 
   const limit = semaphore(deps.concurrency);
@@ -184,7 +209,14 @@ export async function fanOut(
       failures.push(...batch.messageIds);
     }
   });
-  await Promise.all([...partsSent, ...wavesSent, ...published]);
+  // Personal notifications never fail a record: the list (PostgreSQL) has them whatever the push does.
+  const pushed =
+    notifications.length > 0 ? pushNotifications(deps, notifications).catch(() => undefined) : undefined;
+  const fastPath =
+    deps.notifyFromLog && bids.length > 0
+      ? deps.notifyFromLog([...new Set(bids.map((bid) => bid.entityId))].sort())
+      : undefined;
+  await Promise.all([...partsSent, ...wavesSent, ...published, pushed, fastPath]);
   return { batchItemFailures: [...new Set(failures)].map((itemIdentifier) => ({ itemIdentifier })) };
 }
 

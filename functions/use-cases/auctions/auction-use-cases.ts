@@ -1,3 +1,4 @@
+import type { AuctionCloseScheduler } from '../../ports/auction-close-scheduler.js';
 import type { AuctionStore } from '../../ports/auction-store.js';
 import type { EventPublisher } from '../../ports/event-publisher.js';
 import type { IdempotencyClaims } from '../../ports/idempotency-claims.js';
@@ -13,4 +14,6 @@ export interface AuctionDeps {
   newId: () => string;
   /** PostgreSQL read-back and rebuild (absent without DATABASE_URL: a missing auction is a 404). */
   recovery?: AuctionRecoveryDeps;
+  /** Closes each auction at its end (absent: the minute sweeper closes it). */
+  closes?: AuctionCloseScheduler;
 }

@@ -2,6 +2,7 @@ import { MalformedEventError, parseEventEnvelope } from '../../domain/event-sche
 import type { EventEnvelope } from '../../domain/events.js';
 import type { EventSink } from '../../ports/event-sink.js';
 import type { LogSink } from '../../ports/logger.js';
+import type { StoredNotification } from '../../ports/notifications.js';
 
 export interface IncomingMessage {
   /** The id the caller reports failures by (the SQS messageId). */
@@ -15,6 +16,8 @@ export interface PersistOutcome {
   persisted: number;
   duplicatesInBatch: number;
   rows: number;
+  /** Personal notifications the writes derived (committed), for the push. */
+  notifications: StoredNotification[];
 }
 
 type Event = EventEnvelope<Record<string, unknown>>;
@@ -51,10 +54,13 @@ export async function persistEvents(
     persisted: 0,
     duplicatesInBatch: messages.length - failed.length - entries.length,
     rows: 0,
+    notifications: [],
   };
   if (entries.length === 0) return outcome;
   try {
-    outcome.rows += (await deps.sink.write(entries.map((entry) => entry.event))).rows;
+    const written = await deps.sink.write(entries.map((entry) => entry.event));
+    outcome.rows += written.rows;
+    outcome.notifications.push(...(written.notifications ?? []));
     outcome.persisted = entries.length;
     return outcome;
   } catch (error) {
@@ -69,7 +75,9 @@ export async function persistEvents(
   }
   for (const [index, entry] of entries.entries()) {
     try {
-      outcome.rows += (await deps.sink.write([entry.event])).rows;
+      const written = await deps.sink.write([entry.event]);
+      outcome.rows += written.rows;
+      outcome.notifications.push(...(written.notifications ?? []));
       outcome.persisted++;
     } catch (error) {
       if (deps.sink.isRejection(error)) {

@@ -1,7 +1,8 @@
 --[[
 close-auction.lua: record the close of an auction whose end has passed, once, with the server clock.
 The winner is already decided by the clock (the view reads closed from endsAt on); this makes it a
-state change with its own event, persisted like any other.
+state change with its own event, persisted like any other. The close itself is includes/close-now.lua,
+the same as a buy-now's and the seller's (closedBy "time" here).
 
 KEYS[1]  {a:ID}          auction hash
 KEYS[2]  {a:ID}:events   event log (zset, score = seq)
@@ -17,6 +18,7 @@ Reply (JSON string), every reply carries the server time `now` (epoch ms):
 -- @include clock
 -- @include int
 -- @include hash
+-- @include close-now
 
 local state = readHash(KEYS[1])
 if not state then return cjson.encode({ ok = false, now = now, code = 'auction_not_found' }) end
@@ -28,18 +30,5 @@ if now < tonumber(state.endsAt) then
   return cjson.encode({ ok = false, now = now, code = 'not_ended', endsAt = state.endsAt })
 end
 
-local seq = tonumber(state.seq) + 1
-state.seq = int(seq)
-state.closedAt = int(now)
-redis.call('HSET', KEYS[1], 'seq', state.seq, 'closedAt', state.closedAt)
-
-local event = {
-  eventId = 'a:' .. state.id .. ':' .. state.seq, type = 'auction.closed', entityType = 'auction',
-  entityId = state.id, seq = seq, occurredAt = now, payload = { state = state },
-}
-local encoded = cjson.encode(event)
-redis.call('ZADD', KEYS[2], seq, encoded)
-redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -(tonumber(ARGV[1]) + 1))
-redis.call('HSET', KEYS[3], event.eventId, encoded)
-
-return cjson.encode({ ok = true, now = now, state = state, event = event })
+local encoded = closeNow(state, 'time', {}, KEYS[1], KEYS[2], KEYS[3], tonumber(ARGV[1]))
+return '{"ok":true,"now":' .. int(now) .. ',"state":' .. cjson.encode(state) .. ',"event":' .. encoded .. '}'

@@ -41,6 +41,8 @@ local state = {
   antiWindow = input.antiWindow, antiExtend = input.antiExtend, antiMax = input.antiMax,
   extensions = '0', currentPrice = '', leaderId = '', bidCount = '0', seq = '1',
   createdAt = int(now), closedAt = '',
+  -- Auction house (API.md v1.2): absent (nil) when not given, so a v1 record keeps its fields.
+  buyNowPrice = input.buyNowPrice, incrementTable = input.incrementTable,
 }
 writeHash(KEYS[1], state)
 

@@ -1,5 +1,6 @@
 import { parseAuctionRecord } from '../../../../domain/auction-record.js';
 import type { EventEnvelope } from '../../../../domain/events.js';
+import { formatIncrementTable, incrementAt } from '../../../../domain/increments.js';
 import type { CreateAuctionOutcome, NewAuction } from '../../../../ports/auction-store.js';
 import type { RedisClient } from '../../client.js';
 import { deciding } from '../../lua-script.js';
@@ -31,13 +32,19 @@ export async function runCreateAuction(
     title: args.title,
     sellerId: args.sellerId,
     startingPrice: String(args.startingPrice),
-    minIncrement: String(args.minIncrement),
+    // With a table, minIncrement is the increment in force: the row of the starting price.
+    minIncrement: String(
+      args.incrementTable ? incrementAt(args.incrementTable, args.startingPrice) : args.minIncrement,
+    ),
     reservePrice: optional(args.reservePrice),
     startsAt: optional(args.startsAt),
     endsAt: String(args.endsAt),
     antiWindow: optional(args.antiSnipe?.windowSeconds),
     antiExtend: optional(args.antiSnipe?.extendSeconds),
     antiMax: optional(args.antiSnipe?.maxExtensions),
+    // Auction house (API.md v1.2): left out when not given, so a v1 record keeps its fields.
+    ...(args.buyNowPrice != null ? { buyNowPrice: String(args.buyNowPrice) } : {}),
+    ...(args.incrementTable ? { incrementTable: formatIncrementTable(args.incrementTable) } : {}),
   };
   const reply = await deciding(
     script.runJson<RawReply>(

@@ -24,6 +24,12 @@ ARGV[11] the Idempotency-Key ('' without one): the last event of a decision made
          rebuild from PostgreSQL restores the stored decision (restore-auction.lua)
 ARGV[12] how long an accepting run is kept, seconds
 
+Tiered increments (API.md v1.2, includes/increments.lua): with an `incrementTable` in the record, the
+increment in force at a price is the table's row for it; the next minimum, both proxy raises and the
+ceiling follow it, and every price change rewrites `minIncrement` to the increment in force.
+A close recorded before `startsAt` (a scheduled auction the seller cancelled or ended) answers
+auction_closed, not auction_not_open.
+
 Reply (JSON string), every reply carries the server time `now` (epoch ms):
   {"ok":true,"events":[{...}],"extended":bool}   a bid that changed the price once, as in v1:
       events[1].payload carries the state and the bid
@@ -37,7 +43,8 @@ Reply (JSON string), every reply carries the server time `now` (epoch ms):
   {"ok":false,"code":"seller_cannot_bid"|"auction_not_open"|"auction_closed"|"already_leading"}
   {"ok":false,"code":"bid_too_low","minimumBid":"N"}
   {"ok":false,"code":"above_ceiling","field":"amount"|"maxAmount","maximumBid":"N"}   the amount or
-      maximum is above MAX_SAFE_INTEGER - minIncrement (the next minimum would not be safe)
+      maximum is above MAX_SAFE_INTEGER - minIncrement (the table's largest increment with a table:
+      the next minimum would not be safe)
   {"ok":false,"code":"idempotency_key_reused"}
   a stored reply with "replayed":true when the key was seen with the same fingerprint (a replay
   counts toward the rate limit like any attempt: over it, rate_limited)
@@ -57,6 +64,7 @@ it is full and the recent-bids list only once it is over its length (npm run ben
 -- @include int
 -- @include rerun
 -- @include fixed-window
+-- @include increments
 -- @include stored-decision
 local fingerprint = ARGV[4]
 
@@ -97,9 +105,9 @@ end
 -- sellerId). The whole state (an HGETALL costs ~3x as much) is read only for an accepted bid, whose
 -- event carries it.
 local RULE_FIELDS = { 'sellerId', 'startsAt', 'endsAt', 'closedAt', 'leaderId', 'leaderMax', 'currentPrice',
-  'startingPrice', 'minIncrement' }
+  'startingPrice', 'minIncrement', 'incrementTable' }
 local head = redis.call('HMGET', KEYS[1], 'sellerId', 'startsAt', 'endsAt', 'closedAt', 'leaderId', 'leaderMax',
-  'currentPrice', 'startingPrice', 'minIncrement')
+  'currentPrice', 'startingPrice', 'minIncrement', 'incrementTable')
 -- Not stored under the key: the auction may appear (created late, or rebuilt after Redis lost it),
 -- and the retry of the same request must then be decided, not answered 404 again.
 if not head[1] then
@@ -109,7 +117,8 @@ end
 -- Input this auction cannot take: every price a bid can make is at most its amount or its maximum,
 -- and the next minimum (price + minIncrement) must stay a safe integer (issue 24). Like the edge's
 -- input errors, neither counted nor stored.
-local ceiling = 9007199254740991 - tonumber(head[9])
+local tiers = parseTiers(head[10])
+local ceiling = 9007199254740991 - (tiers and largestIncrement(tiers) or tonumber(head[9]))
 local field = nil
 if tonumber(ARGV[2]) > ceiling then field = 'amount' elseif ARGV[10] ~= '' and tonumber(ARGV[10]) > ceiling then
   field = 'maxAmount'
@@ -137,8 +146,9 @@ local amount = tonumber(ARGV[2])
 local maxAmount = nil
 if ARGV[10] ~= '' then maxAmount = tonumber(ARGV[10]) end
 if bidder == state.sellerId then return refuse('seller_cannot_bid') end
-if now < tonumber(state.startsAt) then return refuse('auction_not_open') end
-if state.closedAt ~= '' or now >= tonumber(state.endsAt) then
+local closed = state.closedAt ~= ''
+if not closed and now < tonumber(state.startsAt) then return refuse('auction_not_open') end
+if closed or now >= tonumber(state.endsAt) then
   return refuse('auction_closed')
 end
 -- The leader's maximum: their amount (the price) when they gave none. Records written before proxy
@@ -152,12 +162,17 @@ if leading and (maxAmount == nil or maxAmount <= (leaderMax or tonumber(state.cu
   return refuse('already_leading')
 end
 
-local increment = tonumber(state.minIncrement)
+-- The increment in force at a price: the table's row, else the fixed increment.
+local fixedIncrement = tonumber(state.minIncrement)
+local function incrementFor(price)
+  if tiers then return incrementAt(tiers, price) end
+  return fixedIncrement
+end
 local minimum
 if state.currentPrice == '' then
   minimum = tonumber(state.startingPrice)
 else
-  minimum = tonumber(state.currentPrice) + increment
+  minimum = tonumber(state.currentPrice) + incrementFor(tonumber(state.currentPrice))
 end
 if not leading and amount < minimum then
   return remember('{"ok":false,"code":"bid_too_low","minimumBid":"' .. int(minimum) .. '","now":' .. int(now) .. '}')
@@ -188,6 +203,10 @@ if maxAmount == nil and leaderMax == nil then
   state.bidCount = int(tonumber(state.bidCount) + 1)
   redis.call('HSET', KEYS[1], 'seq', state.seq, 'currentPrice', state.currentPrice, 'leaderId', bidder,
     'bidCount', state.bidCount, 'endsAt', state.endsAt, 'extensions', state.extensions)
+  if tiers then
+    state.minIncrement = int(incrementAt(tiers, amount))
+    redis.call('HSET', KEYS[1], 'minIncrement', state.minIncrement)
+  end
   local bid = { id = ARGV[3], auctionId = state.id, bidderId = bidder, amount = int(amount), seq = seq, placedAt = now }
   if redis.call('LPUSH', KEYS[2], cjson.encode(bid)) > tonumber(ARGV[9]) then
     redis.call('LTRIM', KEYS[2], 0, tonumber(ARGV[9]) - 1)
@@ -246,6 +265,7 @@ local function priceChange(id, bidderId, price, proxy, bidMax, idempotency)
     end
   end
   state.currentPrice = int(price)
+  if tiers then state.minIncrement = int(incrementAt(tiers, price)) end
   state.leaderId = bidderId
   state.bidCount = int(tonumber(state.bidCount) + 1)
   local bid = { id = id, auctionId = state.id, bidderId = bidderId, amount = int(price), seq = seq + 1, placedAt = now }
@@ -261,6 +281,7 @@ local function finish(reply)
   redis.call('HSET', KEYS[1], 'seq', state.seq, 'currentPrice', state.currentPrice, 'leaderId', state.leaderId,
     'bidCount', state.bidCount, 'endsAt', state.endsAt, 'extensions', state.extensions)
   if state.leaderMax ~= storedLeaderMax then redis.call('HSET', KEYS[1], 'leaderMax', state.leaderMax) end
+  if tiers then redis.call('HSET', KEYS[1], 'minIncrement', state.minIncrement) end
   if #entries > 0 and redis.call('LPUSH', KEYS[2], unpack(entries)) > tonumber(ARGV[9]) then
     redis.call('LTRIM', KEYS[2], 0, tonumber(ARGV[9]) - 1)
   end
@@ -309,11 +330,12 @@ local defended = leaderMax or tonumber(state.currentPrice)
 local winner, winnerMax, price = bidder, maxAmount, amount
 if defender ~= '' then
   if challenge > defended then
-    price = math.max(amount, math.min(challenge, defended + increment))
+    -- One increment of the tier of the maximum that was beaten.
+    price = math.max(amount, math.min(challenge, defended + incrementFor(defended)))
   else
     -- Equal maxima go to the earlier bidder: the leader.
     winner, winnerMax = defender, leaderMax
-    price = math.min(defended, challenge + increment)
+    price = math.min(defended, challenge + incrementFor(challenge))
   end
 end
 price = lifted(price, winnerMax or price)

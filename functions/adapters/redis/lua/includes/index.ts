@@ -1,7 +1,9 @@
 import type { LuaIncludes } from '../compose-lua.js';
 import clock from './clock.lua';
+import closeNow from './close-now.lua';
 import fixedWindow from './fixed-window.lua';
 import hash from './hash.lua';
+import increments from './increments.lua';
 import int from './int.lua';
 import product from './product.lua';
 import rerun from './rerun.lua';
@@ -10,8 +12,10 @@ import storedDecision from './stored-decision.lua';
 /** Every shared piece a script can name (`-- @include NAME`), by its file's base name. */
 export const INCLUDES: LuaIncludes = {
   clock,
+  'close-now': closeNow,
   'fixed-window': fixedWindow,
   hash,
+  increments,
   int,
   product,
   rerun,
