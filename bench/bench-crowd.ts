@@ -28,7 +28,9 @@
  *      BENCH_PER_PROCESS (5000: each process reads on its own core; under the open-file limit of 20,000 here), REDIS_URL,
  *      BENCH_SHARDS (0: the runtime's own Events stand-in; K > 0: the stand-in spread over K
  *      processes behind one publish front, bench/support/events-shards.ts, for crowds past one
- *      process's 20,000 open files, e.g. 100,000 watchers with BENCH_SHARDS=6).
+ *      process's 20,000 open files: watcher process i reads from shard i mod K, so keep
+ *      ceil(N / BENCH_PER_PROCESS / K) x BENCH_PER_PROCESS under ~18,000, e.g. 100,000 watchers with
+ *      BENCH_SHARDS=7 and the default 5,000 per process).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -199,9 +201,19 @@ function latency(reports: Message[]) {
 
 /** CPU ms of the runtime's Events API thread so far (0 when the API is elsewhere). */
 function eventsThreadCpu(runtime: { pid: number; threadsFile: string }): number {
-  const { threads } = JSON.parse(readFileSync(runtime.threadsFile, 'utf8')) as {
-    threads: Record<string, number[]>;
-  };
+  let threads: Record<string, number[]> = {};
+  // The runtime rewrites the file every 500 ms (not atomically): a torn read is read again.
+  for (let attempt = 0; attempt < 5; attempt++) {
+    try {
+      const file = JSON.parse(readFileSync(runtime.threadsFile, 'utf8')) as {
+        threads: Record<string, number[]>;
+      };
+      threads = file.threads;
+      break;
+    } catch {
+      // read again
+    }
+  }
   const id = threads['events-api']?.[0];
   return id ? (threadCpuMs(id, runtime.pid) ?? 0) : 0;
 }
@@ -282,13 +294,17 @@ async function warmUp(base: string) {
 const finalSeqOf = async (base: string, auctionId: string) =>
   ((await (await fetch(`${base}/auctions/${auctionId}`)).json()) as { auction: { seq: number } }).auction.seq;
 
-/** Reports until no watcher received anything for 2 s (at most 120 s after the bids). */
+/**
+ * Reports until no watcher received anything for 2 s, or two publish intervals when the cap is
+ * slower (at most 120 s after the bids): the last state may wait a whole window to be published.
+ */
+const quietMs = Math.max(2_000, publishRate ? (2 * 1_000) / Number(publishRate) + 1_000 : 0);
 async function drain(all: Child[], field = 'received'): Promise<Message[]> {
   const ask = () => Promise.all(all.map((c) => c.request({ type: 'report' }, 'report')));
   const sum = (reports: Message[]) => reports.reduce((s, r) => s + Number(r[field] ?? 0), 0);
   let reports = await ask();
   const started = Date.now();
-  for (let quietSince = Date.now(); Date.now() - quietSince < 2_000 && Date.now() - started < 120_000; ) {
+  for (let quietSince = Date.now(); Date.now() - quietSince < quietMs && Date.now() - started < 120_000; ) {
     await new Promise((resolve) => setTimeout(resolve, 250));
     const now = await ask();
     if (sum(now) !== sum(reports)) quietSince = Date.now();
@@ -467,7 +483,7 @@ const notes: string[] = [];
       max: lat.max,
       deliveriesPerSecond: received / activeSeconds,
       atFinal: `${reports.reduce((s, r) => s + Number(r.atFinal), 0)}/${count}; library ${libraryReport.atFinal}/${libraryReport.watchers}`,
-      order: `${reports.reduce((s, r) => s + Number(r.outOfOrder), 0)} older dropped, ${reports.reduce((s, r) => s + Number(r.skipped), 0)} seqs skipped; library: ${libraryReport.unordered} unordered, ${libraryReport.repeats} repeats, ${libraryReport.gaps} gaps, ${libraryReport.catchUps} catch-ups`,
+      order: `${reports.reduce((s, r) => s + Number(r.outOfOrder), 0)} older or repeated dropped, ${reports.reduce((s, r) => s + Number(r.skipped), 0)} seqs skipped; library: ${libraryReport.unordered} unordered, ${libraryReport.repeats} repeats, ${libraryReport.gaps} gaps, ${libraryReport.catchUps} catch-ups`,
       runtimeUsPerDelivery: ((runtimeCpuAfter - runtimeCpuBefore) * 1000) / Math.max(1, received),
       memoryPerWatcher: `${(watcherRss / count / 1024).toFixed(1)} KiB client, ${((runtimeRss - runtimeRss0) / count / 1024).toFixed(1)} KiB runtime`,
       watcherUsPerMessage:

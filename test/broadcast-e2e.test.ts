@@ -207,6 +207,27 @@ describe('broadcast tier through the real pieces', () => {
     for (const watcher of watchers) await watcher.close();
   });
 
+  it('a publish that failed fails its records: SQS delivers them again and the state reaches the channel, no push repeated', async () => {
+    const auction = await openAuction();
+    const topic = `auction:${auction.id}`;
+    const direct = await subscribedClient(stack.gateway.url, topic);
+    const port = events.port;
+    await events.stop(); // the Events API is down: every publish attempt fails
+    const failuresBefore = stack.failures.length;
+    const seq = await bid(auction.id);
+    await waitFor(() => stack.failures.length > failuresBefore, 15_000, 'records failed');
+    // The direct watcher got its push once, whatever happened to the publish.
+    await waitFor(() => topicMessages(direct, topic).some((m) => m.seq === seq), 5_000, 'push');
+    events = await startEventsApi({ port, apiKey: API_KEY });
+    const channel = await channelWatcher(`/live/auction/${auction.id}`);
+    // Redelivered after the poller's visibility timeout (5 s): published from the same point.
+    await waitFor(() => channel.seqs().includes(seq), 20_000, 'the state on the channel');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(topicMessages(direct, topic).filter((m) => m.seq === seq)).toHaveLength(1);
+    channel.close();
+    await direct.close();
+  });
+
   it('products: the channel carries product.updated, newest state last', async () => {
     const created = await stack.http.request('/products', {
       method: 'POST',

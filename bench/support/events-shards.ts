@@ -64,9 +64,12 @@ export async function startEventsShards(options: {
     incoming.on('end', async () => {
       const body = Buffer.concat(chunks);
       try {
-        const answers = await Promise.all(shards.map((shard) => forward(shard.httpUrl, incoming, body)));
-        const first = answers[0] as { status: number; text: string };
-        outgoing.writeHead(first.status, { 'content-type': 'application/json' }).end(first.text);
+        // Answered with the first shard's answer: AppSync answers a publish once accepted, not
+        // once delivered, and a front waiting for every busy shard made publishes time out.
+        const [first, ...rest] = shards.map((shard) => forward(shard.httpUrl, incoming, body));
+        for (const other of rest) other.catch(() => undefined);
+        const answer = (await first) as { status: number; text: string };
+        outgoing.writeHead(answer.status, { 'content-type': 'application/json' }).end(answer.text);
       } catch (error) {
         outgoing
           .writeHead(502, { 'content-type': 'application/json' })

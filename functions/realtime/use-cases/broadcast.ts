@@ -22,7 +22,10 @@
  * is the full product, and clients keep only the newest).
  *
  * Channel events may be lost, doubled or reordered (API.md): a failed publish is logged, counted
- * and not recorded, so the next window publishes from the same point again.
+ * and not recorded, and answered 'failed': the fan-out then fails the topic's records, so SQS
+ * delivers them again and the publish is retried from the same point (the redelivered records'
+ * direct waves are stale by then and push nothing twice). Without that, the last state of a topic
+ * whose last publish failed would never reach its channel.
  */
 import { randomUUID } from 'node:crypto';
 import type { EventEnvelope } from '../../domain/events.js';
@@ -48,6 +51,12 @@ export interface BroadcastDeps {
 
 /** Publish rounds one invocation runs for a topic at most (a steady stream of updates). */
 const MAX_ROUNDS = 200;
+/**
+ * Failed publishes retried here (after the publisher's own quick retries) before the records are
+ * failed: their redelivery waits for the queue's visibility timeout (minutes), too long for the
+ * newest state of a busy topic.
+ */
+const FAILED_PUBLISH_PAUSES_MS = [500, 1_000, 2_000];
 
 /**
  * Publishes `known` (or newer) to the topic's channel within the rate cap; returns when this
@@ -59,22 +68,23 @@ export async function broadcastTopic(
   topic: Topic,
   known: EventEnvelope,
   invocation: { remainingMs?: () => number; reserveMs?: number } = {},
-): Promise<void> {
+): Promise<'done' | 'failed'> {
   const channel = channelOf(topic);
-  if (!channel) return; // an id that cannot be a channel segment: direct only
+  if (!channel) return 'done'; // an id that cannot be a channel segment: direct only
   const now = deps.now ?? Date.now;
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const leaseMs = deps.leaseMs ?? deps.intervalMs + 10_000;
   const perPublish =
     topic.kind === 'product' ? 1 : Math.max(1, Math.min(MAX_EVENTS_PER_PUBLISH, deps.eventsPerPublish));
   let newestSeen = known.seq;
+  let failedPublishes = 0;
   for (let round = 0; round < MAX_ROUNDS; round++) {
     const token = randomUUID();
     const mark = await deps.ledger.lead(topic, token, leaseMs);
-    if (!mark) return; // its holder reads the store after its wait: our state is in it
+    if (!mark) return 'done'; // its holder reads the store after its wait: our state is in it
     if (mark.seq >= newestSeen) {
       await deps.ledger.release(topic, token);
-      return;
+      return 'done';
     }
     let published: number;
     try {
@@ -88,17 +98,25 @@ export async function broadcastTopic(
       const last = events.at(-1);
       if (!last) {
         await deps.ledger.release(topic, token);
-        return;
+        return 'done';
       }
       const texts = events.map((event) => JSON.stringify(messageForEvent(event)));
       if ((await deps.publisher.publish(channel, texts)) !== 'published') {
         deps.metrics?.count('publishFailed', 1);
-        deps.logger.warn('broadcast: publish failed; the next update publishes from the same point', {
+        deps.logger.warn('broadcast: publish failed; it is retried from the same point', {
           topic: topic.name,
           seq: last.seq,
         });
         await deps.ledger.release(topic, token);
-        return;
+        const pause = FAILED_PUBLISH_PAUSES_MS[failedPublishes++];
+        const remaining = invocation.remainingMs?.();
+        if (
+          pause === undefined ||
+          (remaining !== undefined && remaining <= pause + (invocation.reserveMs ?? 5_000))
+        )
+          return 'failed';
+        await sleep(pause);
+        continue;
       }
       deps.metrics?.count('published', 1);
       deps.metrics?.count('publishedEvents', texts.length);
@@ -113,9 +131,12 @@ export async function broadcastTopic(
     }
     // Updates that came while this invocation held the topic left their state to it.
     const [newer] = await deps.ledger.eventsAfter(topic, published, 1);
-    if (!newer) return;
+    if (!newer) return 'done';
     newestSeen = newer.seq;
+    // Out of time with a newer state unpublished (its own invocation left it to this one): the
+    // records are failed, so their redelivery publishes it.
     const remaining = invocation.remainingMs?.();
-    if (remaining !== undefined && remaining <= (invocation.reserveMs ?? 5_000)) return;
+    if (remaining !== undefined && remaining <= (invocation.reserveMs ?? 5_000)) return 'failed';
   }
+  return 'failed';
 }

@@ -178,21 +178,24 @@ export async function fanOut(
       failures.push(messageId);
     }
   });
-  // Beside the waves: a publish failure is the channel's (logged, counted, caught up by the next
-  // update), never a reason to redeliver records whose direct waves went out.
+  // Beside the waves. A publish that failed fails the topic's records: SQS delivers them again and
+  // the publish is retried from the same point (a redelivered record's wave is stale: nothing is
+  // pushed twice), so the newest state reaches the channel even when no later update comes.
   const published = [...batches.values()].map(async (batch) => {
     if (!deps.broadcast) return;
+    let outcome: 'done' | 'failed' = 'failed';
     try {
-      await broadcastTopic(deps.broadcast.publish, batch.topic, batch.newest, {
+      outcome = await broadcastTopic(deps.broadcast.publish, batch.topic, batch.newest, {
         ...(invocation.remainingMs ? { remainingMs: invocation.remainingMs } : {}),
       });
     } catch (error) {
-      deps.logger.error('fanout: broadcast publish failed', {
+      deps.logger.error('fanout: broadcast publish failed; its records will be retried', {
         topic: batch.topic.name,
         seq: batch.newest.seq,
         error: String(error),
       });
     }
+    if (outcome === 'failed') failures.push(...batch.messageIds);
   });
   const wavesSent = [...batches.values()].map(async (batch) => {
     try {
@@ -214,7 +217,7 @@ export async function fanOut(
       ? deps.notifyFromLog([...new Set(bids.map((bid) => bid.entityId))].sort())
       : undefined;
   await Promise.all([...partsSent, ...wavesSent, ...published, pushed, fastPath]);
-  return { batchItemFailures: failures.map((itemIdentifier) => ({ itemIdentifier })) };
+  return { batchItemFailures: [...new Set(failures)].map((itemIdentifier) => ({ itemIdentifier })) };
 }
 
 /** The store's newest event for the topic if it is newer than `known` and renders; else `known`. */
