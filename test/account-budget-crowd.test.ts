@@ -224,14 +224,17 @@ describe('one account budget: a crowd on the direct path throttles bids, on the 
         else bids.other.push(answer.status);
         await sleep(Math.max(0, BID_INTERVAL_MS - (Date.now() - started)));
       }
-      // Every watcher ends with the final state (the direct path catches up once the budget refills).
-      await within(
-        (async () => {
-          while (watchers.some((watcher) => watcher.newestPrice < price)) await sleep(100);
-        })(),
-        `every watcher at ${price}`,
-        30_000,
-      ).catch(() => undefined);
+      // Every broadcast watcher ends with the final state (asserted below). The direct path is not
+      // waited for: its throttled pushes would only catch up once the budget refills, and that wait
+      // (up to 30 s) measured nothing the test asserts.
+      if (minWatchers <= CROWD)
+        await within(
+          (async () => {
+            while (watchers.some((watcher) => watcher.newestPrice < price)) await sleep(100);
+          })(),
+          `every watcher at ${price}`,
+          30_000,
+        ).catch(() => undefined);
       for (const watcher of watchers) watcher.close();
       await local.stop();
       return { bids, watchers, finalPrice: price, output: local.output() };

@@ -57,7 +57,17 @@ describe('the client package', () => {
         run('npm', ['pack', '--json', '--pack-destination', work], join(ROOT, 'client')),
       );
       const files = (packed[0].files as { path: string }[]).map((file) => file.path).sort();
-      const modules = ['errors', 'index', 'live', 'me-feed', 'rest', 'transport', 'types'];
+      const modules = [
+        'broadcast-follower',
+        'errors',
+        'events-channel',
+        'index',
+        'live',
+        'me-feed',
+        'rest',
+        'transport',
+        'types',
+      ];
       expect(files).toEqual(
         [
           'README.md',

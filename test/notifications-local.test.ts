@@ -218,7 +218,9 @@ describe('personal notifications through npm run local', () => {
     console.log(
       `[notifications local] close recorded ${closedAfter} ms after endsAt (the closer's stand-in waits until endsAt rounded up to the second, as the Step Functions Wait on AWS); auction.sold on the seller's connection ${soldAt - endsAt} ms after endsAt (close + persist window <= 1 s + writer + push)`,
     );
-    expect(closeLog?.code).toBe('closed');
+    // The closer closed it, or found it closed by the runtime's sweeper (the safety net, every few
+    // seconds locally) that got there first: either way it was closed no later than the closer's call.
+    expect(['closed', 'already_closed']).toContain(closeLog?.code);
     expect(closedAfter).toBeLessThan(1_500);
     expect(closeKinds(carolMe)).toMatchObject([{ kind: 'auction.won', amount: 1_200 }]);
     expect(closeKinds(daveMe)).toMatchObject([{ kind: 'auction.lost' }]);
