@@ -163,6 +163,7 @@ describe('functions', () => {
       'JWT_SECRET_ARN',
       'WEBHOOK_SECRET_ARN',
       'AUCTION_CLOSER_ARN',
+      'PUBLIC_WS_URL',
     ],
     Ws: [...common, ...redis, ...db, ...channels, 'JWT_SECRET_ARN', 'WS_MANAGEMENT_ENDPOINT'],
     Writer: [...common, ...db, 'FANOUT_QUEUE_URL'],
@@ -195,6 +196,8 @@ describe('functions', () => {
     expect(label(http.PERSIST_QUEUE_URL, RESOURCE_LABELS)).toBe('persistQueue');
     expect(label(http.FANOUT_QUEUE_URL, RESOURCE_LABELS)).toBe('fanoutQueue');
     expect(http.POWERTOOLS_SERVICE_NAME).toBe('live-sale-dev-http');
+    // GET /realtime answers the WebSocket stage's own wss:// URL.
+    expect(JSON.stringify(http.PUBLIC_WS_URL)).toMatch(/wss:\/\/.*WebSocketApi.*\/live/);
     expect(http.POWERTOOLS_METRICS_NAMESPACE).toBe('live-sale-dev');
     const fanout = environmentOf(s.api, 'FanoutFunction');
     expect(JSON.stringify(fanout.WS_MANAGEMENT_ENDPOINT)).toMatch(

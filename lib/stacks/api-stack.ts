@@ -204,6 +204,8 @@ export class ApiStack extends Stack {
       autoDeploy: true,
       throttle: { rateLimit: stage.websocket.rateLimit, burstLimit: stage.websocket.burstLimit },
     });
+    // GET /realtime tells clients where to connect (API.md v1.2).
+    http.addEnvironment('PUBLIC_WS_URL', this.webSocketStage.url);
     this.allowManageConnections(fanout, ['POST']);
     // DELETE: the ws function closes a connection over its message limit (realtime/use-cases/connection-events.ts).
     this.allowManageConnections(ws, ['POST', 'DELETE']);
