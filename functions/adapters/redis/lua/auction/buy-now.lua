@@ -37,8 +37,7 @@ are not.
 -- @include int
 -- @include hash
 -- @include rerun
--- @include fixed-window
--- @include stored-decision
+-- @include auction-request
 -- @include increments
 -- @include close-now
 local fingerprint = ARGV[2]
@@ -46,24 +45,9 @@ local fingerprint = ARGV[2]
 local again = rerun(KEYS[6], KEYS[2])
 if again then return again end
 
--- The buyer's attempts on this auction in the current window (the counter bids use); the refusal
--- when over the limit.
-local function overLimit()
-  local ttl = windowLimited(KEYS[4], tonumber(ARGV[3]), tonumber(ARGV[4]))
-  if ttl then return cjson.encode({ ok = false, now = now, code = 'rate_limited', retryAfterMs = ttl }) end
-  return nil
-end
-
-local found, stored = storedDecision(KEYS[5], fingerprint, overLimit)
-if found == 'limited' then return stored end
-if found == 'reused' then return cjson.encode({ ok = false, now = now, code = 'idempotency_key_reused' }) end
-if found == 'replay' then
-  local reply = cjson.decode(stored)
-  reply.replayed = true
-  return cjson.encode(reply)
-end
-
-local function remember(encoded) return keepDecision(KEYS[5], fingerprint, encoded, tonumber(ARGV[6])) end
+local answered, overLimit, remember =
+  openAuctionRequest(KEYS[4], tonumber(ARGV[3]), tonumber(ARGV[4]), KEYS[5], fingerprint, tonumber(ARGV[6]))
+if answered then return answered end
 
 local state = readHash(KEYS[1])
 -- Not stored under the key: the auction may appear (created late, or rebuilt after Redis lost it).

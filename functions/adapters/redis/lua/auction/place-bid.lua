@@ -63,31 +63,16 @@ it is full and the recent-bids list only once it is over its length (npm run ben
 -- @include clock
 -- @include int
 -- @include rerun
--- @include fixed-window
+-- @include auction-request
 -- @include increments
--- @include stored-decision
 local fingerprint = ARGV[4]
 
 local again = rerun(KEYS[7], KEYS[3])
 if again then return again end
 
--- The bidder's attempts on this auction in the current window; the refusal when over the limit.
-local function overLimit()
-  local ttl = windowLimited(KEYS[5], tonumber(ARGV[5]), tonumber(ARGV[6]))
-  if ttl then return cjson.encode({ ok = false, now = now, code = 'rate_limited', retryAfterMs = ttl }) end
-  return nil
-end
-
-local found, stored = storedDecision(KEYS[6], fingerprint, overLimit)
-if found == 'limited' then return stored end
-if found == 'reused' then return cjson.encode({ ok = false, now = now, code = 'idempotency_key_reused' }) end
-if found == 'replay' then
-  local reply = cjson.decode(stored)
-  reply.replayed = true
-  return cjson.encode(reply)
-end
-
-local function remember(encoded) return keepDecision(KEYS[6], fingerprint, encoded, tonumber(ARGV[8])) end
+local answered, overLimit, remember =
+  openAuctionRequest(KEYS[5], tonumber(ARGV[5]), tonumber(ARGV[6]), KEYS[6], fingerprint, tonumber(ARGV[8]))
+if answered then return answered end
 
 -- An accepted bid's reply, from its head and its events (seq first..last), kept for a second run.
 local function accepted(first, last, head, events)

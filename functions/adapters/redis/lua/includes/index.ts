@@ -1,4 +1,5 @@
 import type { LuaIncludes } from '../compose-lua.js';
+import auctionRequest from './auction-request.lua';
 import clock from './clock.lua';
 import closeNow from './close-now.lua';
 import fixedWindow from './fixed-window.lua';
@@ -11,6 +12,7 @@ import storedDecision from './stored-decision.lua';
 
 /** Every shared piece a script can name (`-- @include NAME`), by its file's base name. */
 export const INCLUDES: LuaIncludes = {
+  'auction-request': auctionRequest,
   clock,
   'close-now': closeNow,
   'fixed-window': fixedWindow,
