@@ -36,17 +36,16 @@ are not.
 -- @include clock
 -- @include int
 -- @include hash
--- @include rerun
 -- @include auction-request
 -- @include increments
 -- @include close-now
 local fingerprint = ARGV[2]
 
-local again = rerun(KEYS[6], KEYS[2])
-if again then return again end
-
-local answered, overLimit, remember =
-  openAuctionRequest(KEYS[4], tonumber(ARGV[3]), tonumber(ARGV[4]), KEYS[5], fingerprint, tonumber(ARGV[6]))
+local answered, overLimit, remember = openAuctionRequest({
+  run = KEYS[6], log = KEYS[2],
+  counter = KEYS[4], limit = tonumber(ARGV[3]), windowMs = tonumber(ARGV[4]),
+  decision = KEYS[5], fingerprint = fingerprint, decisionTtlSeconds = tonumber(ARGV[6]),
+})
 if answered then return answered end
 
 local state = readHash(KEYS[1])

@@ -62,16 +62,15 @@ it is full and the recent-bids list only once it is over its length (npm run ben
 ]]
 -- @include clock
 -- @include int
--- @include rerun
 -- @include auction-request
 -- @include increments
 local fingerprint = ARGV[4]
 
-local again = rerun(KEYS[7], KEYS[3])
-if again then return again end
-
-local answered, overLimit, remember =
-  openAuctionRequest(KEYS[5], tonumber(ARGV[5]), tonumber(ARGV[6]), KEYS[6], fingerprint, tonumber(ARGV[8]))
+local answered, overLimit, remember = openAuctionRequest({
+  run = KEYS[7], log = KEYS[3],
+  counter = KEYS[5], limit = tonumber(ARGV[5]), windowMs = tonumber(ARGV[6]),
+  decision = KEYS[6], fingerprint = fingerprint, decisionTtlSeconds = tonumber(ARGV[8]),
+})
 if answered then return answered end
 
 -- An accepted bid's reply, from its head and its events (seq first..last), kept for a second run.
