@@ -3,13 +3,12 @@ import {
   ConflictError,
   ForbiddenError,
   IdempotencyKeyReusedError,
-  NotFoundError,
   RateLimitedError,
 } from '../../domain/errors.js';
 import { publishEvents } from '../shared/publish-events.js';
 import { underUserRules } from '../shared/user-requests.js';
 import type { AuctionDeps } from './auction-use-cases.js';
-import { auctionUnavailable, recoverAuction } from './recover-auction.js';
+import { awaitAuctionForWrite } from './recover-auction.js';
 
 export interface BuyNowInput {
   auctionId: string;
@@ -47,17 +46,9 @@ async function decideBuyNow(
     return toAuctionView(outcome.state, outcome.now);
   }
   switch (outcome.code) {
-    case 'auction_not_found': {
-      if (!afterRecovery) await admitMiss();
-      const recovery =
-        deps.recovery && !afterRecovery ? await recoverAuction(deps.recovery, input.auctionId) : null;
-      if (recovery?.kind === 'archived')
-        throw new ConflictError('auction_closed', refusalMessages.auction_closed);
-      if (recovery?.kind === 'fenced') throw auctionUnavailable(input.auctionId);
-      if (recovery?.kind === 'restored' || recovery?.kind === 'present')
-        return decideBuyNow(deps, input, admitMiss, true);
-      throw new NotFoundError('auction_not_found', `auction ${input.auctionId} does not exist`);
-    }
+    case 'auction_not_found':
+      await awaitAuctionForWrite(deps.recovery, input.auctionId, admitMiss, afterRecovery);
+      return decideBuyNow(deps, input, admitMiss, true);
     case 'idempotency_key_reused':
       throw new IdempotencyKeyReusedError();
     case 'rate_limited':

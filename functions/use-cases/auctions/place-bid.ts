@@ -4,13 +4,12 @@ import {
   ForbiddenError,
   IdempotencyKeyReusedError,
   InvalidRequestError,
-  NotFoundError,
   RateLimitedError,
 } from '../../domain/errors.js';
 import { publishEvents } from '../shared/publish-events.js';
 import { underUserRules } from '../shared/user-requests.js';
 import type { AuctionDeps } from './auction-use-cases.js';
-import { auctionUnavailable, recoverAuction } from './recover-auction.js';
+import { awaitAuctionForWrite } from './recover-auction.js';
 
 export interface PlaceBidInput {
   auctionId: string;
@@ -66,20 +65,9 @@ async function decideBid(
     return result;
   }
   switch (outcome.code) {
-    case 'auction_not_found': {
-      // Redis lost it or evicted it: a closed auction takes no bid, a lost one is rebuilt first
-      // (or answers 503 while fenced), so that a bid never lands on a state missing accepted bids.
-      // Looking it up costs PostgreSQL: counted toward the user's limit first.
-      if (!afterRecovery) await admitMiss();
-      const recovery =
-        deps.recovery && !afterRecovery ? await recoverAuction(deps.recovery, input.auctionId) : null;
-      if (recovery?.kind === 'archived')
-        throw new ConflictError('auction_closed', refusalMessages.auction_closed);
-      if (recovery?.kind === 'fenced') throw auctionUnavailable(input.auctionId);
-      if (recovery?.kind === 'restored' || recovery?.kind === 'present')
-        return decideBid(deps, input, admitMiss, true);
-      throw new NotFoundError('auction_not_found', `auction ${input.auctionId} does not exist`);
-    }
+    case 'auction_not_found':
+      await awaitAuctionForWrite(deps.recovery, input.auctionId, admitMiss, afterRecovery);
+      return decideBid(deps, input, admitMiss, true);
     case 'idempotency_key_reused':
       throw new IdempotencyKeyReusedError();
     case 'rate_limited':

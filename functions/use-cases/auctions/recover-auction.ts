@@ -1,5 +1,5 @@
 import type { AuctionState } from '../../domain/auction.js';
-import { UnavailableError } from '../../domain/errors.js';
+import { ConflictError, NotFoundError, UnavailableError } from '../../domain/errors.js';
 import type { AuctionArchive } from '../../ports/auction-archive.js';
 import type { AuctionRecoveryStore } from '../../ports/auction-recovery.js';
 
@@ -71,3 +71,25 @@ export const auctionUnavailable = (auctionId: string) =>
     `auction ${auctionId} is being restored, retry shortly`,
     AUCTION_RECOVERY_RETRY_AFTER_SECONDS,
   );
+
+/**
+ * A user's keyed write (a bid, a buy-now) found no auction in Redis: returns when the auction is
+ * there again (rebuilt, or present after all) and the write may be decided once more; else throws
+ * what the caller answers. A closed auction takes no write, a lost one is rebuilt first (or answers
+ * 503 while fenced), so that a write never lands on a state missing accepted bids. Looking it up
+ * costs PostgreSQL: counted toward the user's limit first (`admitMiss`). A second miss after a
+ * rebuild is not looked up again.
+ */
+export async function awaitAuctionForWrite(
+  deps: AuctionRecoveryDeps | undefined,
+  auctionId: string,
+  admitMiss: () => Promise<void>,
+  afterRecovery: boolean,
+): Promise<void> {
+  if (!afterRecovery) await admitMiss();
+  const recovery = deps && !afterRecovery ? await recoverAuction(deps, auctionId) : null;
+  if (recovery?.kind === 'archived') throw new ConflictError('auction_closed', 'the auction has ended');
+  if (recovery?.kind === 'fenced') throw auctionUnavailable(auctionId);
+  if (recovery?.kind === 'restored' || recovery?.kind === 'present') return;
+  throw new NotFoundError('auction_not_found', `auction ${auctionId} does not exist`);
+}
