@@ -48,28 +48,33 @@ export interface DeriveOptions {
  *
  * Locks, always in the same order (so two writers never deadlock): the entities' cursor rows sorted
  * by key, then the users' counter rows sorted by id.
+ *
+ * Round trips, because every one of them is paid per SQS batch by the writer and per wave by the
+ * fan-out (bench:local measures them): the cursors are created and locked by one statement; an
+ * entity whose cursor is already past every event given (the fan-out derived its bids first) reads
+ * nothing; the cursor move and the numbering-and-storing of the notifications go out together.
  */
 export async function deriveStoredNotifications(
   tx: Tx,
-  entities: readonly { entityType: string; entityId: string }[],
+  entities: readonly { entityType: string; entityId: string; seq?: number }[],
   options: DeriveOptions = {},
 ): Promise<StoredNotification[]> {
   if (entities.length === 0) return [];
+  // The newest seq given per entity (Infinity when unknown: the fast path reads what is there).
+  const newestGiven = new Map<string, number>();
+  for (const e of entities) {
+    const k = key(e.entityType, e.entityId);
+    newestGiven.set(k, Math.max(newestGiven.get(k) ?? 0, e.seq ?? Number.POSITIVE_INFINITY));
+  }
   const wanted = [...new Map(entities.map((e) => [key(e.entityType, e.entityId), e])).values()]
     .map((e) => ({ entity_type: e.entityType, entity_id: e.entityId }))
     .sort((a, b) => (key(a.entity_type, a.entity_id) < key(b.entity_type, b.entity_id) ? -1 : 1));
   const json = (value: unknown) => tx.json(value as postgres.JSONValue);
-  await tx`
-    INSERT INTO notification_cursors (entity_type, entity_id, through_seq)
-    SELECT r.entity_type, r.entity_id, 0 FROM jsonb_to_recordset(${json(wanted)}) AS r(entity_type text, entity_id text)
-    ORDER BY r.entity_type, r.entity_id
-    ON CONFLICT DO NOTHING`;
-  const cursors = await tx<(EntityKey & { through_seq: number })[]>`
-    SELECT c.entity_type, c.entity_id, c.through_seq FROM notification_cursors c
-    JOIN jsonb_to_recordset(${json(wanted)}) AS r(entity_type text, entity_id text)
-      ON c.entity_type = r.entity_type AND c.entity_id = r.entity_id
-    ORDER BY c.entity_type, c.entity_id
-    FOR UPDATE OF c ${options.skipLocked ? tx`SKIP LOCKED` : tx``}`;
+  const locked = await lockCursors(tx, json(wanted), options.skipLocked === true);
+  const cursors = locked.filter(
+    (c) => (newestGiven.get(key(c.entity_type, c.entity_id)) ?? 0) > c.through_seq,
+  );
+  if (cursors.length === 0) return [];
   const loaded = options.load
     ? (
         await Promise.all(
@@ -117,35 +122,65 @@ export async function deriveStoredNotifications(
     drafts.push(...result.drafts);
     if (result.throughSeq !== cursor.through_seq) moved.push({ ...cursor, through_seq: result.throughSeq });
   }
-  if (moved.length > 0) {
-    await tx`
-      UPDATE notification_cursors c SET through_seq = r.through_seq
-      FROM jsonb_to_recordset(${json(moved)}) AS r(entity_type text, entity_id text, through_seq bigint)
-      WHERE c.entity_type = r.entity_type AND c.entity_id = r.entity_id`;
-  }
-  if (drafts.length === 0) return [];
+  const [, stored] = await Promise.all([
+    moved.length > 0
+      ? tx`
+          UPDATE notification_cursors c SET through_seq = r.through_seq
+          FROM jsonb_to_recordset(${json(moved)}) AS r(entity_type text, entity_id text, through_seq bigint)
+          WHERE c.entity_type = r.entity_type AND c.entity_id = r.entity_id`
+      : undefined,
+    storeDrafts(tx, drafts),
+  ]);
+  return stored;
+}
 
+/**
+ * Creates the missing cursor rows and locks them all, sorted by key, in one round trip. The writer
+ * waits for a cursor another transaction holds (an upsert locks the row it meets); the fast path
+ * skips it (SKIP LOCKED, after an insert that never waits on a committed row).
+ */
+async function lockCursors(
+  tx: Tx,
+  wanted: postgres.Parameter,
+  skipLocked: boolean,
+): Promise<(EntityKey & { through_seq: number })[]> {
+  if (!skipLocked) {
+    return tx<(EntityKey & { through_seq: number })[]>`
+      INSERT INTO notification_cursors AS c (entity_type, entity_id, through_seq)
+      SELECT r.entity_type, r.entity_id, 0 FROM jsonb_to_recordset(${wanted}) AS r(entity_type text, entity_id text)
+      ORDER BY r.entity_type, r.entity_id
+      ON CONFLICT (entity_type, entity_id) DO UPDATE SET through_seq = c.through_seq
+      RETURNING c.entity_type, c.entity_id, c.through_seq`;
+  }
+  const [, cursors] = await Promise.all([
+    tx`
+      INSERT INTO notification_cursors (entity_type, entity_id, through_seq)
+      SELECT r.entity_type, r.entity_id, 0 FROM jsonb_to_recordset(${wanted}) AS r(entity_type text, entity_id text)
+      ORDER BY r.entity_type, r.entity_id
+      ON CONFLICT DO NOTHING`,
+    tx<(EntityKey & { through_seq: number })[]>`
+      SELECT c.entity_type, c.entity_id, c.through_seq FROM notification_cursors c
+      JOIN jsonb_to_recordset(${wanted}) AS r(entity_type text, entity_id text)
+        ON c.entity_type = r.entity_type AND c.entity_id = r.entity_id
+      ORDER BY c.entity_type, c.entity_id
+      FOR UPDATE OF c SKIP LOCKED`,
+  ]);
+  return cursors;
+}
+
+/**
+ * Numbers the drafts per user (the counters, locked sorted by user id, move by each user's count)
+ * and stores them, in one statement: a user's k-th draft gets `last_seq - n + k`.
+ */
+async function storeDrafts(tx: Tx, drafts: readonly NotificationDraft[]): Promise<StoredNotification[]> {
+  if (drafts.length === 0) return [];
   const counts = new Map<string, number>();
-  for (const draft of drafts) counts.set(draft.userId, (counts.get(draft.userId) ?? 0) + 1);
-  const wantedSeqs = [...counts]
-    .map(([user_id, n]) => ({ user_id, n }))
-    .sort((a, b) => (a.user_id < b.user_id ? -1 : 1));
-  const counters = await tx<{ user_id: string; last_seq: number }[]>`
-    INSERT INTO notification_counters AS c (user_id, last_seq)
-    SELECT r.user_id, r.n FROM jsonb_to_recordset(${json(wantedSeqs)}) AS r(user_id text, n bigint)
-    ORDER BY r.user_id
-    ON CONFLICT (user_id) DO UPDATE SET last_seq = c.last_seq + excluded.last_seq
-    RETURNING user_id, last_seq`;
-  const nextSeq = new Map<string, number>();
-  for (const row of counters) nextSeq.set(row.user_id, row.last_seq - (counts.get(row.user_id) ?? 0) + 1);
-  const stored: StoredNotification[] = [];
-  const inserts = drafts.map((draft) => {
-    const seq = nextSeq.get(draft.userId) ?? 1;
-    nextSeq.set(draft.userId, seq + 1);
-    stored.push({ userId: draft.userId, notification: toNotificationView({ ...draft, seq }) });
+  const rows = drafts.map((draft) => {
+    const k = (counts.get(draft.userId) ?? 0) + 1;
+    counts.set(draft.userId, k);
     return {
       user_id: draft.userId,
-      seq,
+      k,
       kind: draft.kind,
       at: draft.at,
       auction_id: draft.auctionId ?? null,
@@ -156,14 +191,40 @@ export async function deriveStoredNotifications(
       source_event_id: draft.sourceEventId,
     };
   });
-  await tx`
-    INSERT INTO notifications (user_id, seq, kind, at, auction_id, product_id, order_id, amount, title, source_event_id)
-    SELECT r.user_id, r.seq, r.kind, to_timestamp(r.at / 1000.0), r.auction_id, r.product_id, r.order_id, r.amount,
-      r.title, r.source_event_id
-    FROM jsonb_to_recordset(${json(inserts)}) AS r(
-      user_id text, seq bigint, kind text, at bigint, auction_id text, product_id text, order_id text, amount bigint,
-      title text, source_event_id text)`;
-  return stored;
+  const perUser = [...counts]
+    .map(([user_id, n]) => ({ user_id, n }))
+    .sort((a, b) => (a.user_id < b.user_id ? -1 : 1));
+  const json = (value: unknown) => tx.json(value as postgres.JSONValue);
+  const numbered = await tx<{ user_id: string; last_seq: number; n: number }[]>`
+    WITH counted AS (
+      INSERT INTO notification_counters AS c (user_id, last_seq)
+      SELECT r.user_id, r.n FROM jsonb_to_recordset(${json(perUser)}) AS r(user_id text, n bigint)
+      ORDER BY r.user_id
+      ON CONFLICT (user_id) DO UPDATE SET last_seq = c.last_seq + excluded.last_seq
+      RETURNING c.user_id, c.last_seq
+    ), given AS (
+      SELECT * FROM jsonb_to_recordset(${json(rows)}) AS r(
+        user_id text, k bigint, kind text, at bigint, auction_id text, product_id text, order_id text,
+        amount bigint, title text, source_event_id text)
+    ), per_user AS (
+      SELECT * FROM jsonb_to_recordset(${json(perUser)}) AS r(user_id text, n bigint)
+    ), inserted AS (
+      INSERT INTO notifications (user_id, seq, kind, at, auction_id, product_id, order_id, amount, title,
+        source_event_id)
+      SELECT g.user_id, counted.last_seq - per_user.n + g.k, g.kind, to_timestamp(g.at / 1000.0), g.auction_id,
+        g.product_id, g.order_id, g.amount, g.title, g.source_event_id
+      FROM given g JOIN counted USING (user_id) JOIN per_user USING (user_id)
+      RETURNING 1
+    )
+    SELECT counted.user_id, counted.last_seq, per_user.n, (SELECT count(*) FROM inserted) AS stored
+    FROM counted JOIN per_user USING (user_id)`;
+  const firstSeq = new Map<string, number>();
+  for (const row of numbered) firstSeq.set(row.user_id, Number(row.last_seq) - Number(row.n) + 1);
+  return rows.map((row, index) => {
+    const draft = drafts[index] as NotificationDraft;
+    const seq = (firstSeq.get(row.user_id) ?? 1) + row.k - 1;
+    return { userId: draft.userId, notification: toNotificationView({ ...draft, seq }) };
+  });
 }
 
 async function loadStored(
