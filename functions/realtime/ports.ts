@@ -51,6 +51,11 @@ export interface ConnectionRegistry {
   forget(connectionId: string): Promise<void>;
   /** Every slot the connection is in: pushes its expiry forward (a client message arrived). */
   touch(connectionId: string, expiresAt: number): Promise<void>;
+  /**
+   * Topic slot: whether the topic has any connection (live or pending) at all: one cheap read that
+   * spares a claim, a read and a release for a user nobody watches (most `me` topics).
+   */
+  hasConnections(topic: Topic): Promise<boolean>;
   claimWave(topic: Topic, seq: number, token: string, nowMs: number): Promise<ClaimWaveResult>;
   releaseWave(topic: Topic, token: string): Promise<void>;
   /**

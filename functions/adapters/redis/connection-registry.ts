@@ -112,6 +112,10 @@ export class RedisConnectionRegistry implements ConnectionRegistry {
     ]);
   }
 
+  async hasConnections(topic: Topic): Promise<boolean> {
+    return (await this.redis.exists(topicKeys(topic.name).conns)) === 1;
+  }
+
   /**
    * The claim (a script), then the receivers: members and floors read together in one MULTI, so a
    * subscription registered after the claim is seen with its pending mark and skipped.

@@ -50,6 +50,7 @@ export async function pushNotifications(
         const result = await pushOne(deps, userId, stored);
         if (result === 'sent') outcome.waves++;
         else if (result === 'stale') outcome.stale++;
+        else if (result === 'nobody') return;
         else {
           outcome.failedUsers.push(userId);
           return;
@@ -66,12 +67,16 @@ async function pushOne(
   deps: PushNotificationsDeps,
   userId: string,
   stored: StoredNotification,
-): Promise<'sent' | 'stale' | 'busy'> {
+): Promise<'sent' | 'stale' | 'busy' | 'nobody'> {
   const now = deps.now ?? Date.now;
   const sleep = deps.sleep ?? ((ms: number) => new Promise((resolve) => setTimeout(resolve, ms)));
   const topic = meTopic(userId);
   const seq = stored.notification.seq;
   const token = randomUUID();
+  // Nobody connected to `me` (most users, most of the time): nothing to claim. A connection that
+  // subscribes after this read reads the user's newest seq from PostgreSQL, where this notification
+  // is already committed, so it misses nothing it would have got.
+  if (!(await deps.registry.hasConnections(topic))) return 'nobody';
   const deadline = now() + (deps.leaseWaitMs ?? 5_000);
   for (let poll = 0; ; poll++) {
     const claim = await deps.registry.claimWave(topic, seq, token, now());
