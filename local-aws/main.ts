@@ -5,7 +5,8 @@
  * Flags: `--seed` creates demo data once ready (same as `npm run seed`); `--allow-remote` lets
  * LOCAL_HOST be an address beyond loopback (refused otherwise: local-aws/shared/bind-host.ts).
  * Environment: HTTP_PORT (3000), WS_PORT (3001), DEMO_PORT (3002, the demo app), EVENTS_PORT (3003,
- * the AppSync Events API of the broadcast channels; LOCAL_EVENTS=0 for none), LOCAL_ACCOUNT_RPS /
+ * the AppSync Events API of the broadcast channels; LOCAL_EVENTS=0 for none; LOCAL_EVENTS_NICE, its
+ * thread's nice increment, 5), LOCAL_ACCOUNT_RPS /
  * LOCAL_ACCOUNT_BURST (the account's API Gateway budget, 10000 / 5000), EVENTS_API_KEY, LOCAL_HOST
  * (127.0.0.1), LOCAL_ALLOW_REMOTE, LOCAL_PUBLIC_HOSTS, REDIS_URL, DATABASE_URL, SQS_ENDPOINT / AWS_ENDPOINT_URL (LocalStack), LOCAL_DATA_DIR
  * (.local-data), SWEEPER_INTERVAL_MS, LOCAL_LOG_FORMAT=json; JWT_SECRET / WEBHOOK_SECRET (generated
@@ -104,6 +105,10 @@ try {
     wsPort: portFromEnv('WS_PORT', 3001),
     // The broadcast channels' Events API (LOCAL_EVENTS=0: none, every topic direct).
     eventsPort: env.LOCAL_EVENTS === '0' ? false : portFromEnv('EVENTS_PORT', 3003),
+    eventsNice:
+      env.LOCAL_EVENTS_NICE === undefined || env.LOCAL_EVENTS_NICE === ''
+        ? undefined
+        : Math.max(0, Number(env.LOCAL_EVENTS_NICE) || 0),
     redisUrl: env.REDIS_URL || undefined,
     databaseUrl: env.DATABASE_URL || undefined,
     sqsEndpoint: env.SQS_ENDPOINT || env.AWS_ENDPOINT_URL_SQS || env.AWS_ENDPOINT_URL || undefined,

@@ -53,6 +53,12 @@ export interface LocalRuntimeOptions {
    * EVENTS_REALTIME_URL name an Events API already running (the functions then use that one).
    */
   eventsPort?: number | false | undefined;
+  /**
+   * How much lower than the rest of the runtime the Events API's thread runs (nice increment, Linux;
+   * LOCAL_EVENTS_NICE, default 5, 0 = the same): writing a crowd's sockets is AppSync's fleet's work
+   * on AWS, so here it gives way to the threads that decide bids.
+   */
+  eventsNice?: number | undefined;
   redisUrl?: string | undefined;
   databaseUrl?: string | undefined;
   /** An SQS endpoint to use (LocalStack) instead of the in-process local-aws-sqs server. */
@@ -92,6 +98,7 @@ export interface LocalRuntime {
  * AWS, where GET /realtime hands it to every watcher (docs/realtime.md).
  */
 const LOCAL_EVENTS_API_KEY = 'da2-local-live-sale-watchers';
+const DEFAULT_EVENTS_NICE = 5;
 
 /** The handlers that run locally; `migrate` is replaced by calling the migration runner directly. */
 const LOCAL_FUNCTIONS: FunctionName[] = ['http', 'ws', 'writer', 'fanout', 'sweeper'];
@@ -293,13 +300,16 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     } else if (eventsPort !== false) {
       const apiKey = process.env.EVENTS_API_KEY || LOCAL_EVENTS_API_KEY;
       const [started, eventsMs] = await timed(
-        startEventsApiThread({
-          port: eventsPort,
-          host: options.host,
-          apiKey,
-          region: options.region,
-          credentials: LOCAL_CREDENTIALS,
-        }).catch((error: NodeJS.ErrnoException) => {
+        startEventsApiThread(
+          {
+            port: eventsPort,
+            host: options.host,
+            apiKey,
+            region: options.region,
+            credentials: LOCAL_CREDENTIALS,
+          },
+          options.eventsNice ?? DEFAULT_EVENTS_NICE,
+        ).catch((error: NodeJS.ErrnoException) => {
           throw new LocalRuntimeError(
             error.code === 'EADDRINUSE'
               ? `port ${eventsPort} is already in use (EVENTS_PORT): start with EVENTS_PORT=<another port>`
@@ -590,7 +600,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         if (events) {
           const e = events.stats();
           lines.push(
-            `events: ${e.publishes} publish(es) of ${e.events} event(s), ${e.deliveries} delivered, ${e.dropped} dropped (slow readers), ${e.unauthorized} unauthorized, ${e.badRequests} refused; ${e.connections} connection(s), ${e.subscriptions} subscription(s) at the end`,
+            `events: ${e.publishes} publish(es) of ${e.events} event(s), ${e.deliveries} delivered in ${e.writes} socket write(s), ${e.dropped} dropped (slow readers), ${e.unauthorized} unauthorized, ${e.badRequests} refused; ${e.connections} connection(s), ${e.subscriptions} subscription(s) at the end`,
           );
         }
         for (const mapping of mappings) {

@@ -435,6 +435,59 @@ describe('publishing', () => {
     expect(success).toMatchObject({ successful: [{ index: 0 }], failed: [] });
     expect((await client.ofType('data', 'ws-sub')).event).toBe('{"via":"socket"}');
   });
+  it('publishes that arrive while an earlier one to the channel waits join it: one socket write per subscription, every event still its own data message, in order', async () => {
+    const watchers = await Promise.all([track(connected()), track(connected())]);
+    const publisher = await track(connected());
+    for (const [n, client] of watchers.entries()) {
+      client.subscribe(`j${n}-a`, '/live/joined');
+      client.subscribe(`j${n}-b`, '/live/joined');
+    }
+    await Promise.all(
+      watchers.flatMap((client, n) => [
+        client.ofType('subscribe_success', `j${n}-a`),
+        client.ofType('subscribe_success', `j${n}-b`),
+      ]),
+    );
+    const texts = Array.from({ length: 7 }, (_, seq) => JSON.stringify({ seq }));
+    const signedFor = (events: string[]) =>
+      aws4.sign(
+        {
+          host: api.host,
+          method: 'POST',
+          path: '/event',
+          service: 'appsync',
+          region: 'us-east-1',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ channel: '/live/joined', events }),
+        },
+        LOCAL_IAM,
+      ).headers;
+    const before = api.stats();
+    // Seven publishes in one TCP write: the stand-in reads them in one turn, before its delivery
+    // queue runs, so the first one's job is still waiting when the other six arrive.
+    const socket = (publisher.ws as unknown as { _socket: import('node:net').Socket })._socket;
+    socket.cork();
+    for (const [n, text] of texts.entries())
+      publisher.send({
+        type: 'publish',
+        id: `jp-${n}`,
+        channel: '/live/joined',
+        events: [text],
+        authorization: signedFor([text]),
+      });
+    socket.uncork();
+    for (let n = 0; n < texts.length; n++) await publisher.ofType('publish_success', `jp-${n}`);
+    for (const [n, client] of watchers.entries()) {
+      for (const id of [`j${n}-a`, `j${n}-b`]) {
+        const got: string[] = [];
+        for (let k = 0; k < texts.length; k++) got.push((await client.ofType('data', id)).event as string);
+        expect(got).toEqual(texts);
+      }
+    }
+    const after = api.stats();
+    expect(after.deliveries - before.deliveries).toBe(4 * texts.length);
+    expect(after.writes - before.writes).toBe(4);
+  });
 });
 
 describe('a crowd', () => {

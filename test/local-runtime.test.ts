@@ -273,7 +273,7 @@ describe('npm run local', () => {
         );
         // The fan-out publishes the auction's updates to its channel too (no subscriber there).
         expect(output).toMatch(
-          /\[local\] summary +events: [2-9]\d* publish\(es\) of \d+ event\(s\), 1 delivered, 0 dropped/,
+          /\[local\] summary +events: [2-9]\d* publish\(es\) of \d+ event\(s\), 1 delivered in 1 socket write\(s\), 0 dropped/,
         );
         expect(output).toContain('[local] shutdown  stopped');
         expect(groupMembers(pgid)).toEqual([]);

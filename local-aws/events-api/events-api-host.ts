@@ -11,13 +11,16 @@ import {
 /**
  * Starts the local AppSync Events API on its own thread (events-api-thread.ts), with the same face
  * as `startEventsApi`; `stats()` reads the thread's counters as of at most 50 ms ago.
+ * `niceIncrement` lowers the thread's CPU priority below the rest of the runtime (see
+ * LOCAL_EVENTS_NICE in docs/local-runtime.md).
  */
 export async function startEventsApiThread(
   options: EventsApiOptions,
+  niceIncrement = 0,
 ): Promise<EventsApi & { threadId: number | undefined }> {
   const memory = new SharedArrayBuffer(8 * EVENTS_STATS_FIELDS.length);
   const cells = new Float64Array(memory);
-  const data: EventsThreadData = { options, stats: memory };
+  const data: EventsThreadData = { options, stats: memory, niceIncrement };
   const worker = new Worker(await threadEntryFile('events-api-thread'), {
     workerData: data,
     name: 'events-api',

@@ -21,22 +21,43 @@ export function dataTail(eventText: string): Buffer {
 /** A whole text frame (header and payload) for `head` + `tail`, in one buffer. */
 export function textFrame(head: Buffer, tail: Buffer): Buffer {
   const length = head.length + tail.length;
-  const headerLength = length < 126 ? 2 : length < 65_536 ? 4 : 10;
-  const frame = Buffer.allocUnsafe(headerLength + length);
-  frame[0] = 0x81;
-  if (headerLength === 2) {
-    frame[1] = length;
-  } else if (headerLength === 4) {
-    frame[1] = 126;
-    frame.writeUInt16BE(length, 2);
-  } else {
-    frame[1] = 127;
-    frame.writeUInt32BE(0, 2);
-    frame.writeUInt32BE(length, 6);
-  }
-  head.copy(frame, headerLength);
-  tail.copy(frame, headerLength + head.length);
+  const frame = Buffer.allocUnsafe(headerLength(length) + length);
+  writeFrame(frame, 0, head, tail);
   return frame;
+}
+
+function headerLength(payloadLength: number): number {
+  return payloadLength < 126 ? 2 : payloadLength < 65_536 ? 4 : 10;
+}
+
+/** Writes the frame of `head` + `tail` into `target` at `at`; returns where it ends. */
+function writeFrame(target: Buffer, at: number, head: Buffer, tail: Buffer): number {
+  const length = head.length + tail.length;
+  const header = headerLength(length);
+  target[at] = 0x81;
+  if (header === 2) {
+    target[at + 1] = length;
+  } else if (header === 4) {
+    target[at + 1] = 126;
+    target.writeUInt16BE(length, at + 2);
+  } else {
+    target[at + 1] = 127;
+    target.writeUInt32BE(0, at + 2);
+    target.writeUInt32BE(length, at + 6);
+  }
+  head.copy(target, at + header);
+  tail.copy(target, at + header + head.length);
+  return at + header + length;
+}
+
+/** One text frame per tail (each `head` + that tail), back to back in one buffer: one socket write. */
+export function textFrames(head: Buffer, tails: readonly Buffer[]): Buffer {
+  let size = 0;
+  for (const tail of tails) size += headerLength(head.length + tail.length) + head.length + tail.length;
+  const frames = Buffer.allocUnsafe(size);
+  let at = 0;
+  for (const tail of tails) at = writeFrame(frames, at, head, tail);
+  return frames;
 }
 
 /** A text frame of a message sent to every connection alike (`ka`). */

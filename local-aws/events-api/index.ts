@@ -58,6 +58,8 @@ export interface EventsApiStats {
   publishes: number;
   events: number;
   deliveries: number;
+  /** Socket writes that carried those frames (one per subscriber per job; a job may hold several publishes). */
+  writes: number;
   /** `data` frames not written because the subscriber's socket had over 1 MiB waiting (a slow reader). */
   dropped: number;
   /** Events still waiting to be delivered. */

@@ -5,6 +5,8 @@ export interface EventsThreadData {
   options: EventsApiOptions;
   /** Float64 cells, one per EVENTS_STATS_FIELDS entry. */
   stats: SharedArrayBuffer;
+  /** Added to the thread's niceness when it starts (Linux: per thread); 0 leaves it as the process's. */
+  niceIncrement: number;
 }
 
 export type EventsHostMessage = { type: 'stop' };
@@ -19,6 +21,7 @@ export const EVENTS_STATS_FIELDS: readonly (keyof EventsApiStats)[] = [
   'publishes',
   'events',
   'deliveries',
+  'writes',
   'dropped',
   'queued',
   'unauthorized',
