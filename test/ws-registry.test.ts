@@ -45,6 +45,19 @@ describe.each(modes)('connection registry on $name', (mode) => {
     expect(await registry.addTopic(connection, topics[2] as Topic, 2, expiresAt)).toBe('added');
   });
 
+  it('hasConnections: false for a topic nobody registered on, true while one connection is registered, false once the last one leaves', async () => {
+    const topic = newTopic();
+    const [a, b] = [ulid(), ulid()];
+    expect(await registry.hasConnections(topic)).toBe(false);
+    await registry.register(topic, a, far(), Date.now() + 10_000);
+    expect(await registry.hasConnections(topic)).toBe(true);
+    await registry.register(topic, b, far(), Date.now() + 10_000);
+    await registry.leave(topic, [a]);
+    expect(await registry.hasConnections(topic)).toBe(true);
+    await registry.leave(topic, [b]);
+    expect(await registry.hasConnections(topic)).toBe(false);
+  });
+
   it('skips pending subscriptions and those whose floor is not older than the wave', async () => {
     const topic = newTopic();
     const [a, b, c] = [ulid(), ulid(), ulid()];
