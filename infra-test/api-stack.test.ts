@@ -20,7 +20,7 @@ import {
 
 let s: SynthesizedStage;
 beforeAll(() => {
-  s = synthesizeStage('dev');
+  s = synthesizeStage('dev', undefined, { bundle: true });
 });
 
 const FUNCTIONS = ['Http', 'Ws', 'Writer', 'Fanout', 'Sweeper', 'Migrate'] as const;

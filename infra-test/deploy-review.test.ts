@@ -23,6 +23,7 @@ import {
   resource,
   resources,
   type SynthesizedStage,
+  NO_BUNDLING,
   synthesizeStage,
   TEST_PROD_PIN,
 } from './support/synth.js';
@@ -31,7 +32,6 @@ import {
  * The deploy review of issue 19 (items 9-16), asserted on the templates of both stages. Templates
  * only: bundling is skipped here (the bundles are checked in api-stack.test.ts).
  */
-const NO_BUNDLING = { 'aws:cdk:bundling-stacks': [] };
 const FUNCTIONS: Record<FunctionName, string> = {
   http: 'HttpFunction',
   ws: 'WsFunction',

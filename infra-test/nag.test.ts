@@ -6,6 +6,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { describe, expect, it } from 'vitest';
 import { buildApp } from '../lib/build-app.js';
 import { addNagChecks } from '../lib/nag.js';
+import { NO_BUNDLING } from './support/synth.js';
 
 interface Report {
   pluginReports: Array<{
@@ -25,7 +26,8 @@ function report(outdir: string): Report {
 describe('cdk-nag AwsSolutions', () => {
   it('finds nothing unacknowledged, errors or warnings, in any stage', () => {
     const outdir = mkdtempSync(join(tmpdir(), 'infra-nag-'));
-    const app = new App({ outdir });
+    // Template checks: no bundling (the bundles are api-stack.test.ts's and `cdk synth`'s).
+    const app = new App({ outdir, context: NO_BUNDLING });
     const stages = buildApp(app);
     expect(Object.keys(stages).sort()).toEqual(['dev', 'prod']);
     app.synth(); // throws on an unacknowledged error

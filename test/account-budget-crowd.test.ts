@@ -244,7 +244,9 @@ describe('one account budget: a crowd on the direct path throttles bids, on the 
     }
   }
 
-  it(
+  // The two runtimes are independent (each its own budget, database and auction): they run side by
+  // side, which halves the file's time; what each asserts does not depend on the other's load.
+  it.concurrent(
     'direct: pushes to 150 watchers spend the budget and bids are throttled',
     async () => {
       const direct = await run(1_000_000);
@@ -267,7 +269,7 @@ describe('one account budget: a crowd on the direct path throttles bids, on the 
     START_TIMEOUT_MS + 120_000,
   );
 
-  it(
+  it.concurrent(
     'broadcast: the same crowd reads the channel, no bid is throttled, every watcher gets the final state',
     async () => {
       const broadcast = await run(1);
