@@ -19,11 +19,11 @@ import {
   environmentOf,
   label,
   logicalId,
+  NO_BUNDLING,
   RESOURCE_LABELS,
   resource,
   resources,
   type SynthesizedStage,
-  NO_BUNDLING,
   synthesizeStage,
   TEST_PROD_PIN,
 } from './support/synth.js';
