@@ -62,7 +62,14 @@ describe('read-back and fenced rebuild of auctions from PostgreSQL', () => {
     const keys = auctionKeys(id);
     await redis.del(keys.state, keys.bids, keys.events);
   };
-  const drain = () => pipeline.drainPersist();
+  /**
+   * Drains the persist queue, then waits out the recovery fence's cached view of the queue (1 s,
+   * PersistQueueProbe's cacheMs): a read fenced just before would otherwise still see the old depth.
+   */
+  const drain = async () => {
+    await pipeline.drainPersist();
+    await sleep(1_050);
+  };
 
   it('reads a closed auction back from PostgreSQL once Redis evicted it', async () => {
     const id = await create(700);

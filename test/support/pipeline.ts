@@ -90,6 +90,8 @@ export async function createPipeline(
         queueUrl: persist.queueUrl,
         batchSize: 100,
         maxBatchingWindowMs: 20,
+        // Short polls: a long poll of an empty queue would hold stop() for up to its whole wait.
+        waitTimeSeconds: 0,
       });
       await drainer.start();
       await waitFor(
