@@ -114,6 +114,22 @@ function refusedHandshake(url: string, protocols: string[]): Promise<number> {
   );
 }
 
+/** The authorization of a publish over the socket: a SigV4 signature of the HTTP publish, as Amplify makes it. */
+function socketPublishAuthorization(channel: string, events: string[]) {
+  return aws4.sign(
+    {
+      host: api.host,
+      method: 'POST',
+      path: '/event',
+      service: 'appsync',
+      region: 'us-east-1',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ channel, events }),
+    },
+    LOCAL_IAM,
+  ).headers;
+}
+
 const clients: Client[] = [];
 async function track(client: Promise<Client>): Promise<Client> {
   const opened = await client;
@@ -418,23 +434,18 @@ describe('publishing', () => {
     expect(await client.ofType('publish_error', 'p-key')).toMatchObject({
       errors: [{ errorType: 'UnauthorizedException' }],
     });
-    const signed = aws4.sign(
-      {
-        host: api.host,
-        method: 'POST',
-        path: '/event',
-        service: 'appsync',
-        region: 'us-east-1',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ channel: '/live/ws', events }),
-      },
-      LOCAL_IAM,
-    );
-    client.send({ type: 'publish', id: 'p-iam', channel: '/live/ws', events, authorization: signed.headers });
+    client.send({
+      type: 'publish',
+      id: 'p-iam',
+      channel: '/live/ws',
+      events,
+      authorization: socketPublishAuthorization('/live/ws', events),
+    });
     const success = await client.ofType('publish_success', 'p-iam');
     expect(success).toMatchObject({ successful: [{ index: 0 }], failed: [] });
     expect((await client.ofType('data', 'ws-sub')).event).toBe('{"via":"socket"}');
   });
+
   it('publishes that arrive while an earlier one to the channel waits join it: one socket write per subscription, every event still its own data message, in order', async () => {
     const watchers = await Promise.all([track(connected()), track(connected())]);
     const publisher = await track(connected());
@@ -449,19 +460,6 @@ describe('publishing', () => {
       ]),
     );
     const texts = Array.from({ length: 7 }, (_, seq) => JSON.stringify({ seq }));
-    const signedFor = (events: string[]) =>
-      aws4.sign(
-        {
-          host: api.host,
-          method: 'POST',
-          path: '/event',
-          service: 'appsync',
-          region: 'us-east-1',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ channel: '/live/joined', events }),
-        },
-        LOCAL_IAM,
-      ).headers;
     const before = api.stats();
     // Seven publishes in one TCP write: the stand-in reads them in one turn, before its delivery
     // queue runs, so the first one's job is still waiting when the other six arrive.
@@ -473,7 +471,7 @@ describe('publishing', () => {
         id: `jp-${n}`,
         channel: '/live/joined',
         events: [text],
-        authorization: signedFor([text]),
+        authorization: socketPublishAuthorization('/live/joined', [text]),
       });
     socket.uncork();
     for (let n = 0; n < texts.length; n++) await publisher.ofType('publish_success', `jp-${n}`);

@@ -454,7 +454,9 @@ describe('connections that vanish', () => {
     const goneBefore = stack.counts.gone ?? 0;
     const accepted = await bid(auction.id, 1_000, 'bidder-a');
     await waitFor(() => topicMessages(live, topic.name).some((m) => m.seq === accepted.auction.seq));
-    await waitFor(() => (stack.counts.gone ?? 0) - goneBefore >= 3);
+    // Three 410s, each answered by the gateway's management API: on a busy machine beyond the
+    // default 5 s.
+    await waitFor(() => (stack.counts.gone ?? 0) - goneBefore >= 3, 15_000);
     // The gone connections are forgotten after the wave released its lease: on a busy machine
     // that can take longer than expect.poll's default second.
     await expect.poll(() => stack.http.redis.zcard(`{t:${topic.name}}:conns`), { timeout: 10_000 }).toBe(1);
