@@ -446,17 +446,17 @@ describe('connections that vanish', () => {
     // Ghosts: registered and active, but the gateway never knew them (their $disconnect was lost).
     const ghosts = [ulid(), ulid(), ulid()];
     const registry = stack.wsDeps.registry;
+    // Counted before the ghosts exist: the auction's creation wave may still be on its way (a busy
+    // machine) and find them first; whichever wave posts to them, each must be a 410 that removes it.
+    const goneBefore = stack.counts.gone ?? 0;
     for (const ghost of ghosts) {
       await registry.addTopic(ghost, topic, 50, Date.now() + 600_000);
       await registry.register(topic, ghost, Date.now() + 600_000, 0);
       await registry.activate(topic, ghost, auction.seq, 0);
     }
-    const goneBefore = stack.counts.gone ?? 0;
     const accepted = await bid(auction.id, 1_000, 'bidder-a');
     await waitFor(() => topicMessages(live, topic.name).some((m) => m.seq === accepted.auction.seq));
-    // Three 410s, each answered by the gateway's management API: on a busy machine beyond the
-    // default 5 s.
-    await waitFor(() => (stack.counts.gone ?? 0) - goneBefore >= 3, 15_000);
+    await waitFor(() => (stack.counts.gone ?? 0) - goneBefore >= 3);
     // The gone connections are forgotten after the wave released its lease: on a busy machine
     // that can take longer than expect.poll's default second.
     await expect.poll(() => stack.http.redis.zcard(`{t:${topic.name}}:conns`), { timeout: 10_000 }).toBe(1);
@@ -477,7 +477,6 @@ describe('connections that vanish', () => {
     await registry.activate(topic, stale, auction.seq, 0);
     await new Promise((resolve) => setTimeout(resolve, 400));
     expect(await stack.http.redis.exists(`{c:${stale}}:topics`)).toBe(0);
-    const goneBefore = stack.counts.gone ?? 0;
     const accepted = await bid(auction.id, 1_000, 'bidder-a');
     await waitFor(() => topicMessages(live, topic.name).some((m) => m.seq === accepted.auction.seq));
     expect((stack.counts.gone ?? 0) - goneBefore).toBe(0);
