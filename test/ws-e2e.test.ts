@@ -477,6 +477,7 @@ describe('connections that vanish', () => {
     await registry.activate(topic, stale, auction.seq, 0);
     await new Promise((resolve) => setTimeout(resolve, 400));
     expect(await stack.http.redis.exists(`{c:${stale}}:topics`)).toBe(0);
+    const goneBefore = stack.counts.gone ?? 0;
     const accepted = await bid(auction.id, 1_000, 'bidder-a');
     await waitFor(() => topicMessages(live, topic.name).some((m) => m.seq === accepted.auction.seq));
     expect((stack.counts.gone ?? 0) - goneBefore).toBe(0);
