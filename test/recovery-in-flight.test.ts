@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Sql } from '../functions/adapters/postgres/client.js';
 import { createRedisClient, type RedisClient } from '../functions/adapters/redis/client.js';
 import { auctionKeys } from '../functions/adapters/redis/redis-keys.js';
+import { PERSIST_PROBE_CACHE_MS } from '../functions/adapters/sqs/persist-queue-probe.js';
 import { composeHttpApp } from '../functions/http/compose.js';
 import { appCaller } from './support/app-caller.js';
 import { recordingLogger, testSql } from './support/persistence.js';
@@ -77,9 +78,9 @@ describe('an auction lost while its creation is still on its way to PostgreSQL',
     expect(again.status).toBe(503);
 
     await pipeline.drainPersist();
-    // The fence's view of the queue is cached for 1 s (PersistQueueProbe's cacheMs): the reads
-    // above saw it with the creation still in it.
-    await new Promise((resolve) => setTimeout(resolve, 1_050));
+    // The fence's view of the queue is cached (PersistQueueProbe's cacheMs): the reads above saw it
+    // with the creation still in it.
+    await new Promise((resolve) => setTimeout(resolve, PERSIST_PROBE_CACHE_MS + 50));
     const rebuilt = await call(`/auctions/${id}`);
     expect(rebuilt.status).toBe(200);
     expect(rebuilt.json.auction).toMatchObject({ id, title: 'Lot', seq: 1 });

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Sql } from '../functions/adapters/postgres/client.js';
 import { createRedisClient, type RedisClient } from '../functions/adapters/redis/client.js';
 import { auctionKeys } from '../functions/adapters/redis/redis-keys.js';
-import { PersistQueueProbe } from '../functions/adapters/sqs/persist-queue-probe.js';
+import { PERSIST_PROBE_CACHE_MS, PersistQueueProbe } from '../functions/adapters/sqs/persist-queue-probe.js';
 import { composeHttpApp } from '../functions/http/compose.js';
 import { composeSweeper } from '../functions/sweeper/compose.js';
 import { closeAuctionsJob } from '../functions/sweeper/jobs/close-auctions.js';
@@ -63,12 +63,12 @@ describe('read-back and fenced rebuild of auctions from PostgreSQL', () => {
     await redis.del(keys.state, keys.bids, keys.events);
   };
   /**
-   * Drains the persist queue, then waits out the recovery fence's cached view of the queue (1 s,
-   * PersistQueueProbe's cacheMs): a read fenced just before would otherwise still see the old depth.
+   * Drains the persist queue, then waits out the recovery fence's cached view of the queue
+   * (PersistQueueProbe's cacheMs): a read fenced just before would otherwise still see the old depth.
    */
   const drain = async () => {
     await pipeline.drainPersist();
-    await sleep(1_050);
+    await sleep(PERSIST_PROBE_CACHE_MS + 50);
   };
 
   it('reads a closed auction back from PostgreSQL once Redis evicted it', async () => {

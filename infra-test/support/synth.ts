@@ -20,11 +20,6 @@ export interface SynthesizedStage {
   readonly assembly: CloudAssembly;
 }
 
-/**
- * Synthesizes one stage exactly like `cdk synth -c stage=<name>` (cdk-nag included: a finding
- * without acknowledgement throws here), into a temporary directory. Call once per file. Without
- * `bundle: true` the functions are not bundled (a template-only file saves ~6 s of esbuild).
- */
 /** What a team puts in cdk.json to deploy prod; an account of the AWS documentation examples. */
 export const TEST_PROD_PIN = {
   account: '123456789012',
@@ -34,6 +29,11 @@ export const TEST_PROD_PIN = {
   alarmEmail: 'oncall@live-sale.test',
 };
 
+/**
+ * Synthesizes one stage exactly like `cdk synth -c stage=<name>` (cdk-nag included: a finding
+ * without acknowledgement throws here), into a temporary directory. Call once per file. Without
+ * `bundle: true` the functions are not bundled (a template-only file saves ~6 s of esbuild).
+ */
 export function synthesizeStage(
   stage: string,
   context: Record<string, unknown> = stage === 'prod' ? { [pinContextKey('prod')]: TEST_PROD_PIN } : {},

@@ -19,7 +19,7 @@ export function dataTail(eventText: string): Buffer {
 }
 
 /** A whole text frame (header and payload) for `head` + `tail`, in one buffer. */
-export function textFrame(head: Buffer, tail: Buffer): Buffer {
+function textFrame(head: Buffer, tail: Buffer): Buffer {
   const length = head.length + tail.length;
   const frame = Buffer.allocUnsafe(headerLength(length) + length);
   writeFrame(frame, 0, head, tail);

@@ -43,7 +43,7 @@ import {
   hasIamSignature,
 } from './auth.js';
 import { type ParsedChannel, parseChannel, SubscriptionIndex } from './channels.js';
-import { dataHead, dataTail, sharedTextFrame, textFrame, textFrames } from './frames.js';
+import { dataHead, dataTail, sharedTextFrame, textFrames } from './frames.js';
 import type { EventsApi, EventsApiLimits, EventsApiOptions, EventsApiStats } from './index.js';
 import {
   APPSYNC_EVENTS_LIMITS,
@@ -59,8 +59,8 @@ const PUBLISH_PATH = '/event';
 const UNAUTHORIZED = 'You are not authorized to make this call.';
 /** Socket writes per turn of the event loop before the queue yields (setImmediate). */
 const WRITES_PER_SLICE = 2_000;
-/** A waiting job takes in later publishes while its events' shared parts stay under this size. */
-const MAX_JOINED_TAIL_BYTES = 64 * 1024;
+/** A waiting job takes in later publishes while its events' text stays under this length. */
+const MAX_JOINED_TEXT_LENGTH = 64 * 1024;
 const EMPTY = Buffer.alloc(0);
 
 interface Connection {
@@ -90,7 +90,8 @@ interface DeliveryJob {
   sets: Iterator<Subscription>[];
   /** Per event, the shared part of its frame (frames.ts), oldest first. */
   tails: Buffer[];
-  tailBytes: number;
+  /** The events' text length, summed: what bounds a job that takes in later publishes. */
+  textLength: number;
   /** The events' JSON texts (the per-subscriber reference encodes from them). */
   texts: string[];
 }
@@ -144,11 +145,7 @@ export async function startEventsApi(options: EventsApiOptions): Promise<EventsA
       for (const text of job.texts)
         subscription.connection.ws.send(JSON.stringify({ type: 'data', id: subscription.id, event: text }));
     } else {
-      socket.write(
-        job.tails.length === 1
-          ? textFrame(subscription.head, job.tails[0] as Buffer)
-          : textFrames(subscription.head, job.tails),
-      );
+      socket.write(textFrames(subscription.head, job.tails));
     }
     counters.writes++;
     counters.deliveries += job.tails.length;
@@ -178,17 +175,17 @@ export async function startEventsApi(options: EventsApiOptions): Promise<EventsA
   };
 
   const enqueue = (channelPath: string, audience: Set<Subscription>[], tails: Buffer[], texts: string[]) => {
-    const tailBytes = texts.reduce((sum, text) => sum + text.length, 0);
+    const textLength = texts.reduce((sum, text) => sum + text.length, 0);
     const pending = waiting.get(channelPath);
     if (
       pending &&
-      pending.tailBytes + tailBytes <= MAX_JOINED_TAIL_BYTES &&
+      pending.textLength + textLength <= MAX_JOINED_TEXT_LENGTH &&
       pending.audience.length === audience.length &&
       pending.audience.every((set, at) => set === audience[at])
     ) {
       pending.tails.push(...tails);
       pending.texts.push(...texts);
-      pending.tailBytes += tailBytes;
+      pending.textLength += textLength;
       return;
     }
     const job: DeliveryJob = {
@@ -196,7 +193,7 @@ export async function startEventsApi(options: EventsApiOptions): Promise<EventsA
       audience,
       sets: audience.map((set) => set.values()),
       tails,
-      tailBytes,
+      textLength,
       texts,
     };
     queue.push(job);

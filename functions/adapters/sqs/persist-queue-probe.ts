@@ -1,5 +1,8 @@
 import { GetQueueAttributesCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 
+/** How long the probe's counts are cached by default (`cacheMs`). */
+export const PERSIST_PROBE_CACHE_MS = 1_000;
+
 export interface PersistQueueProbeOptions {
   persistQueueUrl: string;
   /** The persist queue's DLQ: an event parked there is not persisted either. */
@@ -79,7 +82,8 @@ export class PersistQueueProbe {
 
   private async observe(): Promise<Observation> {
     const now = this.clock();
-    if (this.cached && now - this.cached.at < (this.options.cacheMs ?? 1_000)) return this.cached;
+    if (this.cached && now - this.cached.at < (this.options.cacheMs ?? PERSIST_PROBE_CACHE_MS))
+      return this.cached;
     const dlqUrl = this.options.persistDlqUrl;
     const [persist, dlq] = await Promise.all([
       this.depth(this.options.persistQueueUrl),
